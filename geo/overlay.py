@@ -1,0 +1,135 @@
+"""The classification engine: points and patches against ranked polygons.
+
+Every function works on arrays of shapely geometries in one geographic CRS (the caller
+checks it); nothing here knows what the polygons stand for. A geometry on a polygon's
+boundary counts as inside (``intersects`` semantics, as PostGIS ``ST_Intersects``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import shapely
+from pyproj import CRS
+
+from geo.crs import CHINA_ALBERS, gk6_crs, gk6_zone, transformer
+from geo.errors import GeometryError
+
+__all__ = ["area_shares", "boundary_distance", "intersects_pairs", "project", "winners"]
+
+log = logging.getLogger(__name__)
+
+
+def _as_array(geoms: object) -> np.ndarray:
+    arr = np.asarray(getattr(geoms, "values", geoms), dtype=object)
+    if arr.ndim != 1:
+        raise GeometryError(f"expected a 1-D array of geometries, got shape {arr.shape}")
+    return arr
+
+
+def project(geoms: object, src: CRS, dst: CRS) -> np.ndarray:
+    """Return ``geoms`` transformed from ``src`` to ``dst`` (lon/lat order kept)."""
+    arr = _as_array(geoms)
+    trans = transformer(src, dst)
+    return shapely.transform(arr, lambda xy: np.column_stack(trans.transform(xy[:, 0], xy[:, 1])))
+
+
+def intersects_pairs(geoms: object, polygons: object) -> tuple[np.ndarray, np.ndarray]:
+    """Return index pairs ``(i, j)`` where ``geoms[i]`` intersects ``polygons[j]``.
+
+    Pairs are sorted by ``i`` then ``j``. Boundary contact counts as intersecting.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> pts = shapely.points([0.5, 1.0, 5.0], [0.5, 0.5, 5.0])
+    >>> sq = [shapely.box(0, 0, 1, 1)]
+    >>> intersects_pairs(pts, sq)
+    (array([0, 1]), array([0, 0]))
+    """
+    left_arr, right_arr = _as_array(geoms), _as_array(polygons)
+    if len(left_arr) == 0 or len(right_arr) == 0:
+        return np.empty(0, dtype="int64"), np.empty(0, dtype="int64")
+    tree = shapely.STRtree(right_arr)
+    left, right = tree.query(left_arr, predicate="intersects")
+    order = np.lexsort((right, left))
+    return left[order].astype("int64"), right[order].astype("int64")
+
+
+def winners(n: int, left: np.ndarray, right: np.ndarray, priority: np.ndarray) -> np.ndarray:
+    """Return, for each of ``n`` geometries, the matched polygon of highest priority or -1.
+
+    Ties keep the lowest polygon index, so results are deterministic.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> winners(3, np.array([0, 0, 2]), np.array([0, 1, 1]), np.array([5, 7]))
+    array([ 1, -1,  1])
+    """
+    out = np.full(n, -1, dtype="int64")
+    if len(left) == 0:
+        return out
+    prio = np.asarray(priority)[right]
+    # sort by geometry, then priority descending, then polygon index ascending
+    order = np.lexsort((right, -prio, left))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = left[order][1:] != left[order][:-1]
+    out[left[order][first]] = right[order][first]
+    return out
+
+
+def area_shares(
+    geoms: object,
+    polygons: object,
+    left: np.ndarray,
+    right: np.ndarray,
+    *,
+    crs: CRS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the area of ``geoms[left] ∩ polygons[right]`` and its share of ``geoms[left]``.
+
+    Areas are in m², computed in an Albers equal-area projection for China
+    (``geo.crs.CHINA_ALBERS``). Points and lines have no area: their share is 1.
+
+    Returns
+    -------
+    (area_m2, share)
+        Two float arrays aligned with ``left``.
+    """
+    g = _as_array(geoms)
+    p = _as_array(polygons)
+    if len(left) == 0:
+        return np.empty(0), np.empty(0)
+    g_ea = project(g, crs, CHINA_ALBERS)
+    p_ea = project(p, crs, CHINA_ALBERS)
+    pieces = shapely.intersection(g_ea[left], p_ea[right])
+    area = shapely.area(pieces)
+    whole = shapely.area(g_ea[left])
+    share = np.where(whole > 0, area / np.where(whole > 0, whole, 1.0), 1.0)
+    return area, np.clip(share, 0.0, 1.0)
+
+
+def boundary_distance(geoms: object, boundaries: object, *, crs: CRS) -> np.ndarray:
+    """Return each geometry's distance in metres to the nearest of ``boundaries``.
+
+    Distances are computed in the CGCS2000 Gauss-Krüger 6° zone of each geometry's
+    centroid (scale error under 0.14 % within a zone). NaN where there are no boundaries.
+    """
+    g = _as_array(geoms)
+    b = _as_array(boundaries)
+    out = np.full(len(g), np.nan)
+    if len(g) == 0 or len(b) == 0:
+        return out
+    lon = shapely.get_x(shapely.centroid(g))
+    zones = gk6_zone(lon)
+    for zone in np.unique(zones):
+        sel = np.flatnonzero(zones == zone)
+        dst = gk6_crs(int(zone))
+        g_p = project(g[sel], crs, dst)
+        b_p = project(b, crs, dst)
+        tree = shapely.STRtree(b_p)
+        idx, dist = tree.query_nearest(g_p, return_distance=True, all_matches=False)
+        out[sel[idx[0]]] = dist
+    return out

@@ -1,0 +1,1 @@
+"""The domain layers: leads, reserves and zones, wetlands, mines, counties."""

@@ -1,0 +1,53 @@
+"""Errors of the domain layers."""
+
+from __future__ import annotations
+
+from geo.errors import LvdunError
+
+__all__ = ["FieldError", "InputError", "LayerError", "ReadError"]
+
+
+class LayerError(LvdunError):
+    """An error about a domain layer."""
+
+
+class ReadError(LayerError, OSError):
+    """A file cannot be opened or is not in a format lvdun reads."""
+
+
+class InputError(LayerError, ValueError):
+    """Input that cannot be used: names the file, row, field and value, and says what to do.
+
+    Parameters
+    ----------
+    message
+        What is wrong and how to fix it.
+    file, row, field, value
+        Where the problem is; any may be None.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        field: str | None = None,
+        value: object = None,
+    ) -> None:
+        self.file, self.row, self.field, self.value = file, row, field, value
+        where = ", ".join(
+            part
+            for part in (
+                f"file {file}" if file else "",
+                f"row {row}" if row is not None else "",
+                f"field {field!r}" if field else "",
+                f"value {value!r}" if value is not None else "",
+            )
+            if part
+        )
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class FieldError(InputError):
+    """A required field is missing or a field mapping names a column the file lacks."""
