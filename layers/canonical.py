@@ -1,0 +1,384 @@
+"""From a :class:`~layers.read.Source` to a canonical layer frame in CGCS2000.
+
+The steps every layer shares: header aliases, required fields, typed values with units,
+geometry from the file or from coordinate columns, CRS decision, repair, reprojection.
+Every problem is collected per row; a row with any problem is rejected with all of them,
+so that ``read = stored + rejected`` always holds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from geo.coords import parse_coordinates, parse_numbers
+from pyproj import CRS
+
+from geo.crs import CGCS2000, WGS84, as_crs, transformer
+from geo.repair import repair
+from layers.aliases import map_headers, split_unit
+from layers.errors import FieldError, InputError
+from layers.read import Source
+from layers.schema import LAYER_FIELDS
+
+__all__ = ["AREA_UNITS", "CHINA_BOX", "Prepared", "Reject", "canonicalize", "reject_where"]
+
+log = logging.getLogger(__name__)
+
+#: Area units recognised in headers such as ``面积(亩)``: factor to m².
+AREA_UNITS: dict[str, float] = {
+    "m2": 1.0, "m²": 1.0, "平方米": 1.0, "㎡": 1.0, "平米": 1.0,
+    "亩": 10000.0 / 15.0,
+    "公顷": 10000.0, "ha": 10000.0, "hm2": 10000.0, "hm²": 10000.0,
+    "km2": 1.0e6, "km²": 1.0e6, "平方公里": 1.0e6, "平方千米": 1.0e6,
+}
+
+#: Loose lon/lat box around China, for sanity checks after reprojection.
+CHINA_BOX = (73.0, 3.0, 136.0, 54.0)
+
+_COORDS = {"wgs84": WGS84, "cgcs2000": CGCS2000}
+
+
+@dataclass
+class Reject:
+    """One rejected row: where, which field, which value, and why (with the fix)."""
+
+    row: int
+    field: str
+    value: Any
+    reason: str
+
+
+@dataclass
+class Prepared:
+    """A canonical layer frame ready to store, with everything said about it."""
+
+    frame: gpd.GeoDataFrame
+    rejects: list[Reject]
+    read: int
+    notes: list[str] = field(default_factory=list)
+    crs: dict[str, Any] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rejected_rows(self) -> int:
+        """Number of distinct rejected rows."""
+        return len({r.row for r in self.rejects})
+
+
+class _Problems:
+    def __init__(self, rows: np.ndarray) -> None:
+        self.rows = rows
+        self.items: list[tuple[int, Reject]] = []
+
+    def add(self, i: int, field_name: str, value: Any, reason: str) -> None:
+        self.items.append((i, Reject(int(self.rows[i]), field_name, _show(value), reason)))
+
+    def bad(self, n: int) -> np.ndarray:
+        mask = np.zeros(n, dtype=bool)
+        for i, _ in self.items:
+            mask[i] = True
+        return mask
+
+
+def _show(value: Any) -> Any:
+    if isinstance(value, shapely.Geometry):
+        return value.wkt[:80]
+    return value
+
+
+def canonicalize(
+    source: Source,
+    layer: str,
+    *,
+    overrides: Mapping[str, str] | None = None,
+    crs: str | int | CRS | None = None,
+    coords: str | None = None,
+    geom_kinds: tuple[str, ...] = ("Point", "Polygon"),
+) -> Prepared:
+    """Map a source to the canonical fields of ``layer`` in EPSG:4490.
+
+    Parameters
+    ----------
+    source
+        What :func:`layers.read.read_source` returned.
+    layer
+        One of ``layers.schema.LAYERS``.
+    overrides
+        ``--field CANON=COLUMN`` mappings.
+    crs
+        The input CRS when the file has none or has a wrong one (``--crs``).
+    coords
+        ``wgs84``, ``cgcs2000``, ``gcj02`` or ``bd09`` for lon/lat inputs (``--coords``).
+    geom_kinds
+        Geometry kinds the layer accepts: any of ``Point``, ``Polygon``.
+
+    Raises
+    ------
+    FieldError
+        A required column is missing, or no geometry and no coordinate columns.
+    InputError
+        The file has no CRS and none was given.
+    """
+    name = source.path.name
+    columns = map_headers(source.frame.columns, layer, overrides=overrides, file=name)
+    n = len(source)
+    problems = _Problems(source.rows)
+    notes = list(source.notes)
+    spec = LAYER_FIELDS[layer]
+    missing = [f for f, (_, required) in spec.items() if required and f not in columns]
+    if missing:
+        raise FieldError(
+            f"required column(s) {', '.join(missing)} not found among "
+            f"{', '.join(map(str, source.frame.columns))}; name the column with "
+            f"--field {missing[0]}=COLUMN",
+            file=name,
+        )
+    out = pd.DataFrame(index=range(n))
+    for canon, (kind, required) in spec.items():
+        header = columns.get(canon)
+        if header is None:
+            out[canon] = None
+            continue
+        raw = source.frame[header].to_numpy(dtype=object)
+        out[canon] = _convert(raw, kind, header, canon, required, problems)
+    geoms, crs_info = _geometry(source, columns, crs, coords, problems, notes)
+    geoms = _check_geoms(geoms, geom_kinds, problems, notes, source.rows)
+    bad = problems.bad(n)
+    keep = ~bad
+    frame = gpd.GeoDataFrame(
+        out[keep].reset_index(drop=True),
+        geometry=gpd.GeoSeries(geoms[keep], crs=CGCS2000),
+    )
+    frame["src_file"] = name
+    frame["src_row"] = source.rows[keep].astype("int64")
+    rejects = [r for _, r in sorted(problems.items, key=lambda t: (t[1].row, t[1].field))]
+    return Prepared(frame=frame, rejects=rejects, read=n, notes=notes, crs=crs_info,
+                    columns=columns)
+
+
+def _convert(
+    raw: np.ndarray, kind: str, header: str, canon: str, required: bool, problems: _Problems
+) -> list[Any]:
+    values: list[Any] = [None] * len(raw)
+    blank = np.array([_blank(v) for v in raw], dtype=bool)
+    for i in np.flatnonzero(blank):
+        if required:
+            problems.add(int(i), header, "", f"{canon} is required and empty: fill it in")
+    if kind == "str":
+        for i in np.flatnonzero(~blank):
+            value = raw[i]
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            values[i] = str(value).strip()
+        return values
+    if kind in ("float", "int"):
+        idx = np.flatnonzero(~blank)
+        nums, ok = parse_numbers(raw[idx])
+        factor = 1.0
+        if canon == "area_m2":
+            unit = split_unit(header)[1]
+            if unit is not None:
+                key = unit.replace(" ", "").lower()
+                if key not in AREA_UNITS:
+                    raise FieldError(
+                        f"unknown area unit {unit!r}; known: {', '.join(AREA_UNITS)}",
+                        field=header,
+                    )
+                factor = AREA_UNITS[key]
+        for k, i in enumerate(idx):
+            if not ok[k]:
+                problems.add(int(i), header, raw[i], "not a number: write it like 126.5")
+            elif kind == "int":
+                if not float(nums[k]).is_integer():
+                    problems.add(int(i), header, raw[i], "not a whole number")
+                else:
+                    values[i] = int(nums[k])
+            else:
+                values[i] = float(nums[k]) * factor
+        return values
+    if kind == "date":
+        for i in np.flatnonzero(~blank):
+            parsed = _parse_date(raw[i])
+            if parsed is None:
+                problems.add(int(i), header, raw[i], "not a date: write it as YYYY-MM-DD")
+            values[i] = parsed
+        return values
+    raise ValueError(f"unknown field kind {kind}")
+
+
+def _blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and np.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _parse_date(value: Any) -> str | None:
+    text = str(value).strip()
+    for candidate in (text, text.replace("年", "-").replace("月", "-").replace("日", ""),
+                      text.replace(".", "-").replace("/", "-")):
+        try:
+            ts = pd.Timestamp(candidate)
+        except (ValueError, TypeError):
+            continue
+        if pd.isna(ts):
+            continue
+        return ts.date().isoformat()
+    if text.isdigit() and len(text) == 8:
+        try:
+            return pd.Timestamp(f"{text[:4]}-{text[4:6]}-{text[6:]}").date().isoformat()
+        except ValueError:
+            return None
+    return None
+
+
+def _geometry(
+    source: Source,
+    columns: Mapping[str, str],
+    crs: str | int | CRS | None,
+    coords: str | None,
+    problems: _Problems,
+    notes: list[str],
+) -> tuple[np.ndarray, dict[str, Any]]:
+    name = source.path.name
+    info: dict[str, Any] = {}
+    if coords is not None and coords not in ("wgs84", "cgcs2000", "gcj02", "bd09"):
+        raise InputError(f"--coords {coords!r}: use wgs84, cgcs2000, gcj02 or bd09", file=name)
+    if source.geometry is not None:
+        geoms = np.asarray(source.geometry, dtype=object)
+        src = source.crs
+        info["from"] = "file"
+    elif "x" in columns and "y" in columns:
+        hx, hy = columns["x"], columns["y"]
+        xs, okx = parse_coordinates(source.frame[hx].to_numpy(dtype=object), axis="x")
+        ys, oky = parse_coordinates(source.frame[hy].to_numpy(dtype=object), axis="y")
+        for i in np.flatnonzero(~okx):
+            problems.add(int(i), hx, source.frame[hx].iloc[i], "not a coordinate")
+        for i in np.flatnonzero(~oky):
+            problems.add(int(i), hy, source.frame[hy].iloc[i], "not a coordinate")
+        geoms = np.asarray(
+            shapely.points(np.where(okx & oky, xs, np.nan), np.where(okx & oky, ys, np.nan)),
+            dtype=object,
+        )
+        geoms[~(okx & oky)] = None
+        src = None
+        info["from"] = f"columns {hx}, {hy}"
+    else:
+        raise FieldError(
+            "no geometry and no coordinate columns: add 经度/纬度 (lon/lat) or X/Y columns, "
+            "or name them with --field x=COLUMN --field y=COLUMN",
+            file=name,
+        )
+    if crs is not None:
+        src = as_crs(crs, source="--crs")
+        info["decision"] = f"--crs {src.to_string()}"
+    elif coords is not None:
+        src = WGS84 if coords in ("gcj02", "bd09") else _COORDS[coords]
+        info["decision"] = f"--coords {coords}"
+    elif src is not None:
+        info["decision"] = f"file declares {src.to_string()}"
+    else:
+        raise InputError(
+            "the file declares no coordinate system: pass --crs EPSG:4490 for CGCS2000 "
+            "lon/lat, --crs EPSG:4326 for WGS84, or the EPSG code of its projection",
+            file=name,
+        )
+    info["source_crs"] = src.to_string()
+    if coords in ("gcj02", "bd09"):
+        geoms = _unshift(geoms, coords)
+        info["shift"] = f"{coords} converted to WGS84"
+        notes.append(f"{name}: {coords.upper()} coordinates converted back to WGS84/CGCS2000")
+    if not src.equals(CGCS2000):
+        trans = transformer(src, CGCS2000)
+        present = ~shapely.is_missing(geoms)
+        geoms[present] = shapely.transform(
+            geoms[present], lambda xy: np.column_stack(trans.transform(xy[:, 0], xy[:, 1]))
+        )
+        notes.append(f"{name}: reprojected from {src.to_string()} to EPSG:4490 (CGCS2000)")
+    info["stored_crs"] = "EPSG:4490"
+    return geoms, info
+
+
+def _unshift(geoms: np.ndarray, coords: str) -> np.ndarray:
+    from geo import crs as geocrs
+
+    func = geocrs.gcj02_to_wgs84 if coords == "gcj02" else geocrs.bd09_to_wgs84
+
+    def _apply(xy: np.ndarray) -> np.ndarray:
+        lon, lat = func(xy[:, 0], xy[:, 1])
+        return np.column_stack([lon, lat])
+
+    present = ~shapely.is_missing(geoms)
+    geoms = geoms.copy()
+    geoms[present] = shapely.transform(geoms[present], _apply)
+    return geoms
+
+
+def _check_geoms(
+    geoms: np.ndarray,
+    kinds: tuple[str, ...],
+    problems: _Problems,
+    notes: list[str],
+    rows: np.ndarray,
+) -> np.ndarray:
+    missing = shapely.is_missing(geoms)
+    already = problems.bad(len(geoms))
+    result = repair(geoms)
+    geoms = result.geoms
+    for i in np.flatnonzero(result.repaired):
+        notes.append(f"row {int(rows[i])}: invalid geometry repaired ({result.reasons[i]})")
+    for i in np.flatnonzero(result.empty & ~already):
+        problems.add(int(i), "geometry", None if missing[i] else "EMPTY",
+                     "empty geometry: the feature has no shape; draw it or remove the row")
+    ok = ~result.empty
+    types = np.array(
+        [g.geom_type.replace("Multi", "") if g is not None else "" for g in geoms], dtype=object
+    )
+    for i in np.flatnonzero(ok & ~np.isin(types, kinds)):
+        problems.add(int(i), "geometry", geoms[i].geom_type,
+                     f"geometry type {geoms[i].geom_type} not accepted here; "
+                     f"use {' or '.join(kinds)}")
+    bounds = np.full((len(geoms), 4), np.nan)
+    bounds[ok] = shapely.bounds(geoms[ok])
+    minx, miny, maxx, maxy = CHINA_BOX
+    outside = ok & ~(
+        (bounds[:, 0] >= minx) & (bounds[:, 2] <= maxx)
+        & (bounds[:, 1] >= miny) & (bounds[:, 3] <= maxy)
+    )
+    for i in np.flatnonzero(outside):
+        centre = shapely.centroid(geoms[i])
+        problems.add(
+            int(i), "geometry", f"{centre.x:.6f}, {centre.y:.6f}",
+            "outside China after reprojection: check --crs, or longitude and latitude swapped",
+        )
+    return geoms
+
+
+def reject_where(
+    prepared: Prepared, mask: np.ndarray, field_name: str, values: Any, reason: Any
+) -> None:
+    """Move the rows of ``prepared.frame`` selected by ``mask`` to the rejects.
+
+    ``values`` and ``reason`` are one per selected row, or one for all; a reason says
+    how to fix the row.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return
+    rows = prepared.frame["src_row"].to_numpy()[mask]
+    vals = np.broadcast_to(np.asarray(values, dtype=object), rows.shape)
+    why = np.broadcast_to(np.asarray(reason, dtype=object), rows.shape)
+    prepared.rejects.extend(
+        Reject(int(r), field_name, _show(v), str(w))
+        for r, v, w in zip(rows, vals, why, strict=True)
+    )
+    prepared.rejects.sort(key=lambda r: (r.row, r.field))
+    prepared.frame = prepared.frame[~mask].reset_index(drop=True)

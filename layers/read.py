@@ -1,0 +1,301 @@
+"""Format sniffing and reading: GPKG, Shapefile (and zipped), GeoJSON, KML, CSV, XLSX.
+
+Every reader returns a :class:`Source`: the attribute table with the file's own headers,
+the row number a person would look up for each record, and geometries with their CRS when
+the format carries them. Nothing is interpreted here beyond text encoding and layout.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+from pyproj import CRS
+
+from layers.aliases import COORD_ALIASES, FIELD_ALIASES, normalize_header, split_unit
+from layers.errors import ReadError
+
+__all__ = ["TABLE_SUFFIXES", "VECTOR_SUFFIXES", "Source", "detect_text_encoding", "read_source"]
+
+log = logging.getLogger(__name__)
+
+VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".kml", ".kmz", ".zip", ".fgb", ".gml")
+TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
+_ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+@dataclass
+class Source:
+    """What a file holds, before any interpretation.
+
+    Attributes
+    ----------
+    path
+        The file read.
+    frame
+        Attribute columns with the file's headers, values as read (text for tables).
+    rows
+        For each record, the row number to quote to the user: the spreadsheet row for
+        CSV/XLSX (header row included in the count), the feature number for vector files.
+    geometry
+        Shapely geometries for vector files, None for tables.
+    crs
+        The file's CRS, None when it declares none.
+    layer, sheet, encoding, header_row
+        What was read: the layer or sheet name, the text encoding, the header's row.
+    notes
+        What the reader decided and the user should know (encoding detected, rows skipped).
+    """
+
+    path: Path
+    frame: pd.DataFrame
+    rows: np.ndarray
+    geometry: np.ndarray | None = None
+    crs: CRS | None = None
+    layer: str | None = None
+    sheet: str | None = None
+    encoding: str | None = None
+    header_row: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def read_source(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    sheet: str | None = None,
+    encoding: str | None = None,
+) -> Source:
+    """Read a file of any supported format into a :class:`Source`.
+
+    Parameters
+    ----------
+    path
+        The file.
+    layer
+        Layer name for multi-layer vector files (GPKG, zipped shapefiles, KML).
+    sheet
+        Sheet name for XLSX; default the first sheet with a recognisable header.
+    encoding
+        Text encoding of a CSV or a shapefile's .dbf; detected when not given.
+
+    Raises
+    ------
+    ReadError
+        When the file is missing, empty or of an unsupported format.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ReadError(f"file {path} does not exist")
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt", ".tsv"):
+        return _read_csv(path, encoding=encoding)
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path, sheet=sheet)
+    if suffix in VECTOR_SUFFIXES:
+        return _read_vector(path, layer=layer, encoding=encoding)
+    raise ReadError(
+        f"file {path}: unsupported format {suffix!r}; lvdun reads "
+        f"{', '.join(VECTOR_SUFFIXES + TABLE_SUFFIXES)}"
+    )
+
+
+def detect_text_encoding(data: bytes) -> str:
+    """Return ``utf-8-sig`` when ``data`` decodes as UTF-8, else ``gb18030``.
+
+    GB18030 is a superset of GBK and GB2312, so it reads the usual Chinese exports.
+
+    Examples
+    --------
+    >>> detect_text_encoding("线索编号".encode("gbk"))
+    'gb18030'
+    >>> detect_text_encoding("线索编号".encode("utf-8"))
+    'utf-8-sig'
+    """
+    for enc in _ENCODINGS:
+        try:
+            data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        return enc
+    raise ReadError("text is neither UTF-8 nor GB18030: pass --encoding")
+
+
+def _read_csv(path: Path, *, encoding: str | None) -> Source:
+    data = path.read_bytes()
+    if not data.strip():
+        raise ReadError(f"file {path} is empty")
+    notes: list[str] = []
+    enc = encoding or detect_text_encoding(data)
+    if encoding is None and enc != "utf-8-sig":
+        notes.append(f"{path.name}: text encoding detected as {enc.upper()}")
+    try:
+        text = data.decode(enc)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise ReadError(f"file {path} cannot be decoded as {enc}: {exc}") from exc
+    sample = text[:20000]
+    try:
+        sep = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|").delimiter
+    except csv.Error:
+        sep = ","
+    frame = pd.read_csv(
+        io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=True
+    )
+    frame.columns = [str(c).replace("\n", " ").strip() for c in frame.columns]
+    frame, skipped = _drop_empty(frame)
+    if skipped:
+        notes.append(f"{path.name}: {skipped} empty rows skipped (no values at all)")
+    rows = frame.index.to_numpy() + 2  # header is row 1
+    return Source(path, frame.reset_index(drop=True), rows, encoding=enc, header_row=1,
+                  notes=notes)
+
+
+def _drop_empty(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    blank = frame.apply(lambda col: col.map(_is_blank)).all(axis=1)
+    return frame[~blank], int(blank.sum())
+
+
+def _is_blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and np.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+_KNOWN_HEADERS = {
+    normalize_header(a) for aliases in (*FIELD_ALIASES.values(), *COORD_ALIASES.values())
+    for a in aliases
+}
+
+
+def _header_score(cells: list[object]) -> int:
+    return sum(
+        1 for c in cells
+        if c is not None and normalize_header(split_unit(c)[0]) in _KNOWN_HEADERS
+    )
+
+
+def _read_xlsx(path: Path, *, sheet: str | None) -> Source:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for broken files
+        raise ReadError(f"file {path} is not a readable XLSX workbook: {exc}") from exc
+    names = book.sheetnames
+    if sheet is not None and sheet not in names:
+        raise ReadError(f"file {path}: no sheet {sheet!r}; sheets: {', '.join(names)}")
+    best: tuple[int, str, int, list[list[object]]] | None = None
+    for name in [sheet] if sheet else names:
+        ws = book[name]
+        grid = _sheet_values(ws)
+        for i, row in enumerate(grid[:20]):
+            score = _header_score(row)
+            if score >= 2 and (best is None or score > best[0]):
+                best = (score, name, i, grid)
+        if best is not None and sheet is None:
+            break
+    if best is None:
+        raise ReadError(
+            f"file {path}: no header row found in the first 20 rows of "
+            f"{'sheet ' + sheet if sheet else 'any sheet'}; a header needs at least two known "
+            "column names (e.g. 线索编号, 经度, 纬度); pass --sheet to pick a sheet"
+        )
+    _, name, header_idx, grid = best
+    header = [
+        str(c).replace("\n", " ").strip() if c is not None else f"column_{j + 1}"
+        for j, c in enumerate(grid[header_idx])
+    ]
+    body = grid[header_idx + 1 :]
+    frame = pd.DataFrame(
+        [[_cell_text(v) for v in r[: len(header)]] for r in body], columns=header, dtype=object
+    )
+    frame.index = np.arange(len(frame)) + header_idx + 2  # 1-based spreadsheet rows
+    frame, skipped = _drop_empty(frame)
+    notes = [f"{path.name}: sheet {name!r}, header in row {header_idx + 1}"]
+    if skipped:
+        notes.append(f"{path.name}: {skipped} empty rows skipped (no values at all)")
+    rows = frame.index.to_numpy()
+    return Source(path, frame.reset_index(drop=True), rows, sheet=name,
+                  header_row=header_idx + 1, notes=notes)
+
+
+def _sheet_values(ws: object) -> list[list[object]]:
+    """Return the sheet's values with merged ranges filled from their top-left cell."""
+    grid = [list(r) for r in ws.iter_rows(values_only=True)]  # type: ignore[attr-defined]
+    for rng in ws.merged_cells.ranges:  # type: ignore[attr-defined]
+        value = grid[rng.min_row - 1][rng.min_col - 1] if rng.min_row - 1 < len(grid) else None
+        for r in range(rng.min_row - 1, min(rng.max_row, len(grid))):
+            for c in range(rng.min_col - 1, rng.max_col):
+                if c < len(grid[r]):
+                    grid[r][c] = value
+    return grid
+
+
+def _cell_text(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else (
+            value.isoformat()
+        )
+    if isinstance(value, date):
+        return value.isoformat()
+    if value is None:
+        return ""
+    return value
+
+
+def _read_vector(path: Path, *, layer: str | None, encoding: str | None) -> Source:
+    notes: list[str] = []
+    target = str(path)
+    suffix = path.suffix.lower()
+    if suffix in (".zip", ".kmz"):
+        target = f"/vsizip/{path}"
+        if suffix == ".zip":
+            with zipfile.ZipFile(path) as zf:
+                shps = [n for n in zf.namelist() if n.lower().endswith(".shp")]
+            if len(shps) == 1 and layer is None:
+                target = f"/vsizip/{path}/{shps[0]}"
+    try:
+        layers = pyogrio.list_layers(target)
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        raise ReadError(f"file {path} cannot be opened as a vector file: {exc}") from exc
+    names = [str(n) for n in layers[:, 0]]
+    if layer is not None and layer not in names:
+        raise ReadError(f"file {path}: no layer {layer!r}; layers: {', '.join(names)}")
+    if layer is None and len(names) > 1:
+        non_empty = [n for n in names if pyogrio.read_info(target, layer=n)["features"]]
+        if len(non_empty) > 1:
+            raise ReadError(
+                f"file {path} holds several layers ({', '.join(non_empty)}): pick one with --layer"
+            )
+        layer = non_empty[0] if non_empty else names[0]
+    enc = encoding
+    if suffix == ".shp" and encoding is None and not path.with_suffix(".cpg").exists():
+        dbf = path.with_suffix(".dbf")
+        if dbf.exists():
+            enc = detect_text_encoding(dbf.read_bytes()[32:])
+            enc = "UTF-8" if enc == "utf-8-sig" else "GB18030"
+            notes.append(f"{path.name}: no .cpg; .dbf text encoding detected as {enc}")
+    try:
+        frame = pyogrio.read_dataframe(target, layer=layer, encoding=enc)
+    except Exception as exc:
+        raise ReadError(f"file {path} cannot be read: {exc}") from exc
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    crs = frame.crs
+    attrs = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    rows = np.arange(len(attrs)) + 1
+    return Source(path, attrs.reset_index(drop=True), rows, geometry=geoms,
+                  crs=CRS.from_user_input(crs) if crs is not None else None,
+                  layer=layer, encoding=enc, notes=notes)

@@ -1,0 +1,1 @@
+"""The jobs (ingest, classify, verify, export, report, demo), the store and the CLI."""

@@ -1,0 +1,30 @@
+"""``lvdun export``."""
+
+from __future__ import annotations
+
+import click
+
+from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
+from pipelines.export import FORMATS, export
+
+
+@click.command("export")
+@workspace_option
+@click.option("--by", type=click.Choice(["reserve", "county"]), default="reserve",
+              show_default=True, help="One list per reserve or per county.")
+@click.option("--format", "formats", type=click.Choice(FORMATS), multiple=True,
+              default=("xlsx",), show_default=True, help="Output format; repeatable.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="exports",
+              show_default=True, help="Output folder.")
+@handle_errors
+def export_cmd(workspace: str, by: str, formats: tuple[str, ...], out_dir: str) -> None:
+    """Write verification lists (核查清单) per reserve or county.
+
+    \b
+    Example:
+      lvdun export --by reserve --format xlsx --format csv --out exports
+    """
+    with open_ws(workspace) as ws:
+        report = export(ws, out_dir, by=by, formats=formats)
+    for group, files in report.files.items():
+        console.print(f"{group}: {report.rows[group]} leads → {', '.join(map(str, files))}")

@@ -1,0 +1,59 @@
+"""Options shared by every command, and how errors reach the terminal."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from typing import Any
+
+import click
+from rich.console import Console
+
+from geo.errors import LvdunError
+from pipelines.store import DEFAULT_WORKSPACE, Workspace, open_workspace
+
+__all__ = ["console", "handle_errors", "open_ws", "workspace_option"]
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+workspace_option = click.option(
+    "-w", "--workspace",
+    default=lambda: os.environ.get("LVDUN_WORKSPACE", DEFAULT_WORKSPACE),
+    show_default="./lvdun.gpkg or $LVDUN_WORKSPACE",
+    help="Workspace: a .gpkg file or a postgresql:// URL.",
+)
+
+
+def open_ws(location: str, *, create: bool = False) -> Workspace:
+    """Open the workspace named on the command line."""
+    ws = open_workspace(location, create=create)
+    ws.open()
+    return ws
+
+
+def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn lvdun's errors into a one-paragraph message and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except LvdunError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+            raise SystemExit(1) from None
+
+    return wrapper
+
+
+def parse_fields(values: tuple[str, ...]) -> dict[str, str]:
+    """Parse ``--field CANON=COLUMN`` options."""
+    out: dict[str, str] = {}
+    for value in values:
+        if "=" not in value:
+            raise click.BadParameter(f"{value!r}: write it as CANON=COLUMN, e.g. lead_id=编号",
+                                     param_hint="--field")
+        canon, column = value.split("=", 1)
+        out[canon.strip()] = column.strip()
+    return out

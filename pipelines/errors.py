@@ -1,0 +1,46 @@
+"""Errors of the jobs and the store."""
+
+from __future__ import annotations
+
+from geo.errors import LvdunError
+
+__all__ = [
+    "ConflictError",
+    "IngestError",
+    "NotFoundError",
+    "PipelineError",
+    "StoreError",
+    "TransitionError",
+    "WorkspaceError",
+]
+
+
+class PipelineError(LvdunError):
+    """An error in a job."""
+
+
+class StoreError(PipelineError):
+    """The workspace cannot be opened, read or written."""
+
+
+class WorkspaceError(StoreError, ValueError):
+    """The workspace is not what a command needs (missing layer, not a lvdun workspace)."""
+
+
+class IngestError(PipelineError, ValueError):
+    """An ingest cannot go on; the workspace is left as it was."""
+
+
+class NotFoundError(PipelineError, KeyError):
+    """A lead, reserve or run named by the user does not exist."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; show it plainly
+        return str(self.args[0]) if self.args else ""
+
+
+class TransitionError(PipelineError, ValueError):
+    """A status change the workflow does not allow; the message lists the allowed ones."""
+
+
+class ConflictError(PipelineError):
+    """A write names a stale version of a lead; both versions are shown."""

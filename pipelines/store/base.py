@@ -1,0 +1,338 @@
+"""The workspace interface, written once over DB-API connections for every backend.
+
+A backend supplies the connection, the DDL for its types, and how geometries travel
+(GeoPackage blobs or PostGIS WKB); reading, writing and transactions are shared so that
+both backends behave the same.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.crs import CGCS2000
+from pipelines.errors import StoreError, WorkspaceError
+from pipelines.store.tables import FEATURE_LAYERS, GEOMETRY_TYPES, TABLE_KEYS, TABLES
+
+__all__ = ["Workspace", "new_run_id", "now_iso"]
+
+log = logging.getLogger(__name__)
+
+
+def now_iso() -> str:
+    """Return the current UTC time as ISO 8601 with seconds."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def new_run_id() -> str:
+    """Return a new run id: UTC timestamp plus a random suffix, sortable by time."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+
+
+class Workspace(ABC):
+    """A lvdun workspace: feature layers, attribute tables and the run log.
+
+    Use as a context manager; every write happens inside :meth:`transaction`, which
+    commits on success and rolls back on any exception.
+    """
+
+    #: Placeholder for one parameter in SQL ("?" or "%s").
+    param = "?"
+    location: str
+
+    def __init__(self) -> None:
+        self._conn: Any = None
+        self._depth = 0
+
+    # -- backend hooks ------------------------------------------------------------
+    @abstractmethod
+    def _connect(self) -> Any:
+        """Open the DB-API connection."""
+
+    @abstractmethod
+    def _create_schema(self) -> None:
+        """Create every layer and table that is missing (inside a transaction)."""
+
+    @abstractmethod
+    def _geom_select(self, column: str) -> str:
+        """SQL expression selecting ``column`` so that :meth:`_decode_geoms` can read it."""
+
+    @abstractmethod
+    def _geom_insert(self) -> str:
+        """SQL placeholder expression for one encoded geometry in an INSERT."""
+
+    @abstractmethod
+    def _encode_geoms(self, geoms: np.ndarray) -> list[Any]:
+        """Encode shapely geometries for :meth:`_geom_insert`."""
+
+    @abstractmethod
+    def _decode_geoms(self, values: Sequence[Any]) -> np.ndarray:
+        """Decode selected geometry values into shapely geometries."""
+
+    @abstractmethod
+    def _begin(self) -> None:
+        """Start a write transaction."""
+
+    @abstractmethod
+    def _has_table(self, name: str) -> bool:
+        """Return True when ``name`` exists."""
+
+    def _after_features_write(self, layer: str) -> None:  # noqa: B027 - optional hook
+        """Refresh layer metadata (extent) after a write; optional."""
+
+    # -- lifecycle ----------------------------------------------------------------
+    def __enter__(self) -> Workspace:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def open(self) -> None:
+        """Open the connection and create any missing layer or table."""
+        if self._conn is None:
+            self._conn = self._connect()
+            with self.transaction():
+                self._create_schema()
+
+    def close(self) -> None:
+        """Close the connection."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    @property
+    def conn(self) -> Any:
+        """The open DB-API connection."""
+        if self._conn is None:
+            self.open()
+        return self._conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Workspace]:
+        """Run the block as one transaction; nested blocks join the outer one."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        conn = self.conn
+        self._begin()
+        self._depth = 1
+        try:
+            yield self
+        except BaseException:
+            conn.rollback()
+            raise
+        else:
+            conn.commit()
+        finally:
+            self._depth = 0
+
+    # -- SQL helpers --------------------------------------------------------------
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", self.param) if self.param != "?" else sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Execute one statement (``?`` placeholders) and return the cursor."""
+        cur = self.conn.cursor()
+        cur.execute(self._sql(sql), tuple(params))
+        return cur
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        """Return the rows of a SELECT as a DataFrame."""
+        cur = self.execute(sql, params)
+        cols = [d[0] for d in cur.description]
+        return pd.DataFrame(cur.fetchall(), columns=cols)
+
+    def _executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            cur = self.conn.cursor()
+            cur.executemany(self._sql(sql), rows)
+
+    # -- features -----------------------------------------------------------------
+    def has_layer(self, layer: str) -> bool:
+        """Return True when the layer exists and holds at least one feature."""
+        return bool(self.count(layer))
+
+    def count(self, name: str, where: str = "", params: Sequence[Any] = ()) -> int:
+        """Return the number of rows of a layer or table."""
+        sql = f"SELECT COUNT(*) FROM {_ident(name)}" + (f" WHERE {where}" if where else "")
+        return int(self.execute(sql, params).fetchone()[0])
+
+    def read_features(
+        self, layer: str, *, where: str = "", params: Sequence[Any] = ()
+    ) -> gpd.GeoDataFrame:
+        """Return a feature layer as a GeoDataFrame in EPSG:4490 (``fid`` as a column)."""
+        cols = ["fid", *(c for c, _ in FEATURE_LAYERS[_layer(layer)])]
+        sql = (
+            f"SELECT {', '.join(cols)}, {self._geom_select('geom')} AS geom "
+            f"FROM {_ident(layer)}" + (f" WHERE {where}" if where else "") + " ORDER BY fid"
+        )
+        cur = self.execute(sql, params)
+        rows = cur.fetchall()
+        frame = pd.DataFrame([r[:-1] for r in rows], columns=cols)
+        geoms = self._decode_geoms([r[-1] for r in rows])
+        return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=CGCS2000))
+
+    def insert_features(self, layer: str, frame: gpd.GeoDataFrame) -> int:
+        """Append features; columns missing from ``frame`` are stored as NULL."""
+        cols = [c for c, _ in FEATURE_LAYERS[_layer(layer)]]
+        if frame.crs is None or not frame.crs.equals(CGCS2000):
+            raise StoreError(
+                f"layer {layer}: features must be in EPSG:4490 before storing, got {frame.crs}"
+            )
+        geoms = np.asarray(frame.geometry.values, dtype=object)
+        if GEOMETRY_TYPES[layer] == "MULTIPOLYGON":
+            geoms = _promote_multipolygon(geoms)
+        geoms = self._encode_geoms(geoms)
+        values = _rows(frame, cols)
+        rows = [(*v, g) for v, g in zip(values, geoms, strict=True)]
+        marks = ", ".join(["?"] * len(cols))
+        self._executemany(
+            f"INSERT INTO {_ident(layer)} ({', '.join(cols)}, geom) "
+            f"VALUES ({marks}, {self._geom_insert()})",
+            rows,
+        )
+        self._after_features_write(layer)
+        return len(rows)
+
+    def delete_where_in(self, name: str, column: str, values: Sequence[Any]) -> int:
+        """Delete rows whose ``column`` is one of ``values``; return how many."""
+        deleted = 0
+        values = list(dict.fromkeys(values))
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
+            marks = ", ".join(["?"] * len(chunk))
+            cur = self.execute(
+                f"DELETE FROM {_ident(name)} WHERE {_ident(column)} IN ({marks})", chunk
+            )
+            deleted += max(cur.rowcount, 0)
+        return deleted
+
+    # -- attribute tables ----------------------------------------------------------
+    def read_table(
+        self, table: str, *, where: str = "", params: Sequence[Any] = (), order: str = ""
+    ) -> pd.DataFrame:
+        """Return an attribute table as a DataFrame."""
+        cols = [c for c, _ in TABLES[_table(table)]]
+        if table == "lead_history":
+            cols = ["id", *cols]
+        sql = f"SELECT {', '.join(_ident(c) for c in cols)} FROM {_ident(table)}"
+        sql += f" WHERE {where}" if where else ""
+        sql += f" ORDER BY {order}" if order else ""
+        return self.query(sql, params)
+
+    def upsert_rows(self, table: str, frame: pd.DataFrame) -> int:
+        """Insert rows, replacing those with the same key; return the row count."""
+        key = TABLE_KEYS[_table(table)]
+        if key is None:
+            raise StoreError(f"table {table} is append-only: use append_rows")
+        self.delete_where_in(table, key, frame[key].tolist())
+        return self.append_rows(table, frame)
+
+    def append_rows(self, table: str, frame: pd.DataFrame) -> int:
+        """Append rows to an attribute table; missing columns become NULL."""
+        cols = [c for c, _ in TABLES[_table(table)]]
+        marks = ", ".join(["?"] * len(cols))
+        rows = _rows(frame, cols)
+        self._executemany(
+            f"INSERT INTO {_ident(table)} ({', '.join(_ident(c) for c in cols)}) "
+            f"VALUES ({marks})",
+            rows,
+        )
+        return len(rows)
+
+    # -- runs ---------------------------------------------------------------------
+    def record_run(
+        self,
+        run_id: str,
+        command: str,
+        *,
+        started_at: str,
+        params: dict[str, Any] | None = None,
+        inputs: list[dict[str, Any]] | None = None,
+        counts: dict[str, Any] | None = None,
+        crs: dict[str, Any] | None = None,
+        status: str = "ok",
+        message: str = "",
+    ) -> None:
+        """Write one row of the ``runs`` table."""
+        row = {
+            "run_id": run_id,
+            "command": command,
+            "started_at": started_at,
+            "finished_at": now_iso(),
+            "status": status,
+            "params": json.dumps(params or {}, ensure_ascii=False, default=str),
+            "inputs": json.dumps(inputs or [], ensure_ascii=False, default=str),
+            "counts": json.dumps(counts or {}, ensure_ascii=False, default=str),
+            "crs": json.dumps(crs or {}, ensure_ascii=False, default=str),
+            "message": message,
+        }
+        self.upsert_rows("runs", pd.DataFrame([row]))
+
+    def runs(self) -> pd.DataFrame:
+        """Return the run log, oldest first."""
+        return self.read_table("runs", order="started_at, run_id")
+
+
+def _ident(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise StoreError(f"bad identifier {name!r}")
+    return f'"{name}"'
+
+
+def _layer(name: str) -> str:
+    if name not in FEATURE_LAYERS:
+        raise WorkspaceError(f"unknown layer {name!r}; layers: {', '.join(FEATURE_LAYERS)}")
+    return name
+
+
+def _table(name: str) -> str:
+    if name not in TABLES:
+        raise WorkspaceError(f"unknown table {name!r}; tables: {', '.join(TABLES)}")
+    return name
+
+
+def _plain(value: Any) -> Any:
+    """Convert numpy / pandas scalars to plain Python values, NaN/NA to None."""
+    if value is None:
+        return None
+    if isinstance(value, float | np.floating):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, bool | np.bool_):
+        return int(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp | datetime):
+        return value.isoformat()
+    return value
+
+
+def _rows(frame: pd.DataFrame, cols: list[str]) -> list[tuple[Any, ...]]:
+    data = {c: (frame[c].tolist() if c in frame.columns else [None] * len(frame)) for c in cols}
+    return [tuple(_plain(data[c][i]) for c in cols) for i in range(len(frame))]
+
+
+def _promote_multipolygon(geoms: np.ndarray) -> np.ndarray:
+    kinds = shapely.get_type_id(geoms)
+    out = geoms.copy()
+    for i in np.flatnonzero(kinds == shapely.GeometryType.POLYGON):
+        out[i] = shapely.MultiPolygon([geoms[i]])
+    return out

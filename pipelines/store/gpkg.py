@@ -1,0 +1,252 @@
+"""The GeoPackage workspace: one SQLite file that QGIS and GDAL open as it is.
+
+Written with the standard library's sqlite3 so that every command runs in one real
+transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``): a failed ingest leaves the file as it was.
+Geometries are GeoPackage binary blobs (header with envelope + little-endian WKB).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import struct
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+
+from geo.crs import CGCS2000
+from pipelines.errors import StoreError
+from pipelines.store.base import Workspace, now_iso
+from pipelines.store.tables import FEATURE_LAYERS, GEOMETRY_TYPES, TABLES
+
+__all__ = ["GeoPackageWorkspace"]
+
+log = logging.getLogger(__name__)
+
+_SRS_ID = 4490
+_APPLICATION_ID = 0x47504B47  # "GPKG"
+_USER_VERSION = 10200
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+
+_META_DDL = [
+    """CREATE TABLE IF NOT EXISTS gpkg_spatial_ref_sys (
+        srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL PRIMARY KEY,
+        organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL,
+        definition TEXT NOT NULL, description TEXT)""",
+    """CREATE TABLE IF NOT EXISTS gpkg_contents (
+        table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL,
+        identifier TEXT UNIQUE, description TEXT DEFAULT '',
+        last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE,
+        srs_id INTEGER, CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id)
+        REFERENCES gpkg_spatial_ref_sys(srs_id))""",
+    """CREATE TABLE IF NOT EXISTS gpkg_geometry_columns (
+        table_name TEXT NOT NULL, column_name TEXT NOT NULL,
+        geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL,
+        z TINYINT NOT NULL, m TINYINT NOT NULL,
+        CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+        CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+        CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))""",
+]
+
+_UNIQUE = {"leads": "lead_id", "wetlands": "wetland_id", "mines": "mine_id", "admin": "adcode"}
+_INDEXES = {
+    "reserves": ["reserve_code"],
+    "lead_history": ["lead_id"],
+}
+
+
+class GeoPackageWorkspace(Workspace):
+    """A workspace in a GeoPackage file, created on first use.
+
+    Parameters
+    ----------
+    path
+        The ``.gpkg`` file.
+    create
+        Create the file when it does not exist (commands that only read pass False).
+    """
+
+    param = "?"
+
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.location = str(self.path)
+        self.create = create
+
+    def _connect(self) -> sqlite3.Connection:
+        if not self.path.exists() and not self.create:
+            raise StoreError(
+                f"workspace {self.path} does not exist: run `lvdun ingest` first or pass -w"
+            )
+        if self.path.exists() and self.path.stat().st_size:
+            with self.path.open("rb") as fh:
+                if fh.read(16) != b"SQLite format 3\x00":
+                    raise StoreError(f"{self.path} is not a GeoPackage (not an SQLite file)")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    def _begin(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def _has_table(self, name: str) -> bool:
+        cur = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        )
+        return cur.fetchone() is not None
+
+    def _create_schema(self) -> None:
+        conn = self.conn
+        if not self._has_table("gpkg_contents"):
+            conn.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {_USER_VERSION}")
+        for ddl in _META_DDL:
+            conn.execute(ddl)
+        srs = [
+            ("Undefined cartesian SRS", -1, "NONE", -1, "undefined", "undefined cartesian"),
+            ("Undefined geographic SRS", 0, "NONE", 0, "undefined", "undefined geographic"),
+            ("WGS 84 geodetic", 4326, "EPSG", 4326, _wkt(4326), "WGS 84"),
+            ("China Geodetic Coordinate System 2000", _SRS_ID, "EPSG", _SRS_ID, _wkt(4490),
+             "CGCS2000 longitude/latitude"),
+        ]
+        conn.executemany(
+            "INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)", srs
+        )
+        for layer, cols in FEATURE_LAYERS.items():
+            if self._has_table(layer):
+                continue
+            unique = _UNIQUE.get(layer)
+            body = ", ".join(
+                f'"{c}" {t}' + (" UNIQUE" if c == unique else "") for c, t in cols
+            )
+            conn.execute(
+                f'CREATE TABLE "{layer}" (fid INTEGER PRIMARY KEY AUTOINCREMENT, '
+                f"geom {GEOMETRY_TYPES[layer]}, {body})"
+            )
+            conn.execute(
+                "INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) "
+                "VALUES (?, 'features', ?, ?)",
+                (layer, layer, _SRS_ID),
+            )
+            conn.execute(
+                "INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, ?, 0, 0)",
+                (layer, GEOMETRY_TYPES[layer], _SRS_ID),
+            )
+        for table, cols in TABLES.items():
+            if self._has_table(table):
+                continue
+            serial = "id INTEGER PRIMARY KEY AUTOINCREMENT, " if table == "lead_history" else ""
+            key = {"lead_class": "lead_id", "lead_status": "lead_id", "runs": "run_id"}.get(table)
+            body = ", ".join(
+                f'"{c}" {t}' + (" PRIMARY KEY" if c == key else "") for c, t in cols
+            )
+            conn.execute(f'CREATE TABLE "{table}" ({serial}{body})')
+            conn.execute(
+                "INSERT INTO gpkg_contents (table_name, data_type, identifier) "
+                "VALUES (?, 'attributes', ?)",
+                (table, table),
+            )
+        for table, columns in _INDEXES.items():
+            for column in columns:
+                conn.execute(
+                    f'CREATE INDEX IF NOT EXISTS "ix_{table}_{column}" ON "{table}" ("{column}")'
+                )
+        if table_missing_trigger(conn):
+            conn.execute(_HISTORY_GUARD)
+
+    def _geom_select(self, column: str) -> str:
+        return f'"{column}"'
+
+    def _geom_insert(self) -> str:
+        return "?"
+
+    def _encode_geoms(self, geoms: np.ndarray) -> list[bytes | None]:
+        return encode_gpkg(geoms)
+
+    def _decode_geoms(self, values: Sequence[Any]) -> np.ndarray:
+        return decode_gpkg(values)
+
+    def _after_features_write(self, layer: str) -> None:
+        row = self.conn.execute(f'SELECT geom FROM "{layer}"').fetchall()
+        geoms = decode_gpkg([r[0] for r in row])
+        geoms = geoms[~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)]
+        if len(geoms):
+            minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+            self.conn.execute(
+                "UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?, "
+                "last_change = ? WHERE table_name = ?",
+                (minx, miny, maxx, maxy, now_iso(), layer),
+            )
+
+
+_HISTORY_GUARD = """
+CREATE TRIGGER lead_history_append_only_u BEFORE UPDATE ON lead_history
+BEGIN SELECT RAISE(ABORT, 'lead_history is append-only'); END;
+"""
+
+
+def table_missing_trigger(conn: sqlite3.Connection) -> bool:
+    """Return True when the append-only guard on ``lead_history`` is not installed yet."""
+    cur = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'trigger' "
+        "AND name = 'lead_history_append_only_u'"
+    )
+    return cur.fetchone() is None
+
+
+def _wkt(epsg: int) -> str:
+    from pyproj import CRS
+
+    return (CGCS2000 if epsg == 4490 else CRS.from_epsg(epsg)).to_wkt("WKT1_GDAL")
+
+
+def encode_gpkg(geoms: np.ndarray, srs_id: int = _SRS_ID) -> list[bytes | None]:
+    """Encode shapely geometries as GeoPackage binary blobs with an XY envelope.
+
+    Examples
+    --------
+    >>> import shapely, numpy as np
+    >>> blob = encode_gpkg(np.array([shapely.Point(126.5, 43.2)]))[0]
+    >>> blob[:2], decode_gpkg([blob])[0].wkt
+    (b'GP', 'POINT (126.5 43.2)')
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    wkb = shapely.to_wkb(geoms, byte_order=1, flavor="iso")
+    bounds = shapely.bounds(geoms)
+    empty = shapely.is_empty(geoms)
+    out: list[bytes | None] = []
+    for blob, box, is_empty in zip(wkb, bounds, empty, strict=True):
+        if blob is None:
+            out.append(None)
+        elif is_empty:
+            out.append(struct.pack("<2sBBi", b"GP", 0, 0x01 | 0x10, srs_id) + blob)
+        else:
+            header = struct.pack(
+                "<2sBBi4d", b"GP", 0, 0x03, srs_id, box[0], box[2], box[1], box[3]
+            )
+            out.append(header + blob)
+    return out
+
+
+def decode_gpkg(values: Sequence[bytes | None]) -> np.ndarray:
+    """Decode GeoPackage binary blobs into shapely geometries (None stays None)."""
+    wkb: list[bytes | None] = []
+    for blob in values:
+        if blob is None:
+            wkb.append(None)
+            continue
+        blob = bytes(blob)
+        if blob[:2] != b"GP":
+            raise StoreError("geometry is not a GeoPackage blob (missing 'GP' magic)")
+        flags = blob[3]
+        envelope = _ENVELOPE_BYTES.get((flags >> 1) & 0x07)
+        if envelope is None:
+            raise StoreError(f"bad GeoPackage envelope flag {flags:#x}")
+        wkb.append(blob[8 + envelope :])
+    return np.asarray(shapely.from_wkb(wkb), dtype=object).reshape(-1)

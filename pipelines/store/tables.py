@@ -1,0 +1,154 @@
+"""Table definitions of the workspace, shared by every backend.
+
+Types are the portable trio TEXT, REAL, INTEGER; each backend maps them. Feature layers
+carry a geometry column ``geom`` in CGCS2000 (EPSG:4490).
+"""
+
+from __future__ import annotations
+
+__all__ = ["FEATURE_LAYERS", "GEOMETRY_TYPES", "KEYS", "TABLES", "TABLE_KEYS"]
+
+_SOURCE = [("src_file", "TEXT"), ("src_row", "INTEGER"), ("run_id", "TEXT")]
+
+#: Feature layers: columns besides ``fid`` and ``geom``.
+FEATURE_LAYERS: dict[str, list[tuple[str, str]]] = {
+    "reserves": [
+        ("reserve_code", "TEXT"),
+        ("reserve_name", "TEXT"),
+        ("level", "TEXT"),
+        ("zone", "TEXT"),
+        ("area_m2", "REAL"),
+        *_SOURCE,
+    ],
+    "wetlands": [
+        ("wetland_id", "TEXT"),
+        ("wetland_name", "TEXT"),
+        ("wetland_level", "TEXT"),
+        ("wetland_type", "TEXT"),
+        ("area_m2", "REAL"),
+        ("manager", "TEXT"),
+        *_SOURCE,
+    ],
+    "mines": [
+        ("mine_id", "TEXT"),
+        ("mine_name", "TEXT"),
+        ("mineral", "TEXT"),
+        ("method", "TEXT"),
+        ("mine_status", "TEXT"),
+        ("closed_year", "INTEGER"),
+        ("restoration_mode", "TEXT"),
+        ("restoration_progress", "TEXT"),
+        ("area_m2", "REAL"),
+        *_SOURCE,
+    ],
+    "leads": [
+        ("lead_id", "TEXT"),
+        ("batch", "TEXT"),
+        ("first_batch", "TEXT"),
+        ("rounds", "INTEGER"),
+        ("activity_type", "TEXT"),
+        ("change_type", "TEXT"),
+        ("area_m2", "REAL"),
+        ("date_before", "TEXT"),
+        ("date_after", "TEXT"),
+        ("county_sent", "TEXT"),
+        ("reserve_sent", "TEXT"),
+        ("zone_sent", "TEXT"),
+        ("note", "TEXT"),
+        *_SOURCE,
+    ],
+    "admin": [
+        ("adcode", "TEXT"),
+        ("admin_name", "TEXT"),
+        ("admin_level", "TEXT"),
+        ("province", "TEXT"),
+        ("city", "TEXT"),
+        *_SOURCE,
+    ],
+}
+
+#: The key that identifies a feature (or, for reserves, the group of zone polygons) in a layer.
+KEYS: dict[str, str] = {
+    "reserves": "reserve_code",
+    "wetlands": "wetland_id",
+    "mines": "mine_id",
+    "leads": "lead_id",
+    "admin": "adcode",
+}
+
+GEOMETRY_TYPES: dict[str, str] = {
+    "reserves": "MULTIPOLYGON",
+    "wetlands": "GEOMETRY",
+    "mines": "GEOMETRY",
+    "leads": "GEOMETRY",
+    "admin": "MULTIPOLYGON",
+}
+
+#: Attribute tables.
+TABLES: dict[str, list[tuple[str, str]]] = {
+    "lead_class": [
+        ("lead_id", "TEXT"),
+        ("batch", "TEXT"),
+        ("reserve_code", "TEXT"),
+        ("reserve_name", "TEXT"),
+        ("reserve_level", "TEXT"),
+        ("zone", "TEXT"),
+        ("zone_label", "TEXT"),
+        ("overlaps", "TEXT"),
+        ("wetland_ids", "TEXT"),
+        ("wetland_names", "TEXT"),
+        ("mine_ids", "TEXT"),
+        ("county_adcode", "TEXT"),
+        ("county_name", "TEXT"),
+        ("dist_boundary_m", "REAL"),
+        ("near_boundary", "INTEGER"),
+        ("area_m2", "REAL"),
+        ("area_in_zone_m2", "TEXT"),
+        ("boundary_version", "TEXT"),
+        ("classified_at", "TEXT"),
+        ("run_id", "TEXT"),
+    ],
+    "lead_status": [
+        ("lead_id", "TEXT"),
+        ("status", "TEXT"),
+        ("version", "INTEGER"),
+        ("reason", "TEXT"),
+        ("responsible_unit", "TEXT"),
+        ("measures", "TEXT"),
+        ("deadline", "TEXT"),
+        ("updated_at", "TEXT"),
+        ("updated_by", "TEXT"),
+    ],
+    "lead_history": [
+        ("lead_id", "TEXT"),
+        ("version", "INTEGER"),
+        ("at", "TEXT"),
+        ("by", "TEXT"),
+        ("from_status", "TEXT"),
+        ("to_status", "TEXT"),
+        ("reason", "TEXT"),
+        ("note", "TEXT"),
+        ("evidence", "TEXT"),
+        ("run_id", "TEXT"),
+    ],
+    "runs": [
+        ("run_id", "TEXT"),
+        ("command", "TEXT"),
+        ("started_at", "TEXT"),
+        ("finished_at", "TEXT"),
+        ("status", "TEXT"),
+        ("params", "TEXT"),
+        ("inputs", "TEXT"),
+        ("counts", "TEXT"),
+        ("crs", "TEXT"),
+        ("message", "TEXT"),
+    ],
+}
+
+#: Primary keys of attribute tables (``lead_history`` has a serial ``id`` instead).
+TABLE_KEYS: dict[str, str | None] = {
+    "lead_class": "lead_id",
+    "lead_status": "lead_id",
+    "lead_history": None,
+    "runs": "run_id",
+}
