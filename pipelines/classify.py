@@ -86,7 +86,7 @@ def classify(ws: Workspace, *, near_m: float = 1000.0, engine: str = "geos") -> 
             params={"near_m": near_m, "engine": engine},
             counts={"leads": len(result), "by_zone": by_zone,
                     "near_boundary": int(result["near_boundary"].sum())},
-            crs={"areas": CHINA_ALBERS.to_proj4(), "distances": "CGCS2000 Gauss-Krüger 6° zone"},
+            crs={"areas": CHINA_ALBERS.name, "distances": "CGCS2000 Gauss-Krüger 6° zone"},
         )
     return ClassifyReport(run_id=run_id, leads=len(result), by_zone=by_zone,
                           near_boundary=int(result["near_boundary"].sum()),
