@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Services the test suite talks to: PostgreSQL with PostGIS, and Chromium for browser tests.
+# Installs what is missing when apt-get is usable (root); otherwise says what is missing and
+# lets the tests skip (or fail, under LVDUN_REQUIRE_SERVICES=1).
+set -uo pipefail
+
+have_apt() { command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; }
+pg_version() { ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -n 1; }
+
+apt_updated=0
+apt_install() {
+  if ! have_apt; then echo "services: cannot install $* (needs root and apt-get)"; return 1; fi
+  if [ "$apt_updated" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+ver=$(pg_version)
+if [ -n "$ver" ]; then
+  if [ ! -f "/usr/share/postgresql/$ver/extension/postgis.control" ]; then
+    echo "services: installing PostGIS for PostgreSQL $ver"
+    apt_install "postgresql-$ver-postgis-3" || true
+  fi
+  if ! pg_isready -q -h localhost -p 5432 2>/dev/null; then
+    echo "services: starting PostgreSQL $ver"
+    pg_ctlcluster --skip-systemctl-redirect "$ver" main start 2>/dev/null || true
+    for _ in $(seq 1 20); do pg_isready -q -h localhost -p 5432 && break; sleep 0.5; done
+  fi
+else
+  echo "services: no PostgreSQL server installed; PostGIS tests will skip"
+fi
+
+if [ ! -x /usr/bin/chromium ]; then
+  echo "services: installing Chromium"
+  apt_install chromium || true
+fi
+exit 0
