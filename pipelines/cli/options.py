@@ -15,8 +15,8 @@ from pipelines.store import DEFAULT_WORKSPACE, Workspace, open_workspace
 
 __all__ = ["console", "handle_errors", "open_ws", "workspace_option"]
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 workspace_option = click.option(
     "-w", "--workspace",

@@ -66,8 +66,9 @@ def history_cmd(lead_id: str, workspace: str) -> None:
     table = Table(title=f"线索 {lead_id}")
     for col in ("版本", "时间", "操作人", "原状态", "新状态", "原因", "备注"):
         table.add_column(col)
+    rows = rows.astype(object).where(rows.notna(), "")
     for r in rows.itertuples(index=False):
-        table.add_row(str(r.version), str(r.at), str(r.by or ""),
+        table.add_row(str(r.version), str(r.at), str(r.by),
                       STATUS_LABELS[Status(r.from_status)] if r.from_status else "",
-                      STATUS_LABELS[Status(r.to_status)], str(r.reason or ""), str(r.note or ""))
+                      STATUS_LABELS[Status(r.to_status)], str(r.reason), str(r.note))
     console.print(table)
