@@ -3,14 +3,24 @@
 Everything lvdun stores is CGCS2000 longitude/latitude (EPSG:4490). Areas are computed in
 an Albers equal-area projection for China; distances in the CGCS2000 Gauss-Krüger 6° zone
 (EPSG:4491-4501) that holds the geometries, where scale error stays below 0.14 %.
+
+Incoming data are checked here too: Gauss-Krüger coordinates recognised from their
+magnitudes (:func:`detect_gauss_kruger`), longitude and latitude typed into each other's
+column (:func:`detect_swapped_lonlat`), and the shifted coordinates of Chinese web maps,
+GCJ-02 (Amap, Tencent) and BD-09 (Baidu), converted back (:func:`gcj02_to_wgs84`,
+:func:`bd09_to_wgs84`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pyproj
+from numpy.typing import ArrayLike
 from pyproj import CRS
 
 from geo.errors import CRSError
@@ -18,12 +28,23 @@ from geo.errors import CRSError
 __all__ = [
     "CGCS2000",
     "CHINA_ALBERS",
+    "CHINA_BOUNDS",
     "WGS84",
+    "GKDetection",
+    "ambiguous_lonlat_order",
     "as_crs",
+    "bd09_to_gcj02",
+    "bd09_to_wgs84",
+    "detect_gauss_kruger",
+    "detect_swapped_lonlat",
+    "gcj02_to_bd09",
+    "gcj02_to_wgs84",
     "gk6_crs",
     "gk6_zone",
     "is_geographic",
     "transformer",
+    "wgs84_to_bd09",
+    "wgs84_to_gcj02",
 ]
 
 log = logging.getLogger(__name__)
@@ -107,3 +128,470 @@ def gk6_crs(zone: int) -> CRS:
     if not 13 <= zone <= 23:
         raise CRSError(f"Gauss-Krüger 6° zone {zone} is outside China's zones 13-23")
     return CRS.from_epsg(4491 + zone - 13)
+
+
+#: Longitude/latitude box around China (lon min, lat min, lon max, lat max): from the Pamirs
+#: (73.5°E) to Fuyuan (135.1°E), from the Nansha islands (4°N) to Mohe (53.6°N).
+CHINA_BOUNDS: tuple[float, float, float, float] = (73.0, 3.0, 136.0, 54.0)
+
+# Gauss-Krüger magnitudes over China, with some slack for data spilling over a zone edge.
+_EASTING_MIN, _EASTING_MAX = 100_000.0, 900_000.0  # without the zone number
+_NORTHING_MIN, _NORTHING_MAX = 200_000.0, 6_200_000.0  # about 1.8°N to 56°N
+_ZONES_3, _ZONES_6 = range(25, 46), range(13, 24)
+_EPSG_3_ZONE, _EPSG_3_CM, _EPSG_6_ZONE, _EPSG_6_CM = 4513, 4534, 4491, 4502
+
+
+def _inside(x: np.ndarray, y: np.ndarray, bounds: tuple[float, float, float, float]) -> np.ndarray:
+    xmin, ymin, xmax, ymax = bounds
+    return (x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax)
+
+
+def detect_swapped_lonlat(
+    x: ArrayLike, y: ArrayLike, *, bounds: tuple[float, float, float, float] = CHINA_BOUNDS
+) -> np.ndarray:
+    """Return a mask of rows whose longitude and latitude were typed into each other's column.
+
+    A row is swapped when ``(x, y)`` falls outside ``bounds`` but ``(y, x)`` falls inside.
+    Over China the two orders never both fit (longitudes 73-136 and latitudes 3-54 do not
+    overlap); with smaller custom bounds they can, and :func:`ambiguous_lonlat_order` lists
+    those rows, which this function never marks as swapped.
+
+    Parameters
+    ----------
+    x, y
+        Longitudes and latitudes as given, in degrees.
+    bounds
+        ``(lon min, lat min, lon max, lat max)``, inclusive.
+
+    Examples
+    --------
+    >>> detect_swapped_lonlat([126.5, 43.5, 10.0], [43.5, 126.5, 10.0]).tolist()
+    [False, True, False]
+    """
+    xs, ys = np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64")
+    return ~_inside(xs, ys, bounds) & _inside(ys, xs, bounds)
+
+
+def ambiguous_lonlat_order(
+    x: ArrayLike, y: ArrayLike, *, bounds: tuple[float, float, float, float] = CHINA_BOUNDS
+) -> np.ndarray:
+    """Return a mask of rows that fit ``bounds`` in both orders, so a swap cannot be told.
+
+    Always all False for :data:`CHINA_BOUNDS`.
+
+    Examples
+    --------
+    >>> ambiguous_lonlat_order([44.0, 126.5], [46.0, 43.5], bounds=(40, 40, 50, 50)).tolist()
+    [True, False]
+    """
+    xs, ys = np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64")
+    return _inside(xs, ys, bounds) & _inside(ys, xs, bounds)
+
+
+@dataclass(frozen=True)
+class GKDetection:
+    """What :func:`detect_gauss_kruger` recognised.
+
+    Attributes
+    ----------
+    crs
+        The CGCS2000 Gauss-Krüger CRS, or None when the coordinates carry no zone number and
+        no hint was given: the central meridian cannot be told, the user must name the CRS.
+    zone
+        Zone number (25-45 for 3° zones, 13-23 for 6° zones), None when unknown.
+    zone_width
+        3 or 6 (degrees), None when unknown.
+    zone_in_easting
+        True when the easting starts with the zone number (``42512345.6``).
+    swapped
+        True when the northing is in the x column and the easting in the y column.
+    message
+        A sentence for the log and the ingest report.
+    """
+
+    crs: CRS | None
+    zone: int | None
+    zone_width: Literal[3, 6] | None
+    zone_in_easting: bool
+    swapped: bool
+    message: str
+
+    @property
+    def needs_crs(self) -> bool:
+        """True when the user must give the CRS because the coordinates cannot tell it."""
+        return self.crs is None
+
+
+def _easting_zone(v: np.ndarray) -> np.ndarray:
+    """Return per value: the zone number in the easting, 0 for an easting without one, -1."""
+    zone = np.floor(v / 1e6)
+    within = v - zone * 1e6
+    plain = (v >= _EASTING_MIN) & (v <= _EASTING_MAX)
+    prefixed = (zone >= 13) & (zone <= 45) & (within >= _EASTING_MIN) & (within <= _EASTING_MAX)
+    return np.where(plain, 0, np.where(prefixed, zone, -1)).astype("int64")
+
+
+def _is_northing(v: np.ndarray) -> np.ndarray:
+    return (v >= _NORTHING_MIN) & (v <= _NORTHING_MAX)
+
+
+def _zone_label(zone: int) -> str:
+    return "no zone number" if zone == 0 else f"zone {zone}"
+
+
+def _rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
+
+
+def _hint_zone(hint_lon: float, width: Literal[3, 6]) -> tuple[int, CRS]:
+    """Return the zone holding ``hint_lon`` and its CGCS2000 CRS without zone number."""
+    if not CHINA_BOUNDS[0] <= hint_lon <= CHINA_BOUNDS[2]:
+        raise CRSError(
+            f"hint longitude {hint_lon} is outside China ({CHINA_BOUNDS[0]}-{CHINA_BOUNDS[2]}°E)"
+        )
+    if width == 3:
+        zone = min(max(round(hint_lon / 3.0), _ZONES_3.start), _ZONES_3.stop - 1)
+        return zone, CRS.from_epsg(_EPSG_3_CM + zone - _ZONES_3.start)
+    zone = int(gk6_zone(hint_lon))
+    return zone, CRS.from_epsg(_EPSG_6_CM + zone - _ZONES_6.start)
+
+
+def detect_gauss_kruger(
+    x: ArrayLike,
+    y: ArrayLike,
+    *,
+    hint_lon: float | None = None,
+    hint_zone_width: Literal[3, 6] = 3,
+) -> GKDetection | None:
+    """Recognise CGCS2000 Gauss-Krüger coordinates from their magnitudes.
+
+    Recognised, over China:
+
+    * 3° zones with the zone number in the easting, ``zone * 1e6 + 500000`` false easting,
+      zones 25-45 (EPSG:4513-4533);
+    * 6° zones with the zone number in the easting, zones 13-23 (EPSG:4491-4501); the two
+      ranges of zone numbers do not overlap, so the zone width is known;
+    * eastings without a zone number (100 000-900 000 m): the central meridian cannot be
+      told from the numbers. With ``hint_lon`` (e.g. the centre of the workspace) the zone
+      holding it is assumed, 3° by default (EPSG:4534-4554, the zones of large-scale survey
+      data such as the third land survey); without it the detection has ``crs=None``;
+    * any of these with x and y swapped (the northing in the x column). Without a zone
+      number, rows south of about 8°N fit both orders; when every row does, x is taken as
+      the easting.
+
+    NaN rows are ignored. Guessing a CRS must be reported to the user: the result's
+    ``message`` says what was assumed and is logged at INFO.
+
+    Parameters
+    ----------
+    x, y
+        The two coordinate columns as given.
+    hint_lon
+        A longitude in the data's area, used only when the eastings carry no zone number.
+    hint_zone_width
+        Zone width assumed with ``hint_lon``.
+
+    Returns
+    -------
+    GKDetection or None
+        None when the values look like longitude/latitude degrees (or there are none).
+
+    Raises
+    ------
+    CRSError
+        When rows mix degrees and metres, several zones, rows swapped and not swapped, or
+        values no Gauss-Krüger zone over China can hold.
+
+    Examples
+    --------
+    >>> print(detect_gauss_kruger([42512345.6], [4817000.0]).message)
+    ... # doctest: +NORMALIZE_WHITESPACE
+    coordinates look like CGCS2000 Gauss-Krüger 3° zone 42 (EPSG:4530)
+    with the zone number in the easting
+    >>> detect_gauss_kruger([4817000.0], [21512345.6]).crs.to_epsg()
+    4499
+    >>> detect_gauss_kruger([512345.6], [4817000.0], hint_lon=126.3).crs.to_epsg()
+    4551
+    >>> detect_gauss_kruger([126.5], [43.5]) is None
+    True
+    """
+    xs = np.asarray(x, dtype="float64").ravel()
+    ys = np.asarray(y, dtype="float64").ravel()
+    if xs.shape != ys.shape:
+        raise ValueError(f"x and y differ in length: {xs.size} and {ys.size}")
+    finite = np.isfinite(xs) & np.isfinite(ys)
+    xs, ys = xs[finite], ys[finite]
+    degrees = (np.abs(xs) <= 180.0) & (np.abs(ys) <= 180.0)
+    if degrees.all():
+        return None
+    if degrees.any():
+        i, j = np.flatnonzero(degrees)[0], np.flatnonzero(~degrees)[0]
+        raise CRSError(
+            f"{_rows(int(degrees.sum()))} in degrees (e.g. x={xs[i]:g}, y={ys[i]:g}) "
+            f"and {_rows(int((~degrees).sum()))} in metres (e.g. x={xs[j]:.1f}, y={ys[j]:.1f}); "
+            "a layer must use one CRS: split the file or fix those rows"
+        )
+    zone_x, zone_y = _easting_zone(xs), _easting_zone(ys)
+    normal = (zone_x >= 0) & _is_northing(ys)
+    swapped = (zone_y >= 0) & _is_northing(xs)
+    neither = ~(normal | swapped)
+    if neither.any():
+        i = np.flatnonzero(neither)[0]
+        raise CRSError(
+            f"{int(neither.sum())} of {_rows(xs.size)} fit no CGCS2000 Gauss-Krüger zone over "
+            f"China (e.g. x={xs[i]:.1f}, y={ys[i]:.1f}): expected an easting of "
+            f"{_EASTING_MIN:.0f}-{_EASTING_MAX:.0f} m, optionally after the zone number "
+            f"(42500000), and a northing of {_NORTHING_MIN:.0f}-{_NORTHING_MAX:.0f} m; "
+            "give the CRS explicitly"
+        )
+    only_normal, only_swapped = normal & ~swapped, swapped & ~normal
+    if only_normal.any() and only_swapped.any():
+        raise CRSError(
+            f"x and y are swapped in some rows only: {_rows(int(only_normal.sum()))} have "
+            f"the easting in x, {int(only_swapped.sum())} in y; fix those rows"
+        )
+    is_swapped = bool(only_swapped.any())
+    zones, counts = np.unique(zone_y if is_swapped else zone_x, return_counts=True)
+    if zones.size > 1:
+        found = ", ".join(
+            f"{_zone_label(int(z))} ({_rows(int(n))})" for z, n in zip(zones, counts, strict=True)
+        )
+        raise CRSError(
+            f"coordinates mix several Gauss-Krüger zones: {found}; a layer must use one "
+            "zone: split the file by zone or convert it to CGCS2000 longitude/latitude first"
+        )
+    detection = _detection(int(zones[0]), is_swapped, hint_lon, hint_zone_width)
+    log.log(logging.WARNING if detection.needs_crs else logging.INFO, "%s", detection.message)
+    return detection
+
+
+def _detection(
+    zone: int, swapped: bool, hint_lon: float | None, hint_zone_width: Literal[3, 6]
+) -> GKDetection:
+    """Build the detection for one zone number (0: none in the easting)."""
+    tail = "; x and y are swapped (the northing is in the x column)" if swapped else ""
+    if zone == 0:
+        text = "coordinates look like CGCS2000 Gauss-Krüger without the zone number in the easting"
+        if hint_lon is None:
+            return GKDetection(
+                None, None, None, False, swapped,
+                f"{text}, so the central meridian cannot be told from them{tail}; give the "
+                "CRS explicitly, e.g. EPSG:4551 for the 3° zone with central meridian 126°E",
+            )
+        hint_zone, crs = _hint_zone(hint_lon, hint_zone_width)
+        central = hint_zone * 3 if hint_zone_width == 3 else hint_zone * 6 - 3
+        return GKDetection(
+            crs, hint_zone, hint_zone_width, False, swapped,
+            f"{text}; assuming {hint_zone_width}° zone {hint_zone} (central meridian "
+            f"{central}°E, EPSG:{crs.to_epsg()}) from the hint longitude {hint_lon:.2f}°"
+            f"{tail}; give the CRS explicitly if that is wrong",
+        )
+    if zone in _ZONES_3:
+        width: Literal[3, 6] = 3
+        crs = CRS.from_epsg(_EPSG_3_ZONE + zone - _ZONES_3.start)
+    elif zone in _ZONES_6:
+        width = 6
+        crs = CRS.from_epsg(_EPSG_6_ZONE + zone - _ZONES_6.start)
+    else:
+        raise CRSError(
+            f"eastings carry zone number {zone}, which is neither a 3° zone (25-45) nor a "
+            "6° zone (13-23) over China; give the CRS explicitly"
+        )
+    if hint_lon is not None:
+        central = zone * 3 if width == 3 else zone * 6 - 3
+        if abs(hint_lon - central) > width:
+            log.warning(
+                "zone %d (central meridian %d°E) is far from the hint longitude %.2f°",
+                zone, central, hint_lon,
+            )
+    message = (
+        f"coordinates look like CGCS2000 Gauss-Krüger {width}° zone {zone} "
+        f"(EPSG:{crs.to_epsg()}) with the zone number in the easting{tail}"
+    )
+    return GKDetection(crs, zone, width, True, swapped, message)
+
+
+# GCJ-02 ("Mars coordinates") and BD-09: the obfuscation of Chinese web maps, as published
+# by reverse engineering (Krasovsky ellipsoid constants, Baidu's x_pi).
+_KRASOVSKY_A = 6378245.0
+_KRASOVSKY_EE = 0.00669342162296594323
+_BD_X_PI = np.pi * 3000.0 / 180.0
+_SHIFT_BOX = (72.004, 0.8293, 137.8347, 55.8271)  # the usual rough "in China" test
+_MAX_ITERATIONS = 30
+_TOLERANCE = 1e-12  # degrees, about 0.1 µm
+
+
+def _as_float(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    lons, lats = np.broadcast_arrays(
+        np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64")
+    )
+    return lons.copy(), lats.copy()
+
+
+def _gcj_shift(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the GCJ-02 offset (dlon, dlat) in degrees at WGS84 ``lon``, ``lat``."""
+    x, y = lon - 105.0, lat - 35.0
+    pi = np.pi
+    wave = (20.0 * np.sin(6.0 * x * pi) + 20.0 * np.sin(2.0 * x * pi)) * 2.0 / 3.0
+    dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
+    dlat += wave + (20.0 * np.sin(y * pi) + 40.0 * np.sin(y / 3.0 * pi)) * 2.0 / 3.0
+    dlat += (160.0 * np.sin(y / 12.0 * pi) + 320.0 * np.sin(y * pi / 30.0)) * 2.0 / 3.0
+    dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
+    dlon += wave + (20.0 * np.sin(x * pi) + 40.0 * np.sin(x / 3.0 * pi)) * 2.0 / 3.0
+    dlon += (150.0 * np.sin(x / 12.0 * pi) + 300.0 * np.sin(x / 30.0 * pi)) * 2.0 / 3.0
+    rad = lat / 180.0 * pi
+    magic = 1.0 - _KRASOVSKY_EE * np.sin(rad) ** 2
+    sqrt_magic = np.sqrt(magic)
+    dlat = dlat * 180.0 / ((_KRASOVSKY_A * (1.0 - _KRASOVSKY_EE)) / (magic * sqrt_magic) * pi)
+    dlon = dlon * 180.0 / (_KRASOVSKY_A / sqrt_magic * np.cos(rad) * pi)
+    return dlon, dlat
+
+
+def _in_shift_box(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    return _inside(lon, lat, _SHIFT_BOX)
+
+
+_Pair = tuple[np.ndarray, np.ndarray]
+
+
+def _invert(
+    forward: Callable[[np.ndarray, np.ndarray], _Pair], lon: np.ndarray, lat: np.ndarray,
+    start: _Pair,
+) -> _Pair:
+    """Solve ``forward(p) == (lon, lat)`` by fixed-point iteration from ``start``."""
+    plon, plat = start
+    for _ in range(_MAX_ITERATIONS):
+        flon, flat = forward(plon, plat)
+        elon, elat = flon - lon, flat - lat
+        plon, plat = plon - elon, plat - elat
+        error = np.maximum(np.abs(elon), np.abs(elat))
+        if not error.size or np.nanmax(error, initial=0.0) < _TOLERANCE:
+            break
+    return plon, plat
+
+
+def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Shift WGS84 (or CGCS2000) longitude/latitude to GCJ-02, the Amap/Tencent coordinates.
+
+    CGCS2000 and WGS84 longitudes/latitudes differ by well under a metre in China and are
+    treated as equal here. Points outside the rough China box (lon 72.004-137.8347, lat
+    0.8293-55.8271) are returned unchanged, as the web maps do.
+
+    Parameters
+    ----------
+    lon, lat
+        Degrees, scalars or arrays (broadcast together).
+
+    Returns
+    -------
+    lon, lat : numpy.ndarray
+        GCJ-02 degrees.
+
+    Examples
+    --------
+    >>> lon, lat = wgs84_to_gcj02(121.5272106, 31.1774276)
+    >>> round(float(lon), 6), round(float(lat), 6)
+    (121.531542, 31.175304)
+    """
+    lons, lats = _as_float(lon, lat)
+    dlon, dlat = _gcj_shift(lons, lats)
+    inside = _in_shift_box(lons, lats)
+    return np.where(inside, lons + dlon, lons), np.where(inside, lats + dlat, lats)
+
+
+def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Convert GCJ-02 (Amap/Tencent) longitude/latitude back to WGS84 / CGCS2000.
+
+    The exact inverse of :func:`wgs84_to_gcj02`, iterated until the forward shift
+    reproduces the input to 1e-12° (the usual one-step formula is off by up to a few metres).
+
+    Examples
+    --------
+    >>> lon, lat = gcj02_to_wgs84(121.531541859215, 31.17530398364597)
+    >>> round(float(lon), 7), round(float(lat), 7)
+    (121.5272106, 31.1774276)
+    """
+    lons, lats = _as_float(lon, lat)
+    inside = _in_shift_box(lons, lats)
+    dlon, dlat = _gcj_shift(lons, lats)
+    start = (lons - dlon, lats - dlat)
+    wlon, wlat = _invert(
+        wgs84_to_gcj02, lons[inside], lats[inside], (start[0][inside], start[1][inside])
+    )
+    lons[inside], lats[inside] = wlon, wlat
+    return lons, lats
+
+
+def _bd_forward(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    z = np.sqrt(lon * lon + lat * lat) + 0.00002 * np.sin(lat * _BD_X_PI)
+    theta = np.arctan2(lat, lon) + 0.000003 * np.cos(lon * _BD_X_PI)
+    return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
+
+
+def _bd_backward(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x, y = lon - 0.0065, lat - 0.006
+    z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _BD_X_PI)
+    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _BD_X_PI)
+    return z * np.cos(theta), z * np.sin(theta)
+
+
+def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Convert GCJ-02 longitude/latitude to BD-09, Baidu's coordinates.
+
+    Points outside the rough China box are returned unchanged.
+
+    Examples
+    --------
+    >>> lon, lat = gcj02_to_bd09(123.0, 45.0)
+    >>> round(float(lon), 6), round(float(lat), 6)
+    (123.006365, 45.006369)
+    """
+    lons, lats = _as_float(lon, lat)
+    blon, blat = _bd_forward(lons, lats)
+    inside = _in_shift_box(lons, lats)
+    return np.where(inside, blon, lons), np.where(inside, blat, lats)
+
+
+def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Convert BD-09 (Baidu) longitude/latitude to GCJ-02.
+
+    Starts from the widely used one-step formula (off by up to 0.2 m) and iterates to the
+    exact inverse of :func:`gcj02_to_bd09`. Points outside the rough China box are returned
+    unchanged.
+
+    Examples
+    --------
+    >>> lon, lat = bd09_to_gcj02(123.0, 45.0)
+    >>> round(float(lon), 6), round(float(lat), 6)
+    (122.993634, 44.993654)
+    """
+    lons, lats = _as_float(lon, lat)
+    inside = _in_shift_box(lons, lats)
+    start = _bd_backward(lons[inside], lats[inside])
+    glon, glat = _invert(_bd_forward, lons[inside], lats[inside], start)
+    lons[inside], lats[inside] = glon, glat
+    return lons, lats
+
+
+def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Convert WGS84 (or CGCS2000) longitude/latitude to BD-09 through GCJ-02.
+
+    Examples
+    --------
+    >>> lon, lat = wgs84_to_bd09(123.0, 45.0)
+    >>> round(float(lon), 6), round(float(lat), 6)
+    (123.012449, 45.008329)
+    """
+    return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
+
+
+def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Convert BD-09 (Baidu) longitude/latitude back to WGS84 / CGCS2000 through GCJ-02.
+
+    Examples
+    --------
+    >>> lon, lat = bd09_to_wgs84(123.0, 45.0)
+    >>> round(float(lon), 6), round(float(lat), 6)
+    (122.987623, 44.991715)
+    """
+    return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
