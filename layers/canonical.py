@@ -17,9 +17,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from geo.coords import parse_coordinates, parse_numbers
 from pyproj import CRS
 
+from geo.coords import parse_coordinates, parse_numbers
 from geo.crs import CGCS2000, WGS84, as_crs, transformer
 from geo.repair import repair
 from layers.aliases import map_headers, split_unit
@@ -308,7 +308,7 @@ def _geometry(
 
 
 def _unshift(geoms: np.ndarray, coords: str) -> np.ndarray:
-    from geo import crs as geocrs
+    from geo import shift as geocrs
 
     func = geocrs.gcj02_to_wgs84 if coords == "gcj02" else geocrs.bd09_to_wgs84
 

@@ -18,19 +18,21 @@ from geo.crs import (
     GKDetection,
     ambiguous_lonlat_order,
     as_crs,
-    bd09_to_gcj02,
-    bd09_to_wgs84,
     detect_gauss_kruger,
     detect_swapped_lonlat,
-    gcj02_to_bd09,
-    gcj02_to_wgs84,
     gk6_crs,
     gk6_zone,
     transformer,
+)
+from geo.errors import CRSError
+from geo.shift import (
+    bd09_to_gcj02,
+    bd09_to_wgs84,
+    gcj02_to_bd09,
+    gcj02_to_wgs84,
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
-from geo.errors import CRSError
 
 # --- what was there before stays as it was -------------------------------------------------
 

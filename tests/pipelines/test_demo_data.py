@@ -14,7 +14,7 @@ import shapely
 
 from geo.crs import CHINA_ALBERS
 from layers.schema import ACTIVITY_TYPES, CHANGE_TYPES
-from pipelines.demo import RESERVES, SYNTHETIC_LABEL, write_demo_inputs
+from pipelines.demo_data import RESERVES, SYNTHETIC_LABEL, write_demo_inputs
 
 N_LEADS = 3000
 

@@ -63,7 +63,7 @@ def test_every_format_ingests_the_same_leads(workspace, tmp_path: Path):
 
 
 def test_table_without_crs_is_refused(workspace, leads_csv):
-    with pytest.raises(InputError, match="declares no coordinate system.*--crs EPSG:4490"):
+    with pytest.raises(InputError, match=r"declares no coordinate system.*--crs EPSG:4490"):
         ingest(workspace, "leads", leads_csv)
     assert workspace.count("leads") == 0
 

@@ -8,7 +8,8 @@ from pipelines.verify import history, set_status
 
 
 def test_illegal_transition_refused_with_allowed_listed(classified):
-    with pytest.raises(TransitionError, match=r"cannot go from pending.*allowed: in_field \(核查中\)"):
+    with pytest.raises(TransitionError,
+                       match=r"cannot go from pending.*allowed: in_field \(核查中\)"):
         set_status(classified, "L001", "已销号")
     assert classified.read_table("lead_status").set_index("lead_id").loc["L001", "status"] \
         == "pending"
@@ -35,7 +36,7 @@ def test_full_workflow_appends_history(classified):
 
 
 def test_not_problem_needs_a_reason_code(classified):
-    with pytest.raises(TransitionError, match="needs a reason.*保护区设立前已存在"):
+    with pytest.raises(TransitionError, match=r"needs a reason.*保护区设立前已存在"):
         set_status(classified, "L002", "非问题")
     with pytest.raises(TransitionError, match="not a 非问题 reason code"):
         set_status(classified, "L002", "非问题", reason="看着没问题")
