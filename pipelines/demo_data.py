@@ -424,7 +424,7 @@ def _place(rng: np.random.Generator, counts: dict[str, int], scene: _Scene,
 
 def _readme(seed: int, n_leads: int, stats: dict[str, object]) -> str:
     lines = [
-        f"{SYNTHETIC_LABEL} — SYNTHETIC DEMO DATA (lvdun, pipelines/demo.py, seed={seed}, "
+        f"{SYNTHETIC_LABEL} — SYNTHETIC DEMO DATA (lvdun, pipelines/demo_data.py, seed={seed}, "
         f"n_leads={n_leads})",
         "",
         "本目录全部数据均由程序按随机种子生成，为合成演示数据，不是真实数据，不得用于执法、核查或任何正式用途。",
