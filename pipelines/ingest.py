@@ -32,7 +32,7 @@ from pipelines.errors import IngestError
 from pipelines.store.base import Workspace, new_run_id, now_iso
 from pipelines.store.tables import KEYS
 
-__all__ = ["IngestReport", "file_sha256", "ingest", "rejects_dir"]
+__all__ = ["IngestReport", "file_sha256", "ingest", "rejects_dir", "store_prepared"]
 
 log = logging.getLogger(__name__)
 
@@ -140,12 +140,59 @@ def ingest(
         raise IngestError(f"unknown layer {layer!r}; use one of {', '.join(LAYERS)}")
     path = Path(path)
     started = now_iso()
-    run_id = new_run_id()
     source = read_source(path, layer=layer_name, sheet=sheet, encoding=encoding)
     options: dict[str, Any] = {"overrides": fields, "crs": crs, "coords": coords}
     if layer == "leads":
         options["batch"] = batch
     prepared = _PREPARE[layer](source, **options)
+    params = {
+        "layer": layer, "layer_name": layer_name, "sheet": sheet, "encoding": encoding,
+        "crs": crs, "coords": coords, "fields": dict(fields or {}), "batch": batch,
+        "strict": strict, "columns": prepared.columns,
+    }
+    return store_prepared(ws, layer, prepared, inputs=[path], params=params, strict=strict,
+                          by=by, started=started)
+
+
+def store_prepared(
+    ws: Workspace,
+    layer: str,
+    prepared: Prepared,
+    *,
+    inputs: list[Path],
+    params: dict[str, Any],
+    strict: bool = False,
+    by: str | None = None,
+    started: str | None = None,
+    command: str | None = None,
+) -> IngestReport:
+    """Store a prepared layer frame in one transaction, with rejects file and run record.
+
+    This is the second half of :func:`ingest`, for producers other than files of rows
+    (e.g. change rasters vectorised into patch leads).
+
+    Parameters
+    ----------
+    ws, layer
+        Where to store.
+    prepared
+        The canonical frame (EPSG:4490) with its rejects and read count.
+    inputs
+        Input files, recorded with their sha256.
+    params
+        Parameters recorded in ``runs``.
+    strict
+        Fail and store nothing when any row was rejected.
+    by
+        Who ran it.
+    started
+        ISO start time (default: now).
+    command
+        Name in ``runs`` (default ``ingest <layer>``).
+    """
+    run_id = new_run_id()
+    started = started or now_iso()
+    path = inputs[0]
     frame = prepared.frame
     frame["run_id"] = run_id
     report = IngestReport(
@@ -170,11 +217,6 @@ def ingest(
             f"{path.name}: {report.rejected} rows rejected and --strict is set; nothing stored. "
             f"See {report.rejects_path}"
         )
-    params = {
-        "layer": layer, "layer_name": layer_name, "sheet": sheet, "encoding": encoding,
-        "crs": crs, "coords": coords, "fields": dict(fields or {}), "batch": batch,
-        "strict": strict, "columns": prepared.columns,
-    }
     with ws.transaction():
         if layer == "leads":
             _store_leads(ws, frame, report, run_id=run_id, by=by)
@@ -182,10 +224,10 @@ def ingest(
             _store_replacing(ws, layer, frame, report)
         ws.record_run(
             run_id,
-            f"ingest {layer}",
+            command or f"ingest {layer}",
             started_at=started,
             params=params,
-            inputs=[{"path": str(path), "sha256": file_sha256(path)}],
+            inputs=[{"path": str(p), "sha256": file_sha256(p)} for p in inputs],
             counts={
                 "read": report.read, "stored": report.stored, "rejected": report.rejected,
                 "inserted": report.inserted, "updated": report.updated,

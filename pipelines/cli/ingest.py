@@ -1,45 +1,41 @@
-"""``lvdun ingest LAYER FILE``."""
+"""``lvdun ingest reserves|wetlands|mines|leads|admin FILE``."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import click
 
 from layers.schema import LAYERS
 from pipelines.cli.options import console, handle_errors, open_ws, parse_fields, workspace_option
-from pipelines.ingest import ingest
+from pipelines.ingest import IngestReport, ingest
+
+__all__ = ["ingest_group", "print_ingest_report"]
+
+_EXAMPLES = {
+    "reserves": "lvdun ingest reserves 保护区功能区.shp --field zone=分区名称",
+    "wetlands": "lvdun ingest wetlands 湿地名录.xlsx --crs EPSG:4490",
+    "mines": "lvdun ingest mines 关闭矿山.gpkg --layer mines",
+    "leads": "lvdun ingest leads 2024上半年线索.xlsx --batch 2024-H1 --crs EPSG:4490",
+    "admin": "lvdun ingest admin 县界.shp",
+}
+_WHAT = {
+    "reserves": "protected-area boundaries with functional zones",
+    "wetlands": "a wetland list (polygons, or a table with centre coordinates)",
+    "mines": "closed, historic and licensed mines",
+    "leads": "human-activity leads (points or patches) of one monitoring batch",
+    "admin": "administrative divisions (counties)",
+}
 
 
-@click.command("ingest")
-@click.argument("layer", type=click.Choice(LAYERS))
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@workspace_option
-@click.option("--layer", "layer_name", help="Layer inside a GPKG, zip or KML.")
-@click.option("--sheet", help="Sheet of an XLSX workbook (default: the first with a header).")
-@click.option("--crs", help="Input CRS when the file has none or a wrong one, e.g. EPSG:4490.")
-@click.option("--coords", type=click.Choice(["wgs84", "cgcs2000", "gcj02", "bd09"]),
-              help="Datum or web-map shift of lon/lat coordinates.")
-@click.option("--field", "fields", multiple=True, metavar="CANON=COLUMN",
-              help="Map a column to a canonical field, e.g. --field lead_id=编号.")
-@click.option("--batch", help="Monitoring batch for leads without a 批次 column, e.g. 2024-H1.")
-@click.option("--encoding", help="Text encoding of a CSV or .dbf (detected when omitted).")
-@click.option("--strict", is_flag=True, help="Fail and store nothing when any row is rejected.")
-@click.option("--by", help="Who runs the ingest (recorded in lead history).")
-@handle_errors
-def ingest_cmd(layer: str, file: str, workspace: str, layer_name: str | None,
-               sheet: str | None, crs: str | None, coords: str | None,
-               fields: tuple[str, ...], batch: str | None, encoding: str | None,
-               strict: bool, by: str | None) -> None:
-    """Ingest FILE into LAYER (reserves, wetlands, mines, leads, admin).
+@click.group("ingest")
+def ingest_group() -> None:
+    """Ingest a file into a layer of the workspace (created on first use)."""
 
-    \b
-    Example:
-      lvdun ingest leads 2024H1线索.xlsx --batch 2024-H1 --crs EPSG:4490
-      lvdun ingest reserves 保护区功能区.shp --field zone=分区名称
-    """
-    with open_ws(workspace, create=True) as ws:
-        report = ingest(ws, layer, file, layer_name=layer_name, sheet=sheet, encoding=encoding,
-                        crs=crs, coords=coords, fields=parse_fields(fields), batch=batch,
-                        strict=strict, by=by)
+
+def print_ingest_report(layer: str, file: str, report: IngestReport) -> None:
+    """Print an ingest's notes and its ``read N, stored S, rejected R`` line."""
     for note in report.notes[:20]:
         console.print(f"  [dim]{note}[/]")
     if len(report.notes) > 20:
@@ -47,3 +43,36 @@ def ingest_cmd(layer: str, file: str, workspace: str, layer_name: str | None,
     console.print(f"{layer} ← {file}: [bold]{report.summary()}[/]")
     if report.rejects_path:
         console.print(f"rejected rows with reasons: {report.rejects_path}")
+
+
+def _layer_command(layer: str) -> Callable[..., Any]:
+    @click.command(layer, help=f"Ingest FILE as {_WHAT[layer]}.\n\n\b\nExample:\n  "
+                   f"{_EXAMPLES[layer]}")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    @workspace_option
+    @click.option("--layer", "layer_name", help="Layer inside a GPKG, zip or KML.")
+    @click.option("--sheet", help="Sheet of an XLSX workbook (default: the first with a header).")
+    @click.option("--crs", help="Input CRS when the file has none or a wrong one, e.g. EPSG:4490.")
+    @click.option("--coords", type=click.Choice(["wgs84", "cgcs2000", "gcj02", "bd09"]),
+                  help="Datum or web-map shift of lon/lat coordinates.")
+    @click.option("--field", "fields", multiple=True, metavar="CANON=COLUMN",
+                  help="Map a column to a canonical field, e.g. --field lead_id=编号.")
+    @click.option("--batch", help="Monitoring batch for leads without a 批次 column.")
+    @click.option("--encoding", help="Text encoding of a CSV or .dbf (detected when omitted).")
+    @click.option("--strict", is_flag=True, help="Store nothing when any row is rejected.")
+    @click.option("--by", help="Who runs the ingest (recorded in lead history).")
+    @handle_errors
+    def command(file: str, workspace: str, layer_name: str | None, sheet: str | None,
+                crs: str | None, coords: str | None, fields: tuple[str, ...],
+                batch: str | None, encoding: str | None, strict: bool, by: str | None) -> None:
+        with open_ws(workspace, create=True) as ws:
+            report = ingest(ws, layer, file, layer_name=layer_name, sheet=sheet,
+                            encoding=encoding, crs=crs, coords=coords,
+                            fields=parse_fields(fields), batch=batch, strict=strict, by=by)
+        print_ingest_report(layer, file, report)
+
+    return command
+
+
+for _layer in LAYERS:
+    ingest_group.add_command(_layer_command(_layer))

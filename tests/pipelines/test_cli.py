@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from layers.schema import LAYERS
 from pipelines.cli import cli
 
 COMMANDS = ["ingest", "classify", "status", "export", "map", "report", "demo"]
@@ -21,10 +22,11 @@ def test_help_lists_the_commands_and_each_has_an_example():
         assert name in result.output
         sub = run(name, "--help")
         assert sub.exit_code == 0
-        if name != "status":
+        if name not in ("status", "ingest"):
             assert "Example" in sub.output, name
-    for name in ("set", "history"):
-        assert "Example" in run("status", name, "--help").output
+    for group, name in [("status", "set"), ("status", "history"),
+                        *(("ingest", layer) for layer in LAYERS)]:
+        assert "Example" in run(group, name, "--help").output, (group, name)
 
 
 def test_pipeline_through_the_command_line(tmp_path: Path, zones_file: Path, leads_csv: Path):
