@@ -91,6 +91,24 @@ class Workspace(ABC):
     def _after_features_write(self, layer: str) -> None:  # noqa: B027 - optional hook
         """Refresh layer metadata (extent) after a write; optional."""
 
+    def _after_explicit_ids(self, name: str, column: str) -> None:  # noqa: B027 - optional
+        """Move the id counter of ``name`` past ids inserted explicitly; optional."""
+
+    def _insert_rows(
+        self, name: str, cols: list[str], rows: list[tuple[Any, ...]], *, geometry: bool
+    ) -> None:
+        """Insert ``rows`` (values of ``cols``, then the encoded geometry when ``geometry``).
+
+        The default is one parametrised INSERT run with ``executemany``; a backend may
+        override it with a faster bulk path (PostGIS uses COPY).
+        """
+        names = ", ".join(_ident(c) for c in cols)
+        marks = ", ".join(["?"] * len(cols))
+        if geometry:
+            names += ", geom"
+            marks += f", {self._geom_insert()}"
+        self._executemany(f"INSERT INTO {_ident(name)} ({names}) VALUES ({marks})", rows)
+
     # -- lifecycle ----------------------------------------------------------------
     def __enter__(self) -> Workspace:
         self.open()
@@ -188,9 +206,17 @@ class Workspace(ABC):
         geoms = self._decode_geoms([r[-1] for r in rows])
         return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=CGCS2000))
 
-    def insert_features(self, layer: str, frame: gpd.GeoDataFrame) -> int:
-        """Append features; columns missing from ``frame`` are stored as NULL."""
+    def insert_features(
+        self, layer: str, frame: gpd.GeoDataFrame, *, keep_fid: bool = False
+    ) -> int:
+        """Append features; columns missing from ``frame`` are stored as NULL.
+
+        With ``keep_fid`` the ``fid`` column of ``frame`` is stored too (a copy between
+        workspaces keeps feature ids); otherwise the backend numbers new features.
+        """
         cols = [c for c, _ in FEATURE_LAYERS[_layer(layer)]]
+        if keep_fid:
+            cols = ["fid", *cols]
         if frame.crs is None or not frame.crs.equals(CGCS2000):
             raise StoreError(
                 f"layer {layer}: features must be in EPSG:4490 before storing, got {frame.crs}"
@@ -201,12 +227,9 @@ class Workspace(ABC):
         geoms = self._encode_geoms(geoms)
         values = _rows(frame, cols)
         rows = [(*v, g) for v, g in zip(values, geoms, strict=True)]
-        marks = ", ".join(["?"] * len(cols))
-        self._executemany(
-            f"INSERT INTO {_ident(layer)} ({', '.join(cols)}, geom) "
-            f"VALUES ({marks}, {self._geom_insert()})",
-            rows,
-        )
+        self._insert_rows(layer, cols, rows, geometry=True)
+        if keep_fid:
+            self._after_explicit_ids(layer, "fid")
         self._after_features_write(layer)
         return len(rows)
 
@@ -244,16 +267,18 @@ class Workspace(ABC):
         self.delete_where_in(table, key, frame[key].tolist())
         return self.append_rows(table, frame)
 
-    def append_rows(self, table: str, frame: pd.DataFrame) -> int:
-        """Append rows to an attribute table; missing columns become NULL."""
+    def append_rows(self, table: str, frame: pd.DataFrame, *, keep_id: bool = False) -> int:
+        """Append rows to an attribute table; missing columns become NULL.
+
+        With ``keep_id`` the serial ``id`` of ``lead_history`` is taken from ``frame``.
+        """
         cols = [c for c, _ in TABLES[_table(table)]]
-        marks = ", ".join(["?"] * len(cols))
+        if keep_id and table == "lead_history":
+            cols = ["id", *cols]
         rows = _rows(frame, cols)
-        self._executemany(
-            f"INSERT INTO {_ident(table)} ({', '.join(_ident(c) for c in cols)}) "
-            f"VALUES ({marks})",
-            rows,
-        )
+        self._insert_rows(table, cols, rows, geometry=False)
+        if keep_id and table == "lead_history":
+            self._after_explicit_ids(table, "id")
         return len(rows)
 
     # -- runs ---------------------------------------------------------------------
@@ -326,8 +351,26 @@ def _plain(value: Any) -> Any:
 
 
 def _rows(frame: pd.DataFrame, cols: list[str]) -> list[tuple[Any, ...]]:
-    data = {c: (frame[c].tolist() if c in frame.columns else [None] * len(frame)) for c in cols}
-    return [tuple(_plain(data[c][i]) for c in cols) for i in range(len(frame))]
+    data = [_plain_column(frame[c]) if c in frame.columns else [None] * len(frame)
+            for c in cols]
+    return list(zip(*data, strict=True))
+
+
+def _plain_column(values: pd.Series) -> list[Any]:
+    """Return :func:`_plain` of every value, whole numpy columns at once where possible."""
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+        return values.to_numpy().astype(np.int64 if dtype.kind == "b" else dtype).tolist()
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        array = values.to_numpy()
+        out = array.tolist()
+        for i in np.flatnonzero(np.isnan(array)):
+            out[i] = None
+        return out
+    out = values.tolist()
+    if {type(v) for v in out} <= {str, type(None)}:
+        return out
+    return [_plain(v) for v in out]
 
 
 def _promote_multipolygon(geoms: np.ndarray) -> np.ndarray:
