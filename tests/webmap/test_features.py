@@ -1,0 +1,133 @@
+"""What each feature of the map says and how it is styled: popups, tooltips, style keys."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Point, box
+
+from layers.schema import STATUS_LABELS, Status
+from tests.webmap.frames import CRS, make_leads, make_reserves
+from webmap import features
+from webmap.style import LEVEL_OUTLINE, POINT_KEY, STATUS_COLOURS, ZONE_FILL, lead_styles
+
+LABELS = [label for label, _ in features.LEAD_POPUP_FIELDS]
+
+
+def _cell(row: dict, label: str) -> str:
+    return features.lead_cells(row)[LABELS.index(label)]
+
+
+def test_popup_has_every_field_the_bureau_asked_for():
+    assert LABELS[:13] == [
+        "线索编号", "批次", "活动类型", "变化类型", "保护区", "功能区", "重叠",
+        "湿地", "矿山", "县", "面积(m²)", "状态", "距边界(m)",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("status", "label"),
+    [*((s.value, STATUS_LABELS[s]) for s in Status), ("已销号", "已销号"), (None, "待核查")],
+)
+def test_status_cell_is_the_chinese_label(status, label):
+    assert _cell({"status": status}, "状态") == label
+
+
+def test_unknown_status_is_shown_escaped_and_styled_apart():
+    assert _cell({"status": "<i>x</i>"}, "状态") == "状态不明（&lt;i&gt;x&lt;/i&gt;）"
+    assert features.status_code("<i>x</i>") == "unknown"
+    assert "unknown" in lead_styles()
+
+
+def test_every_user_string_is_escaped():
+    hostile = '<img src=x onerror="alert(1)">'
+    row = {column: hostile for _, column in features.LEAD_POPUP_FIELDS}
+    row["overlaps"] = json.dumps([{"reserve_name": hostile, "zone": "core", "share": 1}])
+    for cell in features.lead_cells(row):
+        assert "<" not in cell and '"' not in cell
+
+
+def test_overlaps_list_every_reserve_with_zone_and_share():
+    overlaps = json.dumps(
+        [
+            {"reserve_code": "N1", "reserve_name": "长白山", "zone": "core", "share": 0.6},
+            {"reserve_code": "P1", "reserve_name": "左家", "zone": "general_control", "share": 0.4},
+        ]
+    )
+    assert _cell({"overlaps": overlaps}, "重叠") == "长白山（核心区，60%）；左家（一般控制区，40%）"
+    assert _cell({"overlaps": "not json <"}, "重叠") == "not json &lt;"
+    assert _cell({"overlaps": "[]"}, "重叠") == ""
+
+
+def test_numbers_are_formatted_and_missing_values_empty():
+    row = {"area_m2": 6666.7, "dist_boundary_m": 1234.4, "wetland_names": float("nan")}
+    assert _cell(row, "面积(m²)") == "6,667（10.00 亩）"
+    assert _cell(row, "距边界(m)") == "1,234"
+    assert _cell(row, "湿地") == ""
+    assert _cell({"mine_ids": ["M1", "M2"]}, "矿山") == "M1、M2"
+
+
+def test_zone_label_falls_back_to_the_zone_code():
+    assert _cell({"zone": "buffer"}, "功能区") == "缓冲区"
+    assert _cell({"zone": "outside", "zone_label": None}, "功能区") == "保护区外"
+
+
+def test_leads_are_keyed_by_status_points_apart_problems_drawn_last():
+    leads = make_leads(28)
+    data = json.loads(features.lead_features(leads).geojson)
+    keys = [f["properties"]["k"] for f in data["features"]]
+    kinds = [f["geometry"]["type"] for f in data["features"]]
+    assert all(k.endswith(POINT_KEY) == (t == "Point") for k, t in zip(keys, kinds, strict=True))
+    assert set(keys) <= set(lead_styles())
+    assert kinds.index("Point") > max(i for i, t in enumerate(kinds) if t == "Polygon")
+    points = [k for k in keys if k.endswith(POINT_KEY)]
+    assert points[-1] == "problem" + POINT_KEY
+
+
+def test_lead_style_colours_follow_the_workflow():
+    styles = lead_styles()
+    assert styles["problem"]["fillColor"] == STATUS_COLOURS[Status.PROBLEM] == "#e31a1c"
+    assert styles["closed" + POINT_KEY]["fillColor"] == "#000000"
+
+
+def test_reserves_keyed_by_zone_and_level_strictest_on_top():
+    data = json.loads(features.reserve_features(make_reserves()).geojson)
+    props = [f["properties"] for f in data["features"]]
+    keys = [p["k"] for p in props]
+    assert keys[-2:] == ["core|national", "core_protection|provincial"]
+    assert keys[0] == "unzoned|county"
+    core = next(p for p in props if p["k"] == "core|national")
+    assert core["v"] == ["长白山（合成）", "N1", "国家级", "核心区"]
+
+
+def test_reserve_zone_given_as_label_or_missing():
+    frame = gpd.GeoDataFrame(
+        {
+            "reserve_name": ["甲", "乙", "丙"],
+            "level": ["国家级", None, "?"],
+            "zone": ["缓冲区", None, "x"],
+        },
+        geometry=[box(0, 0, 1, 1), box(1, 1, 2, 2), box(2, 2, 3, 3)],
+        crs=CRS,
+    )
+    keys = [
+        f["properties"]["k"]
+        for f in json.loads(features.reserve_features(frame).geojson)["features"]
+    ]
+    assert keys == ["unzoned|", "unzoned|", "buffer|national"]
+
+
+def test_zone_fill_darkens_with_strictness():
+    assert ZONE_FILL["core"] == ZONE_FILL["core_protection"] == "#8b0000"
+    assert ZONE_FILL["experimental"] == ZONE_FILL["general_control"]
+    assert LEVEL_OUTLINE["national"]["weight"] > LEVEL_OUTLINE["provincial"]["weight"]
+
+
+def test_coordinates_rounded_and_2d():
+    frame = gpd.GeoDataFrame(
+        {"wetland_name": ["湖"]}, geometry=[Point(128.123456789, 42.987654321, 500)], crs=CRS
+    )
+    geometry = json.loads(features.wetland_features(frame).geojson)["features"][0]["geometry"]
+    assert geometry["coordinates"] == [128.123457, 42.987654]

@@ -1,0 +1,1 @@
+"""Publishing: the self-contained offline HTML map (and, later, the web app)."""

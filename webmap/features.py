@@ -1,0 +1,441 @@
+"""Frames to GeoJSON for the map: lon/lat geometries, a style key and escaped cells.
+
+Each feature carries ``k`` (style key, see :mod:`webmap.style`) and ``v``, its popup
+cells: one HTML string per label of the layer's :class:`LayerData`. Every value that
+comes from the data is passed through :func:`html.escape` here, before it is written
+into the page, so a lead note holding ``<script>`` shows as text. The browser only puts
+the cells in a table next to the labels (``lvdun.vectorLayer``), so the labels are
+written once per layer rather than once per lead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from layers.schema import (
+    LEVEL_LABELS,
+    STATUS_LABELS,
+    ZONE_LABELS,
+    ZONE_RANK,
+    Level,
+    Status,
+    Zone,
+)
+from webmap.errors import MapInputError
+from webmap.style import POINT_KEY, UNKNOWN_STATUS, reserve_style_key
+
+__all__ = [
+    "LEAD_POPUP_FIELDS",
+    "MAP_CRS",
+    "LayerData",
+    "admin_features",
+    "feature_collection",
+    "frame_bounds",
+    "lead_cells",
+    "lead_features",
+    "mine_features",
+    "prepare_frame",
+    "reserve_features",
+    "status_code",
+    "text",
+    "wetland_features",
+]
+
+log = logging.getLogger(__name__)
+
+#: Every frame is drawn in CGCS2000 lon/lat; Leaflet treats it as WGS84 (< 1 m apart).
+MAP_CRS = "EPSG:4490"
+#: Coordinates are written with 6 decimals (about 0.1 m).
+_DECIMALS = 6
+_SQM_PER_MU = 2000.0 / 3.0
+
+#: (label, column) of the lead popup, in display order.
+LEAD_POPUP_FIELDS: tuple[tuple[str, str], ...] = (
+    ("线索编号", "lead_id"),
+    ("批次", "batch"),
+    ("活动类型", "activity_type"),
+    ("变化类型", "change_type"),
+    ("保护区", "reserve_name"),
+    ("功能区", "zone_label"),
+    ("重叠", "overlaps"),
+    ("湿地", "wetland_names"),
+    ("矿山", "mine_ids"),
+    ("县", "county_name"),
+    ("面积(m²)", "area_m2"),
+    ("状态", "status"),
+    ("距边界(m)", "dist_boundary_m"),
+    ("备注", "note"),
+)
+_STATUS_BY_LABEL = {label: status for status, label in STATUS_LABELS.items()}
+_ZONE_BY_LABEL = {label: zone for zone, label in ZONE_LABELS.items()}
+_LEVEL_BY_LABEL = {label: level for level, label in LEVEL_LABELS.items()}
+
+
+def prepare_frame(frame: gpd.GeoDataFrame | None, layer: str) -> gpd.GeoDataFrame | None:
+    """Return ``frame`` in :data:`MAP_CRS` without empty geometries, or None if nothing is left.
+
+    Parameters
+    ----------
+    frame
+        A layer frame, or None.
+    layer
+        Its name, for messages.
+
+    Raises
+    ------
+    MapInputError
+        If ``frame`` is not a GeoDataFrame or has no CRS (lvdun never guesses one here).
+    """
+    if frame is None:
+        return None
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise MapInputError(
+            f"{layer}: expected a GeoDataFrame, got {type(frame).__name__}; "
+            "read the layer with geopandas or from the workspace"
+        )
+    if frame.empty:
+        return None
+    try:
+        crs = frame.crs
+    except AttributeError as exc:  # no active geometry column
+        raise MapInputError(f"{layer}: the frame has no geometry column") from exc
+    if crs is None:
+        raise MapInputError(
+            f"{layer}: the frame has no CRS; the map needs {MAP_CRS} longitude/latitude. "
+            "If the coordinates are CGCS2000 lon/lat, use frame.set_crs(4490); otherwise "
+            "set the CRS they are in and the map reprojects them."
+        )
+    if not crs.equals(MAP_CRS):
+        log.info("%s: reprojecting from %s to %s for the map", layer, crs.to_string(), MAP_CRS)
+        frame = frame.to_crs(MAP_CRS)
+    geoms = frame.geometry.values
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not keep.all():
+        log.warning("%s: %d rows without geometry are not drawn", layer, int((~keep).sum()))
+        frame = frame[keep]
+    return frame if not frame.empty else None
+
+
+def text(value: Any) -> str | None:
+    """Return a cell as display text, or None when it is missing (None, NaN, blank).
+
+    Examples
+    --------
+    >>> text(float("nan")) is None, text("  "), text(["东湖", "西湖"]), text(3.0)
+    (True, None, '东湖、西湖', '3')
+    """
+    if value is None:
+        return None
+    if isinstance(value, list | tuple | set | np.ndarray):
+        items = [t for t in (text(v) for v in value) if t]
+        return "、".join(items) or None
+    if isinstance(value, float | np.floating):
+        if math.isnan(value):
+            return None
+        return f"{value:g}" if float(value).is_integer() else str(value)
+    if value is pd.NA or value is pd.NaT:
+        return None
+    out = str(value).strip()
+    return out or None
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) or math.isinf(number) else number
+
+
+def status_code(value: Any) -> str:
+    """Return the status code of a cell: a code, a Chinese label, or :data:`UNKNOWN_STATUS`.
+
+    A missing status is a lead nobody has checked yet: ``pending``.
+
+    Examples
+    --------
+    >>> status_code("problem"), status_code("已销号"), status_code(None), status_code("x")
+    ('problem', 'closed', 'pending', 'unknown')
+    """
+    raw = text(value)
+    if raw is None:
+        return Status.PENDING.value
+    if raw in Status._value2member_map_:
+        return raw
+    if raw in _STATUS_BY_LABEL:
+        return _STATUS_BY_LABEL[raw].value
+    return UNKNOWN_STATUS
+
+
+def _zone(value: Any) -> Zone | None:
+    raw = text(value)
+    if raw is None:
+        return None
+    if raw in Zone._value2member_map_:
+        return Zone(raw)
+    return _ZONE_BY_LABEL.get(raw)
+
+
+def _level(value: Any) -> Level | None:
+    raw = text(value)
+    if raw in Level._value2member_map_:
+        return Level(raw)
+    return _LEVEL_BY_LABEL.get(raw) if raw else None
+
+
+def _overlaps(value: Any) -> str | None:
+    """Render the overlaps JSON (list of {reserve_code, reserve_name, zone, share}) as HTML."""
+    raw = value if isinstance(value, list) else text(value)
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return escape(raw)
+    if isinstance(raw, Mapping):
+        raw = [raw]
+    if not isinstance(raw, list):
+        return escape(str(raw))
+    lines = []
+    for item in raw:
+        if not isinstance(item, Mapping):
+            lines.append(escape(str(item)))
+            continue
+        name = text(item.get("reserve_name")) or text(item.get("reserve_code")) or "?"
+        zone = _zone(item.get("zone"))
+        details = [ZONE_LABELS[zone] if zone else text(item.get("zone"))]
+        share = _number(item.get("share"))
+        if share is not None:
+            details.append(f"{share:.0%}" if 0 <= share <= 1 else f"{share:g}")
+        shown = "，".join(d for d in details if d)
+        lines.append(escape(f"{name}（{shown}）" if shown else name))
+    return "；".join(lines) or None
+
+
+def _lead_cell(column: str, row: Mapping[str, Any]) -> str | None:
+    """Return the escaped HTML of one popup cell, or None when the value is missing."""
+    value = row.get(column)
+    if column == "overlaps":
+        return _overlaps(value)
+    if column == "zone_label":
+        label = text(value)
+        zone = _zone(row.get("zone"))
+        label = label or (ZONE_LABELS[zone] if zone else None)
+        return escape(label) if label else None
+    if column == "status":
+        code = status_code(value)
+        if code == UNKNOWN_STATUS:
+            return escape(f"状态不明（{text(value)}）")
+        return escape(STATUS_LABELS[Status(code)])
+    if column == "area_m2":
+        area = _number(value)
+        return None if area is None else f"{area:,.0f}（{area / _SQM_PER_MU:,.2f} 亩）"
+    if column == "dist_boundary_m":
+        dist = _number(value)
+        return None if dist is None else f"{dist:,.0f}"
+    shown = text(value)
+    return escape(shown) if shown else None
+
+
+def lead_cells(row: Mapping[str, Any]) -> list[str]:
+    """Return the popup cells of one lead, in :data:`LEAD_POPUP_FIELDS` order, escaped.
+
+    Parameters
+    ----------
+    row
+        The lead's attributes; a missing key or value gives an empty cell (shown "—").
+
+    Examples
+    --------
+    >>> cells = lead_cells({"lead_id": "L1", "status": "problem", "note": "<b>"})
+    >>> cells[0], cells[11], cells[-1]
+    ('L1', '问题', '&lt;b&gt;')
+    """
+    return [_lead_cell(column, row) or "" for _, column in LEAD_POPUP_FIELDS]
+
+
+@dataclass(frozen=True)
+class LayerData:
+    """One layer ready for ``lvdun.vectorLayer``.
+
+    Parameters
+    ----------
+    geojson
+        FeatureCollection text; each feature has properties ``k`` and ``v``.
+    labels
+        Popup row labels, one per cell of ``v``.
+    tooltip
+        Indices of the cells shown on hover: the first in bold, the rest after it.
+    """
+
+    geojson: str
+    labels: tuple[str, ...]
+    tooltip: tuple[int, ...]
+
+
+def _records(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    return frame.drop(columns=frame.geometry.name).to_dict("records")
+
+
+def _geometry_json(frame: gpd.GeoDataFrame) -> np.ndarray:
+    geoms = shapely.force_2d(frame.geometry.values)
+    geoms = shapely.transform(geoms, lambda xy: np.round(xy, _DECIMALS))
+    return shapely.to_geojson(geoms)
+
+
+def feature_collection(
+    frame: gpd.GeoDataFrame, properties: Callable[[dict[str, Any]], dict[str, Any]]
+) -> str:
+    """Return a GeoJSON FeatureCollection, as text, of a prepared frame.
+
+    Parameters
+    ----------
+    frame
+        A frame from :func:`prepare_frame`.
+    properties
+        Row attributes -> feature properties (``k``, ``v``).
+
+    Returns
+    -------
+    str
+        Compact JSON; non-ASCII kept as UTF-8.
+    """
+    props = [
+        json.dumps(properties(row), ensure_ascii=False, separators=(",", ":"))
+        for row in _records(frame)
+    ]
+    features = [
+        f'{{"type":"Feature","geometry":{geom},"properties":{prop}}}'
+        for geom, prop in zip(_geometry_json(frame), props, strict=True)
+    ]
+    return f'{{"type":"FeatureCollection","features":[{",".join(features)}]}}'
+
+
+#: Drawing order of leads, last on top: open problems above settled ones.
+_STATUS_DRAW_ORDER: dict[str, int] = {
+    code: rank
+    for rank, code in enumerate(
+        [
+            Status.CLOSED.value,
+            Status.NOT_PROBLEM.value,
+            Status.RECTIFIED.value,
+            UNKNOWN_STATUS,
+            Status.PENDING.value,
+            Status.IN_FIELD.value,
+            Status.RECTIFYING.value,
+            Status.PROBLEM.value,
+        ]
+    )
+}
+
+
+def lead_features(frame: gpd.GeoDataFrame) -> LayerData:
+    """Return the leads: key = status (points suffixed), cells of :data:`LEAD_POPUP_FIELDS`.
+
+    Patches are written before points and settled leads before open problems, so that
+    Leaflet draws points and problems on top. The tooltip shows 线索编号 and 状态.
+    """
+    statuses = frame["status"] if "status" in frame else [None] * len(frame)
+    codes = [status_code(value) for value in statuses]
+    is_point = frame.geom_type.isin(["Point", "MultiPoint"]).to_numpy()
+    keys = [
+        code + (POINT_KEY if point else "") for code, point in zip(codes, is_point, strict=True)
+    ]
+    order = np.lexsort(([_STATUS_DRAW_ORDER[code] for code in codes], is_point))
+    frame = frame.assign(_key=keys).iloc[order]
+
+    def props(row: dict[str, Any]) -> dict[str, Any]:
+        return {"k": row["_key"], "v": lead_cells(row)}
+
+    labels = tuple(label for label, _ in LEAD_POPUP_FIELDS)
+    columns = [column for _, column in LEAD_POPUP_FIELDS]
+    tooltip = (columns.index("lead_id"), columns.index("status"))
+    return LayerData(feature_collection(frame, props), labels, tooltip)
+
+
+def _cells(row: Mapping[str, Any], columns: Sequence[str]) -> list[str]:
+    return [escape(text(row.get(column)) or "") for column in columns]
+
+
+def _reserve_zone(value: Any) -> Zone:
+    zone = _zone(value)
+    return Zone.UNZONED if zone is None or zone is Zone.OUTSIDE else zone
+
+
+def reserve_features(frame: gpd.GeoDataFrame) -> LayerData:
+    """Return reserve zones: key = zone|level; cells 保护区, 编号, 级别, 功能区.
+
+    Stricter zones are written last, so Leaflet draws them over the zones around them.
+    """
+    zones = [_reserve_zone(v) for v in frame["zone"]] if "zone" in frame else []
+    if zones:
+        frame = frame.iloc[np.argsort([ZONE_RANK[z] for z in zones], kind="stable")]
+
+    def props(row: dict[str, Any]) -> dict[str, Any]:
+        zone = _reserve_zone(row.get("zone"))
+        level = _level(row.get("level"))
+        level_label = LEVEL_LABELS[level] if level else text(row.get("level"))
+        cells = _cells(row, ("reserve_name", "reserve_code"))
+        cells += [escape(level_label or ""), ZONE_LABELS[zone]]
+        return {"k": reserve_style_key(zone, level), "v": cells}
+
+    return LayerData(
+        feature_collection(frame, props), ("保护区", "编号", "级别", "功能区"), (0, 2, 3)
+    )
+
+
+def _simple_features(
+    frame: gpd.GeoDataFrame, fields: Sequence[tuple[str, str]], tooltip: tuple[int, ...]
+) -> LayerData:
+    columns = [column for _, column in fields]
+
+    def props(row: dict[str, Any]) -> dict[str, Any]:
+        return {"v": _cells(row, columns)}
+
+    labels = tuple(label for label, _ in fields)
+    return LayerData(feature_collection(frame, props), labels, tooltip)
+
+
+def wetland_features(frame: gpd.GeoDataFrame) -> LayerData:
+    """Return wetlands; cells 湿地, 编号, 级别; tooltip name and level."""
+    fields = (("湿地", "wetland_name"), ("编号", "wetland_id"), ("级别", "wetland_level"))
+    return _simple_features(frame, fields, (0, 2))
+
+
+def mine_features(frame: gpd.GeoDataFrame) -> LayerData:
+    """Return closed mines; cells 矿山, 编号, 状态; tooltip name and status."""
+    fields = (("矿山", "mine_name"), ("编号", "mine_id"), ("状态", "mine_status"))
+    return _simple_features(frame, fields, (0, 2))
+
+
+def admin_features(frame: gpd.GeoDataFrame) -> LayerData:
+    """Return counties; cells 县, 行政区划代码; tooltip name."""
+    fields = (("县", "admin_name"), ("行政区划代码", "adcode"))
+    return _simple_features(frame, fields, (0,))
+
+
+def frame_bounds(frames: Sequence[gpd.GeoDataFrame | None]) -> tuple[float, ...] | None:
+    """Return (minx, miny, maxx, maxy) over the frames given, or None if all are empty."""
+    boxes = [f.total_bounds for f in frames if f is not None and not f.empty]
+    boxes = [b for b in boxes if np.isfinite(b).all()]
+    if not boxes:
+        return None
+    stacked = np.vstack(boxes)
+    return (
+        float(stacked[:, 0].min()),
+        float(stacked[:, 1].min()),
+        float(stacked[:, 2].max()),
+        float(stacked[:, 3].max()),
+    )

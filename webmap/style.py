@@ -1,0 +1,229 @@
+"""Colours, line styles and the legend of the published map.
+
+Styles are Leaflet path options keyed by a class (zone, level, status); the map writes
+each style once per layer and each feature carries only its key. Zone colours follow
+strictness (:data:`layers.schema.ZONE_RANK`): the stricter the zone, the darker and
+redder; lead colours follow the verification workflow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from html import escape
+from typing import Any
+
+from layers.schema import (
+    LEVEL_LABELS,
+    STATUS_LABELS,
+    ZONE_LABELS,
+    ZONE_RANK,
+    Level,
+    Status,
+    Zone,
+)
+
+__all__ = [
+    "ADMIN_STYLE",
+    "LAYER_ADMIN",
+    "LAYER_LEADS",
+    "LAYER_MINES",
+    "LAYER_RESERVES",
+    "LAYER_WETLANDS",
+    "LEVEL_OUTLINE",
+    "MINE_STYLE",
+    "POINT_KEY",
+    "STATUS_COLOURS",
+    "UNKNOWN_STATUS",
+    "WETLAND_STYLE",
+    "ZONE_FILL",
+    "lead_styles",
+    "legend_html",
+    "reserve_style_key",
+    "reserve_styles",
+]
+
+LAYER_RESERVES = "保护区功能区"
+LAYER_WETLANDS = "湿地"
+LAYER_MINES = "关闭矿山"
+LAYER_ADMIN = "县界"
+LAYER_LEADS = "线索"
+
+#: Fill by strictness; both zoning systems share colours where their rank is equal.
+ZONE_FILL: dict[Zone, str] = {
+    Zone.CORE: "#8b0000",
+    Zone.CORE_PROTECTION: "#8b0000",
+    Zone.BUFFER: "#f28c28",
+    Zone.EXPERIMENTAL: "#f2d13a",
+    Zone.GENERAL_CONTROL: "#f2d13a",
+    Zone.UNZONED: "#a8dc96",
+}
+_ZONE_FILL_OPACITY = 0.45
+
+#: Outline by reserve level: national reserves thick and dark, local ones thin and dashed.
+LEVEL_OUTLINE: dict[Level | None, dict[str, Any]] = {
+    Level.NATIONAL: {"color": "#1a1a1a", "weight": 2.5},
+    Level.PROVINCIAL: {"color": "#4d4d4d", "weight": 1.8},
+    Level.MUNICIPAL: {"color": "#6e6e6e", "weight": 1.2, "dashArray": "6 4"},
+    Level.COUNTY: {"color": "#8c8c8c", "weight": 1.0, "dashArray": "2 4"},
+    None: {"color": "#8c8c8c", "weight": 1.0},
+}
+
+#: One colour per verification state; unknown states are drawn white with a grey ring.
+STATUS_COLOURS: dict[Status, str] = {
+    Status.PENDING: "#8c8c8c",
+    Status.IN_FIELD: "#1f78b4",
+    Status.NOT_PROBLEM: "#33a02c",
+    Status.PROBLEM: "#e31a1c",
+    Status.RECTIFYING: "#ff7f00",
+    Status.RECTIFIED: "#6a3d9a",
+    Status.CLOSED: "#000000",
+}
+UNKNOWN_STATUS = "unknown"
+#: Suffix of the style keys of point leads (circle markers).
+POINT_KEY = ".pt"
+_UNKNOWN_STATUS_LABEL = "状态不明"
+_UNKNOWN_STATUS_COLOUR = "#ffffff"
+
+WETLAND_STYLE: dict[str, Any] = {
+    "color": "#1f5fa8",
+    "weight": 1.0,
+    "fillColor": "#4a90d9",
+    "fillOpacity": 0.35,
+}
+MINE_STYLE: dict[str, Any] = {
+    "color": "#5b4636",
+    "weight": 1.2,
+    "fillColor": "#8c6d4f",
+    "fillOpacity": 0.55,
+}
+ADMIN_STYLE: dict[str, Any] = {"color": "#7a7a7a", "weight": 1.0, "fill": False, "opacity": 0.9}
+
+
+def reserve_style_key(zone: Zone, level: Level | None) -> str:
+    """Return the style key of a reserve polygon, e.g. ``"core|national"``."""
+    return f"{zone.value}|{level.value if level else ''}"
+
+
+def reserve_styles() -> dict[str, dict[str, Any]]:
+    """Return the path options of every (zone, level) pair, keyed by :func:`reserve_style_key`."""
+    styles: dict[str, dict[str, Any]] = {}
+    for zone, fill in ZONE_FILL.items():
+        for level, outline in LEVEL_OUTLINE.items():
+            styles[reserve_style_key(zone, level)] = {
+                **outline,
+                "fillColor": fill,
+                "fillOpacity": _ZONE_FILL_OPACITY,
+            }
+    return styles
+
+
+def lead_styles() -> dict[str, dict[str, Any]]:
+    """Return the path options of each status, for patches and (key + :data:`POINT_KEY`) points.
+
+    Patches get a coloured outline and a light fill; points (circle markers) a white ring
+    and a solid fill, so they stay visible over dark core zones.
+
+    Returns
+    -------
+    dict
+        Status code (or :data:`UNKNOWN_STATUS`), optionally suffixed with
+        :data:`POINT_KEY` -> Leaflet path options.
+    """
+    colours: dict[str, str] = {status.value: colour for status, colour in STATUS_COLOURS.items()}
+    colours[UNKNOWN_STATUS] = _UNKNOWN_STATUS_COLOUR
+    styles: dict[str, dict[str, Any]] = {}
+    for key, colour in colours.items():
+        unknown = key == UNKNOWN_STATUS
+        styles[key] = {
+            "color": "#555555" if unknown else colour,
+            "weight": 2.0,
+            "fillColor": colour,
+            "fillOpacity": 0.4,
+        }
+        styles[key + POINT_KEY] = {
+            "color": "#555555" if unknown else "#ffffff",
+            "weight": 1.2,
+            "fillColor": colour,
+            "fillOpacity": 0.95,
+        }
+    return styles
+
+
+def _swatch(fill: str, *, outline: str = "#555555", width: float = 1.0, dash: bool = False) -> str:
+    border = "dashed" if dash else "solid"
+    return (
+        f'<span class="swatch" style="background:{fill};'
+        f'border:{max(width, 1.0):g}px {border} {outline}"></span>'
+    )
+
+
+def _row(symbol: str, label: str, count: int | None = None) -> str:
+    counted = f'<span class="count">{count:,}</span>' if count is not None else ""
+    return f'<div class="row">{symbol}{escape(label)}{counted}</div>'
+
+
+def legend_html(
+    *,
+    status_counts: Mapping[str, int] | None,
+    zones: bool,
+    wetlands: bool,
+    mines: bool,
+    admin: bool,
+) -> str:
+    """Return the legend as HTML, in Chinese; every label is escaped.
+
+    Parameters
+    ----------
+    status_counts
+        Leads per status code (may include :data:`UNKNOWN_STATUS`); None if no leads.
+    zones, wetlands, mines, admin
+        Whether the map has that layer; sections of absent layers are left out.
+
+    Returns
+    -------
+    str
+        A ``<details>`` block, open by default, for :func:`lvdun.addLegend`.
+    """
+    parts = ["<details open><summary>图例</summary>"]
+    if status_counts is not None:
+        parts.append(f"<h4>{LAYER_LEADS}（核查状态）</h4>")
+        for status, colour in STATUS_COLOURS.items():
+            dot = f'<span class="dot" style="background:{colour}"></span>'
+            parts.append(_row(dot, STATUS_LABELS[status], status_counts.get(status.value, 0)))
+        if status_counts.get(UNKNOWN_STATUS):
+            dot = f'<span class="dot" style="background:{_UNKNOWN_STATUS_COLOUR}"></span>'
+            parts.append(_row(dot, _UNKNOWN_STATUS_LABEL, status_counts[UNKNOWN_STATUS]))
+    if zones:
+        parts.append(f"<h4>{LAYER_RESERVES}</h4>")
+        seen: set[str] = set()
+        for zone in sorted(ZONE_FILL, key=lambda z: -ZONE_RANK[z]):
+            fill = ZONE_FILL[zone]
+            same_rank = [z for z in ZONE_FILL if ZONE_FILL[z] == fill]
+            label = " / ".join(ZONE_LABELS[z] for z in same_rank)
+            if label not in seen:
+                seen.add(label)
+                parts.append(_row(_swatch(fill), label))
+        parts.append("<h4>保护区级别（边线）</h4>")
+        for level, outline in LEVEL_OUTLINE.items():
+            if level is None:
+                continue
+            symbol = _swatch(
+                "transparent",
+                outline=outline["color"],
+                width=outline["weight"],
+                dash="dashArray" in outline,
+            )
+            parts.append(_row(symbol, LEVEL_LABELS[level]))
+    others = [
+        (wetlands, WETLAND_STYLE, LAYER_WETLANDS),
+        (mines, MINE_STYLE, LAYER_MINES),
+        (admin, ADMIN_STYLE, LAYER_ADMIN),
+    ]
+    if any(present for present, _, _ in others):
+        parts.append("<h4>其他图层</h4>")
+        for present, style, label in others:
+            if present:
+                fill = style.get("fillColor", "transparent") if style.get("fill", True) else None
+                parts.append(_row(_swatch(fill or "transparent", outline=style["color"]), label))
+    parts.append("</details>")
+    return "".join(parts)
