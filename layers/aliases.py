@@ -16,6 +16,7 @@ from layers.schema import LAYER_FIELDS, STATUS_LABELS, Level, Status, Zone
 __all__ = [
     "COORD_ALIASES",
     "FIELD_ALIASES",
+    "candidate_headers",
     "map_headers",
     "normalize_header",
     "normalize_level",
@@ -38,9 +39,15 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "wetland_level": ("wetland_level", "湿地级别", "级别", "重要程度", "level"),
     "wetland_type": ("wetland_type", "湿地类型", "类型", "type"),
     "manager": ("manager", "管护单位", "管理单位", "管理机构"),
+    "supervisor": ("supervisor", "监管单位", "主管单位", "主管部门", "监督单位"),
+    "extent_text": (
+        "extent_text", "范围", "湿地范围", "范围描述", "四至", "四至范围", "地理位置", "所在位置",
+        "分布范围", "位置",
+    ),
+    "centre": ("centre", "中心坐标", "中心点坐标", "中心位置坐标", "坐标"),
     "mine_id": ("mine_id", "许可证号", "采矿许可证号", "矿山编号", "gem_mine_id", "mine_id"),
     "mine_name": (
-        "mine_name", "矿山名称", "矿山名", "矿名", "mine_name_non_eng", "minenamenoneng",
+        "矿山名称", "矿山名", "矿名", "mine_name_non_eng", "minenamenoneng", "mine_name",
         "名称", "name",
     ),
     "mineral": ("mineral", "矿种", "开采矿种", "主矿种", "coal_type"),
@@ -51,8 +58,33 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "restoration_mode": ("restoration_mode", "修复模式", "治理模式", "恢复模式"),
     "restoration_progress": ("restoration_progress", "治理进度", "修复进度", "治理状态"),
+    "responsible_party": (
+        "responsible_party", "责任主体", "治理责任主体", "修复责任主体", "矿业权人", "采矿权人",
+        "责任单位", "企业名称",
+    ),
+    "closed_date": ("closed_date", "关闭日期", "闭坑日期", "关闭时间", "闭坑时间"),
+    "deposit_yuan": (
+        "deposit_yuan", "保证金", "治理恢复保证金", "地质环境治理恢复保证金", "治理恢复基金",
+        "保证金金额", "保证金余额",
+    ),
+    "deposit_used_yuan": (
+        "deposit_used_yuan", "保证金已使用", "已使用保证金", "保证金使用", "动用保证金",
+        "保证金动用", "已动用保证金", "基金已使用",
+    ),
+    "reclamation_fund_yuan": (
+        "reclamation_fund_yuan", "土地复垦费", "复垦费", "土地复垦费用", "复垦资金",
+    ),
+    "reclamation_used_yuan": (
+        "reclamation_used_yuan", "土地复垦费已使用", "复垦费已使用", "已使用复垦费",
+        "复垦费使用", "土地复垦费使用", "复垦资金已使用",
+    ),
+    "last_checked": (
+        "last_checked", "最近巡查日期", "上次巡查日期", "最近监测日期", "上次监测日期",
+        "最近检查日期", "巡查日期", "监测日期",
+    ),
     "lead_id": (
         "lead_id", "线索编号", "图斑编号", "点位编号", "编号", "斑块编号", "问题编号", "id",
+        "name",
     ),
     "batch": ("batch", "批次", "监测批次", "监测期", "年度", "round"),
     "activity_type": ("activity_type", "活动类型", "人类活动类型", "类型", "activity"),
@@ -115,6 +147,26 @@ def split_unit(header: object) -> tuple[str, str | None]:
     if match and match.group("name").strip():
         return match.group("name").strip(), match.group("unit").strip()
     return text, None
+
+
+def candidate_headers(headers: Iterable[object], canon: str) -> list[str]:
+    """Return every header that is an alias of ``canon``, in alias order.
+
+    The first is the column :func:`map_headers` picks; the others fill its blank cells
+    (a Chinese name column with gaps falls back to the English one).
+
+    Examples
+    --------
+    >>> candidate_headers(["Mine Name", "Mine Name (Non-ENG)"], "mine_name")
+    ['Mine Name (Non-ENG)', 'Mine Name']
+    """
+    by_norm: dict[str, str] = {}
+    for header in map(str, headers):
+        by_norm.setdefault(normalize_header(split_unit(header)[0]), header)
+        by_norm.setdefault(normalize_header(header), header)
+    aliases = COORD_ALIASES[canon] if canon in COORD_ALIASES else FIELD_ALIASES[canon]
+    found = [by_norm.get(normalize_header(a)) for a in aliases]
+    return list(dict.fromkeys(h for h in found if h is not None))
 
 
 def map_headers(

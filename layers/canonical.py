@@ -19,15 +19,24 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from geo.coords import parse_coordinates, parse_numbers
+from geo.coords import parse_numbers
 from geo.crs import CGCS2000, WGS84, as_crs, transformer
 from geo.repair import repair
-from layers.aliases import map_headers, split_unit
+from layers.aliases import candidate_headers, map_headers, split_unit
+from layers.coordinates import column_decimal_comma, points_from_columns
 from layers.errors import FieldError, InputError
 from layers.read import Source
 from layers.schema import LAYER_FIELDS
 
-__all__ = ["AREA_UNITS", "CHINA_BOX", "Prepared", "Reject", "canonicalize", "reject_where"]
+__all__ = [
+    "AREA_UNITS",
+    "CHINA_BOX",
+    "Prepared",
+    "Reject",
+    "canonicalize",
+    "reject_duplicates",
+    "reject_where",
+]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +74,9 @@ class Prepared:
     notes: list[str] = field(default_factory=list)
     crs: dict[str, Any] = field(default_factory=dict)
     columns: dict[str, str] = field(default_factory=dict)
+    #: Values of optional fields that could not be read: the row is kept, the value left
+    #: empty, and each is listed next to the rejects.
+    warnings: list[Reject] = field(default_factory=list)
 
     @property
     def rejected_rows(self) -> int:
@@ -76,9 +88,14 @@ class _Problems:
     def __init__(self, rows: np.ndarray) -> None:
         self.rows = rows
         self.items: list[tuple[int, Reject]] = []
+        self.warnings: list[Reject] = []
 
     def add(self, i: int, field_name: str, value: Any, reason: str) -> None:
         self.items.append((i, Reject(int(self.rows[i]), field_name, _show(value), reason)))
+
+    def warn(self, i: int, field_name: str, value: Any, reason: str) -> None:
+        self.warnings.append(Reject(int(self.rows[i]), field_name, _show(value),
+                                    reason + "; the value was left empty"))
 
     def bad(self, n: int) -> np.ndarray:
         mask = np.zeros(n, dtype=bool)
@@ -101,6 +118,7 @@ def canonicalize(
     crs: str | int | CRS | None = None,
     coords: str | None = None,
     geom_kinds: tuple[str, ...] = ("Point", "Polygon"),
+    hint_lon: float | None = None,
 ) -> Prepared:
     """Map a source to the canonical fields of ``layer`` in EPSG:4490.
 
@@ -118,6 +136,9 @@ def canonicalize(
         ``wgs84``, ``cgcs2000``, ``gcj02`` or ``bd09`` for lon/lat inputs (``--coords``).
     geom_kinds
         Geometry kinds the layer accepts: any of ``Point``, ``Polygon``.
+    hint_lon
+        Centre longitude of the workspace, to pick a Gauss-Krüger zone when eastings carry
+        no zone number.
 
     Raises
     ------
@@ -147,8 +168,10 @@ def canonicalize(
             out[canon] = None
             continue
         raw = source.frame[header].to_numpy(dtype=object)
+        if kind == "str" and canon not in (overrides or {}):
+            raw = _fill_blanks(raw, source, canon, header, set(columns.values()), notes)
         out[canon] = _convert(raw, kind, header, canon, required, problems)
-    geoms, crs_info = _geometry(source, columns, crs, coords, problems, notes)
+    geoms, crs_info = _geometry(source, columns, crs, coords, problems, notes, hint_lon)
     geoms = _check_geoms(geoms, geom_kinds, problems, notes, source.rows)
     bad = problems.bad(n)
     keep = ~bad
@@ -159,8 +182,34 @@ def canonicalize(
     frame["src_file"] = name
     frame["src_row"] = source.rows[keep].astype("int64")
     rejects = [r for _, r in sorted(problems.items, key=lambda t: (t[1].row, t[1].field))]
+    rejected = {r.row for r in rejects}
+    warnings = [w for w in problems.warnings if w.row not in rejected]
+    if warnings:
+        notes.append(f"{name}: {len(warnings)} values of optional fields could not be read and "
+                     "were left empty (listed in the rejects file)")
     return Prepared(frame=frame, rejects=rejects, read=n, notes=notes, crs=crs_info,
-                    columns=columns)
+                    columns=columns, warnings=warnings)
+
+
+def _fill_blanks(
+    raw: np.ndarray, source: Source, canon: str, header: str, used: set[str], notes: list[str]
+) -> np.ndarray:
+    """Fill blank cells of a text field from other columns that are aliases of it."""
+    blank = np.array([_blank(v) for v in raw], dtype=bool)
+    if not blank.any():
+        return raw
+    raw = raw.copy()
+    for other in candidate_headers(source.frame.columns, canon):
+        if other == header or other in used:
+            continue
+        values = source.frame[other].to_numpy(dtype=object)
+        fill = blank & np.array([not _blank(v) for v in values], dtype=bool)
+        if fill.any():
+            raw[fill] = values[fill]
+            notes.append(f"{source.path.name}: {int(fill.sum())} empty cells of {header} "
+                         f"taken from {other}")
+            blank &= ~fill
+    return raw
 
 
 def _convert(
@@ -180,7 +229,7 @@ def _convert(
         return values
     if kind in ("float", "int"):
         idx = np.flatnonzero(~blank)
-        nums, ok = parse_numbers(raw[idx])
+        nums, ok = parse_numbers(raw[idx], decimal_comma=column_decimal_comma(raw[idx]))
         factor = 1.0
         if canon == "area_m2":
             unit = split_unit(header)[1]
@@ -193,11 +242,12 @@ def _convert(
                     )
                 factor = AREA_UNITS[key]
         for k, i in enumerate(idx):
+            report = problems.add if required else problems.warn
             if not ok[k]:
-                problems.add(int(i), header, raw[i], "not a number: write it like 126.5")
+                report(int(i), header, raw[i], "not a number: write it like 126.5")
             elif kind == "int":
                 if not float(nums[k]).is_integer():
-                    problems.add(int(i), header, raw[i], "not a whole number")
+                    report(int(i), header, raw[i], "not a whole number")
                 else:
                     values[i] = int(nums[k])
             else:
@@ -207,7 +257,8 @@ def _convert(
         for i in np.flatnonzero(~blank):
             parsed = _parse_date(raw[i])
             if parsed is None:
-                problems.add(int(i), header, raw[i], "not a date: write it as YYYY-MM-DD")
+                (problems.add if required else problems.warn)(
+                    int(i), header, raw[i], "not a date: write it as YYYY-MM-DD")
             values[i] = parsed
         return values
     raise ValueError(f"unknown field kind {kind}")
@@ -247,6 +298,7 @@ def _geometry(
     coords: str | None,
     problems: _Problems,
     notes: list[str],
+    hint_lon: float | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     name = source.path.name
     info: dict[str, Any] = {}
@@ -258,18 +310,23 @@ def _geometry(
         info["from"] = "file"
     elif "x" in columns and "y" in columns:
         hx, hy = columns["x"], columns["y"]
-        xs, okx = parse_coordinates(source.frame[hx].to_numpy(dtype=object), axis="x")
-        ys, oky = parse_coordinates(source.frame[hy].to_numpy(dtype=object), axis="y")
-        for i in np.flatnonzero(~okx):
-            problems.add(int(i), hx, source.frame[hx].iloc[i], "not a coordinate")
-        for i in np.flatnonzero(~oky):
-            problems.add(int(i), hy, source.frame[hy].iloc[i], "not a coordinate")
+        points = points_from_columns(
+            source.frame[hx].to_numpy(dtype=object), source.frame[hy].to_numpy(dtype=object),
+            x_name=hx, y_name=hy, rows=source.rows, file=name,
+            crs_given=crs is not None or coords is not None, hint_lon=hint_lon,
+        )
+        for i, column, value, reason in points.problems:
+            problems.add(i, column, value, reason)
+        notes.extend(points.notes)
+        bad = problems.bad(len(source))
         geoms = np.asarray(
-            shapely.points(np.where(okx & oky, xs, np.nan), np.where(okx & oky, ys, np.nan)),
+            shapely.points(np.where(bad, np.nan, points.x), np.where(bad, np.nan, points.y)),
             dtype=object,
         )
-        geoms[~(okx & oky)] = None
-        src = None
+        geoms[bad | np.isnan(points.x) | np.isnan(points.y)] = None
+        src = points.detected_crs
+        if points.detection:
+            info["detected"] = points.detection
         info["from"] = f"columns {hx}, {hy}"
     else:
         raise FieldError(
@@ -283,6 +340,8 @@ def _geometry(
     elif coords is not None:
         src = WGS84 if coords in ("gcj02", "bd09") else _COORDS[coords]
         info["decision"] = f"--coords {coords}"
+    elif src is not None and "detected" in info:
+        info["decision"] = f"detected from coordinate magnitudes: {src.to_string()}"
     elif src is not None:
         info["decision"] = f"file declares {src.to_string()}"
     else:
@@ -382,3 +441,16 @@ def reject_where(
     )
     prepared.rejects.sort(key=lambda r: (r.row, r.field))
     prepared.frame = prepared.frame[~mask].reset_index(drop=True)
+
+
+def reject_duplicates(prepared: Prepared, key: str) -> None:
+    """Reject every row whose ``key`` repeats an earlier row's, naming that row."""
+    frame = prepared.frame
+    present = frame[key].notna().to_numpy()
+    dup = frame[key].duplicated(keep="first").to_numpy() & present
+    if not dup.any():
+        return
+    first_row = frame[present].drop_duplicates(key).set_index(key)["src_row"]
+    ids = frame[key].to_numpy()[dup]
+    reasons = [f"duplicate {key}: first seen in row {int(first_row[i])}" for i in ids]
+    reject_where(prepared, dup, prepared.columns.get(key, key), ids, reasons)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import shapely
 
 from geo.crs import CGCS2000, CHINA_ALBERS
 from geo.overlay import project
-from layers.canonical import Prepared, canonicalize, reject_where
+from layers.canonical import Prepared, canonicalize, reject_duplicates, reject_where
+from layers.errors import FieldError
 from layers.read import Source
 
 __all__ = ["prepare_leads"]
@@ -17,10 +20,22 @@ def prepare_leads(source: Source, *, batch: str | None = None, **options: object
     """Canonical leads: batch from the file or ``--batch``, unique ids, patch areas in m².
 
     A row without a batch when no ``--batch`` is given, and every repeat of a lead id
-    already seen earlier in the same file, are rejected with their row numbers.
+    already seen earlier in the same file, are rejected with their row numbers. A point
+    needs a lead id; a patch without one gets an id derived from its batch and footprint
+    (``id_source = generated``), so that the ingest can link it to an earlier detection
+    of the same place.
     """
     prep = canonicalize(source, "leads", geom_kinds=("Point", "Polygon"), **options)  # type: ignore[arg-type]
     frame = prep.frame
+    points = shapely.get_dimensions(np.asarray(frame.geometry.values, dtype=object)) == 0
+    if "lead_id" not in prep.columns and (points.any() or not len(frame)):
+        raise FieldError(
+            "required column(s) lead_id not found among "
+            f"{', '.join(map(str, source.frame.columns))}; name the column with "
+            "--field lead_id=COLUMN (only patches may come without ids)",
+            file=source.path.name,
+        )
+    frame["id_source"] = "file"
     if batch is not None:
         frame["batch"] = [b if b else batch for b in frame["batch"]]
     prep.frame = frame
@@ -28,12 +43,17 @@ def prepare_leads(source: Source, *, batch: str | None = None, **options: object
     reject_where(prep, no_batch, prep.columns.get("batch", "batch"), None,
                  "no monitoring batch: fill the 批次 column or pass --batch NAME")
     frame = prep.frame
-    dup = frame["lead_id"].duplicated(keep="first").to_numpy()
-    if dup.any():
-        first_row = frame.drop_duplicates("lead_id").set_index("lead_id")["src_row"]
-        ids = frame["lead_id"].to_numpy()[dup]
-        reasons = [f"duplicate lead id: first seen in row {int(first_row[i])}" for i in ids]
-        reject_where(prep, dup, prep.columns.get("lead_id", "lead_id"), ids, reasons)
+    no_id = frame["lead_id"].isna().to_numpy()
+    points = shapely.get_dimensions(np.asarray(frame.geometry.values, dtype=object)) == 0
+    reject_where(prep, no_id & points, prep.columns.get("lead_id", "lead_id"), None,
+                 "a point lead needs its lead id (线索编号): fill it in")
+    frame = prep.frame
+    for i in np.flatnonzero(frame["lead_id"].isna().to_numpy()):
+        digest = hashlib.sha1(shapely.to_wkb(frame.geometry.iloc[i], hex=False)).hexdigest()
+        frame.loc[i, "lead_id"] = f"AUTO-{frame['batch'].iloc[i]}-{digest[:10]}"
+        frame.loc[i, "id_source"] = "generated"
+    prep.frame = frame
+    reject_duplicates(prep, "lead_id")
     frame = prep.frame
     geoms = np.asarray(frame.geometry.values, dtype=object)
     patch = shapely.get_dimensions(geoms) == 2

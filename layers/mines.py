@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from layers.aliases import normalize_header
-from layers.canonical import Prepared, canonicalize
+from layers.canonical import Prepared, canonicalize, reject_duplicates
 from layers.read import Source
 
 __all__ = ["MINE_STATUSES", "prepare_mines"]
@@ -27,4 +27,5 @@ def prepare_mines(source: Source, **options: object) -> Prepared:
         _STATUS.get(normalize_header(v), v) if v else None for v in frame["mine_status"]
     ]
     prep.frame = frame
+    reject_duplicates(prep, "mine_id")
     return prep

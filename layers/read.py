@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 from pyproj import CRS
 
 from layers.aliases import COORD_ALIASES, FIELD_ALIASES, normalize_header, split_unit
@@ -167,11 +168,12 @@ def _drop_empty(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
 
 def _is_blank(value: object) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and np.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
+    if isinstance(value, str):
+        return not value.strip()
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # arrays and other containers are values
+        return False
 
 
 _KNOWN_HEADERS = {
@@ -274,6 +276,8 @@ def _read_vector(path: Path, *, layer: str | None, encoding: str | None) -> Sour
     names = [str(n) for n in layers[:, 0]]
     if layer is not None and layer not in names:
         raise ReadError(f"file {path}: no layer {layer!r}; layers: {', '.join(names)}")
+    if suffix in (".kml", ".kmz") and layer is None and len(names) > 1:
+        return _read_kml_folders(path, target, names)
     if layer is None and len(names) > 1:
         non_empty = [n for n in names if pyogrio.read_info(target, layer=n)["features"]]
         if len(non_empty) > 1:
@@ -282,20 +286,74 @@ def _read_vector(path: Path, *, layer: str | None, encoding: str | None) -> Sour
             )
         layer = non_empty[0] if non_empty else names[0]
     enc = encoding
-    if suffix == ".shp" and encoding is None and not path.with_suffix(".cpg").exists():
-        dbf = path.with_suffix(".dbf")
-        if dbf.exists():
-            enc = detect_text_encoding(dbf.read_bytes()[32:])
+    if encoding is None:
+        dbf = _dbf_without_cpg(path, layer)
+        if dbf is not None:
+            enc = detect_text_encoding(dbf[32:])
             enc = "UTF-8" if enc == "utf-8-sig" else "GB18030"
             notes.append(f"{path.name}: no .cpg; .dbf text encoding detected as {enc}")
     try:
         frame = pyogrio.read_dataframe(target, layer=layer, encoding=enc)
     except Exception as exc:
         raise ReadError(f"file {path} cannot be read: {exc}") from exc
-    geoms = np.asarray(frame.geometry.values, dtype=object)
+    if suffix in (".kml", ".kmz"):
+        frame = _drop_kml_styling(frame)
+    geoms = np.asarray(shapely.force_2d(np.asarray(frame.geometry.values, dtype=object)),
+                       dtype=object)
     crs = frame.crs
     attrs = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     rows = np.arange(len(attrs)) + 1
     return Source(path, attrs.reset_index(drop=True), rows, geometry=geoms,
                   crs=CRS.from_user_input(crs) if crs is not None else None,
                   layer=layer, encoding=enc, notes=notes)
+
+
+#: Presentation fields the KML drivers add to every placemark.
+_KML_STYLING = ("id", "timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude",
+                "visibility", "drawOrder", "icon", "snippet")
+
+
+def _dbf_without_cpg(path: Path, layer: str | None) -> bytes | None:
+    """Return the bytes of a shapefile's .dbf when no .cpg names its encoding."""
+    suffix = path.suffix.lower()
+    if suffix == ".shp":
+        dbf, cpg = path.with_suffix(".dbf"), path.with_suffix(".cpg")
+        return dbf.read_bytes() if dbf.exists() and not cpg.exists() else None
+    if suffix != ".zip":
+        return None
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        shps = [n for n in names if n.lower().endswith(".shp")
+                and (layer is None or Path(n).stem == layer)]
+        if len(shps) != 1:
+            return None
+        stem = shps[0][:-4]
+        dbf = next((n for n in names if n.lower() == f"{stem}.dbf".lower()), None)
+        cpg = next((n for n in names if n.lower() == f"{stem}.cpg".lower()), None)
+        return zf.read(dbf) if dbf and not cpg else None
+
+
+def _drop_kml_styling(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop KML styling columns that hold nothing (field apps leave them empty)."""
+    drop = [c for c in _KML_STYLING if c in frame.columns
+            and frame[c].map(lambda v: _is_blank(v) or v in (-1, 0)).all()]
+    return frame.drop(columns=drop)
+
+
+def _read_kml_folders(path: Path, target: str, names: list[str]) -> Source:
+    """Read every folder of a KML/KMZ (as field apps export them) into one table."""
+    parts = []
+    for name in names:
+        part = pyogrio.read_dataframe(target, layer=name)
+        part.insert(0, "图层", name)
+        parts.append(_drop_kml_styling(part))
+    frame = pd.concat(parts, ignore_index=True)
+    geoms = np.asarray(shapely.force_2d(np.asarray(frame.geometry.values, dtype=object)),
+                       dtype=object)
+    crs = parts[0].crs
+    attrs = pd.DataFrame(frame.drop(columns="geometry"))
+    rows = np.arange(len(attrs)) + 1
+    notes = [f"{path.name}: {len(names)} folders read together ({', '.join(names)})"]
+    return Source(path, attrs, rows, geometry=geoms,
+                  crs=CRS.from_user_input(crs) if crs is not None else None,
+                  layer=None, notes=notes)

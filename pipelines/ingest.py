@@ -29,6 +29,7 @@ from layers.reserves import prepare_reserves
 from layers.schema import LAYERS, Status
 from layers.wetlands import prepare_wetlands
 from pipelines.errors import IngestError
+from pipelines.identity import link_footprints
 from pipelines.store.base import Workspace, new_run_id, now_iso
 from pipelines.store.tables import KEYS
 
@@ -58,6 +59,7 @@ class IngestReport:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    linked: int = 0
     rejects_path: Path | None = None
     notes: list[str] = field(default_factory=list)
     crs: dict[str, Any] = field(default_factory=dict)
@@ -65,7 +67,9 @@ class IngestReport:
     def summary(self) -> str:
         """One line: ``read N, stored S, rejected R`` and what storing meant."""
         line = f"read {self.read}, stored {self.stored}, rejected {self.rejected}"
-        return line + f" (new {self.inserted}, updated {self.updated}, unchanged {self.unchanged})"
+        linked = f", linked {self.linked}" if self.linked else ""
+        return line + (f" (new {self.inserted}, updated {self.updated}, "
+                       f"unchanged {self.unchanged}{linked})")
 
 
 def file_sha256(path: str | Path) -> str:
@@ -141,7 +145,8 @@ def ingest(
     path = Path(path)
     started = now_iso()
     source = read_source(path, layer=layer_name, sheet=sheet, encoding=encoding)
-    options: dict[str, Any] = {"overrides": fields, "crs": crs, "coords": coords}
+    options: dict[str, Any] = {"overrides": fields, "crs": crs, "coords": coords,
+                               "hint_lon": _hint_lon(ws)}
     if layer == "leads":
         options["batch"] = batch
     prepared = _PREPARE[layer](source, **options)
@@ -152,6 +157,15 @@ def ingest(
     }
     return store_prepared(ws, layer, prepared, inputs=[path], params=params, strict=strict,
                           by=by, started=started)
+
+
+def _hint_lon(ws: Workspace) -> float | None:
+    """Centre longitude of what the workspace already holds (reserves, else admin, leads)."""
+    for name in ("reserves", "admin", "leads"):
+        box = ws.extent(name)
+        if box is not None:
+            return (box[0] + box[2]) / 2
+    return None
 
 
 def store_prepared(
@@ -210,7 +224,7 @@ def store_prepared(
             f"{path.name}: accounting mismatch read {report.read} != stored {report.stored} "
             f"+ rejected {report.rejected}; this is a bug, please report it with the file"
         )
-    if report.rejected:
+    if report.rejected or prepared.warnings:
         report.rejects_path = _write_rejects(ws, run_id, layer, path, prepared)
     if strict and report.rejected:
         raise IngestError(
@@ -231,7 +245,8 @@ def store_prepared(
             counts={
                 "read": report.read, "stored": report.stored, "rejected": report.rejected,
                 "inserted": report.inserted, "updated": report.updated,
-                "unchanged": report.unchanged,
+                "unchanged": report.unchanged, "linked": report.linked,
+                "values_left_empty": len(prepared.warnings),
             },
             crs=prepared.crs,
             message="; ".join(prepared.notes[:50]),
@@ -246,10 +261,12 @@ def _write_rejects(ws: Workspace, run_id: str, layer: str, path: Path, prep: Pre
     out = folder / f"{run_id}_{layer}_{path.stem}.csv"
     with out.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["file", "row", "field", "value", "reason"])
-        for r in prep.rejects:
+        writer.writerow(["file", "row", "field", "value", "reason", "action"])
+        listed = [(r, "row rejected") for r in prep.rejects]
+        listed += [(w, "value left empty") for w in prep.warnings]
+        for r, action in sorted(listed, key=lambda t: (t[0].row, t[0].field)):
             writer.writerow([path.name, r.row, r.field, "" if r.value is None else r.value,
-                             r.reason])
+                             r.reason, action])
     return out
 
 
@@ -310,9 +327,12 @@ def _store_leads(
     ws: Workspace, frame: gpd.GeoDataFrame, report: IngestReport, *, run_id: str,
     by: str | None,
 ) -> None:
+    everything = ws.read_features("leads")
+    frame, links = link_footprints(frame, everything)
+    report.notes.extend(links)
+    report.linked = len(links)
     ids = frame["lead_id"].tolist()
-    old = ws.read_features("leads") if ids else ws.read_features("leads", where="1 = 0")
-    old = old[old["lead_id"].isin(ids)].set_index("lead_id")
+    old = everything[everything["lead_id"].isin(ids)].set_index("lead_id")
     at = now_iso()
     exists = frame["lead_id"].isin(old.index).to_numpy()
     frame = frame.copy()
@@ -330,7 +350,8 @@ def _store_leads(
         frame.loc[exists, "rounds"] = prev["rounds"].fillna(1).astype(int).to_numpy() + \
             new_round.astype(int)
         compare = ["batch", "activity_type", "change_type", "area_m2", "date_before",
-                   "date_after", "county_sent", "reserve_sent", "zone_sent", "note"]
+                   "date_after", "county_sent", "reserve_sent", "zone_sent", "note",
+                   "id_source"]
         prev_frame = gpd.GeoDataFrame(prev.reset_index(), geometry="geometry")
         same[exists] = _same_rows(prev_frame, frame[exists].reset_index(drop=True), compare)
         for lead_id, batch, is_new_round in zip(

@@ -246,6 +246,15 @@ class Workspace(ABC):
             deleted += max(cur.rowcount, 0)
         return deleted
 
+    def extent(self, layer: str) -> tuple[float, float, float, float] | None:
+        """Return ``(minx, miny, maxx, maxy)`` of a layer in EPSG:4490, None when empty."""
+        frame = self.read_features(layer)
+        geoms = frame.geometry[~(frame.geometry.isna() | frame.geometry.is_empty)]
+        if geoms.empty:
+            return None
+        minx, miny, maxx, maxy = geoms.total_bounds
+        return float(minx), float(miny), float(maxx), float(maxy)
+
     # -- attribute tables ----------------------------------------------------------
     def read_table(
         self, table: str, *, where: str = "", params: Sequence[Any] = (), order: str = ""

@@ -172,6 +172,16 @@ class GeoPackageWorkspace(Workspace):
     def _decode_geoms(self, values: Sequence[Any]) -> np.ndarray:
         return decode_gpkg(values)
 
+    def extent(self, layer: str) -> tuple[float, float, float, float] | None:
+        """Return the layer's extent as GeoPackage metadata records it."""
+        row = self.conn.execute(
+            "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = ?",
+            (layer,),
+        ).fetchone()
+        if row is None or row[0] is None or not self.count(layer):
+            return None
+        return float(row[0]), float(row[1]), float(row[2]), float(row[3])
+
     def _after_features_write(self, layer: str) -> None:
         row = self.conn.execute(f'SELECT geom FROM "{layer}"').fetchall()
         geoms = decode_gpkg([r[0] for r in row])

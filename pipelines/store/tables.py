@@ -55,6 +55,7 @@ FEATURE_LAYERS: dict[str, list[tuple[str, str]]] = {
         ("reserve_sent", "TEXT"),
         ("zone_sent", "TEXT"),
         ("note", "TEXT"),
+        ("id_source", "TEXT"),
         *_SOURCE,
     ],
     "admin": [
@@ -143,6 +144,55 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("crs", "TEXT"),
         ("message", "TEXT"),
     ],
+    # What a change raster says about each patch lead (pipelines/rasters.py).
+    "lead_patches": [
+        ("lead_id", "TEXT"),
+        ("raster", "TEXT"),
+        ("patch_no", "INTEGER"),
+        ("class_value", "INTEGER"),
+        ("activity_type", "TEXT"),
+        ("pixels", "INTEGER"),
+        ("area_m2", "REAL"),
+        ("centroid_lon", "REAL"),
+        ("centroid_lat", "REAL"),
+        ("run_id", "TEXT"),
+    ],
+    # Before/after image chips of leads (pipelines/chips.py); chip_id is "<lead_id>:<kind>".
+    "lead_chips": [
+        ("chip_id", "TEXT"),
+        ("lead_id", "TEXT"),
+        ("kind", "TEXT"),
+        ("path", "TEXT"),
+        ("sha256", "TEXT"),
+        ("size_m", "REAL"),
+        ("pixels", "INTEGER"),
+        ("bands", "TEXT"),
+        ("image", "TEXT"),
+        ("image_date", "TEXT"),
+        ("created_at", "TEXT"),
+        ("run_id", "TEXT"),
+    ],
+    # Reporting deadlines of monitoring batches (lvdun status batch-deadline).
+    "batches": [
+        ("batch", "TEXT"),
+        ("report_deadline", "TEXT"),
+        ("note", "TEXT"),
+        ("updated_at", "TEXT"),
+        ("updated_by", "TEXT"),
+    ],
+    # The current 核查意见 (verification opinion) of a lead, shown in the ledger; its
+    # changes are in lead_history (pipelines/verify.py).
+    "lead_opinion": [
+        ("lead_id", "TEXT"),
+        ("opinion", "TEXT"),
+        ("updated_at", "TEXT"),
+        ("updated_by", "TEXT"),
+    ],
+    # Facts about the workspace itself, e.g. its id, which ledgers carry (pipelines/ledger.py).
+    "meta": [
+        ("name", "TEXT"),
+        ("value", "TEXT"),
+    ],
 }
 
 #: Primary keys of attribute tables (``lead_history`` has a serial ``id`` instead).
@@ -151,4 +201,9 @@ TABLE_KEYS: dict[str, str | None] = {
     "lead_status": "lead_id",
     "lead_history": None,
     "runs": "run_id",
+    "lead_patches": "lead_id",
+    "lead_chips": "chip_id",
+    "batches": "batch",
+    "lead_opinion": "lead_id",
+    "meta": "name",
 }

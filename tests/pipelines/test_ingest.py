@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 
@@ -85,7 +86,7 @@ def test_accounting_with_bad_rows(workspace, tmp_path: Path):
         "B1,2024,126.5,43.5,10\n"       # ok
         ",2024,126.5,43.5,10\n"         # row 3: no id
         "B3,2024,abc,43.5,10\n"         # row 4: bad lon
-        "B4,2024,126.5,43.5,十\n"       # row 5: bad area
+        "B4,2024,126.5,43.5,十\n"       # row 5: bad optional area: kept, value left empty
         "B1,2024,126.6,43.6,10\n"       # row 6: duplicate id
         "B6,,126.6,43.6,10\n"           # row 7: no batch
         "B7,2024,2.0,1.0,10\n"          # row 8: outside China
@@ -94,9 +95,15 @@ def test_accounting_with_bad_rows(workspace, tmp_path: Path):
     )
     report = ingest(workspace, "leads", path, crs=4490)
     assert report.read == report.stored + report.rejected
-    assert (report.read, report.stored, report.rejected) == (8, 2, 6)
+    assert (report.read, report.stored, report.rejected) == (8, 3, 5)
     rejects = _rejects(report.rejects_path)
-    assert {r["row"] for r in rejects} == {"3", "4", "5", "6", "7", "8"}
+    assert {r["row"] for r in rejects if r["action"] == "row rejected"} == {
+        "3", "4", "6", "7", "8"}
+    warning = next(r for r in rejects if r["row"] == "5")
+    assert (warning["field"], warning["value"], warning["action"]) == (
+        "面积", "十", "value left empty")
+    stored = workspace.read_features("leads").set_index("lead_id")
+    assert pd.isna(stored.loc["B4", "area_m2"])
     by_row = {r["row"]: r for r in rejects}
     assert by_row["4"]["field"] == "经度" and by_row["4"]["value"] == "abc"
     assert "first seen in row 2" in by_row["6"]["reason"]

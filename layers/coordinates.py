@@ -1,0 +1,166 @@
+"""Points from coordinate columns: number formats, DMS, Gauss-Krüger and swapped columns.
+
+Everything said about the columns goes back to the caller as notes and per-row problems,
+so the ingest can report it: how many values were in degrees-minutes-seconds, which CRS
+was detected from the magnitudes, which rows had longitude and latitude swapped.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+from pyproj import CRS
+
+from geo.coords import parse_coordinates_detail
+from geo.crs import (
+    CHINA_BOUNDS,
+    ambiguous_lonlat_order,
+    detect_gauss_kruger,
+    detect_swapped_lonlat,
+)
+from geo.errors import CRSError
+from layers.errors import InputError
+
+__all__ = ["ColumnPoints", "column_decimal_comma", "points_from_columns"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ColumnPoints:
+    """Coordinates read from two columns.
+
+    Attributes
+    ----------
+    x, y
+        Values (NaN where unreadable), swapped rows already put right.
+    problems
+        ``(row_index, column, value, reason)`` for every row that cannot be used.
+    notes
+        Sentences for the user: DMS counts, detected CRS, swapped rows fixed.
+    detected_crs
+        A CRS detected from the magnitudes (Gauss-Krüger), or None.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    problems: list[tuple[int, str, object, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    detected_crs: CRS | None = None
+    detection: str | None = None
+
+
+def column_decimal_comma(values: np.ndarray) -> bool | None:
+    """Return True when a column writes decimals with commas throughout, else None.
+
+    A column where some value has a comma, none has a dot, and no value has two commas
+    reads ``126,500`` as 126.5 rather than refusing it as an ambiguous thousands grouping.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> column_decimal_comma(np.array(["126,5", "43,125"], dtype=object))
+    True
+    >>> column_decimal_comma(np.array(["126.5", "1,234"], dtype=object)) is None
+    True
+    """
+    texts = [v for v in values if isinstance(v, str) and v.strip()]
+    if not any("," in t for t in texts):
+        return None
+    if any("." in t or t.count(",") > 1 for t in texts):
+        return None
+    return True
+
+
+def points_from_columns(
+    xs_raw: np.ndarray,
+    ys_raw: np.ndarray,
+    *,
+    x_name: str,
+    y_name: str,
+    rows: np.ndarray,
+    file: str,
+    crs_given: bool,
+    hint_lon: float | None = None,
+) -> ColumnPoints:
+    """Read x/y columns into coordinates, detecting DMS, Gauss-Krüger and swapped rows.
+
+    Parameters
+    ----------
+    xs_raw, ys_raw
+        The two columns as read.
+    x_name, y_name
+        Their headers, for messages.
+    rows
+        Row numbers to quote.
+    file
+        File name, for messages.
+    crs_given
+        True when the user gave the CRS (``--crs``/``--coords``): no detection then.
+    hint_lon
+        Longitude of the workspace's centre, to pick a Gauss-Krüger zone when the eastings
+        carry no zone number.
+
+    Raises
+    ------
+    InputError
+        When the magnitudes are projected but the zone cannot be told, or mix zones.
+    """
+    px = parse_coordinates_detail(xs_raw, axis="x", decimal_comma=column_decimal_comma(xs_raw))
+    py = parse_coordinates_detail(ys_raw, axis="y", decimal_comma=column_decimal_comma(ys_raw))
+    x, y = px.values.copy(), py.values.copy()
+    out = ColumnPoints(x, y)
+    for parsed, raw, name in ((px, xs_raw, x_name), (py, ys_raw, y_name)):
+        for i in np.flatnonzero(~parsed.ok):
+            empty = raw[i] is None or (isinstance(raw[i], str) and not raw[i].strip()) or (
+                isinstance(raw[i], float) and np.isnan(raw[i]))
+            why = ("no coordinate: fill it in" if empty else
+                   "hemisphere of the other axis: check the column"
+                   if parsed.wrong_axis[i] else
+                   "not a coordinate: write decimal degrees (126.5) or DMS (126°30'15\"E)")
+            out.problems.append((int(i), name, raw[i], why))
+        if parsed.n_dms:
+            out.notes.append(f"{file}: {parsed.n_dms} values of {name} in "
+                             "degrees-minutes-seconds, converted to decimal degrees")
+    ok = px.ok & py.ok
+    if not ok.any():
+        return out
+    if not crs_given:
+        try:
+            found = detect_gauss_kruger(x[ok], y[ok], hint_lon=hint_lon)
+        except CRSError as exc:
+            raise InputError(f"{exc}; pass --crs with the EPSG code", file=file) from exc
+        if found is not None:
+            if found.needs_crs:
+                raise InputError(f"{found.message}; pass --crs with the EPSG code", file=file)
+            out.detected_crs = found.crs
+            out.detection = found.message
+            out.notes.append(f"{file}: {found.message} (override with --crs)")
+            if found.swapped:
+                out.x, out.y = y, x
+            return out
+    geographic = np.abs(x[ok]).max() <= 360 and np.abs(y[ok]).max() <= 360
+    if geographic:
+        swapped = detect_swapped_lonlat(x, y) & ok
+        inside = ok & (x >= CHINA_BOUNDS[0]) & (x <= CHINA_BOUNDS[2]) & (
+            y >= CHINA_BOUNDS[1]) & (y <= CHINA_BOUNDS[3])
+        if inside.sum() * 2 < ok.sum():
+            # most rows lie outside China as given (a world-wide file): only rows that are
+            # impossible as given (|latitude| > 90) are taken as swapped
+            swapped &= np.abs(y) > 90
+        # a latitude beyond ±90 with a longitude that would be a latitude: swapped anywhere
+        swapped |= ok & (np.abs(y) > 90) & (np.abs(y) <= 180) & (np.abs(x) <= 90)
+        ambiguous = ambiguous_lonlat_order(x, y) & ok
+        for i in np.flatnonzero(swapped):
+            out.notes.append(f"row {int(rows[i])}: {x_name}/{y_name} swapped "
+                             f"({x[i]}, {y[i]}); read as longitude {y[i]}, latitude {x[i]}")
+        for i in np.flatnonzero(ambiguous):
+            out.problems.append((int(i), x_name, f"{x[i]}, {y[i]}",
+                                 "longitude/latitude order cannot be told: check the row"))
+        out.x = np.where(swapped, y, x)
+        out.y = np.where(swapped, x, y)
+        if swapped.any():
+            log.info("%s: %d rows with longitude and latitude swapped", file, swapped.sum())
+    return out
