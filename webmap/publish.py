@@ -7,9 +7,9 @@ from pathlib import Path
 
 from pipelines.store.base import Workspace
 from pipelines.views import leads_view
-from webmap.map import write_map
+from webmap.map import build_map, write_map
 
-__all__ = ["publish_map"]
+__all__ = ["map_html", "publish_map"]
 
 log = logging.getLogger(__name__)
 
@@ -40,3 +40,17 @@ def publish_map(
         title=title,
         tianditu_key=tianditu_key,
     )
+
+
+def map_html(ws: Workspace, *, title: str = "绿盾线索", tianditu_key: str | None = None) -> str:
+    """Return the map of the workspace as one HTML page (the layers embedded)."""
+    m = build_map(
+        leads=leads_view(ws),
+        reserves=ws.read_features("reserves"),
+        wetlands=ws.read_features("wetlands"),
+        mines=ws.read_features("mines"),
+        admin=ws.read_features("admin"),
+        title=title,
+        tianditu_key=tianditu_key,
+    )
+    return m.get_root().render()

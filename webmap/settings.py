@@ -1,0 +1,32 @@
+"""Settings of the web app, read once from ``LVDUN_`` environment variables at start-up."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """What ``lvdun serve`` needs to know; each field reads ``LVDUN_<FIELD>``.
+
+    Read at the entry point (:func:`webmap.serve.serve_cmd`) and handed to
+    :func:`webmap.app.create_app`; library code never reads the environment.
+
+    Examples
+    --------
+    >>> Settings(workspace="demo/lvdun.gpkg").port
+    8000
+    """
+
+    model_config = SettingsConfigDict(env_prefix="LVDUN_", extra="ignore")
+
+    workspace: str = Field("lvdun.gpkg", description="A .gpkg file or a postgresql:// URL.")
+    host: str = Field("127.0.0.1", description="Address to listen on.")
+    port: int = Field(8000, ge=0, le=65535, description="Port to listen on.")
+    title: str = Field("绿盾线索", description="Title of the map page.")
+    tianditu_key: str | None = Field(None, description="天地图 tk key for its basemaps.")
+    page_size: int = Field(1000, ge=1, description="Default GeoJSON page size.")
+    max_page_size: int = Field(10000, ge=1, description="Largest GeoJSON page.")
+    log_level: str = Field("info", description="uvicorn log level.")
