@@ -296,6 +296,7 @@ def _read_vector(path: Path, *, layer: str | None, encoding: str | None) -> Sour
         frame = pyogrio.read_dataframe(target, layer=layer, encoding=enc)
     except Exception as exc:
         raise ReadError(f"file {path} cannot be read: {exc}") from exc
+    _refuse_mojibake(path, [str(c) for c in frame.columns], enc)
     if suffix in (".kml", ".kmz"):
         frame = _drop_kml_styling(frame)
     geoms = np.asarray(shapely.force_2d(np.asarray(frame.geometry.values, dtype=object)),
@@ -311,6 +312,35 @@ def _read_vector(path: Path, *, layer: str | None, encoding: str | None) -> Sour
 #: Presentation fields the KML drivers add to every placemark.
 _KML_STYLING = ("id", "timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude",
                 "visibility", "drawOrder", "icon", "snippet")
+
+
+def looks_like_mojibake(text: str) -> bool:
+    """Return True when ``text`` is Chinese (GBK) bytes decoded as Latin-1 or similar.
+
+    Examples
+    --------
+    >>> looks_like_mojibake("线索编号".encode("gbk").decode("latin-1"))
+    True
+    >>> looks_like_mojibake("Mine Name"), looks_like_mojibake("线索编号")
+    (False, False)
+    """
+    high = [ch for ch in text if "\u00a0" <= ch <= "\u00ff"]
+    if len(high) < 2:
+        return False
+    try:
+        text.encode("latin-1").decode("gb18030")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return False
+    return True
+
+
+def _refuse_mojibake(path: Path, headers: list[str], encoding: str | None) -> None:
+    bad = [h for h in headers if looks_like_mojibake(h)]
+    if bad:
+        raise ReadError(
+            f"file {path}: column names look garbled ({', '.join(bad[:3])}): the text is "
+            f"not in {encoding or 'the encoding the file declares'}; pass --encoding GBK"
+        )
 
 
 def _dbf_without_cpg(path: Path, layer: str | None) -> bytes | None:

@@ -84,3 +84,34 @@ def test_unknown_format_and_missing_file(tmp_path: Path):
         read_source(bad)
     with pytest.raises(ReadError, match="does not exist"):
         read_source(tmp_path / "nope.csv")
+
+
+def test_wrong_encoding_is_refused_not_stored_as_mojibake(tmp_path: Path):
+    path = tmp_path / "gbk.shp"
+    _frame().to_file(path, encoding="GBK")
+    path.with_suffix(".cpg").write_text("ISO-8859-1")  # a lying .cpg
+    with pytest.raises(ReadError, match="--encoding GBK"):
+        read_source(path)
+    assert list(read_source(path, encoding="GBK").frame["活动类型"]) == ["采石场", "道路"]
+
+
+def test_xlsx_pick_a_sheet(tmp_path: Path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "说明"
+    book.active.append(["本表为核查清单"])
+    first = book.create_sheet("第一批")
+    first.append(["线索编号", "经度", "纬度"])
+    first.append(["A1", 126.5, 43.5])
+    second = book.create_sheet("第二批")
+    second.append(["线索编号", "经度", "纬度"])
+    second.append(["B1", 126.6, 43.6])
+    second.append(["B2", 126.7, 43.7])
+    path = tmp_path / "two.xlsx"
+    book.save(path)
+    assert read_source(path).sheet == "第一批"
+    src = read_source(path, sheet="第二批")
+    assert list(src.frame["线索编号"]) == ["B1", "B2"]
+    with pytest.raises(ReadError, match="no sheet '第三批'"):
+        read_source(path, sheet="第三批")
