@@ -13,6 +13,7 @@ import click
 from rich.logging import RichHandler
 
 from pipelines.cli.classify import classify_cmd
+from pipelines.cli.db import db_group
 from pipelines.cli.export import export_cmd
 from pipelines.cli.ingest import ingest_group
 from pipelines.cli.report import report_cmd
@@ -40,7 +41,7 @@ def cli(verbose: int, quiet: bool) -> None:
                         handlers=[RichHandler(show_path=False, show_time=False)], force=True)
 
 
-for command in (ingest_group, classify_cmd, status_group, export_cmd, report_cmd):
+for command in (ingest_group, classify_cmd, status_group, export_cmd, report_cmd, db_group):
     cli.add_command(command)
 for entry in entry_points(group="lvdun.commands"):
     cli.add_command(entry.load(), name=entry.name)

@@ -44,7 +44,8 @@ SRID = 4490
 MIN_SERVER = 120000
 MIN_POSTGIS = (3, 0)
 
-_TYPES = {"TEXT": "TEXT", "REAL": "DOUBLE PRECISION", "INTEGER": "BIGINT"}
+#: Text compares byte-wise (collation "C") as in SQLite, so ORDER BY agrees on both backends.
+_TYPES = {"TEXT": 'TEXT COLLATE "C"', "REAL": "DOUBLE PRECISION", "INTEGER": "BIGINT"}
 #: Binary COPY wire types of the portable column types; geometries go as EWKB bytes.
 _COPY_TYPES = {"TEXT": "text", "REAL": "float8", "INTEGER": "int8"}
 _PY_TYPES: dict[str, type] = {"TEXT": str, "REAL": float, "INTEGER": int}
@@ -192,6 +193,7 @@ class PostGISWorkspace(Workspace):
             ]
             conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
                 self._qualified(layer), sql.SQL(", ").join(body)))
+            self._add_missing_columns(layer, cols)
             conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING GIST (geom)").format(
                 sql.Identifier(f"ix_{layer}_geom"), self._qualified(layer)))
         for table, cols in TABLES.items():
@@ -203,6 +205,7 @@ class PostGISWorkspace(Workspace):
             ) for c, t in cols]
             conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
                 self._qualified(table), sql.SQL(", ").join(body)))
+            self._add_missing_columns(table, cols)
         for table, columns in _INDEXES.items():
             for column in columns:
                 conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
@@ -210,19 +213,31 @@ class PostGISWorkspace(Workspace):
                     sql.Identifier(column)))
         self._create_history_guard()
 
+    def _add_missing_columns(self, name: str, cols: list[tuple[str, str]]) -> None:
+        """Add columns that :mod:`tables` gained since the workspace was created."""
+        for column, kind in cols:
+            self.conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+                self._qualified(name), sql.Identifier(column), sql.SQL(_TYPES[kind])))
+
     def _schema_complete(self) -> bool:
-        """Return True when every layer, table and the history guard exist already."""
-        names = [*FEATURE_LAYERS, *TABLES]
-        row = self.conn.execute(
-            """SELECT
-                 (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                   WHERE n.nspname = %s AND c.relname = ANY(%s) AND c.relkind = 'r'),
-                 (SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-                   JOIN pg_namespace n ON n.oid = c.relnamespace
-                   WHERE n.nspname = %s AND c.relname = 'lead_history' AND t.tgname = %s)""",
-            (self.schema, names, self.schema, _GUARD_TRIGGER),
+        """Return True when every layer, table, column and the history guard exist."""
+        wanted = {(n, c) for n, cols in (*FEATURE_LAYERS.items(), *TABLES.items())
+                  for c, _ in cols}
+        rows = self.conn.execute(
+            "SELECT c.relname, a.attname FROM pg_attribute a "
+            "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped",
+            (self.schema,),
+        ).fetchall()
+        if not wanted <= set(rows):
+            return False
+        guard = self.conn.execute(
+            "SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relname = 'lead_history' AND t.tgname = %s",
+            (self.schema, _GUARD_TRIGGER),
         ).fetchone()
-        return row[0] == len(names) and row[1] == 1 and _postgis_schema(self.conn) is not None
+        return guard is not None and _postgis_schema(self.conn) is not None
 
     def _ensure_postgis(self) -> None:
         """Create the ``postgis`` extension when missing; check its version."""
