@@ -5,12 +5,15 @@ from __future__ import annotations
 from geo.errors import LvdunError
 
 __all__ = [
+    "AuthError",
     "ConflictError",
     "IngestError",
     "NotFoundError",
+    "PermissionDeniedError",
     "PipelineError",
     "StoreError",
     "TransitionError",
+    "UserError",
     "WorkspaceError",
 ]
 
@@ -44,3 +47,15 @@ class TransitionError(PipelineError, ValueError):
 
 class ConflictError(PipelineError):
     """A write names a stale version of a lead; both versions are shown."""
+
+
+class AuthError(PipelineError):
+    """No token, or a token that is unknown or revoked: the caller is not logged in."""
+
+
+class PermissionDeniedError(PipelineError, PermissionError):
+    """The user is logged in but their role or reserves do not allow this."""
+
+
+class UserError(PipelineError, ValueError):
+    """A user cannot be added or changed as asked (bad role, unknown reserve, taken name)."""

@@ -132,6 +132,14 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("evidence", "TEXT"),
         ("run_id", "TEXT"),
     ],
+    "users": [
+        ("name", "TEXT"),
+        ("role", "TEXT"),
+        ("reserves", "TEXT"),
+        ("token_hash", "TEXT"),
+        ("created_at", "TEXT"),
+        ("revoked_at", "TEXT"),
+    ],
     "runs": [
         ("run_id", "TEXT"),
         ("command", "TEXT"),
@@ -201,6 +209,7 @@ TABLE_KEYS: dict[str, str | None] = {
     "lead_status": "lead_id",
     "lead_history": None,
     "runs": "run_id",
+    "users": "name",
     "lead_patches": "lead_id",
     "lead_chips": "chip_id",
     "batches": "batch",

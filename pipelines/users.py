@@ -1,0 +1,415 @@
+"""Users of the web app and what each may do: roles, reserves, tokens stored hashed.
+
+Three roles:
+
+- **viewer** reads every lead and layer, changes nothing;
+- **editor** (a reserve office) reads and updates the leads of *its* reserves only, and
+  nothing of the others: not their leads, not their history, not their exports;
+- **admin** reads and updates everything and may list users.
+
+A lead belongs to the reserve that won its classification (``lead_class.reserve_code``,
+the strictest zone, then the higher level); leads outside every reserve, or not classified
+yet, belong to none and only viewers and admins see them.
+
+A token is 32 random bytes (``lvd_`` + URL-safe base64) shown once when the user is added;
+the workspace keeps only its SHA-256. A salt or a slow hash (scrypt, PBKDF2) protects
+*guessable* secrets such as passwords; a 256-bit random token cannot be guessed, and a plain
+digest lets each request find its user with one indexed lookup.
+
+The rights checks are library functions (:func:`can_read`, :func:`require_edit`...) that
+the web app, the command line and tests call alike.
+
+Examples
+--------
+>>> user = User("林业站", Role.EDITOR, frozenset({"R01"}))
+>>> can_read(user, {"reserve_code": "R01"}), can_read(user, {"reserve_code": "R02"})
+(True, False)
+>>> sorted(editable_reserves(user))
+['R01']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import pandas as pd
+
+from pipelines.errors import AuthError, NotFoundError, PermissionDeniedError, UserError
+from pipelines.store.base import Workspace, now_iso
+
+__all__ = [
+    "ROLE_LABELS",
+    "TOKEN_PREFIX",
+    "Role",
+    "User",
+    "add_user",
+    "authenticate",
+    "can_edit",
+    "can_edit_reserve",
+    "can_read",
+    "can_read_reserve",
+    "editable_reserves",
+    "get_user",
+    "hash_token",
+    "lead_reserve",
+    "list_users",
+    "readable_reserves",
+    "require_admin",
+    "require_edit",
+    "require_read",
+    "require_read_reserve",
+    "revoke_user",
+]
+
+log = logging.getLogger(__name__)
+
+#: Tokens start with this, so that secret scanners and people recognise them.
+TOKEN_PREFIX = "lvd_"
+_TOKEN_BYTES = 32
+_HASH_PREFIX = "sha256:"
+_MAX_NAME = 64
+
+
+class Role(StrEnum):
+    """What a user may do: read everything, edit their reserves, or everything."""
+
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.VIEWER: "查看",
+    Role.EDITOR: "保护区编辑",
+    Role.ADMIN: "管理员",
+}
+
+
+@dataclass(frozen=True)
+class User:
+    """A user of the web app (never holds the token itself).
+
+    Parameters
+    ----------
+    name
+        Unique name, shown in the history as who made a change.
+    role
+        :class:`Role`.
+    reserves
+        Reserve codes an editor may read and update; empty for viewers and admins.
+    created_at, revoked_at
+        ISO 8601 times; a revoked user cannot log in.
+    """
+
+    name: str
+    role: Role
+    reserves: frozenset[str] = field(default_factory=frozenset)
+    created_at: str | None = None
+    revoked_at: str | None = None
+
+    @property
+    def active(self) -> bool:
+        """True until the user is revoked."""
+        return self.revoked_at is None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the user as plain JSON-ready values (reserves sorted)."""
+        return {
+            "name": self.name,
+            "role": self.role.value,
+            "reserves": sorted(self.reserves),
+            "created_at": self.created_at,
+            "revoked_at": self.revoked_at,
+        }
+
+
+# -- tokens ---------------------------------------------------------------------------
+def hash_token(token: str) -> str:
+    """Return the stored form of a token: ``sha256:`` and the hex digest.
+
+    Examples
+    --------
+    >>> hash_token("lvd_x")[:15]
+    'sha256:03c539e2'
+    """
+    return _HASH_PREFIX + hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(_TOKEN_BYTES)
+
+
+# -- the users table --------------------------------------------------------------------
+def _clean_name(name: str) -> str:
+    text = unicodedata.normalize("NFC", str(name)).strip()
+    if not text:
+        raise UserError("a user needs a name, e.g. `lvdun users add 张三 --role viewer`")
+    if len(text) > _MAX_NAME:
+        raise UserError(f"user name {text[:20]!r}... is longer than {_MAX_NAME} characters")
+    if any(unicodedata.category(ch).startswith("C") for ch in text):
+        raise UserError(f"user name {text!r} holds control characters")
+    return text
+
+
+def _parse_role(role: str | Role) -> Role:
+    try:
+        return Role(str(role).strip().lower())
+    except ValueError:
+        raise UserError(
+            f"unknown role {role!r}; use one of {', '.join(r.value for r in Role)}"
+        ) from None
+
+
+def _known_reserves(ws: Workspace) -> set[str]:
+    rows = ws.query('SELECT DISTINCT "reserve_code" FROM "reserves"')
+    return {str(code) for code in rows["reserve_code"] if code is not None}
+
+
+def _row_user(row: Mapping[str, Any]) -> User:
+    reserves = json.loads(row["reserves"]) if isinstance(row["reserves"], str) else []
+    revoked = row["revoked_at"]
+    return User(
+        name=str(row["name"]),
+        role=Role(row["role"]),
+        reserves=frozenset(str(code) for code in reserves),
+        created_at=row["created_at"],
+        revoked_at=revoked if isinstance(revoked, str) and revoked else None,
+    )
+
+
+def _read_users(ws: Workspace, where: str = "", params: Iterable[Any] = ()) -> list[User]:
+    rows = ws.read_table("users", where=where, params=list(params), order='"name"')
+    return [_row_user(row) for row in rows.to_dict("records")]
+
+
+def add_user(
+    ws: Workspace, name: str, role: str | Role, *, reserves: Iterable[str] = ()
+) -> tuple[User, str]:
+    """Add a user and return it with its token, which is shown only this once.
+
+    Parameters
+    ----------
+    ws
+        The workspace.
+    name
+        A unique name (a revoked user's name may be given again: it gets a new token).
+    role
+        ``viewer``, ``editor`` or ``admin``.
+    reserves
+        For editors, the reserve codes they look after (at least one, each known to the
+        workspace when it has reserves); must be empty for the other roles.
+
+    Returns
+    -------
+    tuple of (User, str)
+        The user and the plain token (``lvd_...``); the workspace keeps only its hash.
+
+    Raises
+    ------
+    UserError
+        For an empty or taken name, an unknown role, or reserves that do not fit the role.
+    """
+    clean = _clean_name(name)
+    kind = _parse_role(role)
+    codes = frozenset(str(code).strip() for code in reserves if str(code).strip())
+    if kind is Role.EDITOR and not codes:
+        raise UserError(f"editor {clean}: name the reserves they edit with --reserve CODE")
+    if kind is not Role.EDITOR and codes:
+        raise UserError(
+            f"{kind.value} {clean}: only editors have reserves ({kind.value}s "
+            f"{'read' if kind is Role.VIEWER else 'read and edit'} every reserve)"
+        )
+    token = _new_token()
+    with ws.transaction():
+        existing = _read_users(ws, '"name" = ?', [clean])
+        if existing and existing[0].active:
+            raise UserError(
+                f"user {clean} exists ({existing[0].role.value}); "
+                f"`lvdun users revoke {clean}` first to give them a new token"
+            )
+        if codes:
+            known = _known_reserves(ws)
+            unknown = sorted(codes - known)
+            if known and unknown:
+                raise UserError(
+                    f"editor {clean}: unknown reserve code(s) {', '.join(unknown)}; "
+                    f"the workspace has {', '.join(sorted(known))}"
+                )
+        user = User(clean, kind, codes, created_at=now_iso())
+        ws.upsert_rows("users", pd.DataFrame([{
+            "name": user.name,
+            "role": user.role.value,
+            "reserves": json.dumps(sorted(codes), ensure_ascii=False),
+            "token_hash": hash_token(token),
+            "created_at": user.created_at,
+            "revoked_at": None,
+        }]))
+    log.info("added %s %s%s", kind.value, clean, f" for {sorted(codes)}" if codes else "")
+    return user, token
+
+
+def list_users(ws: Workspace, *, include_revoked: bool = True) -> list[User]:
+    """Return the users sorted by name, revoked ones included unless told otherwise."""
+    users = _read_users(ws)
+    return users if include_revoked else [u for u in users if u.active]
+
+
+def get_user(ws: Workspace, name: str) -> User:
+    """Return the user called ``name``.
+
+    Raises
+    ------
+    NotFoundError
+        When there is no such user.
+    """
+    users = _read_users(ws, '"name" = ?', [_clean_name(name)])
+    if not users:
+        raise NotFoundError(f"no user {name!r}; `lvdun users list` shows them")
+    return users[0]
+
+
+def revoke_user(ws: Workspace, name: str) -> User:
+    """Revoke a user's token at once; the row stays, so history keeps its meaning.
+
+    Raises
+    ------
+    NotFoundError
+        When there is no such user.
+    UserError
+        When the user is already revoked.
+    """
+    clean = _clean_name(name)
+    with ws.transaction():
+        user = get_user(ws, clean)
+        if not user.active:
+            raise UserError(f"user {clean} was already revoked at {user.revoked_at}")
+        at = now_iso()
+        ws.execute('UPDATE "users" SET "revoked_at" = ? WHERE "name" = ?', [at, clean])
+    log.info("revoked user %s", clean)
+    return User(user.name, user.role, user.reserves, user.created_at, at)
+
+
+def authenticate(ws: Workspace, token: str | None) -> User:
+    """Return the active user holding ``token``.
+
+    Raises
+    ------
+    AuthError
+        When the token is missing, unknown or revoked (the message never says which
+        user a token belonged to).
+    """
+    if not token or not token.strip():
+        raise AuthError("log in: send the token as `Authorization: Bearer <token>`")
+    users = _read_users(ws, '"token_hash" = ?', [hash_token(token.strip())])
+    if not users or not users[0].active:
+        raise AuthError("the token is unknown or was revoked; ask an admin for a new one")
+    return users[0]
+
+
+# -- rights -----------------------------------------------------------------------------
+def readable_reserves(user: User) -> frozenset[str] | None:
+    """Return the reserve codes whose leads ``user`` may read, or None for all of them."""
+    return user.reserves if user.role is Role.EDITOR else None
+
+
+def editable_reserves(user: User) -> frozenset[str] | None:
+    """Return the reserve codes whose leads ``user`` may update; None means all of them.
+
+    Viewers get an empty set: they update nothing.
+    """
+    if user.role is Role.ADMIN:
+        return None
+    return user.reserves if user.role is Role.EDITOR else frozenset()
+
+
+def _reserve_of(lead: Mapping[str, Any]) -> str | None:
+    code = lead.get("reserve_code")
+    if code is None or (isinstance(code, float) and code != code):  # NaN
+        return None
+    return str(code)
+
+
+def can_read_reserve(user: User, reserve_code: str | None) -> bool:
+    """Return True when ``user`` may read the leads of ``reserve_code`` (None: no reserve)."""
+    allowed = readable_reserves(user)
+    return allowed is None or (reserve_code is not None and reserve_code in allowed)
+
+
+def can_edit_reserve(user: User, reserve_code: str | None) -> bool:
+    """Return True when ``user`` may update the leads of ``reserve_code``."""
+    allowed = editable_reserves(user)
+    return allowed is None or (reserve_code is not None and reserve_code in allowed)
+
+
+def can_read(user: User, lead: Mapping[str, Any]) -> bool:
+    """Return True when ``user`` may read ``lead`` (a row with ``reserve_code``)."""
+    return can_read_reserve(user, _reserve_of(lead))
+
+
+def can_edit(user: User, lead: Mapping[str, Any]) -> bool:
+    """Return True when ``user`` may change the status of ``lead``."""
+    return can_edit_reserve(user, _reserve_of(lead))
+
+
+def require_read_reserve(user: User, reserve_code: str | None) -> None:
+    """Raise :class:`PermissionDeniedError` unless ``user`` may read that reserve's leads."""
+    if not can_read_reserve(user, reserve_code):
+        raise PermissionDeniedError(
+            f"{user.name} may only read the leads of reserve(s) {_codes(user)}, "
+            f"not of {reserve_code or 'leads outside every reserve'}"
+        )
+
+
+def require_read(user: User, lead: Mapping[str, Any]) -> None:
+    """Raise :class:`PermissionDeniedError` unless ``user`` may read ``lead``."""
+    if not can_read(user, lead):
+        raise PermissionDeniedError(
+            f"{user.name} may only read the leads of reserve(s) {_codes(user)}; "
+            f"lead {lead.get('lead_id', '?')} is not one of them"
+        )
+
+
+def require_edit(user: User, lead: Mapping[str, Any]) -> None:
+    """Raise :class:`PermissionDeniedError` unless ``user`` may update ``lead``."""
+    if can_edit(user, lead):
+        return
+    if user.role is Role.VIEWER:
+        raise PermissionDeniedError(f"{user.name} is a viewer and cannot change leads")
+    raise PermissionDeniedError(
+        f"{user.name} may only change the leads of reserve(s) {_codes(user)}; "
+        f"lead {lead.get('lead_id', '?')} is not one of them"
+    )
+
+
+def require_admin(user: User) -> None:
+    """Raise :class:`PermissionDeniedError` unless ``user`` is an admin."""
+    if user.role is not Role.ADMIN:
+        raise PermissionDeniedError(f"{user.name} is not an admin")
+
+
+def _codes(user: User) -> str:
+    return ", ".join(sorted(user.reserves)) or "none"
+
+
+def lead_reserve(ws: Workspace, lead_id: str) -> str | None:
+    """Return the reserve a lead belongs to (its classification), None outside reserves.
+
+    Raises
+    ------
+    NotFoundError
+        When the workspace has no such lead.
+    """
+    if not ws.count("leads", '"lead_id" = ?', [lead_id]):
+        raise NotFoundError(f"no lead {lead_id!r} in the workspace {ws.location}")
+    rows = ws.read_table("lead_class", where='"lead_id" = ?', params=[lead_id])
+    if rows.empty:
+        return None
+    return _reserve_of(rows.iloc[0].to_dict())

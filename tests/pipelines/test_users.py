@@ -1,0 +1,189 @@
+"""Users, tokens and rights: who may read and change which leads."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from pipelines.cli import cli
+from pipelines.errors import AuthError, NotFoundError, PermissionDeniedError, UserError
+from pipelines.users import (
+    TOKEN_PREFIX,
+    Role,
+    User,
+    add_user,
+    authenticate,
+    can_edit,
+    can_read,
+    editable_reserves,
+    get_user,
+    lead_reserve,
+    list_users,
+    readable_reserves,
+    require_admin,
+    require_edit,
+    require_read,
+    revoke_user,
+)
+
+VIEWER = User("省厅", Role.VIEWER)
+EDITOR = User("甲管理局", Role.EDITOR, frozenset({"R01"}))
+ADMIN = User("管理员", Role.ADMIN)
+IN_R01 = {"lead_id": "L001", "reserve_code": "R01"}
+IN_R02 = {"lead_id": "L004", "reserve_code": "R02"}
+OUTSIDE = {"lead_id": "L005", "reserve_code": None}
+
+
+def test_token_is_shown_once_and_stored_only_as_its_sha256(classified):
+    user, token = add_user(classified, "甲管理局", "editor", reserves=["R01"])
+    assert token.startswith(TOKEN_PREFIX) and len(token) > 40
+    rows = classified.read_table("users")
+    assert rows["name"].tolist() == ["甲管理局"]
+    stored = rows["token_hash"].iloc[0]
+    assert stored == "sha256:" + hashlib.sha256(token.encode()).hexdigest()
+    assert token not in rows.to_json(force_ascii=False)
+    assert json.loads(rows["reserves"].iloc[0]) == ["R01"]
+    assert user == get_user(classified, "甲管理局")
+    assert authenticate(classified, token) == user
+
+
+def test_two_users_get_different_tokens(classified):
+    _, first = add_user(classified, "a", "viewer")
+    _, second = add_user(classified, "b", "viewer")
+    assert first != second
+    assert authenticate(classified, second).name == "b"
+
+
+@pytest.mark.parametrize("token", [None, "", "   ", "lvd_not-a-token", "Bearer x"])
+def test_missing_or_unknown_tokens_are_refused(classified, token):
+    add_user(classified, "a", "viewer")
+    with pytest.raises(AuthError, match="token"):
+        authenticate(classified, token)
+
+
+def test_revoked_token_is_refused_and_the_name_can_get_a_new_one(classified):
+    _, old = add_user(classified, "a", "viewer")
+    revoked = revoke_user(classified, "a")
+    assert revoked.revoked_at and not revoked.active
+    with pytest.raises(AuthError, match="revoked"):
+        authenticate(classified, old)
+    with pytest.raises(UserError, match="already revoked"):
+        revoke_user(classified, "a")
+    user, new = add_user(classified, "a", "admin")
+    assert authenticate(classified, new) == user and user.role is Role.ADMIN
+    with pytest.raises(AuthError):
+        authenticate(classified, old)
+
+
+@pytest.mark.parametrize(
+    ("name", "role", "reserves", "match"),
+    [
+        ("x", "editor", [], "--reserve"),
+        ("x", "viewer", ["R01"], "only editors have reserves"),
+        ("x", "admin", ["R01"], "only editors have reserves"),
+        ("x", "owner", [], "unknown role 'owner'; use one of viewer, editor, admin"),
+        ("x", "editor", ["R01", "R09"], r"unknown reserve code.*R09.*R01, R02"),
+        ("  ", "viewer", [], "needs a name"),
+        ("a\tb", "viewer", [], "control characters"),
+        ("x" * 65, "viewer", [], "longer than 64"),
+    ],
+)
+def test_bad_users_are_refused_with_a_hint(classified, name, role, reserves, match):
+    with pytest.raises(UserError, match=match):
+        add_user(classified, name, role, reserves=reserves)
+    assert list_users(classified) == []
+
+
+def test_a_taken_name_is_refused(classified):
+    add_user(classified, "a", "viewer")
+    with pytest.raises(UserError, match=r"exists.*revoke"):
+        add_user(classified, "a", "admin")
+
+
+def test_unknown_users_are_not_found(classified):
+    with pytest.raises(NotFoundError, match="no user"):
+        revoke_user(classified, "nobody")
+
+
+def test_list_users_sorted_with_revoked_ones(classified):
+    add_user(classified, "b", "viewer")
+    add_user(classified, "a", "editor", reserves=["R02", "R01"])
+    revoke_user(classified, "b")
+    users = list_users(classified)
+    assert [(u.name, u.active) for u in users] == [("a", True), ("b", False)]
+    assert users[0].as_dict()["reserves"] == ["R01", "R02"]
+    assert [u.name for u in list_users(classified, include_revoked=False)] == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("user", "lead", "read", "edit"),
+    [
+        (VIEWER, IN_R01, True, False),
+        (VIEWER, OUTSIDE, True, False),
+        (EDITOR, IN_R01, True, True),
+        (EDITOR, IN_R02, False, False),
+        (EDITOR, OUTSIDE, False, False),
+        (ADMIN, IN_R02, True, True),
+        (ADMIN, OUTSIDE, True, True),
+    ],
+)
+def test_rights_matrix(user, lead, read, edit):
+    assert can_read(user, lead) is read
+    assert can_edit(user, lead) is edit
+    if not read:
+        with pytest.raises(PermissionDeniedError, match="may only read"):
+            require_read(user, lead)
+    if not edit:
+        with pytest.raises(PermissionDeniedError, match=r"viewer|may only change"):
+            require_edit(user, lead)
+
+
+def test_reserve_sets_of_each_role():
+    assert readable_reserves(VIEWER) is None and editable_reserves(VIEWER) == frozenset()
+    assert readable_reserves(EDITOR) == editable_reserves(EDITOR) == {"R01"}
+    assert readable_reserves(ADMIN) is None and editable_reserves(ADMIN) is None
+    require_admin(ADMIN)
+    for user in (VIEWER, EDITOR):
+        with pytest.raises(PermissionDeniedError, match="not an admin"):
+            require_admin(user)
+
+
+def test_a_lead_belongs_to_the_reserve_it_was_classified_in(classified):
+    assert lead_reserve(classified, "L001") == "R01"
+    assert lead_reserve(classified, "L004") == "R02"
+    assert lead_reserve(classified, "L005") is None
+    with pytest.raises(NotFoundError):
+        lead_reserve(classified, "L999")
+
+
+def test_cli_add_prints_the_token_once_list_and_revoke(classified):
+    runner = CliRunner()
+    ws = ["-w", classified.location]
+    result = runner.invoke(cli, ["users", "add", "甲管理局", "--role", "editor",
+                                 "--reserve", "R01", *ws])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    assert token.startswith(TOKEN_PREFIX)
+    assert authenticate(classified, token).reserves == {"R01"}
+
+    listed = runner.invoke(cli, ["users", "list", "--format", "json", *ws])
+    assert listed.exit_code == 0
+    assert json.loads(listed.output)[0]["reserves"] == ["R01"]
+    assert token not in listed.output
+    table = runner.invoke(cli, ["users", "list", *ws])
+    assert "甲管理局" in table.output and "R01" in table.output
+
+    assert runner.invoke(cli, ["users", "revoke", "甲管理局", *ws]).exit_code == 0
+    with pytest.raises(AuthError):
+        authenticate(classified, token)
+
+
+def test_cli_errors_exit_1_with_the_message(classified):
+    runner = CliRunner()
+    result = runner.invoke(cli, ["users", "add", "x", "--role", "editor",
+                                 "-w", classified.location])
+    assert result.exit_code == 1
+    assert "--reserve" in result.output
