@@ -262,13 +262,12 @@ def _read_vector(path: Path, *, layer: str | None, encoding: str | None) -> Sour
     notes: list[str] = []
     target = str(path)
     suffix = path.suffix.lower()
-    if suffix in (".zip", ".kmz"):
+    if suffix == ".zip":
         target = f"/vsizip/{path}"
-        if suffix == ".zip":
-            with zipfile.ZipFile(path) as zf:
-                shps = [n for n in zf.namelist() if n.lower().endswith(".shp")]
-            if len(shps) == 1 and layer is None:
-                target = f"/vsizip/{path}/{shps[0]}"
+        with zipfile.ZipFile(path) as zf:
+            shps = [n for n in zf.namelist() if n.lower().endswith(".shp")]
+        if len(shps) == 1 and layer is None:
+            target = f"/vsizip/{path}/{shps[0]}"
     try:
         layers = pyogrio.list_layers(target)
     except Exception as exc:  # pyogrio raises DataSourceError and friends

@@ -92,7 +92,8 @@ def test_gcj02_input_converted_back(workspace, tmp_path: Path):
     assert report.crs["shift"].startswith("gcj02")
 
 
-def test_kml_from_a_field_app_with_folders(workspace, tmp_path: Path):
+@pytest.mark.parametrize("suffix", [".kml", ".kmz"])
+def test_kml_from_a_field_app_with_folders(workspace, tmp_path: Path, suffix: str):
     path = tmp_path / "ovital.kml"
     path.write_text(
         '<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2">'
@@ -105,6 +106,10 @@ def test_kml_from_a_field_app_with_folders(workspace, tmp_path: Path):
         "</Document></kml>",
         encoding="utf-8",
     )
+    if suffix == ".kmz":
+        with zipfile.ZipFile(tmp_path / "ovital.kmz", "w") as zf:
+            zf.write(path, "doc.kml")
+        path = tmp_path / "ovital.kmz"
     report = ingest(workspace, "leads", path, batch="2024")
     assert (report.read, report.stored) == (2, 2)
     leads = _leads(workspace)
