@@ -6,7 +6,7 @@ adds its own subclasses in its own ``errors.py``.
 
 from __future__ import annotations
 
-__all__ = ["CRSError", "GeoError", "GeometryError", "LvdunError"]
+__all__ = ["CRSError", "GeoError", "GeometryError", "LvdunError", "RasterError"]
 
 
 class LvdunError(Exception):
@@ -23,3 +23,7 @@ class CRSError(GeoError, ValueError):
 
 class GeometryError(GeoError, ValueError):
     """A geometry is empty, invalid beyond repair or of the wrong type."""
+
+
+class RasterError(GeoError, ValueError):
+    """A raster cannot be used as given (no CRS, fractional class codes, no overlap)."""
