@@ -7,10 +7,13 @@ from geo.errors import LvdunError
 __all__ = [
     "AuthError",
     "ConflictError",
+    "EvidenceError",
     "IngestError",
+    "LedgerError",
     "NotFoundError",
     "PermissionDeniedError",
     "PipelineError",
+    "RecordError",
     "StoreError",
     "TransitionError",
     "UserError",
@@ -47,6 +50,18 @@ class TransitionError(PipelineError, ValueError):
 
 class ConflictError(PipelineError):
     """A write names a stale version of a lead; both versions are shown."""
+
+
+class RecordError(PipelineError, ValueError):
+    """A rectification record or deadline cannot be used (e.g. a deadline that is not a date)."""
+
+
+class EvidenceError(PipelineError, ValueError):
+    """An evidence file cannot be read; nothing is recorded."""
+
+
+class LedgerError(PipelineError, ValueError):
+    """A file is not a ledger of this workspace, or cannot be read as one; nothing changes."""
 
 
 class AuthError(PipelineError):

@@ -1,18 +1,24 @@
-"""``lvdun status set|history``."""
+"""``lvdun status set|history|overdue|batch-deadline|import``."""
 
 from __future__ import annotations
+
+import json
+from datetime import date, datetime
 
 import click
 from rich.table import Table
 
 from layers.schema import STATUS_LABELS, Status
 from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
-from pipelines.verify import history, set_status
+from pipelines.evidence import evidence_summary
+from pipelines.verify import history, overdue, set_batch_deadline, set_status
+
+__all__ = ["status_group"]
 
 
 @click.group("status")
 def status_group() -> None:
-    """Field verification: change a lead's status, show its history."""
+    """Field verification: change a lead's status, show its history, deadlines, ledgers."""
 
 
 @status_group.command("set")
@@ -20,15 +26,16 @@ def status_group() -> None:
 @click.argument("status")
 @workspace_option
 @click.option("--reason", help="Reason code (required for 非问题 and for reopening).")
-@click.option("--note", help="Free text.")
+@click.option("--note", help="Free text; also becomes the lead's 核查意见 in the ledger.")
 @click.option("--by", help="Who made the change.")
 @click.option("--evidence", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="Evidence file (photo, document); repeatable.")
+              help="Evidence file (photo, document); repeatable. Photos' EXIF position and "
+                   "time are compared with the lead.")
 @click.option("--version", "expected_version", type=int,
               help="The version you saw; refused as a conflict if it changed meanwhile.")
-@click.option("--responsible-unit", help="整改责任单位.")
+@click.option("--responsible-unit", help="整改责任单位 (needed to enter 整改中).")
 @click.option("--measures", help="整改措施.")
-@click.option("--deadline", help="整改期限, YYYY-MM-DD.")
+@click.option("--deadline", help="整改期限, YYYY-MM-DD (needed to enter 整改中).")
 @handle_errors
 def set_cmd(lead_id: str, status: str, workspace: str, reason: str | None, note: str | None,
             by: str | None, evidence: tuple[str, ...], expected_version: int | None,
@@ -39,15 +46,17 @@ def set_cmd(lead_id: str, status: str, workspace: str, reason: str | None, note:
     Example:
       lvdun status set C2224262023000123 非问题 --reason 手续合法 --by 张三
       lvdun status set C2224262023000123 整改中 --responsible-unit 安图县林业局 \\
-            --deadline 2025-06-30 --by 李四
+            --deadline 2025-06-30 --by 李四 --evidence 现场照片.jpg
     """
     with open_ws(workspace) as ws:
         change = set_status(ws, lead_id, status, reason=reason, note=note, by=by,
                             evidence=evidence, expected_version=expected_version,
                             responsible_unit=responsible_unit, measures=measures,
-                            deadline=deadline)
+                            deadline=deadline, opinion=note)
     console.print(f"{change.lead_id}: {STATUS_LABELS[change.from_status]} → "
                   f"{STATUS_LABELS[change.to_status]} (version {change.version})")
+    for entry in change.evidence:
+        console.print(f"  证据 {evidence_summary(entry)}")
 
 
 @status_group.command("history")
@@ -55,7 +64,7 @@ def set_cmd(lead_id: str, status: str, workspace: str, reason: str | None, note:
 @workspace_option
 @handle_errors
 def history_cmd(lead_id: str, workspace: str) -> None:
-    """Show every status change of LEAD_ID, oldest first.
+    """Show every change of LEAD_ID, oldest first, with its evidence files.
 
     \b
     Example:
@@ -64,11 +73,89 @@ def history_cmd(lead_id: str, workspace: str) -> None:
     with open_ws(workspace) as ws:
         rows = history(ws, lead_id)
     table = Table(title=f"线索 {lead_id}")
-    for col in ("版本", "时间", "操作人", "原状态", "新状态", "原因", "备注"):
+    for col in ("版本", "时间", "操作人", "原状态", "新状态", "原因", "备注", "证据"):
         table.add_column(col)
     rows = rows.astype(object).where(rows.notna(), "")
+    evidence: list[str] = []
     for r in rows.itertuples(index=False):
+        files = json.loads(r.evidence) if r.evidence else []
+        evidence += [f"版本 {r.version} 证据: {evidence_summary(f)}" for f in files]
         table.add_row(str(r.version), str(r.at), str(r.by),
                       STATUS_LABELS[Status(r.from_status)] if r.from_status else "",
-                      STATUS_LABELS[Status(r.to_status)], str(r.reason), str(r.note))
+                      STATUS_LABELS[Status(r.to_status)], str(r.reason), str(r.note),
+                      str(len(files)) if files else "")
     console.print(table)
+    for line in evidence:
+        console.print(line)
+
+
+@status_group.command("overdue")
+@workspace_option
+@click.option("--by", "group_by", type=click.Choice(["reserve", "county"]),
+              help="Group the list per reserve or per county.")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]),
+              help="Judge deadlines as of this day (default: today).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@handle_errors
+def overdue_cmd(workspace: str, group_by: str | None, today: datetime | None, fmt: str) -> None:
+    """List leads past their rectification deadline or their batch's reporting deadline.
+
+    A lead is overdue when it is 问题/整改中 after its 整改期限, or still 待核查/核查中
+    after the reporting deadline of its batch (see `lvdun status batch-deadline`).
+
+    \b
+    Example:
+      lvdun status overdue --by county
+      lvdun status overdue --today 2025-07-01 --format json
+    """
+    day = today.date() if today is not None else date.today()
+    with open_ws(workspace) as ws:
+        rows = overdue(ws, today=day, by=group_by)
+    if fmt == "json":
+        groups = rows["group"].value_counts(sort=False).to_dict() if group_by else {}
+        payload = {"today": day.isoformat(), "by": group_by, "count": len(rows),
+                   "groups": {str(k): int(v) for k, v in groups.items()},
+                   "leads": rows.to_dict(orient="records")}
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+        return
+    if rows.empty:
+        console.print(f"no overdue leads as of {day.isoformat()}")
+        return
+    sets = rows.groupby("group", sort=False) if group_by else [(None, rows)]
+    where = group_by != "reserve"
+    for group, part in sets:
+        title = f"逾期线索 {group} ({len(part)})" if group else f"逾期线索 ({len(part)})"
+        table = Table(title=title)
+        for col in ("线索编号", *(("保护区",) if where else ()), "状态", "逾期类型", "期限",
+                    "逾期天数", "责任单位"):
+            table.add_column(col, overflow="fold")
+        for r in part.itertuples(index=False):
+            table.add_row(str(r.lead_id), *((str(r.reserve_name),) if where else ()),
+                          str(r.status_label), str(r.kind_label), str(r.due),
+                          str(r.days_overdue), str(r.responsible_unit or ""))
+        console.print(table)
+    console.print(f"{len(rows)} overdue leads as of {day.isoformat()}")
+
+
+@status_group.command("batch-deadline")
+@click.argument("batch")
+@click.argument("deadline")
+@workspace_option
+@click.option("--note", help="Where the deadline comes from (e.g. the notice's number).")
+@click.option("--by", help="Who set it.")
+@handle_errors
+def batch_deadline_cmd(batch: str, deadline: str, workspace: str, note: str | None,
+                       by: str | None) -> None:
+    """Give monitoring batch BATCH a reporting deadline DEADLINE (YYYY-MM-DD).
+
+    Leads of the batch still 待核查/核查中 after that day are listed by
+    `lvdun status overdue`.
+
+    \b
+    Example:
+      lvdun status batch-deadline 2024-H1 2024-06-30 --note "吉环办〔2024〕12号"
+    """
+    with open_ws(workspace) as ws:
+        due = set_batch_deadline(ws, batch, deadline, note=note, by=by)
+    console.print(f"batch {batch}: reporting deadline {due}")
