@@ -1,31 +1,163 @@
-"""Closed, historic and licensed mines (关闭矿山 / 历史遗留矿山 / 有效)."""
+"""Closed, historic and licensed mines (关闭矿山 / 历史遗留矿山 / 有效矿权).
+
+A mine record: 许可证号 (the key; a historic mine without one takes its name), name,
+mineral, mining method, status, closing year or date, responsible party, restoration mode
+and progress, deposit (保证金) and land reclamation fund (土地复垦费) with the amounts used,
+and the date of the last monitoring or inspection.
+
+The record's geometry is the licence polygon (矿区范围 of the 采矿许可证). A record may
+come as a point: with an area it stands for the circle of that area (an approximation,
+stated wherever used, as for wetland list entries); without coordinates it is stored with
+an empty geometry and not matched to leads. Money is stored in 元: a header unit
+``(万元)`` or ``(亿元)`` is converted.
+"""
 
 from __future__ import annotations
 
-from layers.aliases import normalize_header
-from layers.canonical import Prepared, canonicalize, reject_duplicates
-from layers.read import Source
+from typing import Any
 
-__all__ = ["MINE_STATUSES", "prepare_mines"]
+import numpy as np
+
+from layers.aliases import normalize_header, split_unit
+from layers.canonical import Prepared, reject_duplicates, reject_where
+from layers.errors import FieldError
+from layers.read import Source
+from layers.wetlands import describe_locations, prepare_listed
+
+__all__ = [
+    "CLOSED_STATUSES",
+    "MINE_STATUSES",
+    "MONEY_FIELDS",
+    "MONEY_UNITS",
+    "RESTORATION_MODES",
+    "RESTORATION_PROGRESS",
+    "normalize_mine_status",
+    "normalize_progress",
+    "prepare_mines",
+]
 
 MINE_STATUSES = ("关闭", "历史遗留", "有效")
+#: Statuses of mines that are no longer mined and must be restored.
+CLOSED_STATUSES = ("关闭", "历史遗留")
+RESTORATION_MODES = ("自然恢复", "辅助再生", "生态重建", "转型利用")
+#: Restoration progress, in the order work goes forward.
+RESTORATION_PROGRESS = ("未治理", "治理中", "已治理", "验收")
+MONEY_FIELDS = ("deposit_yuan", "deposit_used_yuan", "reclamation_fund_yuan",
+                "reclamation_used_yuan")
+#: Money units recognised in headers such as ``保证金(万元)``: factor to 元.
+MONEY_UNITS: dict[str, float] = {"元": 1.0, "人民币元": 1.0, "千元": 1e3, "万元": 1e4,
+                                 "亿元": 1e8, "yuan": 1.0, "cny": 1.0, "rmb": 1.0}
+
 _STATUS = {
-    "关闭": "关闭", "已关闭": "关闭", "闭坑": "关闭", "closed": "关闭", "mothballed": "关闭",
-    "历史遗留": "历史遗留", "历史遗留矿山": "历史遗留", "abandoned": "历史遗留",
-    "有效": "有效", "在产": "有效", "生产": "有效", "operating": "有效", "active": "有效",
+    "关闭": "关闭", "已关闭": "关闭", "闭坑": "关闭", "关闭矿山": "关闭", "closed": "关闭",
+    "mothballed": "关闭", "历史遗留": "历史遗留", "历史遗留矿山": "历史遗留",
+    "abandoned": "历史遗留", "有效": "有效", "在产": "有效", "生产": "有效", "有效期内": "有效",
+    "正常": "有效", "operating": "有效", "active": "有效", "valid": "有效",
+}
+_PROGRESS = {
+    "未治理": "未治理", "未开展": "未治理", "未修复": "未治理", "未开工": "未治理",
+    "notstarted": "未治理", "none": "未治理",
+    "治理中": "治理中", "修复中": "治理中", "正在治理": "治理中", "在治": "治理中",
+    "施工中": "治理中", "inprogress": "治理中",
+    "已治理": "已治理", "已修复": "已治理", "治理完成": "已治理", "完成治理": "已治理",
+    "已完成": "已治理", "done": "已治理",
+    "验收": "验收", "已验收": "验收", "通过验收": "验收", "验收通过": "验收", "accepted": "验收",
+}
+_MODES = {
+    "自然恢复": "自然恢复", "自然修复": "自然恢复", "辅助再生": "辅助再生", "辅助修复": "辅助再生",
+    "人工辅助": "辅助再生", "生态重建": "生态重建", "重建": "生态重建", "转型利用": "转型利用",
+    "转型": "转型利用",
 }
 
 
-def prepare_mines(source: Source, **options: object) -> Prepared:
-    """Canonical mines: ids default to names; statuses normalised where known."""
-    prep = canonicalize(source, "mines", geom_kinds=("Polygon", "Point"), **options)  # type: ignore[arg-type]
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or (
+        isinstance(value, str) and not value.strip())
+
+
+def normalize_mine_status(value: object) -> str | None:
+    """Return 关闭, 历史遗留 or 有效 for a spelling of a mine's status, else None.
+
+    Examples
+    --------
+    >>> normalize_mine_status("已关闭"), normalize_mine_status("在产"), normalize_mine_status("?")
+    ('关闭', '有效', None)
+    """
+    return None if _blank(value) else _STATUS.get(normalize_header(value))
+
+
+def normalize_progress(value: object) -> str | None:
+    """Return 未治理, 治理中, 已治理 or 验收 for a spelling of restoration progress, else None.
+
+    Examples
+    --------
+    >>> normalize_progress("已验收"), normalize_progress("修复中"), normalize_progress("治理中 ")
+    ('验收', '治理中', '治理中')
+    """
+    return None if _blank(value) else _PROGRESS.get(normalize_header(value))
+
+
+def prepare_mines(source: Source, **options: Any) -> Prepared:
+    """Canonical mines: statuses, progress and modes normalised, money in 元.
+
+    Ids default to names; an unknown status or progress rejects the row with the accepted
+    values listed (an empty one stays empty); an unknown restoration mode is kept as
+    written, with a note. A closing date fills a missing closing year. Entries without
+    location are kept (see :func:`layers.wetlands.prepare_listed`).
+
+    Raises
+    ------
+    FieldError
+        When a money column's header carries a unit lvdun does not know.
+    """
+    prep = prepare_listed(source, "mines", **options)
+    name = source.path.name
     frame = prep.frame
     frame["mine_id"] = [
         i if i else n for i, n in zip(frame["mine_id"], frame["mine_name"], strict=True)
     ]
-    frame["mine_status"] = [
-        _STATUS.get(normalize_header(v), v) if v else None for v in frame["mine_status"]
+    for field in MONEY_FIELDS:
+        header = prep.columns.get(field)
+        if header is None:
+            continue
+        unit = split_unit(header)[1]
+        key = (unit or "元").replace(" ", "").lower()
+        if key not in MONEY_UNITS:
+            raise FieldError(f"unknown money unit {unit!r}; known: {', '.join(MONEY_UNITS)}",
+                             file=name, field=header)
+        if unit is None and frame[field].notna().any():
+            prep.notes.append(f"{name}: {header} has no unit in its header: read as 元 "
+                              f"(write {header}(万元) if the amounts are in 万元)")
+        frame[field] = [v * MONEY_UNITS[key] if v is not None and v == v else None
+                        for v in frame[field]]
+    frame["closed_year"] = [
+        int(str(d)[:4]) if _blank(y) and not _blank(d) else (None if _blank(y) else int(y))
+        for y, d in zip(frame["closed_year"], frame["closed_date"], strict=True)
     ]
+    modes = [_MODES.get(normalize_header(v), v) if not _blank(v) else None
+             for v in frame["restoration_mode"]]
+    odd = sorted({str(m) for m in modes if m and m not in RESTORATION_MODES})
+    if odd:
+        prep.notes.append(f"{name}: restoration mode(s) {', '.join(odd)} are not one of "
+                          f"{', '.join(RESTORATION_MODES)}; kept as written")
+    frame["restoration_mode"] = modes
+    raw_status = frame["mine_status"].to_numpy(dtype=object)
+    status = [normalize_mine_status(v) for v in raw_status]
+    raw_progress = frame["restoration_progress"].to_numpy(dtype=object)
+    progress = [normalize_progress(v) for v in raw_progress]
+    frame["mine_status"] = status
+    frame["restoration_progress"] = progress
     prep.frame = frame
+    bad = np.array([not _blank(r) and s is None for r, s in zip(raw_status, status,
+                                                                 strict=True)], dtype=bool)
+    reject_where(prep, bad, prep.columns.get("mine_status", "mine_status"), raw_status[bad],
+                 f"unknown mine status; use one of {', '.join(MINE_STATUSES)}")
+    raw_progress = raw_progress[~bad]
+    bad = np.array([not _blank(r) and _blank(p) for r, p in zip(
+        raw_progress, prep.frame["restoration_progress"], strict=True)], dtype=bool)
+    reject_where(prep, bad, prep.columns.get("restoration_progress", "restoration_progress"),
+                 raw_progress[bad],
+                 f"unknown restoration progress; use one of {', '.join(RESTORATION_PROGRESS)}")
     reject_duplicates(prep, "mine_id")
+    describe_locations(prep, name, "mine")
     return prep

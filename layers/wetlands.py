@@ -37,6 +37,7 @@ __all__ = [
     "WETLAND_LEVELS",
     "WETLAND_LEVEL_RANK",
     "buffer_metres",
+    "describe_locations",
     "match_geometries",
     "match_label",
     "prepare_listed",
@@ -182,7 +183,7 @@ def prepare_wetlands(source: Source, **options: Any) -> Prepared:
     frame["wetland_level"] = levels
     prep.frame = frame
     reject_duplicates(prep, "wetland_id")
-    _describe_locations(prep, source.path.name, "wetland")
+    describe_locations(prep, source.path.name, "wetland")
     return prep
 
 
@@ -353,7 +354,8 @@ def _combine(parts: list[Prepared], source: Source, columns: dict[str, str],
                     columns={**columns, **parts[0].columns})
 
 
-def _describe_locations(prep: Prepared, name: str, what: str) -> None:
+def describe_locations(prep: Prepared, name: str, what: str) -> None:
+    """Add notes on entries matched by an approximate circle, or not matched at all."""
     kinds = prep.frame["location_kind"].to_numpy()
     radius = prep.frame["match_radius_m"].to_numpy(dtype="float64")
     point = kinds == "point"

@@ -27,6 +27,12 @@ FEATURE_LAYERS: dict[str, list[tuple[str, str]]] = {
         ("wetland_type", "TEXT"),
         ("area_m2", "REAL"),
         ("manager", "TEXT"),
+        # list entries (layers/wetlands.py): 监管单位, 范围 in words, polygon|point|none,
+        # radius of the circle a point with an area stands for (an approximation)
+        ("supervisor", "TEXT"),
+        ("extent_text", "TEXT"),
+        ("location_kind", "TEXT"),
+        ("match_radius_m", "REAL"),
         *_SOURCE,
     ],
     "mines": [
@@ -39,6 +45,16 @@ FEATURE_LAYERS: dict[str, list[tuple[str, str]]] = {
         ("restoration_mode", "TEXT"),
         ("restoration_progress", "TEXT"),
         ("area_m2", "REAL"),
+        # restoration and money (layers/mines.py; amounts in 元), last monitoring/inspection
+        ("responsible_party", "TEXT"),
+        ("closed_date", "TEXT"),
+        ("deposit_yuan", "REAL"),
+        ("deposit_used_yuan", "REAL"),
+        ("reclamation_fund_yuan", "REAL"),
+        ("reclamation_used_yuan", "REAL"),
+        ("last_checked", "TEXT"),
+        ("location_kind", "TEXT"),
+        ("match_radius_m", "REAL"),
         *_SOURCE,
     ],
     "leads": [
@@ -108,6 +124,15 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("boundary_version", "TEXT"),
         ("classified_at", "TEXT"),
         ("run_id", "TEXT"),
+        # wetlands: levels and how each was matched ("polygon" or "radius≈N m
+        # (approximation)"), patch area inside them; mines: names, triage flag, valid
+        # mines whose licence polygon the lead lies outside of, within the margin
+        ("wetland_levels", "TEXT"),
+        ("wetland_match", "TEXT"),
+        ("wetland_area_m2", "REAL"),
+        ("mine_names", "TEXT"),
+        ("mine_flag", "TEXT"),
+        ("mine_near_ids", "TEXT"),
     ],
     "lead_status": [
         ("lead_id", "TEXT"),
@@ -196,6 +221,44 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("updated_at", "TEXT"),
         ("updated_by", "TEXT"),
     ],
+    # Every classification kept, one row per lead and classify run (pipelines/classify.py),
+    # so that ``lvdun report --since RUN`` can tell re-classified leads.
+    "lead_class_history": [
+        ("snapshot_id", "TEXT"),
+        ("run_id", "TEXT"),
+        ("lead_id", "TEXT"),
+        ("batch", "TEXT"),
+        ("reserve_code", "TEXT"),
+        ("reserve_name", "TEXT"),
+        ("zone", "TEXT"),
+        ("wetland_ids", "TEXT"),
+        ("mine_ids", "TEXT"),
+        ("mine_flag", "TEXT"),
+        ("boundary_version", "TEXT"),
+        ("classified_at", "TEXT"),
+    ],
+    # Restoration progress changes of mines (lvdun mines progress), append-only.
+    "mine_history": [
+        ("event_id", "TEXT"),
+        ("mine_id", "TEXT"),
+        ("version", "INTEGER"),
+        ("at", "TEXT"),
+        ("on_date", "TEXT"),
+        ("by", "TEXT"),
+        ("from_progress", "TEXT"),
+        ("to_progress", "TEXT"),
+        ("note", "TEXT"),
+    ],
+    # Monitoring (valid rights) and inspections (closed mines) done (lvdun mines inspected).
+    "mine_checks": [
+        ("check_id", "TEXT"),
+        ("mine_id", "TEXT"),
+        ("on_date", "TEXT"),
+        ("kind", "TEXT"),
+        ("by", "TEXT"),
+        ("note", "TEXT"),
+        ("recorded_at", "TEXT"),
+    ],
     # Facts about the workspace itself, e.g. its id, which ledgers carry (pipelines/ledger.py).
     "meta": [
         ("name", "TEXT"),
@@ -215,4 +278,7 @@ TABLE_KEYS: dict[str, str | None] = {
     "batches": "batch",
     "lead_opinion": "lead_id",
     "meta": "name",
+    "lead_class_history": "snapshot_id",
+    "mine_history": "event_id",
+    "mine_checks": "check_id",
 }

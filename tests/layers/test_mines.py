@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from layers.errors import FieldError
+from layers.mines import normalize_progress, prepare_mines
+from layers.read import read_source
+
+
+def _mines_csv(tmp_path: Path, money_header: str = "保证金(万元)") -> Path:
+    path = tmp_path / "矿山.csv"
+    lines = [
+        f"许可证号,矿山名称,矿种,开采方式,矿山状态,关闭日期,责任主体,修复模式,治理进度,"
+        f"{money_header},土地复垦费(元),经度,纬度,面积(公顷)",
+        "C001,甲矿,石灰岩,露天,已关闭,2019-06-30,甲公司,自然修复,未开展,12.5,30000,126.5,43.5,4",
+        "C002,乙矿,金,地下,在产,,乙公司,,治理中,5,,126.6,43.6,10",
+        ",历史遗留丙矿,砂石,露天,历史遗留,,,生态重建,已验收,,,,,",
+        "C004,丁矿,煤,地下,停产整顿,,,,,,,126.7,43.7,1",
+        "C005,戊矿,煤,地下,关闭,,,,差不多,,,126.8,43.8,1",
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_mine_records_normalised_and_money_in_yuan(tmp_path: Path):
+    prep = prepare_mines(read_source(_mines_csv(tmp_path)), crs="EPSG:4490")
+    frame = prep.frame.set_index("mine_id")
+    a = frame.loc["C001"]
+    assert (a["mine_status"], a["restoration_progress"], a["restoration_mode"]) == (
+        "关闭", "未治理", "自然恢复")
+    assert a["closed_year"] == 2019 and a["closed_date"] == "2019-06-30"
+    assert a["deposit_yuan"] == pytest.approx(125_000.0)
+    assert a["reclamation_fund_yuan"] == pytest.approx(30_000.0)
+    assert a["responsible_party"] == "甲公司"
+    assert a["match_radius_m"] > 0 and a["location_kind"] == "point"
+    assert frame.loc["C002", "mine_status"] == "有效"
+    # a historic mine without licence number or coordinates: keyed by name, stored
+    c = frame.loc["历史遗留丙矿"]
+    assert (c["mine_status"], c["restoration_progress"], c["location_kind"]) == (
+        "历史遗留", "验收", "none")
+    reasons = {r.row: r.reason for r in prep.rejects}
+    assert set(reasons) == {5, 6}
+    assert "unknown mine status" in reasons[5] and "关闭, 历史遗留, 有效" in reasons[5]
+    assert "unknown restoration progress" in reasons[6]
+    assert prep.read == len(prep.frame) + prep.rejected_rows
+
+
+def test_money_without_unit_is_yuan_with_a_note(tmp_path: Path):
+    prep = prepare_mines(read_source(_mines_csv(tmp_path, "保证金")), crs="EPSG:4490")
+    assert prep.frame.set_index("mine_id").loc["C001", "deposit_yuan"] == 12.5
+    assert any("read as 元" in n for n in prep.notes)
+
+
+def test_unknown_money_unit_is_refused(tmp_path: Path):
+    with pytest.raises(FieldError, match="unknown money unit '美元'"):
+        prepare_mines(read_source(_mines_csv(tmp_path, "保证金(美元)")), crs="EPSG:4490")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("未治理", "未治理"), ("治理完成", "已治理"), ("通过验收", "验收"), ("", None), ("乱写", None)])
+def test_normalize_progress(text, expected):
+    assert normalize_progress(text) == expected
