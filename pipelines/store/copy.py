@@ -70,8 +70,8 @@ def copy_workspace(source: Workspace, target: Workspace) -> CopyReport:
             frame = source.read_features(layer)
             report.counts[layer] = target.insert_features(layer, frame, keep_fid=True)
         for table in TABLES:
-            key = TABLE_KEYS[table]
-            frame = source.read_table(table, order=f'"{key or "id"}"')
+            key = TABLE_KEYS.get(table) or ("id" if table == "lead_history" else None)
+            frame = source.read_table(table, order=f'"{key}"' if key else "")
             report.counts[table] = target.append_rows(table, frame, keep_id=True)
         for name, expected in report.counts.items():
             stored = target.count(name)

@@ -197,8 +197,8 @@ class PostGISWorkspace(Workspace):
             conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING GIST (geom)").format(
                 sql.Identifier(f"ix_{layer}_geom"), self._qualified(layer)))
         for table, cols in TABLES.items():
-            key = TABLE_KEYS[table]
-            body = [sql.SQL("id BIGSERIAL PRIMARY KEY")] if key is None else []
+            key = TABLE_KEYS.get(table)  # None: append-only, with a serial id
+            body = [sql.SQL("id BIGSERIAL PRIMARY KEY")] if _serial(table) else []
             body += [sql.SQL("{} {}{}").format(
                 sql.Identifier(c), sql.SQL(_TYPES[t]),
                 sql.SQL(" PRIMARY KEY" if c == key else ""),
@@ -368,6 +368,11 @@ class PostGISWorkspace(Workspace):
             ).format(sql.Identifier(column), self._qualified(name)),
             (self._qualified(name).as_string(self.conn), column),
         )
+
+
+def _serial(table: str) -> bool:
+    """Return True for an append-only table, keyed by a serial ``id``."""
+    return table in TABLE_KEYS and TABLE_KEYS[table] is None
 
 
 def _column_kinds(name: str) -> dict[str, str]:

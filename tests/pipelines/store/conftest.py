@@ -127,7 +127,9 @@ def snapshot(ws: Workspace) -> dict[str, pd.DataFrame]:
         out[layer] = pd.DataFrame(frame.drop(columns="geometry")).assign(
             wkb=shapely.to_wkb(np.asarray(frame.geometry.values), byte_order=1))
     for table in TABLES:
-        out[table] = ws.read_table(table, order=f'"{TABLE_KEYS[table] or "id"}"')
+        key = TABLE_KEYS.get(table) or ("id" if table == "lead_history" else None)
+        order = [key] if key else [c for c, _ in TABLES[table]]
+        out[table] = ws.read_table(table, order=", ".join(f'"{c}"' for c in order))
     return out
 
 
