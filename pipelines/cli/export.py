@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
-from pipelines.export import FORMATS, export
+from pipelines.export import FORMATS, LEDGER_FORMATS, export
 
 
 @click.command("export")
@@ -20,6 +20,10 @@ from pipelines.export import FORMATS, export
 def export_cmd(workspace: str, by: str, formats: tuple[str, ...], out_dir: str) -> None:
     """Write verification lists (核查清单) per reserve or county.
 
+    The XLSX and CSV lists are ledgers (台账): fill in the yellow columns (核查状态, 原因,
+    整改责任单位, 整改措施, 整改期限, 备注(核查意见)) and read them back with
+    `lvdun status import FILE`.
+
     \b
     Example:
       lvdun export --by reserve --format xlsx --format csv --out exports
@@ -28,3 +32,6 @@ def export_cmd(workspace: str, by: str, formats: tuple[str, ...], out_dir: str) 
         report = export(ws, out_dir, by=by, formats=formats)
     for group, files in report.files.items():
         console.print(f"{group}: {report.rows[group]} leads → {', '.join(map(str, files))}")
+    if any(f in LEDGER_FORMATS for f in formats):
+        console.print(f"ledgers of export run {report.run_id}: fill them in and read them "
+                      "back with `lvdun status import FILE`")

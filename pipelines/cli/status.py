@@ -6,6 +6,7 @@ import json
 from datetime import date, datetime
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from layers.schema import STATUS_LABELS, Status
@@ -159,3 +160,67 @@ def batch_deadline_cmd(batch: str, deadline: str, workspace: str, note: str | No
     with open_ws(workspace) as ws:
         due = set_batch_deadline(ws, batch, deadline, note=note, by=by)
     console.print(f"batch {batch}: reporting deadline {due}")
+
+
+_OUTCOME_STYLE = {"applied": "green", "refused": "red", "unchanged": "dim"}
+
+
+@status_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@workspace_option
+@click.option("--by", help="Who filled in the ledger (recorded in the history).")
+@click.option("--dry-run", is_flag=True, help="Judge every row and report; change nothing.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@handle_errors
+def import_cmd(file: str, workspace: str, by: str | None, dry_run: bool, fmt: str) -> None:
+    """Read a filled-in ledger (.xlsx or .csv from `lvdun export`) back into the workspace.
+
+    Only the editable columns count: 核查状态, 原因, 整改责任单位, 整改措施, 整改期限,
+    备注(核查意见); edits to other columns are reported and ignored, and a blank cell
+    keeps the stored value. Rows may be re-sorted or deleted and columns added.
+
+    Each row is judged on its own, with the rules of `lvdun status set`: legal rows are
+    applied, the others are reported (illegal transition, conflict with a change made
+    since the export, unknown lead, bad value). A jump such as 待核查 → 整改中 is applied
+    step by step along its only forward path (待核查 → 问题 → 整改中); a jump that needs
+    a reopening is refused. Importing the same file again changes nothing. A file that is
+    not a ledger of this workspace is refused whole. Exit code 1 when a row was refused
+    (the applied rows stay applied: fix the others and import again).
+
+    \b
+    Example:
+      lvdun status import exports/甲保护区/甲保护区_核查清单.xlsx --by 张三 --dry-run
+      lvdun status import exports/甲保护区/甲保护区_核查清单.xlsx --by 张三
+    """
+    from pipelines.ledger import import_ledger
+
+    with open_ws(workspace) as ws:
+        report = import_ledger(ws, file, by=by, dry_run=dry_run)
+    if fmt == "json":
+        payload = {
+            "file": str(report.path), "dry_run": report.dry_run, "run_id": report.run_id,
+            "counts": {o: report.count(o) for o in ("applied", "unchanged", "refused")},
+            "rows": [vars(r) for r in report.rows],
+            "not_in_file": report.not_in_file, "extra_columns": report.extra_columns,
+        }
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        for r in report.rows:
+            if r.outcome == "unchanged" and not r.warnings:
+                continue
+            style = _OUTCOME_STYLE[r.outcome]
+            what = f"{r.outcome} ({r.problem})" if r.problem else r.outcome
+            console.print(f"row {r.row} {escape(r.lead_id or '')}: [{style}]{what}[/] "
+                          f"{escape(r.message)}")
+            for warning in r.warnings:
+                console.print(f"  [yellow]warning:[/] {escape(warning)}")
+        if report.extra_columns:
+            console.print(f"columns not in the ledger, ignored: "
+                          f"{', '.join(report.extra_columns)}")
+        if report.not_in_file:
+            console.print(f"{len(report.not_in_file)} exported leads have no row in the file "
+                          f"(nothing changes for them): {', '.join(report.not_in_file[:20])}")
+        console.print(f"[bold]{report.path.name}: {report.summary()}[/]")
+    if report.count("refused"):
+        raise SystemExit(1)

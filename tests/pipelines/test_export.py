@@ -19,7 +19,7 @@ def test_one_list_per_reserve_with_the_right_rows(classified, tmp_path: Path):
     assert set(table["功能区"]) == {"核心区", "缓冲区"}
     assert (folder / "甲保护区_核查清单.csv").read_bytes()[:3] == b"\xef\xbb\xbf"
     book = load_workbook(folder / "甲保护区_核查清单.xlsx")
-    sheet = book["核查清单"]
+    sheet = book["台账"]
     assert sheet["A1"].value == "线索编号" and sheet.freeze_panes == "B2"
     assert sheet.max_row == 4
     assert sheet.auto_filter.ref
@@ -50,3 +50,27 @@ def test_safe_file_names(name: str, safe: str):
 def test_export_by_county(classified, tmp_path: Path):
     report = export(classified, tmp_path, by="county", formats=("csv",))
     assert report.rows == {"县界外": 6}
+
+
+def test_ledger_exports_carry_versions_and_the_workspace_identity(classified, tmp_path: Path):
+    from pipelines.export import workspace_id
+
+    first = export(classified, tmp_path / "a", formats=("csv",))
+    second = export(classified, tmp_path / "b", formats=("xlsx", "csv"))
+    assert first.workspace_id == second.workspace_id == workspace_id(classified)
+    assert first.run_id != second.run_id
+    runs = classified.runs().set_index("run_id")
+    assert runs.loc[second.run_id, "command"] == "export"
+    table = pd.read_csv(tmp_path / "b" / "乙保护区" / "乙保护区_核查清单.csv",
+                        encoding="utf-8-sig", dtype=str)
+    assert list(table["版本"]) == ["1", "1"]
+    assert all(v.startswith(f"lvdun:{second.workspace_id}:{second.run_id}:")
+               for v in table["台账标识"])
+    assert table.columns[-2:].tolist() == ["版本", "台账标识"]
+
+
+def test_gis_exports_do_not_need_a_workspace_id(classified, tmp_path: Path):
+    from pipelines.export import workspace_id
+
+    report = export(classified, tmp_path, formats=("gpkg",))
+    assert report.workspace_id == "" and workspace_id(classified) is None
