@@ -25,7 +25,7 @@ import psycopg
 import shapely
 from psycopg import sql
 
-from pipelines.errors import StoreError
+from pipelines.errors import StoreError, WorkspaceError
 from pipelines.store.base import Workspace
 from pipelines.store.tables import FEATURE_LAYERS, GEOMETRY_TYPES, KEYS, TABLE_KEYS, TABLES
 
@@ -332,6 +332,18 @@ class PostGISWorkspace(Workspace):
     def _decode_geoms(self, values: Sequence[Any]) -> np.ndarray:
         blobs = [None if v is None else bytes(v) for v in values]
         return np.asarray(shapely.from_wkb(blobs), dtype=object).reshape(-1)
+
+    def extent(self, layer: str) -> tuple[float, float, float, float] | None:
+        """Return ``(minx, miny, maxx, maxy)`` of a layer, computed by the server."""
+        if layer not in FEATURE_LAYERS:
+            raise WorkspaceError(f"unknown layer {layer!r}; layers: {', '.join(FEATURE_LAYERS)}")
+        row = self.conn.execute(sql.SQL(
+            "SELECT min(ST_XMin(geom)), min(ST_YMin(geom)), max(ST_XMax(geom)), "
+            "max(ST_YMax(geom)) FROM {} WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom)"
+        ).format(self._qualified(layer))).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return float(row[0]), float(row[1]), float(row[2]), float(row[3])
 
     # -- bulk writes ------------------------------------------------------------------
     def _insert_rows(

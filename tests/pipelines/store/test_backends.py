@@ -14,7 +14,13 @@ import pytest
 import shapely
 
 from pipelines.classify import classify
-from pipelines.errors import ConflictError, IngestError, NotFoundError, StoreError, TransitionError
+from pipelines.errors import (
+    ConflictError,
+    IngestError,
+    NotFoundError,
+    StoreError,
+    TransitionError,
+)
 from pipelines.export import export
 from pipelines.ingest import ingest
 from pipelines.store import Workspace
@@ -158,6 +164,13 @@ def test_geometries_round_trip_exactly(any_workspace: Workspace):
     assert list(shapely.to_wkb(back.geometry.values)) == list(shapely.to_wkb(geoms))
     reserve = any_workspace.read_features("reserves").geometry.iloc[0]
     assert reserve.geom_type == "MultiPolygon" and reserve.equals(geoms[1])
+
+
+def test_extent(any_workspace: Workspace, zones_file):
+    assert any_workspace.extent("reserves") is None
+    ingest(any_workspace, "reserves", zones_file)
+    assert any_workspace.extent("reserves") == pytest.approx((126.35, 43.35, 126.80, 43.65))
+    assert any_workspace.extent("leads") is None
 
 
 def test_text_sorts_the_same_on_every_backend(any_workspace: Workspace):
