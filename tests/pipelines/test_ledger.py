@@ -19,6 +19,7 @@ from pipelines.errors import LedgerError
 from pipelines.export import HIDDEN, export, ledger_columns, workspace_id
 from pipelines.ledger import import_ledger
 from pipelines.verify import current_state, history, set_status
+from tests.pipelines.test_concurrency import pg_location  # noqa: F401 - a fresh PG database
 
 LABELS = ledger_columns()
 
@@ -383,3 +384,45 @@ def test_import_command(ledger):
     assert state(ws, "L001")["status"] == "problem"
     result = runner.invoke(cli, ["status", "import", str(ws.location), *where])
     assert result.exit_code == 1 and "a ledger is an .xlsx or .csv file" in result.output
+
+
+@pytest.mark.postgis
+def test_round_trip_and_deadlines_on_postgis(request: pytest.FixtureRequest, tmp_path: Path,
+                                             zones_file: Path, leads_csv: Path,
+                                             monkeypatch: pytest.MonkeyPatch):
+    from pipelines.classify import classify
+    from pipelines.ingest import ingest
+    from pipelines.store import open_workspace
+    from pipelines.verify import overdue, set_batch_deadline
+
+    url = request.getfixturevalue("pg_location")  # a fresh database
+    monkeypatch.chdir(tmp_path)
+    with open_workspace(url) as ws:
+        ingest(ws, "reserves", zones_file)
+        ingest(ws, "leads", leads_csv, crs="EPSG:4490")
+        classify(ws)
+        set_status(ws, "L006", "问题", opinion="疑似")
+        xlsx, csv_path = export(ws, tmp_path / "out", formats=("xlsx", "csv")).files["甲保护区"]
+        page = Sheet(xlsx)
+        page.set("L001", "核查状态", "整改中")
+        page.set("L001", "整改责任单位", "甲保护区管理局")
+        page.set("L001", "整改期限", datetime(2025, 9, 30))
+        page.set("L002", "核查状态", "非问题")
+        page.set("L002", "原因", "手续合法")
+        page.set("L006", "功能区", "实验区")
+        page.save()
+        report = import_ledger(ws, xlsx, by="李四")
+        assert report.summary() == "applied 2, unchanged 1, refused 0"
+        assert list(history(ws, "L001")["to_status"]) == ["pending", "problem", "rectifying"]
+        before = everything(ws)
+        assert import_ledger(ws, xlsx).count("applied") == 0
+        assert import_ledger(ws, csv_path).count("applied") == 0  # not edited
+        for name, frame in everything(ws).items():
+            pd.testing.assert_frame_equal(frame, before[name], obj=name)
+        _edit_csv(csv_path, {("L002", "核查状态"): "问题"}, encoding="utf-8-sig")
+        results = {r.lead_id: r for r in import_ledger(ws, csv_path).rows}
+        assert (results["L002"].problem, results["L006"].outcome) == ("conflict", "unchanged")
+        set_batch_deadline(ws, "2024-H1", "2025-06-30")
+        late = overdue(ws, today="2025-10-01")
+        assert dict(zip(late["lead_id"], late["kind"], strict=True)) == {
+            "L001": "rectification", "L003": "report", "L004": "report", "L005": "report"}
