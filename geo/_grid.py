@@ -1,0 +1,501 @@
+"""Exact points-in-polygons join on a uniform grid (private engine of ``geo.overlay``).
+
+The polygons' bounding box is cut into cells whose sides are powers of two and whose lines
+sit at integer multiples of them, so locating a coordinate (``floor(v / step)``) is exact
+in floating point. Cells are half-open (a point on a cell line belongs to the cell above or
+to the right of it), hence convex: a run of edges whose vertices share a cell stays in it.
+Every edge marks the cells it touches as *boundary* cells of its polygon (edges between
+cells conservatively, by their box or column by column). A cell that no edge of polygon
+``j`` touches is uniformly inside or outside ``j``; which one is read from the crossings of
+``j``'s edges with the horizontal line through the row's cell centres. A dense ``owner``
+grid then answers most points with one lookup: the single polygon covering the cell,
+nothing, or "complex" (a boundary cell, or overlapping polygons).
+
+Points in complex cells are settled exactly. For a candidate polygon ``j`` the point ``p``
+is on ``j``'s boundary if it lies on one of the edges of ``j`` touching the cell; otherwise
+its parity is the parity of the row-centre point ``q = (p.x, yc)`` (crossings of ``j``'s
+edges with the centre line to the right of ``p.x``) plus the edges crossed by the vertical
+segment ``p → q``, which stays inside the cell. Both use exact orientation signs on a
+symbolically perturbed path (``x + ε``, ``y + δ``, as GEOS's half-open ray rule), so the
+answer equals GEOS ``intersects`` for valid polygons, on edges and vertices included.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+import shapely
+
+from geo._predicates import orient_sign, vectorized_count_less
+from geo._segments import Segments, expand, ring_ends
+
+__all__ = ["PolygonGrid"]
+
+log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+_MAX_CELLS = 1 << 24
+_MIN_CELLS = 64
+_MAX_BOX_CELLS = 4  # an edge whose box covers more cells is traced column by column
+# owner codes: j >= 0 one polygon covers the cell; the rest are "complex" cells
+_EMPTY, _EDGES_ONLY, _OVERLAP, _SINGLE = -1, -2, -3, -4  # _SINGLE - j: j covers the centre
+
+
+@dataclass(frozen=True)
+class _Axis:
+    """One grid axis: cell ``k`` spans ``[(k0 + k) * step, (k0 + k + 1) * step)``."""
+
+    k0: int
+    n: int
+    step: float  # a power of two, so v / step and the cell lines are exact
+
+    @classmethod
+    def make(cls, lo: float, hi: float, step: float) -> _Axis:
+        k0 = math.floor(lo / step) - 1
+        return cls(k0, math.floor(hi / step) - k0 + 2, step)
+
+    @property
+    def edges(self) -> np.ndarray:
+        return (self.k0 + np.arange(self.n + 1, dtype=np.float64)) * self.step
+
+    @property
+    def centers(self) -> np.ndarray:
+        return (self.k0 + 0.5 + np.arange(self.n, dtype=np.float64)) * self.step
+
+    def locate(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the cell ``k`` holding each value and whether it lies inside the grid."""
+        with np.errstate(invalid="ignore"):
+            f = np.floor(v / self.step) - self.k0
+            ok = (f >= 0) & (f < self.n)
+        return np.where(ok, f, 0).astype(np.int64), ok
+
+    def span(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the first and last cells meeting ``[lo, hi]``.
+
+        Cells are half-open, like point locations: a value on a cell line belongs to the
+        cell above it only.
+        """
+        klo = (np.floor(lo / self.step) - self.k0).astype(np.int64)
+        khi = (np.floor(hi / self.step) - self.k0).astype(np.int64)
+        return np.maximum(klo, 0), np.minimum(khi, self.n - 1)
+
+    def below(self, v: np.ndarray) -> np.ndarray:
+        """Return the number of cell centres strictly below each value (exact)."""
+        return np.clip(np.ceil(v / self.step - 0.5) - self.k0, 0, self.n).astype(np.int64)
+
+
+@dataclass
+class _Part:
+    """What one slice of the polygons contributes to the grid."""
+
+    seg: Segments  # runs of edges inside one cell, and the edges between cells
+    ecell: np.ndarray  # boundary entries: (cell, segment) for every cell a segment touches
+    eseg: np.ndarray
+    cx: np.ndarray  # centre-line crossings sorted by (group = polygon * ny + row, x)
+    cv: np.ndarray
+    cgroup: np.ndarray
+    fa: np.ndarray  # cells whose centre is inside a polygon: [fa, fb) of polygon fpoly
+    fb: np.ndarray
+    fpoly: np.ndarray
+
+
+def _steps(width: float, height: float, cells: int) -> tuple[float, float]:
+    """Power-of-two cell sides giving about ``cells`` cells (within a factor of 1.5)."""
+    e = math.floor(math.log2(math.sqrt(width * height / cells)))
+    options = [(2.0**a, 2.0**b) for a in (e, e + 1) for b in (e, e + 1)]
+    sx, sy = min(options, key=lambda s: abs(math.log(width * height / (s[0] * s[1]) / cells)))
+    while (width / sx + 3) * (height / sy + 3) > _MAX_CELLS:
+        sx, sy = sx * 2.0, sy * 2.0
+    return sx, sy
+
+
+def _slices(weights: np.ndarray, n: int) -> list[tuple[int, int]]:
+    """Split ``range(len(weights))`` into at most ``n`` contiguous slices of similar weight."""
+    if n <= 1 or len(weights) < 2:
+        return [(0, len(weights))]
+    cum = np.cumsum(weights)
+    cuts = np.searchsorted(cum, cum[-1] * np.arange(1, n) / n) + 1
+    bounds = np.unique(np.clip(np.concatenate([[0], cuts, [len(weights)]]), 0, len(weights)))
+    return [(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+
+
+def _run(fn: Callable[[tuple[int, int]], _T], jobs: list[tuple[int, int]]) -> list[_T]:
+    """Run ``fn`` over ``jobs``, in threads when there are several."""
+    if len(jobs) == 1:
+        return [fn(jobs[0])]
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        return list(pool.map(fn, jobs))
+
+
+class PolygonGrid:
+    """A grid index over polygons answering exact point-in-polygon (intersects) queries.
+
+    Parameters
+    ----------
+    polygons : numpy.ndarray
+        1-D object array of non-empty, valid Polygon / MultiPolygon geometries.
+    cells : int, optional
+        Approximate number of grid cells; by default one per vertex, within
+        ``[64, 2**24]``.
+    workers : int, default 2
+        Threads used to build and query (GEOS and numpy release the GIL).
+
+    Notes
+    -----
+    A point on a polygon's boundary intersects it. Exactness relies on valid polygons
+    (OGC rules: non-overlapping multipolygon parts, holes inside shells), as the answer is
+    the even-odd parity of all rings of a polygon.
+    """
+
+    def __init__(
+        self, polygons: np.ndarray, *, cells: int | None = None, workers: int = 2,
+    ) -> None:
+        self.polygons = polygons
+        self.n_polygons = len(polygons)
+        self.workers = max(1, int(workers))
+        self.ncoords = shapely.get_num_coordinates(polygons).astype(np.int64)
+        n = int(self.ncoords.sum())
+        xmin, ymin, xmax, ymax = (float(b) for b in shapely.total_bounds(polygons))
+        cells = int(np.clip(n if cells is None else cells, _MIN_CELLS, _MAX_CELLS))
+        span = max(xmax - xmin, ymax - ymin, 1e-9 * max(1.0, abs(xmax), abs(ymax)))
+        sx, sy = _steps(max(xmax - xmin, span / 64), max(ymax - ymin, span / 64), cells)
+        self.ax, self.ay = _Axis.make(xmin, xmax, sx), _Axis.make(ymin, ymax, sy)
+        self.xc, self.yc = self.ax.centers, self.ay.centers
+        self.stride = self.ax.n + 1  # one spare column per row keeps intervals in their row
+        self.n_cells = self.stride * self.ay.n
+        # a tolerance far above the rounding of interpolated crossings
+        self.tol = 2.0**-40 * (max(abs(xmin), abs(xmax), abs(ymin), abs(ymax)) + span)
+        self.xy = shapely.get_coordinates(polygons)
+        self.x, self.y = self.xy[:, 0], self.xy[:, 1]
+        self.ring_end = np.empty(n, dtype=bool)
+        first = np.cumsum(self.ncoords) - self.ncoords
+        jobs = _slices(self.ncoords, self.workers if n > 200_000 else 1)
+        parts = _run(lambda ab: self._build_part(*ab, int(first[ab[0]])), jobs)
+        seg_base = np.cumsum([0] + [len(p.seg) for p in parts])
+        self.seg = Segments.concat([p.seg for p in parts])
+        self.ecell = np.concatenate([p.ecell for p in parts])
+        self.eseg = np.concatenate([p.eseg + b for p, b in zip(parts, seg_base[:-1],
+                                                                 strict=True)])
+        self.cx = np.concatenate([p.cx for p in parts])
+        self.cv = np.concatenate([p.cv for p in parts])
+        cgroup = np.concatenate([p.cgroup for p in parts])
+        start = np.flatnonzero(np.diff(cgroup, prepend=-1))
+        self.gkey = cgroup[start]
+        self.gstart = start.astype(np.int64)
+        self.gstop = np.append(start[1:], len(cgroup)).astype(np.int64)
+        self._fill_owner(np.concatenate([p.fa for p in parts]),
+                         np.concatenate([p.fb for p in parts]),
+                         np.concatenate([p.fpoly for p in parts]))
+        self._tree = shapely.STRtree(polygons) if self.overlaps else None
+        log.debug("grid %d x %d (steps %g, %g) over %d polygons, %d vertices: %d boundary "
+                  "entries, %d crossings, overlaps=%s", self.ax.n, self.ay.n, sx, sy,
+                  self.n_polygons, n, len(self.ecell), len(self.cx), self.overlaps)
+
+    # -- build ------------------------------------------------------------------------------
+
+    def _build_part(self, j0: int, j1: int, v_first: int) -> _Part:
+        counts = self.ncoords[j0:j1]
+        sl = slice(v_first, v_first + int(counts.sum()))
+        xy, ring_end = self.xy[sl], self.ring_end[sl]
+        x, y = xy[:, 0], xy[:, 1]
+        ring_end[:] = ring_ends(self.polygons[j0:j1], xy, counts)
+        vpoly = np.repeat(np.arange(j0, j1, dtype=np.int32), counts)
+        # exact cell coordinates: the steps are powers of two
+        scaled = np.empty_like(xy)
+        np.divide(x, self.ax.step, out=scaled[:, 0])
+        np.divide(y, self.ay.step, out=scaled[:, 1])
+        low = np.floor(scaled)
+        cell = low[:, 1] * self.stride + low[:, 0]  # float64 holds these integers exactly
+        del low
+        # runs of edges inside one (half-open, so convex) cell
+        inner = cell[1:] == cell[:-1]
+        inner &= ~ring_end[:-1]
+        d = np.diff(inner.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+        r0, r1 = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+        base = self.ay.k0 * self.stride + self.ax.k0
+        runs = Segments(r0, r1, vpoly[r0])
+        run_cells = cell[r0].astype(np.int64) - base
+        multi = np.flatnonzero(~inner & ~ring_end[:-1])
+        # most other edges join two 4-adjacent cells and meet no other
+        jump = np.abs(cell[multi + 1] - cell[multi])
+        near = (jump == 1) | (jump == self.stride)
+        pair = multi[near]
+        far = multi[~near]
+        del inner, d
+        edges, ecell, eseg = self._edge_entries(x, y, far, vpoly[far])
+        seg = Segments.concat([runs, Segments(pair, pair + 1, vpoly[pair]), edges])
+        n_runs, n_pair = len(runs), len(pair)
+        ecell = np.concatenate([run_cells, cell[pair].astype(np.int64) - base,
+                                cell[pair + 1].astype(np.int64) - base, ecell])
+        pair_seg = np.arange(n_runs, n_runs + n_pair, dtype=np.int64)
+        eseg = np.concatenate([np.arange(n_runs, dtype=np.int64), pair_seg, pair_seg,
+                               eseg + n_runs + n_pair])
+        del cell
+        # crossings with the row-centre lines: centres below a vertex change along the edge
+        below = np.ceil(scaled[:, 1] - 0.5)
+        del scaled
+        cross = np.flatnonzero((below[1:] != below[:-1]) & ~ring_end[:-1])
+        cx, cv, cgroup = self._centre_crossings(x, y, cross, below, vpoly[cross])
+        fa, fb, fpoly = self._intervals(cx, cgroup)
+        return _Part(seg.shift(v_first), ecell, eseg, cx, cv + v_first, cgroup, fa, fb, fpoly)
+
+    def _edge_entries(
+        self, x: np.ndarray, y: np.ndarray, v: np.ndarray, poly: np.ndarray,
+    ) -> tuple[Segments, np.ndarray, np.ndarray]:
+        """Single-edge segments and (cell, segment) entries for every cell they touch."""
+        xa, ya, xb, yb = x[v], y[v], x[v + 1], y[v + 1]
+        exmin, exmax = np.minimum(xa, xb), np.maximum(xa, xb)
+        eymin, eymax = np.minimum(ya, yb), np.maximum(ya, yb)
+        klo, khi = self.ax.span(exmin, exmax)
+        llo, lhi = self.ay.span(eymin, eymax)
+        ncol, nrow = khi - klo + 1, lhi - llo + 1
+        size = ncol * nrow
+        boxed = (ncol == 1) | (nrow == 1) | (size <= _MAX_BOX_CELLS)
+        t, off = expand(np.where(boxed, size, 0))
+        cells = [(llo[t] + off // ncol[t]) * self.stride + klo[t] + off % ncol[t]]
+        segs = [t]
+        # diagonal edges over several columns: rows touched within each column (padded)
+        diag = np.flatnonzero(~boxed)
+        t, off = expand(ncol[diag])
+        e = diag[t]
+        k = klo[e] + off
+        xs, ys, xe, ye = xa[e], ya[e], xb[e], yb[e]
+        lines = self.ax.edges
+        x_lo = np.maximum(exmin[e], lines[k])
+        x_hi = np.minimum(exmax[e], lines[k + 1])
+        run = xe - xs
+        slope = (ye - ys) / np.where(run == 0, 1.0, run)
+        y_lo = np.where(run == 0, ys, ys + (x_lo - xs) * slope)
+        y_hi = np.where(run == 0, ye, ys + (x_hi - xs) * slope)
+        bot = np.maximum(np.minimum(y_lo, y_hi) - self.tol, eymin[e])
+        top = np.minimum(np.maximum(y_lo, y_hi) + self.tol, eymax[e])
+        rlo, rhi = self.ay.span(bot, np.maximum(bot, top))
+        t2, off2 = expand(rhi - rlo + 1)
+        cells.append((rlo[t2] + off2) * self.stride + k[t2])
+        segs.append(e[t2])
+        return Segments(v, v + 1, poly), np.concatenate(cells), np.concatenate(segs)
+
+    def _centre_crossings(
+        self, x: np.ndarray, y: np.ndarray, v: np.ndarray, below: np.ndarray,
+        poly: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Crossings of edges ``v`` with the row-centre lines, sorted by (polygon, row, x)."""
+        b0, b1 = below[v], below[v + 1]
+        t, off = expand(np.abs(b1 - b0).astype(np.int64))
+        v = v[t]
+        row = (np.minimum(b0, b1)[t] - self.ay.k0).astype(np.int64) + off
+        xa, ya, xb, yb = x[v], y[v], x[v + 1], y[v + 1]
+        xs = np.clip(xa + (self.yc[row] - ya) * (xb - xa) / (yb - ya),
+                     np.minimum(xa, xb), np.maximum(xa, xb))
+        group = poly[t].astype(np.int64) * self.ay.n + row
+        order = np.lexsort((xs, group))
+        return xs[order], v[order], group[order]
+
+    def _intervals(
+        self, cx: np.ndarray, cgroup: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cells whose centre lies between crossings ``2m`` and ``2m + 1`` of a polygon."""
+        start = np.flatnonzero(np.diff(cgroup, prepend=-1))
+        size = np.diff(np.append(start, len(cgroup)))
+        pos = np.arange(len(cgroup)) - np.repeat(start, size)
+        s = np.flatnonzero((pos % 2 == 0) & (pos + 1 < np.repeat(size, size)))
+        row = cgroup[s] % self.ay.n
+        ca = np.searchsorted(self.xc, cx[s], side="right")
+        cb = np.searchsorted(self.xc, cx[s + 1], side="left")
+        keep = ca < cb
+        base = row[keep] * self.stride
+        return base + ca[keep], base + cb[keep], cgroup[s][keep] // self.ay.n
+
+    def _fill_owner(self, fa: np.ndarray, fb: np.ndarray, fpoly: np.ndarray) -> None:
+        """Dense grid of owner codes (see ``_EMPTY`` and friends)."""
+        n_cells, shape = self.n_cells, (self.ay.n, self.stride)
+        order = np.argsort(fa, kind="stable")
+        fa, fb, fpoly = fa[order], fb[order], fpoly[order]
+        # intervals overlap only where polygons do
+        self.overlaps = bool(np.any(fa[1:] < fb[:-1]))
+        dtype = np.int16 if self.n_polygons < 2**15 + _SINGLE else np.int32
+        owner = np.zeros(n_cells, dtype=dtype)
+        w = (fpoly + 1).astype(dtype)  # sums wrap in overlaps, which are overwritten
+        if self.overlaps:
+            np.add.at(owner, fa, w)
+            np.subtract.at(owner, fb, w)
+            count = np.zeros(n_cells, dtype=np.int32)
+            np.add.at(count, fa, 1)
+            np.subtract.at(count, fb, 1)
+            np.cumsum(count.reshape(shape), axis=1, out=count.reshape(shape))
+        else:
+            owner[fa] += w  # disjoint intervals: starts and ends never repeat
+            owner[fb] -= w
+        np.cumsum(owner.reshape(shape), axis=1, out=owner.reshape(shape))
+        owner -= 1
+        if self.overlaps:
+            owner[count > 1] = _OVERLAP
+        o = owner[self.ecell]
+        owner[self.ecell] = np.where(o >= 0, _SINGLE - o, np.where(o == _EMPTY, _EDGES_ONLY, o))
+        self.owner = owner
+
+    # -- query ------------------------------------------------------------------------------
+
+    def query_points(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return pairs ``(i, j)``: point ``(x[i], y[i])`` intersects polygon ``j``.
+
+        Parameters
+        ----------
+        x, y : numpy.ndarray
+            float64 coordinates; NaN or points outside the grid match nothing.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            int64 arrays, sorted by ``i`` then ``j``.
+        """
+        jobs = _slices(np.ones(len(x)), self.workers if len(x) > 50_000 else 1)
+        got = _run(lambda ab: self._query(x[ab[0]:ab[1]], y[ab[0]:ab[1]], ab[0]), jobs)
+        if len(got) == 1:
+            return got[0]
+        return np.concatenate([g[0] for g in got]), np.concatenate([g[1] for g in got])
+
+    def _query(self, x: np.ndarray, y: np.ndarray, i0: int) -> tuple[np.ndarray, np.ndarray]:
+        kx, okx = self.ax.locate(x)
+        ky, oky = self.ay.locate(y)
+        vi = np.flatnonzero(okx & oky)
+        kx, ky = kx[vi], ky[vi]
+        cell = ky * self.stride + kx
+        own = self.owner[cell]
+        hit = own >= 0
+        simple_i, simple_j = vi[hit] + i0, own[hit].astype(np.int64)
+        hard = np.flatnonzero(own <= _EDGES_ONLY)
+        if not len(hard):
+            return simple_i, simple_j
+        p, cj = self._complex(x[vi[hard]], y[vi[hard]], kx[hard], ky[hard], cell[hard],
+                              own[hard].astype(np.int64))
+        npoly = self.n_polygons
+        key = np.concatenate([simple_i * npoly + simple_j,
+                              np.sort((vi[hard][p] + i0) * npoly + cj)])
+        key.sort(kind="stable")  # two sorted runs: a linear merge
+        return key // npoly, key % npoly
+
+    def _complex(
+        self, px: np.ndarray, py: np.ndarray, kx: np.ndarray, ky: np.ndarray,
+        cell: np.ndarray, own: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Settle points in complex cells: returns (point position, polygon) pairs."""
+        npoly = self.n_polygons
+        # boundary entries of the cells in use, sorted by (cell, polygon)
+        used = np.zeros(self.n_cells, dtype=bool)
+        used[cell] = True
+        sub = np.flatnonzero(used[self.ecell])
+        ekey = self.ecell[sub] * npoly + self.seg.poly[self.eseg[sub]]
+        order = np.argsort(ekey, kind="stable")
+        sub, ekey = sub[order], ekey[order]
+        ustart = np.flatnonzero(np.diff(ekey, prepend=-1))
+        ukey = ekey[ustart]
+        ustop = np.append(ustart[1:], len(ekey))
+
+        def known(q: np.ndarray, j: np.ndarray) -> np.ndarray:
+            if not len(ukey):
+                return np.zeros(len(q), dtype=bool)
+            key = cell[q] * npoly + j
+            return ukey[np.minimum(np.searchsorted(ukey, key), len(ukey) - 1)] == key
+
+        # candidates: polygons with edges in the cell (exact test) ...
+        c0 = np.searchsorted(ukey, cell * npoly, side="left")
+        c1 = np.searchsorted(ukey, (cell + 1) * npoly, side="left")
+        t, off = expand(c1 - c0)
+        u = c0[t] + off
+        ju = ukey[u] % npoly
+        ok = self._exact(px[t], py[t], ju, ky[t], self.eseg[sub], ustart[u], ustop[u])
+        got_p, got_j = [t[ok]], [ju[ok]]
+        # ... the one polygon covering the centre without edges in the cell (inside) ...
+        s = np.flatnonzero(own <= _SINGLE)
+        js = _SINGLE - own[s]
+        fresh = ~known(s, js)
+        got_p.append(s[fresh])
+        got_j.append(js[fresh])
+        # ... and where polygons overlap, any polygon whose box holds the point
+        many = np.flatnonzero(own == _OVERLAP)
+        if len(many) and self._tree is not None:
+            qi, qj = self._tree.query(shapely.points(px[many], py[many]))
+            qp = many[qi]
+            fresh = ~known(qp, qj)
+            qp, qj = qp[fresh], qj[fresh].astype(np.int64)
+            start, stop = self._group(qj, ky[qp])
+            odd = vectorized_count_less(self.cx, start, stop, self.xc[kx[qp]]) % 2 == 1
+            got_p.append(qp[odd])
+            got_j.append(qj[odd])
+        return np.concatenate(got_p), np.concatenate(got_j)
+
+    def _group(self, j: np.ndarray, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the slice of centre crossings of polygon ``j`` on ``row`` (empty if none)."""
+        zero = np.zeros(len(j), dtype=np.int64)
+        if not len(self.gkey):
+            return zero, zero
+        key = j * self.ay.n + row
+        g = np.minimum(np.searchsorted(self.gkey, key), len(self.gkey) - 1)
+        found = self.gkey[g] == key
+        return np.where(found, self.gstart[g], zero), np.where(found, self.gstop[g], zero)
+
+    def _exact(
+        self, px: np.ndarray, py: np.ndarray, j: np.ndarray, ky: np.ndarray,
+        eseg: np.ndarray, ustart: np.ndarray, ustop: np.ndarray,
+    ) -> np.ndarray:
+        """Exact intersects test of points against polygons with edges in their cell.
+
+        ``eseg[ustart[q]:ustop[q]]`` are the segments of polygon ``j[q]`` in the cell.
+        """
+        n = len(px)
+        yc = self.yc[ky]
+        lo, hi = np.minimum(py, yc), np.maximum(py, yc)
+        t, off = expand(ustop - ustart)
+        s = eseg[ustart[t] + off]
+        seg = self.seg
+        t2, off2 = expand(seg.v1[s] - seg.v0[s])
+        q = t[t2]
+        v = seg.v0[s[t2]] + off2
+        # an edge can hold p or cross the vertical line x = p.x + eps only if p.x lies in
+        # its closed x-range (the sign of a float product is exact)
+        ppx = px[q]
+        keep = (self.x[v] - ppx) * (self.x[v + 1] - ppx) <= 0
+        keep &= ~self.ring_end[v]
+        q, v = q[keep], v[keep]
+        ax_, ay_, bx_, by_ = self.x[v], self.y[v], self.x[v + 1], self.y[v + 1]
+        ppx, ppy = px[q], py[q]
+        # on an edge: inside the edge's box and collinear
+        box = (np.minimum(ay_, by_) <= ppy) & (ppy <= np.maximum(ay_, by_))
+        b = np.flatnonzero(box)
+        on_edge = np.zeros(n, dtype=bool)
+        on_edge[q[b[orient_sign(ax_[b], ay_[b], bx_[b], by_[b], ppx[b], ppy[b]) == 0]]] = True
+        # edges crossed by the vertical path p* -> q* on x = p.x + eps
+        lo, hi = lo[q], hi[q]
+        reach = ((ax_ > ppx) != (bx_ > ppx)) & ~((ay_ > hi) & (by_ > hi))
+        reach &= ~((ay_ < lo) & (by_ < lo))
+        r = np.flatnonzero(reach)
+        ax_, ay_, bx_, by_, q = ax_[r], ay_[r], bx_[r], by_[r], q[r]
+        sp = orient_sign(ax_, ay_, bx_, by_, px[q], py[q])
+        sq = orient_sign(ax_, ay_, bx_, by_, px[q], yc[q])
+        # q* = (x + eps, yc + delta): a zero orientation takes the sign of the perturbation
+        zero = np.flatnonzero(sq == 0)
+        dy = by_[zero] - ay_[zero]
+        sq[zero] = np.where(dy != 0, -np.sign(dy), np.sign(bx_[zero] - ax_[zero]))
+        vertical = np.bincount(q[sp != sq], minlength=n)
+        # crossings of the centre line to the right of q*
+        start, stop = self._group(j, ky)
+        left = vectorized_count_less(self.cx, start, stop, px - self.tol, inclusive=True)
+        upto = vectorized_count_less(self.cx, start, stop, px + self.tol, inclusive=True)
+        right = (stop - start) - upto
+        t3, off3 = expand(upto - left)
+        if len(t3):
+            w = self.cv[start[t3] + left[t3] + off3]
+            xa, ya, xb, yb = self.x[w], self.y[w], self.x[w + 1], self.y[w + 1]
+            up = yb > ya  # orient the edge upwards: the crossing is right of q* iff q* is left
+            s3 = orient_sign(np.where(up, xa, xb), np.where(up, ya, yb),
+                             np.where(up, xb, xa), np.where(up, yb, ya), px[t3], yc[t3])
+            right += np.bincount(t3[s3 > 0], minlength=n)
+        return on_edge | ((vertical + right) % 2 == 1)

@@ -1,0 +1,272 @@
+"""The overlay engine against brute force: exact on edges, vertices, holes and overlaps."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import shapely
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from geo import overlay
+from geo._grid import PolygonGrid
+from geo._predicates import orient_sign
+from geo.crs import CGCS2000, gk6_crs, gk6_zone
+
+SETTINGS = settings(max_examples=60, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+X0, Y0 = 120.0, 30.0  # coordinates of the size of China's, on a binary lattice
+LATTICE = 1 / 16
+
+
+def brute_pairs(geoms, polygons) -> tuple[np.ndarray, np.ndarray]:
+    g = np.asarray(geoms, dtype=object)
+    p = np.asarray(polygons, dtype=object)
+    if not len(g) or not len(p):
+        return np.empty(0, dtype=int), np.empty(0, dtype=int)
+    hit = shapely.intersects(g[:, None], p[None, :])
+    i, j = np.nonzero(hit)
+    return i, j
+
+
+def assert_same_pairs(got, expected):
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])
+
+
+# -- strategies --------------------------------------------------------------------------
+
+def _lattice(draw, lo: int, hi: int) -> float:
+    return draw(st.integers(lo, hi)) * LATTICE
+
+
+@st.composite
+def star(draw, cx: float, cy: float, r: float) -> shapely.Polygon:
+    """A star-shaped (so simple) polygon around (cx, cy), vertices on the lattice or not."""
+    k = draw(st.integers(3, 12))
+    angles = np.sort(np.array(draw(st.lists(st.floats(0, 2 * math.pi, exclude_max=True),
+                                             min_size=k, max_size=k, unique=True))))
+    radii = np.array(draw(st.lists(st.floats(0.2 * r, r), min_size=k, max_size=k)))
+    x, y = cx + radii * np.cos(angles), cy + radii * np.sin(angles)
+    if draw(st.booleans()):
+        x, y = np.round(x / LATTICE) * LATTICE, np.round(y / LATTICE) * LATTICE
+    poly = shapely.Polygon(np.column_stack([x, y]))
+    assume(poly.is_valid and poly.area > 0)
+    return poly
+
+
+@st.composite
+def polygon(draw) -> shapely.Geometry:
+    """A valid polygon near (X0, Y0): box with or without a hole, star, or multipolygon."""
+    kind = draw(st.sampled_from(["box", "holed", "star", "multi"]))
+    x, y = X0 + _lattice(draw, -40, 40), Y0 + _lattice(draw, -40, 40)
+    w, h = _lattice(draw, 2, 40), _lattice(draw, 2, 40)
+    if kind == "box":
+        return shapely.box(x, y, x + w, y + h)
+    if kind == "holed":
+        w, h = max(w, 4 * LATTICE), max(h, 4 * LATTICE)
+        hole = shapely.box(x + LATTICE, y + LATTICE, x + w - LATTICE, y + h - LATTICE)
+        return shapely.box(x, y, x + w, y + h).difference(hole)
+    if kind == "star":
+        return draw(star(x, y, max(w, h)))
+    a = draw(star(x, y, 1.0))
+    b = draw(star(x + 3.0, y + draw(st.floats(-2, 2)), 1.0))
+    return shapely.MultiPolygon([a, b])
+
+
+def points_for(draw, polys: list) -> np.ndarray:
+    """Random points, lattice points, vertices, edge midpoints and interpolated points."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    xmin, ymin, xmax, ymax = shapely.total_bounds(polys)
+    xmin, ymin, xmax, ymax = xmin - 0.5, ymin - 0.5, xmax + 0.5, ymax + 0.5
+    pts = [shapely.points(rng.uniform(xmin, xmax, 80), rng.uniform(ymin, ymax, 80)),
+           shapely.points(np.round(rng.uniform(xmin, xmax, 80) / LATTICE) * LATTICE,
+                          np.round(rng.uniform(ymin, ymax, 80) / LATTICE) * LATTICE)]
+    xy = shapely.get_coordinates(polys)
+    pts.append(shapely.points(xy[rng.integers(0, len(xy), 40)]))
+    mid = (xy[:-1] + xy[1:]) / 2
+    pts.append(shapely.points(mid[rng.integers(0, len(mid), 40)]))
+    lines = shapely.boundary(np.asarray(polys, dtype=object))
+    pick = lines[rng.integers(0, len(lines), 40)]
+    pts.append(shapely.line_interpolate_point(pick, rng.uniform(0, 1, 40), normalized=True))
+    return np.concatenate(pts)
+
+
+@st.composite
+def scene(draw) -> tuple[np.ndarray, np.ndarray]:
+    polys = draw(st.lists(polygon(), min_size=1, max_size=6))
+    return points_for(draw, polys), np.asarray(polys, dtype=object)
+
+
+# -- intersects_pairs ---------------------------------------------------------------------
+
+@SETTINGS
+@given(scene())
+def test_points_match_brute_force(data):
+    pts, polys = data
+    assert_same_pairs(overlay.intersects_pairs(pts, polys), brute_pairs(pts, polys))
+
+
+@SETTINGS
+@given(scene(), st.sampled_from([64, 500, 20_000]))
+def test_grid_resolution_does_not_change_the_answer(data, cells):
+    # coarse grids put many edges per cell; fine ones spread edges over many cells
+    pts, polys = data
+    xy = shapely.get_coordinates(pts)
+    got = PolygonGrid(polys, cells=cells, workers=2).query_points(xy[:, 0], xy[:, 1])
+    assert_same_pairs(got, brute_pairs(pts, polys))
+
+
+def test_points_on_edges_vertices_and_in_holes():
+    shell = shapely.box(X0, Y0, X0 + 4, Y0 + 4)
+    holed = shell.difference(shapely.box(X0 + 1, Y0 + 1, X0 + 3, Y0 + 3))
+    tri = shapely.Polygon([(X0 + 4, Y0), (X0 + 8, Y0), (X0 + 4, Y0 + 4)])
+    pts = shapely.points([
+        (X0 + 2, Y0 + 2),      # in the hole: nothing
+        (X0 + 1, Y0 + 2),      # on the hole's edge: the holed square
+        (X0 + 1, Y0 + 1),      # on the hole's vertex
+        (X0 + 4, Y0 + 2),      # on the edge shared by both
+        (X0 + 4, Y0),          # on a vertex shared by both
+        (X0 + 6, Y0 + 2),      # on the triangle's hypotenuse (exactly representable)
+        (X0 + 6, Y0 + 2.0000001),  # just outside it
+        (X0 + 9, Y0 + 9),      # outside everything
+    ])
+    i, j = overlay.intersects_pairs(pts, [holed, tri])
+    assert list(zip(i.tolist(), j.tolist(), strict=True)) == [
+        (1, 0), (2, 0), (3, 0), (3, 1), (4, 0), (4, 1), (5, 1)]
+    assert_same_pairs((i, j), brute_pairs(pts, [holed, tri]))
+
+
+def test_overlapping_polygons_all_match():
+    rng = np.random.default_rng(1)
+    polys = [shapely.box(X0 + a, Y0 + b, X0 + a + 3, Y0 + b + 2)
+             for a, b in rng.uniform(0, 2, (12, 2))]
+    pts = shapely.points(rng.uniform(X0 - 1, X0 + 6, 3000), rng.uniform(Y0 - 1, Y0 + 5, 3000))
+    got = overlay.intersects_pairs(pts, polys)
+    assert_same_pairs(got, brute_pairs(pts, polys))
+    assert np.bincount(got[0]).max() >= 5  # some point lies in many of them
+
+
+def test_many_points_use_both_threads_and_stay_exact():
+    rng = np.random.default_rng(2)
+    polys = [shapely.Point(X0 + 3 * k, Y0).buffer(1.4, quad_segs=64) for k in range(8)]
+    on_edges = shapely.line_interpolate_point(
+        shapely.boundary(np.asarray(polys, dtype=object))[rng.integers(0, 8, 5000)],
+        rng.uniform(0, 1, 5000), normalized=True)
+    pts = np.concatenate([
+        shapely.points(rng.uniform(X0 - 2, X0 + 24, 120_000), rng.uniform(Y0 - 2, Y0 + 2,
+                                                                           120_000)),
+        on_edges, shapely.points(shapely.get_coordinates(polys))])
+    assert_same_pairs(overlay.intersects_pairs(pts, polys), brute_pairs(pts, polys))
+
+
+def test_mixed_left_side_and_missing_geometries():
+    sq = shapely.box(X0, Y0, X0 + 1, Y0 + 1)
+    left = [
+        shapely.Point(X0 + 0.5, Y0 + 0.5),
+        None,
+        shapely.Point(),
+        shapely.box(X0 + 0.9, Y0 + 0.9, X0 + 2, Y0 + 2),  # patch overlapping the corner
+        shapely.box(X0 + 1, Y0 + 1, X0 + 2, Y0 + 2),  # patch touching at a vertex
+        shapely.LineString([(X0 - 1, Y0 + 0.5), (X0 - 0.5, Y0 + 0.5)]),
+        shapely.MultiPoint([(X0 - 1, Y0), (X0 + 1, Y0)]),
+        shapely.Point(np.nan, np.nan),
+    ]
+    right = [sq, None, shapely.Polygon(), shapely.LineString([(X0, Y0 + 0.5),
+                                                              (X0 + 1, Y0 + 0.5)])]
+    got = overlay.intersects_pairs(left, right)
+    assert list(zip(got[0].tolist(), got[1].tolist(), strict=True)) == [
+        (0, 0), (0, 3), (3, 0), (4, 0), (6, 0)]
+    empty = overlay.intersects_pairs([], right)
+    assert len(empty[0]) == len(empty[1]) == 0
+
+
+@SETTINGS
+@given(st.lists(polygon(), min_size=1, max_size=4), st.integers(0, 2**32 - 1))
+def test_patches_match_brute_force(polys, seed):
+    rng = np.random.default_rng(seed)
+    xmin, ymin, xmax, ymax = shapely.total_bounds(polys)
+    x = np.round(rng.uniform(xmin - 1, xmax, 20) / LATTICE) * LATTICE
+    y = np.round(rng.uniform(ymin - 1, ymax, 20) / LATTICE) * LATTICE
+    patches = shapely.box(x, y, x + rng.integers(1, 16, 20) * LATTICE,
+                          y + rng.integers(1, 16, 20) * LATTICE)
+    assert_same_pairs(overlay.intersects_pairs(patches, polys), brute_pairs(patches, polys))
+
+
+# -- winners, shares, distances -----------------------------------------------------------
+
+@SETTINGS
+@given(scene(), st.integers(0, 2**32 - 1))
+def test_winners_pick_highest_priority_then_lowest_index(data, seed):
+    pts, polys = data
+    prio = np.random.default_rng(seed).integers(0, 3, len(polys))
+    left, right = overlay.intersects_pairs(pts, polys)
+    win = overlay.winners(len(pts), left, right, prio)
+    hit = shapely.intersects(pts[:, None], polys[None, :])
+    for i in range(len(pts)):
+        js = np.flatnonzero(hit[i])
+        expected = min(js, key=lambda j: (-prio[j], j)) if len(js) else -1
+        assert win[i] == expected
+
+
+@SETTINGS
+@given(st.integers(1, 5), st.integers(1, 5), st.integers(0, 2**32 - 1))
+def test_area_shares_of_a_patch_over_tiling_polygons_sum_to_one(nx, ny, seed):
+    rng = np.random.default_rng(seed)
+    xs = np.sort(rng.uniform(0, 1, nx - 1)) if nx > 1 else np.empty(0)
+    ys = np.sort(rng.uniform(0, 1, ny - 1)) if ny > 1 else np.empty(0)
+    gx = X0 + 0.1 * np.concatenate([[0], xs, [1]])
+    gy = Y0 + 0.1 * np.concatenate([[0], ys, [1]])
+    tiles = [shapely.box(gx[a], gy[b], gx[a + 1], gy[b + 1])
+             for a in range(nx) for b in range(ny)]
+    patch = shapely.box(X0 + 0.1 * rng.uniform(0, 0.5), Y0 + 0.1 * rng.uniform(0, 0.5),
+                        X0 + 0.1 * rng.uniform(0.5, 1), Y0 + 0.1 * rng.uniform(0.5, 1))
+    left, right = overlay.intersects_pairs([patch], tiles)
+    area, share = overlay.area_shares([patch], tiles, left, right, crs=CGCS2000)
+    assert share.sum() == pytest.approx(1.0, abs=1e-9)
+    assert (share >= 0).all() and (share <= 1).all()
+    assert area.sum() > 0
+
+
+def test_area_shares_of_points_are_one():
+    pts = shapely.points([X0 + 0.5], [Y0 + 0.5])
+    sq = [shapely.box(X0, Y0, X0 + 1, Y0 + 1)]
+    left, right = overlay.intersects_pairs(pts, sq)
+    area, share = overlay.area_shares(pts, sq, left, right, crs=CGCS2000)
+    assert share.tolist() == [1.0] and area.tolist() == [0.0]
+
+
+@SETTINGS
+@given(st.lists(polygon(), min_size=1, max_size=4), st.integers(0, 2**32 - 1))
+def test_boundary_distance_matches_a_direct_computation(polys, seed):
+    rng = np.random.default_rng(seed)
+    pts = shapely.points(rng.uniform(X0 - 4, X0 + 4, 15), rng.uniform(Y0 - 4, Y0 + 4, 15))
+    bounds = shapely.boundary(np.asarray(polys, dtype=object))
+    got = overlay.boundary_distance(pts, bounds, crs=CGCS2000)
+    for k, p in enumerate(pts):
+        dst = gk6_crs(int(gk6_zone(np.array([p.x]))[0]))
+        p_m = overlay.project(np.array([p]), CGCS2000, dst)[0]
+        b_m = overlay.project(bounds, CGCS2000, dst)
+        assert got[k] == pytest.approx(min(shapely.distance(p_m, b_m)), rel=1e-9, abs=1e-6)
+
+
+def test_boundary_distance_without_boundaries_is_nan():
+    got = overlay.boundary_distance(shapely.points([X0], [Y0]), [], crs=CGCS2000)
+    assert np.isnan(got).all()
+
+
+# -- the predicate ------------------------------------------------------------------------
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(-180, 180), st.floats(-90, 90), st.floats(-180, 180), st.floats(-90, 90),
+       st.floats(0, 1))
+def test_orientation_is_exact_on_points_interpolated_along_a_segment(ax, ay, bx, by, t):
+    from fractions import Fraction
+
+    cx, cy = ax + t * (bx - ax), ay + t * (by - ay)  # rounded: on, left or right of a -> b
+    exact = (Fraction(bx) - Fraction(ax)) * (Fraction(cy) - Fraction(ay)) - (
+        Fraction(by) - Fraction(ay)) * (Fraction(cx) - Fraction(ax))
+    got = orient_sign(*(np.array([v]) for v in (ax, ay, bx, by, cx, cy)))
+    assert got[0] == (exact > 0) - (exact < 0)
