@@ -41,6 +41,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zipfile import BadZipFile
 
 import pandas as pd
 
@@ -93,6 +94,7 @@ def _blank(value: Any) -> bool:
     if isinstance(value, float) and math.isnan(value):
         return True
     return isinstance(value, str) and not value.strip()
+
 
 # -- reading a ledger back ------------------------------------------------------------------
 @dataclass
@@ -173,10 +175,11 @@ def read_ledger(path: str | Path) -> LedgerFile:
 
 def _read_xlsx(path: Path) -> LedgerFile:
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         book = load_workbook(path, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
+    except (OSError, KeyError, ValueError, BadZipFile, InvalidFileException) as exc:
         raise LedgerError(f"{path}: cannot be read as an Excel workbook ({exc})") from exc
     visible = [s for s in book.worksheets if s.sheet_state == "visible"]
     order = sorted(visible, key=lambda s: s.title != MAIN_SHEET)

@@ -426,3 +426,18 @@ def test_round_trip_and_deadlines_on_postgis(request: pytest.FixtureRequest, tmp
         late = overdue(ws, today="2025-10-01")
         assert dict(zip(late["lead_id"], late["kind"], strict=True)) == {
             "L001": "rectification", "L003": "report", "L004": "report", "L005": "report"}
+
+
+def test_hidden_columns_deleted_the_export_snapshot_still_holds_the_versions(ledger):
+    ws, xlsx, _ = ledger
+    page = Sheet(xlsx)
+    page.set("L002", "核查状态", "整改中")
+    page.set("L002", "整改责任单位", "县交通局")
+    page.set("L002", "整改期限", "2025-10-31")
+    page.sheet.delete_cols(page.col("台账标识"))
+    page.sheet.delete_cols(page.col("版本"))
+    page.save()
+    set_status(ws, "L001", "核查中")  # changed since the export, row not edited
+    report = import_ledger(ws, xlsx)
+    assert report.summary() == "applied 1, unchanged 2, refused 0"
+    assert (state(ws, "L002")["status"], state(ws, "L002")["version"]) == ("rectifying", 3)
