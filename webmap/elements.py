@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from folium.map import Layer
 from folium.template import Template
 
 from webmap.features import LayerData
 
-__all__ = ["Legend", "MapTitle", "RawJson", "ScaleBar", "VectorLayer", "script_json"]
+__all__ = [
+    "AppInit",
+    "GcjBasemaps",
+    "LeadControls",
+    "Legend",
+    "MapTitle",
+    "RawHtml",
+    "RawJson",
+    "ScaleBar",
+    "VectorLayer",
+    "script_json",
+]
 
 
 def script_json(value: Any) -> str:
@@ -67,13 +79,20 @@ class VectorLayer(Layer):
         weight, so patches too small to see still show as dots of their colour.
     show
         Whether the layer is on when the map opens.
+    kind
+        What the layer holds (``leads``, ``reserves``...), for the browser.
+    source
+        URL the web app loads the layer from (``data`` is then empty at first).
+    extra
+        More spec entries for ``lvdun.vectorLayer`` (the leads' filters and shapes;
+        values are raw and the browser only sets them as text).
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
             var {{ this.get_name() }} = lvdun.vectorLayer(
-                {{ this.data_js }},
+                lvdun.readJson({{ this.data_id_js }}),
                 {{ this.spec_js }}
             );
         {% endmacro %}
@@ -90,12 +109,21 @@ class VectorLayer(Layer):
         radius: float = 5.0,
         boost: tuple[int, float] | None = None,
         show: bool = True,
+        kind: str = "",
+        source: str | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "VectorLayer"
-        self.data_js = script_json(RawJson(data.geojson))
+        self.kind = kind
+        self.data_json = script_json(RawJson(data.geojson)) if data.geojson else ""
+        self.data_id_js = json.dumps(f"{self.get_name()}-data" if data.geojson else None)
         self.spec_js = script_json(
             {
+                **data.spec,
+                **(extra or {}),
+                "kind": kind,
+                "source": source,
                 "styles": styles or {},
                 "fallback": fallback or {},
                 "radius": radius,
@@ -104,6 +132,37 @@ class VectorLayer(Layer):
                 "boost": {"belowZoom": boost[0], "weight": boost[1]} if boost else None,
             }
         )
+
+
+    def render(self, **kwargs: Any) -> None:
+        """Write the data as a JSON block in the page body, then the layer's script.
+
+        Large data read with ``JSON.parse`` loads much faster than a JavaScript literal,
+        and never passes through Jinja.
+        """
+        if self.data_json:
+            figure = self.get_root()
+            figure.html.add_child(
+                RawHtml(
+                    f'<script type="application/json" id="{self.get_name()}-data">'
+                    f"{self.data_json}</script>"
+                ),
+                name=f"{self.get_name()}_data",
+            )
+        super().render(**kwargs)
+
+
+class RawHtml(Element):
+    """HTML written as it is (never compiled as a Jinja template); escape it beforehand."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self._name = "RawHtml"
+        self.html = html
+
+    def render(self, **kwargs: Any) -> str:
+        """Return the HTML."""
+        return self.html
 
 
 class _MapCall(MacroElement):
@@ -149,3 +208,73 @@ class ScaleBar(_MapCall):
 
     def __init__(self, position: str = "bottomleft") -> None:
         super().__init__(position)
+
+
+class _LayersCall(MacroElement):
+    """Call one lvdun helper with the map, some of its vector layers and JSON options."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            lvdun.{{ this.function }}({{ this._parent.get_name() }}, {{ this.layers_js }},
+                {{ this.options_js }});
+        {% endmacro %}
+        """
+    )
+    function = ""
+
+    def __init__(self, layers: Mapping[str, VectorLayer | None], options: Any) -> None:
+        super().__init__()
+        self._name = type(self).__name__
+        names = [f"{json.dumps(kind)}: {layer.get_name() if layer else 'null'}"
+                 for kind, layer in layers.items()]
+        self.layers_js = "{" + ", ".join(names) + "}"
+        self.options_js = script_json(options)
+
+
+class LeadControls(MacroElement):
+    """The filter panel, the search box and ``window.lvdunMap`` (``lvdun.leadControls``).
+
+    Parameters
+    ----------
+    leads, reserves
+        The leads and reserve layers (either may be None).
+    statuses
+        ``(code, label, colour)`` of each status, in workflow order.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            lvdun.leadControls({{ this._parent.get_name() }}, {{ this.leads_js }},
+                {{ this.reserves_js }}, {{ this.options_js }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        leads: VectorLayer | None,
+        reserves: VectorLayer | None,
+        statuses: Sequence[tuple[str, str, str]],
+    ) -> None:
+        super().__init__()
+        self._name = "LeadControls"
+        self.leads_js = leads.get_name() if leads else "null"
+        self.reserves_js = reserves.get_name() if reserves else "null"
+        self.options_js = script_json({"statuses": [list(s) for s in statuses]})
+
+
+class AppInit(_LayersCall):
+    """Start the web app page: log in, load every layer from the API (``lvdun.appInit``)."""
+
+    function = "appInit"
+
+
+class GcjBasemaps(_MapCall):
+    """Shift lvdun layers to GCJ-02 while one of the named (Amap) basemaps is shown."""
+
+    function = "gcjBasemaps"
+
+    def __init__(self, names: Sequence[str]) -> None:
+        super().__init__(list(names))

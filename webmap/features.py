@@ -10,11 +10,12 @@ written once per layer rather than once per lead.
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
@@ -24,6 +25,7 @@ import pandas as pd
 import shapely
 
 from layers.schema import (
+    ACTIVITY_TYPES,
     LEVEL_LABELS,
     STATUS_LABELS,
     ZONE_LABELS,
@@ -33,12 +35,15 @@ from layers.schema import (
     Zone,
 )
 from webmap.errors import MapInputError
-from webmap.style import POINT_KEY, UNKNOWN_STATUS, reserve_style_key
+from webmap.style import POINT_KEY, UNKNOWN_STATUS, activity_shape, reserve_style_key
 
 __all__ = [
+    "LEAD_EXTRA_LABELS",
+    "LEAD_FILTERS",
     "LEAD_POPUP_FIELDS",
     "MAP_CRS",
     "LayerData",
+    "activity_group",
     "admin_features",
     "feature_collection",
     "frame_bounds",
@@ -77,6 +82,15 @@ LEAD_POPUP_FIELDS: tuple[tuple[str, str], ...] = (
     ("距边界(m)", "dist_boundary_m"),
     ("备注", "note"),
 )
+#: Labels of the cells that follow :data:`LEAD_POPUP_FIELDS`: the last history entries and
+#: the before/after image chips. They never come from a column of the leads frame (a
+#: column could hold any HTML); :func:`history_cells` and :func:`chip_cells` build them.
+LEAD_EXTRA_LABELS: tuple[str, ...] = ("最近记录", "前后影像")
+#: The in-page filters besides status, in the order of each feature's ``f`` indices.
+LEAD_FILTERS: tuple[str, ...] = ("activity", "batch", "reserve", "zone")
+#: Label of an empty filter value (no batch, no reserve...).
+_EMPTY_VALUE = "（空）"
+_SUBTYPE_GROUP = {sub: group for group, subs in ACTIVITY_TYPES.items() for sub in subs}
 _STATUS_BY_LABEL = {label: status for status, label in STATUS_LABELS.items()}
 _ZONE_BY_LABEL = {label: zone for zone, label in ZONE_LABELS.items()}
 _LEVEL_BY_LABEL = {label: level for level, label in LEVEL_LABELS.items()}
@@ -249,21 +263,44 @@ def _lead_cell(column: str, row: Mapping[str, Any]) -> str | None:
     return escape(shown) if shown else None
 
 
-def lead_cells(row: Mapping[str, Any]) -> list[str]:
-    """Return the popup cells of one lead, in :data:`LEAD_POPUP_FIELDS` order, escaped.
+def lead_cells(
+    row: Mapping[str, Any], *, history: str | None = None, chips: str | None = None
+) -> list[str]:
+    """Return the popup cells of one lead, escaped: :data:`LEAD_POPUP_FIELDS`, then extras.
 
     Parameters
     ----------
     row
         The lead's attributes; a missing key or value gives an empty cell (shown "—").
+    history, chips
+        HTML of the last history entries and of the image chips, as made by
+        :func:`webmap.popup.history_cells` and :func:`webmap.popup.chip_cells` (escaped
+        there), or None.
 
     Examples
     --------
     >>> cells = lead_cells({"lead_id": "L1", "status": "problem", "note": "<b>"})
-    >>> cells[0], cells[11], cells[-1]
-    ('L1', '问题', '&lt;b&gt;')
+    >>> cells[0], cells[11], cells[13], len(cells) == len(LEAD_POPUP_FIELDS) + 2
+    ('L1', '问题', '&lt;b&gt;', True)
     """
-    return [_lead_cell(column, row) or "" for _, column in LEAD_POPUP_FIELDS]
+    cells = [_lead_cell(column, row) or "" for _, column in LEAD_POPUP_FIELDS]
+    return [*cells, history or "", chips or ""]
+
+
+def activity_group(value: Any) -> str | None:
+    """Return the MEE activity type of a cell: a type, or the type a sub-type belongs to.
+
+    Other values are returned as they are (stripped); missing ones as None.
+
+    Examples
+    --------
+    >>> activity_group("采石场"), activity_group("能源开发"), activity_group(" 挖塘 ")
+    ('矿产资源开发', '能源开发', '挖塘')
+    """
+    raw = text(value)
+    if raw is None:
+        return None
+    return raw if raw in ACTIVITY_TYPES else _SUBTYPE_GROUP.get(raw, raw)
 
 
 @dataclass(frozen=True)
@@ -278,11 +315,14 @@ class LayerData:
         Popup row labels, one per cell of ``v``.
     tooltip
         Indices of the cells shown on hover: the first in bold, the rest after it.
+    spec
+        More layer options for the browser (the leads' filter values and shapes).
     """
 
     geojson: str
     labels: tuple[str, ...]
     tooltip: tuple[int, ...]
+    spec: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _records(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
@@ -312,15 +352,7 @@ def feature_collection(
     str
         Compact JSON; non-ASCII kept as UTF-8.
     """
-    props = [
-        json.dumps(properties(row), ensure_ascii=False, separators=(",", ":"))
-        for row in _records(frame)
-    ]
-    features = [
-        f'{{"type":"Feature","geometry":{geom},"properties":{prop}}}'
-        for geom, prop in zip(_geometry_json(frame), props, strict=True)
-    ]
-    return f'{{"type":"FeatureCollection","features":[{",".join(features)}]}}'
+    return _collection(frame, [properties(row) for row in _records(frame)])
 
 
 #: Drawing order of leads, last on top: open problems above settled ones.
@@ -341,11 +373,100 @@ _STATUS_DRAW_ORDER: dict[str, int] = {
 }
 
 
-def lead_features(frame: gpd.GeoDataFrame) -> LayerData:
-    """Return the leads: key = status (points suffixed), cells of :data:`LEAD_POPUP_FIELDS`.
+def _filter_values(frame: gpd.GeoDataFrame) -> dict[str, list[str]]:
+    """Return, per :data:`LEAD_FILTERS` dimension, the display value of every lead (raw)."""
+    n = len(frame)
+
+    def column(name: str) -> list[Any]:
+        return frame[name].tolist() if name in frame else [None] * n
+
+    zones = [_zone(v) for v in column("zone")]
+    reserve_names = [text(v) for v in column("reserve_name")]
+    return {
+        "activity": [activity_group(v) or _EMPTY_VALUE for v in column("activity_type")],
+        "batch": [text(v) or _EMPTY_VALUE for v in column("batch")],
+        "reserve": [
+            name or (ZONE_LABELS[Zone.OUTSIDE] if zone is Zone.OUTSIDE else _EMPTY_VALUE)
+            for name, zone in zip(reserve_names, zones, strict=True)
+        ],
+        "zone": [ZONE_LABELS[z] if z else _EMPTY_VALUE for z in zones],
+    }
+
+
+def _zone_order(label: str) -> tuple[int, str]:
+    zone = _ZONE_BY_LABEL.get(label)
+    return (-ZONE_RANK[zone] if zone else 1, label)
+
+
+def _column_cells(frame: gpd.GeoDataFrame, column: str) -> list[str]:
+    """Return the popup cell of every lead for one column, computing each value once."""
+    n = len(frame)
+
+    def values(name: str) -> list[Any]:
+        return frame[name].tolist() if name in frame else [None] * n
+
+    if column == "zone_label":
+        keys: list[Any] = list(zip(values("zone_label"), values("zone"), strict=True))
+        rows = ({"zone_label": label, "zone": zone} for label, zone in keys)
+    else:
+        keys = values(column)
+        rows = ({column: value} for value in keys)
+    cache: dict[Any, str] = {}
+    out = []
+    for key, row in zip(keys, rows, strict=True):
+        try:
+            cell = cache[key]
+        except KeyError:
+            cell = cache[key] = _lead_cell(column, row) or ""
+        except TypeError:  # unhashable (a list of mine ids...)
+            cell = _lead_cell(column, row) or ""
+        out.append(cell)
+    return out
+
+
+def _shared_cells(column: list[str]) -> tuple[list[str | int], list[str]]:
+    """Replace cells that occur more than once by an index into a list of them.
+
+    Returns the column (cells or indices) and the list; the browser resolves a number
+    ``c`` in column ``j`` as ``spec.cellDicts[j][c]``. Repeated cells (batch, reserve,
+    zone, status, overlaps...) are then written once per layer, not once per lead.
+    """
+    counts = collections.Counter(column)
+    shared = [cell for cell, count in counts.items() if count > 1]
+    if not shared:
+        return list(column), []
+    index = {cell: k for k, cell in enumerate(shared)}
+    return [index.get(cell, cell) for cell in column], shared
+
+
+def lead_features(
+    frame: gpd.GeoDataFrame,
+    *,
+    history: Mapping[str, str] | None = None,
+    chips: Mapping[str, str] | None = None,
+    ids: bool = False,
+    editable: Collection[str] | None = None,
+) -> LayerData:
+    """Return the leads: key = status (points suffixed), popup cells, filter indices.
 
     Patches are written before points and settled leads before open problems, so that
     Leaflet draws points and problems on top. The tooltip shows 线索编号 and 状态.
+    Each feature's ``f`` holds its index in each of ``spec["filters"]`` (activity type,
+    batch, reserve, zone); ``spec["shapes"]`` gives the marker shape of each activity.
+    Cells repeated across leads are written once, in ``spec["cellDicts"]``, and the
+    features hold their index (see :func:`_shared_cells`).
+
+    Parameters
+    ----------
+    frame
+        Leads from :func:`prepare_frame`.
+    history, chips
+        Lead id -> popup HTML from :func:`webmap.popup.history_cells` /
+        :func:`webmap.popup.chip_cells`.
+    ids
+        Also write the raw lead id as ``i`` (the web app asks the API about it).
+    editable
+        Lead ids the viewer may change, flagged ``e: 1`` (the web app); None: no flags.
     """
     statuses = frame["status"] if "status" in frame else [None] * len(frame)
     codes = [status_code(value) for value in statuses]
@@ -353,16 +474,59 @@ def lead_features(frame: gpd.GeoDataFrame) -> LayerData:
     keys = [
         code + (POINT_KEY if point else "") for code, point in zip(codes, is_point, strict=True)
     ]
+    values = _filter_values(frame)
+    options: dict[str, list[str]] = {}
+    indices: dict[str, list[int]] = {}
+    for name, column in values.items():
+        ordered = sorted(set(column), key=_zone_order if name == "zone" else None)
+        if _EMPTY_VALUE in ordered and name != "zone":  # empty last
+            ordered.remove(_EMPTY_VALUE)
+            ordered.append(_EMPTY_VALUE)
+        position = {value: k for k, value in enumerate(ordered)}
+        options[name] = ordered
+        indices[name] = [position[value] for value in column]
     order = np.lexsort(([_STATUS_DRAW_ORDER[code] for code in codes], is_point))
-    frame = frame.assign(_key=keys).iloc[order]
+    frame = frame.iloc[order]
+    keys = [keys[i] for i in order]
+    filter_index = [[indices[n][i] for n in LEAD_FILTERS] for i in order]
+    lead_ids = [text(v) or "" for v in
+                (frame["lead_id"] if "lead_id" in frame else [None] * len(frame))]
+    columns = [_column_cells(frame, column) for _, column in LEAD_POPUP_FIELDS]
+    columns.append([(history or {}).get(lead, "") for lead in lead_ids])
+    columns.append([(chips or {}).get(lead, "") for lead in lead_ids])
+    encoded = [_shared_cells(column) for column in columns]
+    cell_rows = list(zip(*(column for column, _ in encoded), strict=True))
+    flagged = set(editable) if editable is not None else None
 
-    def props(row: dict[str, Any]) -> dict[str, Any]:
-        return {"k": row["_key"], "v": lead_cells(row)}
+    props = []
+    for key, cells, f, lead in zip(keys, cell_rows, filter_index, lead_ids, strict=True):
+        out: dict[str, Any] = {"k": key, "v": cells, "f": f}
+        if ids:
+            out["i"] = lead
+        if flagged is not None and lead in flagged:
+            out["e"] = 1
+        props.append(out)
+    labels = (*(label for label, _ in LEAD_POPUP_FIELDS), *LEAD_EXTRA_LABELS)
+    names = [column for _, column in LEAD_POPUP_FIELDS]
+    tooltip = (names.index("lead_id"), names.index("status"))
+    spec = {
+        "filters": options,
+        "optional": [len(labels) - len(LEAD_EXTRA_LABELS) + k
+                     for k in range(len(LEAD_EXTRA_LABELS))],
+        "shapes": [activity_shape(value) for value in options["activity"]],
+        "cellDicts": [shared for _, shared in encoded],
+    }
+    return LayerData(_collection(frame, props), labels, tooltip, spec)
 
-    labels = tuple(label for label, _ in LEAD_POPUP_FIELDS)
-    columns = [column for _, column in LEAD_POPUP_FIELDS]
-    tooltip = (columns.index("lead_id"), columns.index("status"))
-    return LayerData(feature_collection(frame, props), labels, tooltip)
+
+def _collection(frame: gpd.GeoDataFrame, props: Sequence[dict[str, Any]]) -> str:
+    """Return the FeatureCollection text of ``frame`` with the given feature properties."""
+    texts = [json.dumps(p, ensure_ascii=False, separators=(",", ":")) for p in props]
+    features = [
+        f'{{"type":"Feature","geometry":{geom},"properties":{prop}}}'
+        for geom, prop in zip(_geometry_json(frame), texts, strict=True)
+    ]
+    return f'{{"type":"FeatureCollection","features":[{",".join(features)}]}}'
 
 
 def _cells(row: Mapping[str, Any], columns: Sequence[str]) -> list[str]:

@@ -2,9 +2,16 @@
 
 Leaflet and its plugins are inlined (:mod:`webmap.offline`); the default basemap is none
 (a plain light background), so nothing is fetched from the internet unless the user
-picks the optional OpenStreetMap or 天地图 basemap. Layers, bottom to top: 县界,
-保护区功能区, 湿地, 关闭矿山, 线索; all are drawn on one canvas, so tens of thousands of
-leads stay fast.
+picks an optional online basemap: OpenStreetMap, 天地图 (with a key) or 高德 Amap, whose
+GCJ-02 tiles make the page shift every lvdun layer by the GCJ-02 formula while it is
+shown (``static/lvdun-shift.js``). Layers, bottom to top: 县界, 保护区功能区, 湿地,
+关闭矿山, 线索; all are drawn on one canvas, so 10^5 leads stay usable. Leads are coloured
+by status and point leads shaped by activity type; a panel filters them by status,
+activity type, batch, reserve and zone and finds lead ids and reserve names, all in the
+page (``static/lvdun-filter.js``), which also exposes ``window.lvdunMap`` to scripts.
+
+:func:`build_app_map` makes the same page for the web app (``lvdun serve``): no data is
+embedded, every layer is loaded from the API with the user's token.
 
 Examples
 --------
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import collections
 import logging
+from collections.abc import Collection, Mapping, Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -24,15 +32,27 @@ from urllib.parse import quote
 
 import folium
 import geopandas as gpd
+import pandas as pd
 from branca.element import Element
 from folium.plugins import Fullscreen, MeasureControl
 
-from layers.schema import Zone
+from layers.schema import NOT_PROBLEM_REASONS, STATUS_LABELS, Status, Zone
 from webmap import features
-from webmap.elements import Legend, MapTitle, ScaleBar, VectorLayer
+from webmap.elements import (
+    AppInit,
+    GcjBasemaps,
+    LeadControls,
+    Legend,
+    MapTitle,
+    ScaleBar,
+    VectorLayer,
+)
 from webmap.errors import AssetError
+from webmap.features import LayerData
 from webmap.offline import OfflineMap, external_resources
+from webmap.popup import chip_cells, history_cells
 from webmap.style import (
+    ACTIVITY_SHAPES,
     ADMIN_STYLE,
     LAYER_ADMIN,
     LAYER_LEADS,
@@ -40,6 +60,9 @@ from webmap.style import (
     LAYER_RESERVES,
     LAYER_WETLANDS,
     MINE_STYLE,
+    SHAPE_VERTICES,
+    STATUS_COLOURS,
+    UNKNOWN_STATUS,
     WETLAND_STYLE,
     lead_styles,
     legend_html,
@@ -48,10 +71,13 @@ from webmap.style import (
 )
 
 __all__ = [
+    "BASEMAP_AMAP",
+    "BASEMAP_AMAP_IMG",
     "BASEMAP_NONE",
     "BASEMAP_OSM",
     "BASEMAP_TIANDITU_IMG",
     "BASEMAP_TIANDITU_VEC",
+    "build_app_map",
     "build_map",
     "write_map",
 ]
@@ -62,6 +88,8 @@ BASEMAP_NONE = "无底图"
 BASEMAP_OSM = "OpenStreetMap（需联网）"
 BASEMAP_TIANDITU_VEC = "天地图 矢量（需联网）"
 BASEMAP_TIANDITU_IMG = "天地图 影像（需联网）"
+BASEMAP_AMAP = "高德地图（GCJ-02，需联网）"
+BASEMAP_AMAP_IMG = "高德影像（GCJ-02，需联网）"
 
 _OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 _OSM_ATTR = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> 贡献者'
@@ -71,6 +99,11 @@ _TIANDITU_URL = (
 )
 _TIANDITU_ATTR = '&copy; <a href="https://www.tianditu.gov.cn/">天地图</a>'
 _TIANDITU_SUBDOMAINS = "01234567"
+#: Amap (高德) tiles, in GCJ-02: our layers are shifted while they are shown.
+_AMAP_URL = "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
+_AMAP_IMG_URL = "https://webst0{s}.is.autonavi.com/appmaptile?style=6&x={x}&y={y}&z={z}"
+_AMAP_ATTR = "&copy; 高德地图 (GCJ-02)"
+_AMAP_SUBDOMAINS = "1234"
 
 #: Where the map opens when no layer has data: mainland China.
 _CHINA_CENTRE = (35.0, 105.0)
@@ -81,8 +114,12 @@ _MINE_RADIUS = 6.0
 _SMALL_POLYGON_BOOST = (13, 6.0)
 
 
-def _basemaps(m: folium.Map, tianditu_key: str | None) -> None:
-    """Add the base layers: none (shown), OSM and 天地图 (off until picked: no requests)."""
+def _basemaps(m: folium.Map, tianditu_key: str | None, *, amap: bool) -> None:
+    """Add the base layers: none (shown), then online ones, off until picked (no requests).
+
+    With ``amap``, the Amap basemaps are offered and :class:`GcjBasemaps` shifts every
+    lvdun layer to GCJ-02 while one of them is shown.
+    """
     folium.FeatureGroup(name=BASEMAP_NONE, overlay=False, show=True).add_to(m)
     folium.TileLayer(
         tiles=_OSM_URL,
@@ -95,22 +132,34 @@ def _basemaps(m: folium.Map, tianditu_key: str | None) -> None:
     key = (tianditu_key or "").strip()
     if not key:
         log.debug("no 天地图 key: the 天地图 basemaps are left out")
-        return
-    tk = quote(key, safe="")
-    for name, layers in (
-        (BASEMAP_TIANDITU_VEC, ("vec_w", "cva_w")),
-        (BASEMAP_TIANDITU_IMG, ("img_w", "cia_w")),
-    ):
-        group = folium.FeatureGroup(name=name, overlay=False, show=False).add_to(m)
-        for layer in layers:
+    else:
+        tk = quote(key, safe="")
+        for name, layers in (
+            (BASEMAP_TIANDITU_VEC, ("vec_w", "cva_w")),
+            (BASEMAP_TIANDITU_IMG, ("img_w", "cia_w")),
+        ):
+            group = folium.FeatureGroup(name=name, overlay=False, show=False).add_to(m)
+            for layer in layers:
+                folium.TileLayer(
+                    tiles=_TIANDITU_URL.format(layer=layer, key=tk),
+                    attr=_TIANDITU_ATTR,
+                    name=f"{name} {layer}",
+                    subdomains=_TIANDITU_SUBDOMAINS,
+                    max_zoom=18,
+                    control=False,
+                ).add_to(group)
+    if amap:
+        for name, url in ((BASEMAP_AMAP, _AMAP_URL), (BASEMAP_AMAP_IMG, _AMAP_IMG_URL)):
             folium.TileLayer(
-                tiles=_TIANDITU_URL.format(layer=layer, key=tk),
-                attr=_TIANDITU_ATTR,
-                name=f"{name} {layer}",
-                subdomains=_TIANDITU_SUBDOMAINS,
+                tiles=url,
+                attr=_AMAP_ATTR,
+                name=name,
+                overlay=False,
+                show=False,
+                subdomains=_AMAP_SUBDOMAINS,
                 max_zoom=18,
-                control=False,
-            ).add_to(group)
+            ).add_to(m)
+        GcjBasemaps([BASEMAP_AMAP, BASEMAP_AMAP_IMG]).add_to(m)
 
 
 def _status_counts(leads: gpd.GeoDataFrame) -> collections.Counter[str]:
@@ -132,6 +181,72 @@ def _fit(
     m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(20, 20), max_zoom=_MAX_FIT_ZOOM)
 
 
+def _new_map(title: str, tianditu_key: str | None, *, amap: bool) -> OfflineMap:
+    m = OfflineMap(tiles=None, prefer_canvas=True, control_scale=False, font_size="13px")
+    m.options.update(max_zoom=20, min_zoom=3)
+    root = m.get_root()
+    root.header.add_child(Element(f"<title>{escape(title)}</title>"), name="lvdun_title")
+    _basemaps(m, tianditu_key, amap=amap)
+    return m
+
+
+def _status_entries(counts: Mapping[str, int] | None) -> list[tuple[str, str, str]]:
+    """(code, label, colour) of each status for the filter panel; 状态不明 only if present."""
+    entries = [(s.value, STATUS_LABELS[s], STATUS_COLOURS[s]) for s in Status]
+    if counts and counts.get(UNKNOWN_STATUS):
+        entries.append((UNKNOWN_STATUS, "状态不明", "#ffffff"))
+    return entries
+
+
+def _controls(
+    m: folium.Map,
+    *,
+    title: str,
+    legend: str,
+    leads: VectorLayer | None,
+    reserves: VectorLayer | None,
+    status_counts: Mapping[str, int] | None,
+) -> None:
+    """Add full screen, measure, scale, title, legend, filters and the layer control."""
+    Fullscreen(position="topleft", title="全屏", title_cancel="退出全屏").add_to(m)
+    MeasureControl(
+        position="topleft",
+        primary_length_unit="meters",
+        secondary_length_unit="kilometers",
+        primary_area_unit="sqmeters",
+        secondary_area_unit="mu",
+        units={"mu": {"factor": 0.0015, "display": "亩", "decimals": 2}},
+    ).add_to(m)
+    ScaleBar().add_to(m)
+    MapTitle(title).add_to(m)
+    Legend(legend).add_to(m)
+    LeadControls(leads, reserves, _status_entries(status_counts)).add_to(m)
+    folium.LayerControl(position="topright", collapsed=False).add_to(m)
+
+
+def _lead_layer(data: LayerData, *, source: str | None = None) -> VectorLayer:
+    return VectorLayer(
+        LAYER_LEADS,
+        data,
+        styles=lead_styles(),
+        radius=_LEAD_RADIUS,
+        boost=_SMALL_POLYGON_BOOST,
+        kind="leads",
+        source=source,
+        extra={"vertices": SHAPE_VERTICES},
+    )
+
+
+def _point_activities(frame: gpd.GeoDataFrame | None) -> list[str]:
+    """Activity types of the point leads (their shapes go in the legend), in MEE order."""
+    if frame is None or "activity_type" not in frame:
+        return []
+    points = frame[frame.geom_type.isin(["Point", "MultiPoint"])]
+    groups = {features.activity_group(v) for v in points["activity_type"]} - {None}
+    order = list(ACTIVITY_SHAPES)
+    return sorted(groups, key=lambda g: (order.index(g) if g in order else len(order), g))
+
+
 def build_map(
     *,
     leads: gpd.GeoDataFrame,
@@ -139,8 +254,11 @@ def build_map(
     wetlands: gpd.GeoDataFrame | None = None,
     mines: gpd.GeoDataFrame | None = None,
     admin: gpd.GeoDataFrame | None = None,
+    history: pd.DataFrame | None = None,
+    chips: Mapping[str, Any] | None = None,
     title: str = "绿盾线索",
     tianditu_key: str | None = None,
+    amap: bool = True,
 ) -> folium.Map:
     """Build the published map of leads over reserve zones, wetlands, mines and counties.
 
@@ -156,11 +274,19 @@ def build_map(
     wetlands, mines, admin
         Optional layers (``wetland_name, wetland_level``; ``mine_id, mine_name,
         mine_status``; ``adcode, admin_name``); None or empty frames are left out.
+    history
+        Optional ``lead_history`` rows (``lead_id, at, by, from_status, to_status, reason,
+        note``): each popup lists the lead's last entries, newest first.
+    chips
+        Optional lead id -> before/after images (see :func:`webmap.popup.chip_cells`);
+        files are inlined, so the map stays one file.
     title
         Page title and the heading shown on the map.
     tianditu_key
         A 天地图 ``tk`` key; with it the 天地图 vector and imagery basemaps are offered.
         The caller reads it (e.g. from ``LVDUN_TIANDITU_KEY``); this function never does.
+    amap
+        Offer the Amap (高德) basemaps, with the GCJ-02 shift of our layers.
 
     Returns
     -------
@@ -171,7 +297,7 @@ def build_map(
     Raises
     ------
     MapInputError
-        If a frame is not a GeoDataFrame or has no CRS.
+        If a frame is not a GeoDataFrame or has no CRS, or history / chips are malformed.
     """
     lead_frame = features.prepare_frame(leads, "leads")
     reserve_frame = features.prepare_frame(reserves, "reserves")
@@ -179,25 +305,27 @@ def build_map(
     mine_frame = features.prepare_frame(mines, "mines")
     admin_frame = features.prepare_frame(admin, "admin")
 
-    m = OfflineMap(tiles=None, prefer_canvas=True, control_scale=False, font_size="13px")
-    m.options.update(max_zoom=20, min_zoom=3)
-    root = m.get_root()
-    root.header.add_child(Element(f"<title>{escape(title)}</title>"), name="lvdun_title")
-    _basemaps(m, tianditu_key)
-
+    m = _new_map(title, tianditu_key, amap=amap)
+    # Fit first: layers added after the view is set are drawn once, not twice.
+    _fit(m, [lead_frame, reserve_frame, wetland_frame, mine_frame], admin_frame)
     if admin_frame is not None:
         counties = features.admin_features(admin_frame)
-        VectorLayer(LAYER_ADMIN, counties, fallback=ADMIN_STYLE).add_to(m)
+        VectorLayer(LAYER_ADMIN, counties, fallback=ADMIN_STYLE, kind="admin").add_to(m)
+    reserve_layer = None
     if reserve_frame is not None:
-        VectorLayer(
+        reserve_layer = VectorLayer(
             LAYER_RESERVES,
             features.reserve_features(reserve_frame),
             styles=reserve_styles(),
             fallback=reserve_styles()[reserve_style_key(Zone.UNZONED, None)],
+            kind="reserves",
         ).add_to(m)
     if wetland_frame is not None:
         VectorLayer(
-            LAYER_WETLANDS, features.wetland_features(wetland_frame), fallback=WETLAND_STYLE
+            LAYER_WETLANDS,
+            features.wetland_features(wetland_frame),
+            fallback=WETLAND_STYLE,
+            kind="wetlands",
         ).add_to(m)
     if mine_frame is not None:
         VectorLayer(
@@ -206,41 +334,108 @@ def build_map(
             fallback=MINE_STYLE,
             radius=_MINE_RADIUS,
             boost=_SMALL_POLYGON_BOOST,
+            kind="mines",
         ).add_to(m)
+    lead_layer = None
     if lead_frame is not None:
-        VectorLayer(
-            LAYER_LEADS,
-            features.lead_features(lead_frame),
-            styles=lead_styles(),
-            radius=_LEAD_RADIUS,
-            boost=_SMALL_POLYGON_BOOST,
-        ).add_to(m)
-
-    Fullscreen(position="topleft", title="全屏", title_cancel="退出全屏").add_to(m)
-    MeasureControl(
-        position="topleft",
-        primary_length_unit="meters",
-        secondary_length_unit="kilometers",
-        primary_area_unit="sqmeters",
-        secondary_area_unit="mu",
-        units={"mu": {"factor": 0.0015, "display": "亩", "decimals": 2}},
-    ).add_to(m)
-    ScaleBar().add_to(m)
-    MapTitle(title).add_to(m)
-    Legend(
-        legend_html(
-            status_counts=_status_counts(lead_frame) if lead_frame is not None else None,
-            zones=reserve_frame is not None,
-            wetlands=wetland_frame is not None,
-            mines=mine_frame is not None,
-            admin=admin_frame is not None,
+        data = features.lead_features(
+            lead_frame, history=history_cells(history), chips=chip_cells(chips)
         )
-    ).add_to(m)
-    _fit(m, [lead_frame, reserve_frame, wetland_frame, mine_frame], admin_frame)
-    folium.LayerControl(position="topright", collapsed=False).add_to(m)
-    counts = [0 if f is None else len(f) for f in (lead_frame, reserve_frame, wetland_frame)]
-    counts += [0 if f is None else len(f) for f in (mine_frame, admin_frame)]
-    log.info("map %r: %d leads, %d zones, %d wetlands, %d mines, %d counties", title, *counts)
+        lead_layer = _lead_layer(data).add_to(m)
+
+    counts = _status_counts(lead_frame) if lead_frame is not None else None
+    legend = legend_html(
+        status_counts=counts,
+        zones=reserve_frame is not None,
+        wetlands=wetland_frame is not None,
+        mines=mine_frame is not None,
+        admin=admin_frame is not None,
+        activities=_point_activities(lead_frame),
+    )
+    _controls(m, title=title, legend=legend, leads=lead_layer, reserves=reserve_layer,
+              status_counts=counts)
+    sizes = [0 if f is None else len(f) for f in (lead_frame, reserve_frame, wetland_frame)]
+    sizes += [0 if f is None else len(f) for f in (mine_frame, admin_frame)]
+    log.info("map %r: %d leads, %d zones, %d wetlands, %d mines, %d counties", title, *sizes)
+    return m
+
+
+#: Layers of the web app page: kind -> (name in the layer control, builder arguments).
+_APP_LAYERS: dict[str, tuple[str, dict[str, Any]]] = {
+    "admin": (LAYER_ADMIN, {"fallback": ADMIN_STYLE}),
+    "reserves": (LAYER_RESERVES, {"styles": reserve_styles(),
+                                  "fallback": reserve_styles()[reserve_style_key(Zone.UNZONED,
+                                                                                 None)]}),
+    "wetlands": (LAYER_WETLANDS, {"fallback": WETLAND_STYLE}),
+    "mines": (LAYER_MINES, {"fallback": MINE_STYLE, "radius": _MINE_RADIUS,
+                            "boost": _SMALL_POLYGON_BOOST}),
+}
+
+
+def build_app_map(
+    *,
+    layers: Collection[str],
+    bounds: Sequence[float] | None,
+    api: str = "/api",
+    login: str = "/login",
+    title: str = "绿盾线索",
+    tianditu_key: str | None = None,
+    amap: bool = True,
+    activities: Sequence[str] = (),
+) -> folium.Map:
+    """Build the map page of the web app: the same map, every layer loaded from the API.
+
+    The page holds no data. In the browser it reads the token that the login page stored,
+    asks ``{api}/me`` who is logged in (else goes to ``login``), then loads each layer
+    from ``{api}/map/{kind}``; popups of leads show their history and, for users who may
+    change the lead, a status form posting to ``{api}/leads/{id}/status``.
+
+    Parameters
+    ----------
+    layers
+        Kinds the workspace holds: any of ``admin, reserves, wetlands, mines, leads``.
+    bounds
+        ``(minx, miny, maxx, maxy)`` to open on, or None for all of China.
+    api, login
+        URL paths of the API root and of the login page.
+    title, tianditu_key, amap
+        As for :func:`build_map`.
+    activities
+        Activity types among point leads, for the legend.
+    """
+    m = _new_map(title, tianditu_key, amap=amap)
+    m.extra_bundles = frozenset({"lvdun-app"})
+    empty = LayerData("", (), ())
+    made: dict[str, VectorLayer | None] = {}
+    for kind, (name, options) in _APP_LAYERS.items():
+        if kind in layers:
+            made[kind] = VectorLayer(name, empty, kind=kind, source=f"{api}/map/{kind}",
+                                     **options).add_to(m)
+    made["leads"] = (_lead_layer(empty, source=f"{api}/map/leads").add_to(m)
+                     if "leads" in layers else None)
+    legend = legend_html(
+        status_counts={} if "leads" in layers else None,
+        zones="reserves" in layers,
+        wetlands="wetlands" in layers,
+        mines="mines" in layers,
+        admin="admin" in layers,
+        activities=list(activities),
+    )
+    _controls(m, title=title, legend=legend, leads=made["leads"], reserves=made.get("reserves"),
+              status_counts=None)
+    AppInit(made, {
+        "api": api,
+        "login": login,
+        "reasons": list(NOT_PROBLEM_REASONS),
+        "statusLabels": {s.value: label for s, label in STATUS_LABELS.items()},
+    }).add_to(m)
+    if bounds is None:
+        m.location = list(_CHINA_CENTRE)
+        m.options["zoom"] = 4
+    else:
+        minx, miny, maxx, maxy = bounds
+        m.location = [(miny + maxy) / 2, (minx + maxx) / 2]
+        m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(20, 20), max_zoom=_MAX_FIT_ZOOM)
     return m
 
 

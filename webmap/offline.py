@@ -64,7 +64,10 @@ BUNDLES: dict[str, Bundle] = {
     "leaflet": Bundle(scripts=("leaflet.js",), styles=("leaflet.css",)),
     "fullscreen": Bundle(scripts=("Control.FullScreen.js",), styles=("Control.FullScreen.css",)),
     "measure": Bundle(scripts=("leaflet-measure.cn.js",), styles=("leaflet-measure.css",)),
-    "lvdun": Bundle(scripts=("lvdun-map.js",), styles=("lvdun-map.css",)),
+    "lvdun": Bundle(
+        scripts=("lvdun-map.js", "lvdun-shift.js", "lvdun-filter.js"), styles=("lvdun-map.css",)
+    ),
+    "lvdun-app": Bundle(scripts=("lvdun-app.js",)),
 }
 
 #: folium's resource names -> the bundle replacing them, or None for resources that lvdun
@@ -257,9 +260,12 @@ class OfflineMap(folium.Map):
     plugins found on the map; see :func:`adopt_resources`.
     """
 
+    #: More bundles to inline besides those the elements ask for (e.g. ``lvdun-app``).
+    extra_bundles: frozenset[str] = frozenset()
+
     def render(self, **kwargs: Any) -> None:
         """Replace CDN links with inlined bundles, then render as folium does."""
-        bundles = {"leaflet", "lvdun"} | adopt_resources(self)
+        bundles = {"leaflet", "lvdun"} | set(self.extra_bundles) | adopt_resources(self)
         figure = self.get_root()
         if not isinstance(figure, Figure):
             raise AssetError("an OfflineMap can only render inside a branca Figure")

@@ -8,7 +8,8 @@ redder; lead colours follow the verification workflow.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
@@ -23,6 +24,7 @@ from layers.schema import (
 )
 
 __all__ = [
+    "ACTIVITY_SHAPES",
     "ADMIN_STYLE",
     "LAYER_ADMIN",
     "LAYER_LEADS",
@@ -32,14 +34,17 @@ __all__ = [
     "LEVEL_OUTLINE",
     "MINE_STYLE",
     "POINT_KEY",
+    "SHAPE_VERTICES",
     "STATUS_COLOURS",
     "UNKNOWN_STATUS",
     "WETLAND_STYLE",
     "ZONE_FILL",
+    "activity_shape",
     "lead_styles",
     "legend_html",
     "reserve_style_key",
     "reserve_styles",
+    "shape_svg",
 ]
 
 LAYER_RESERVES = "保护区功能区"
@@ -97,6 +102,74 @@ MINE_STYLE: dict[str, Any] = {
     "fillOpacity": 0.55,
 }
 ADMIN_STYLE: dict[str, Any] = {"color": "#7a7a7a", "weight": 1.0, "fill": False, "opacity": 0.9}
+
+
+#: Marker shape of point leads by MEE activity type; other types are circles.
+ACTIVITY_SHAPES: dict[str, str] = {
+    "矿产资源开发": "triangle",
+    "工业开发": "square",
+    "能源开发": "star",
+    "旅游开发": "pentagon",
+    "交通开发": "diamond",
+    "养殖开发": "hexagon",
+    "农业用地": "triangle-down",
+    "居民点": "cross",
+    "其他人工设施": "circle",
+}
+
+
+def _polygon(n: int, *, start: float = -90.0, radii: Sequence[float] = (1.0,)) -> list[list[float]]:
+    """Vertices of a regular polygon (or a star, with two radii) of unit size, y down."""
+    points = []
+    for k in range(n * len(radii)):
+        angle = math.radians(start + k * 360.0 / (n * len(radii)))
+        r = radii[k % len(radii)]
+        points.append([round(r * math.cos(angle), 3), round(r * math.sin(angle), 3)])
+    return points
+
+
+_ARM = 0.35
+#: Unit vertices of each marker shape (y down, radius 1); "circle" has none. The legend
+#: draws them as SVG, the browser scales them by the marker radius on the canvas.
+SHAPE_VERTICES: dict[str, list[list[float]]] = {
+    "circle": [],
+    "square": [[-0.85, -0.85], [0.85, -0.85], [0.85, 0.85], [-0.85, 0.85]],
+    "triangle": _polygon(3, radii=(1.2,)),
+    "triangle-down": _polygon(3, start=90.0, radii=(1.2,)),
+    "diamond": _polygon(4, radii=(1.15,)),
+    "pentagon": _polygon(5, radii=(1.05,)),
+    "hexagon": _polygon(6, start=0.0),
+    "star": _polygon(5, radii=(1.3, 0.55)),
+    "cross": [[-_ARM, -1], [_ARM, -1], [_ARM, -_ARM], [1, -_ARM], [1, _ARM], [_ARM, _ARM],
+              [_ARM, 1], [-_ARM, 1], [-_ARM, _ARM], [-1, _ARM], [-1, -_ARM], [-_ARM, -_ARM]],
+}
+
+
+def activity_shape(activity: str | None) -> str:
+    """Return the marker shape of an activity type (:data:`ACTIVITY_SHAPES`), else circle.
+
+    Examples
+    --------
+    >>> activity_shape("能源开发"), activity_shape("挖塘"), activity_shape(None)
+    ('star', 'circle', 'circle')
+    """
+    return ACTIVITY_SHAPES.get(activity or "", "circle")
+
+
+def shape_svg(shape: str, *, size: int = 12, fill: str = "#555555") -> str:
+    """Return an inline SVG of a marker shape, for the legend."""
+    half = size / 2
+    scale = half / 1.35
+    vertices = SHAPE_VERTICES.get(shape) or []
+    if not vertices:
+        body = f'<circle cx="{half:g}" cy="{half:g}" r="{scale:.2f}"/>'
+    else:
+        points = " ".join(f"{half + x * scale:.2f},{half + y * scale:.2f}" for x, y in vertices)
+        body = f'<polygon points="{points}"/>'
+    return (
+        f'<svg class="shape" width="{size}" height="{size}" viewBox="0 0 {size} {size}" '
+        f'fill="{fill}" stroke="#ffffff" stroke-width="0.8">{body}</svg>'
+    )
 
 
 def reserve_style_key(zone: Zone, level: Level | None) -> str:
@@ -157,8 +230,9 @@ def _swatch(fill: str, *, outline: str = "#555555", width: float = 1.0, dash: bo
     )
 
 
-def _row(symbol: str, label: str, count: int | None = None) -> str:
-    counted = f'<span class="count">{count:,}</span>' if count is not None else ""
+def _row(symbol: str, label: str, count: int | None = None, status: str | None = None) -> str:
+    attr = f' data-status="{status}"' if status else ""
+    counted = f'<span class="count"{attr}>{count:,}</span>' if count is not None else ""
     return f'<div class="row">{symbol}{escape(label)}{counted}</div>'
 
 
@@ -169,6 +243,7 @@ def legend_html(
     wetlands: bool,
     mines: bool,
     admin: bool,
+    activities: Sequence[str] = (),
 ) -> str:
     """Return the legend as HTML, in Chinese; every label is escaped.
 
@@ -176,6 +251,7 @@ def legend_html(
     ----------
     status_counts
         Leads per status code (may include :data:`UNKNOWN_STATUS`); None if no leads.
+        The page keeps the counts up to date with the filters (``data-status``).
     zones, wetlands, mines, admin
         Whether the map has that layer; sections of absent layers are left out.
 
@@ -189,10 +265,16 @@ def legend_html(
         parts.append(f"<h4>{LAYER_LEADS}（核查状态）</h4>")
         for status, colour in STATUS_COLOURS.items():
             dot = f'<span class="dot" style="background:{colour}"></span>'
-            parts.append(_row(dot, STATUS_LABELS[status], status_counts.get(status.value, 0)))
+            parts.append(_row(dot, STATUS_LABELS[status], status_counts.get(status.value, 0),
+                              status.value))
         if status_counts.get(UNKNOWN_STATUS):
             dot = f'<span class="dot" style="background:{_UNKNOWN_STATUS_COLOUR}"></span>'
-            parts.append(_row(dot, _UNKNOWN_STATUS_LABEL, status_counts[UNKNOWN_STATUS]))
+            parts.append(_row(dot, _UNKNOWN_STATUS_LABEL, status_counts[UNKNOWN_STATUS],
+                              UNKNOWN_STATUS))
+    if activities:
+        parts.append("<h4>活动类型（点的形状）</h4>")
+        for activity in activities:
+            parts.append(_row(shape_svg(activity_shape(activity)), activity))
     if zones:
         parts.append(f"<h4>{LAYER_RESERVES}</h4>")
         seen: set[str] = set()

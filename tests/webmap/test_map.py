@@ -17,6 +17,8 @@ from layers.schema import STATUS_LABELS, ZONE_LABELS, Zone
 from tests.webmap.frames import CRS, XSS_NOTE, make_frames, make_leads, make_reserves
 from webmap.errors import MapInputError
 from webmap.map import (
+    BASEMAP_AMAP,
+    BASEMAP_AMAP_IMG,
     BASEMAP_NONE,
     BASEMAP_OSM,
     BASEMAP_TIANDITU_IMG,
@@ -53,7 +55,10 @@ def layer_control(html: str) -> tuple[list[str], list[str]]:
 
 
 def test_layer_control_lists_every_layer_and_basemap(html):
-    assert layer_control(html) == ([BASEMAP_NONE, BASEMAP_OSM], [*ALL_LAYERS])
+    assert layer_control(html) == (
+        [BASEMAP_NONE, BASEMAP_OSM, BASEMAP_AMAP, BASEMAP_AMAP_IMG],
+        [*ALL_LAYERS],
+    )
 
 
 def test_html_has_legend_with_zone_and_status_labels(html):
@@ -95,7 +100,13 @@ def _basemaps(m: folium.Map) -> dict[str, bool]:
 
 
 def test_no_basemap_is_the_default_and_online_ones_are_off(frames):
-    assert _basemaps(build_map(**frames)) == {BASEMAP_NONE: True, BASEMAP_OSM: False}
+    assert _basemaps(build_map(**frames)) == {
+        BASEMAP_NONE: True,
+        BASEMAP_OSM: False,
+        BASEMAP_AMAP: False,
+        BASEMAP_AMAP_IMG: False,
+    }
+    assert _basemaps(build_map(**frames, amap=False)) == {BASEMAP_NONE: True, BASEMAP_OSM: False}
 
 
 def test_tianditu_basemaps_only_with_a_key(frames, tmp_path):
@@ -106,6 +117,8 @@ def test_tianditu_basemaps_only_with_a_key(frames, tmp_path):
         BASEMAP_OSM: False,
         BASEMAP_TIANDITU_VEC: False,
         BASEMAP_TIANDITU_IMG: False,
+        BASEMAP_AMAP: False,
+        BASEMAP_AMAP_IMG: False,
     }
     html = m.get_root().render()
     for layer in ("vec_w", "cva_w", "img_w", "cia_w"):

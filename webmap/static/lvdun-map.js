@@ -7,11 +7,40 @@
   var lvdun = {};
   var EMPTY = "\u2014";
 
-  /** Popup table: escaped labels beside escaped cells. */
-  lvdun.popupHtml = function (labels, cells) {
+  /** The JSON block the map builder wrote into the page, parsed; null for no id. */
+  lvdun.readJson = function (id) {
+    if (!id) {
+      return null;
+    }
+    var node = document.getElementById(id);
+    return node ? JSON.parse(node.textContent) : null;
+  };
+
+  /**
+   * The escaped cells of a feature: a number c in column j stands for cellDicts[j][c]
+   * (cells shared by many features are written once per layer).
+   */
+  lvdun.cells = function (layer, properties) {
+    var v = properties.v || [];
+    var dicts = layer.lvdunSpec.cellDicts;
+    if (!dicts) {
+      return v;
+    }
+    var out = new Array(v.length);
+    for (var j = 0; j < v.length; j++) {
+      out[j] = typeof v[j] === "number" ? dicts[j][v[j]] : v[j];
+    }
+    return out;
+  };
+
+  /** Popup table: escaped labels beside escaped cells; `optional` rows only when filled. */
+  lvdun.popupHtml = function (labels, cells, optional) {
     var rows = [];
     for (var i = 0; i < labels.length; i++) {
       var cell = cells[i];
+      if (!cell && optional && optional.indexOf(i) >= 0) {
+        continue;
+      }
       rows.push("<tr><th>" + labels[i] + "</th><td>" + (cell ? cell : EMPTY) + "</td></tr>");
     }
     return '<table class="lvdun-popup">' + rows.join("") + "</table>";
@@ -36,21 +65,30 @@
   function boostSmallPolygons(layer, styleOf, boost) {
     var boosted = null;
 
-    function restyle() {
+    layer.lvdunPathStyle = function (path) {
+      var style = styleOf(path.feature);
+      if (!boosted || path instanceof L.CircleMarker) {
+        return style;
+      }
+      return L.extend({}, style, { weight: Math.max(style.weight || 1, boost.weight) });
+    };
+
+    function restyle(force) {
       var map = layer._map;
+      if (!map) {
+        return;
+      }
       var on = map.getZoom() < boost.belowZoom;
-      if (on === boosted) {
+      if (on === boosted && force !== true) {
         return;
       }
       boosted = on;
-      layer.eachLayer(function (path) {
-        if (path instanceof L.CircleMarker) {
-          return;
+      var paths = layer.lvdunPaths;
+      for (var i = 0; i < paths.length; i++) {
+        if (!(paths[i] instanceof L.CircleMarker) && paths[i].setStyle) {
+          paths[i].setStyle(layer.lvdunPathStyle(paths[i]));
         }
-        var style = styleOf(path.feature);
-        var weight = Math.max(style.weight || 1, boost.weight);
-        path.setStyle(on ? L.extend({}, style, { weight: weight }) : style);
-      });
+      }
     }
 
     layer.on("add", function () {
@@ -63,51 +101,203 @@
         layer._map.off("zoomend", restyle);
       }
     });
+    layer.on("lvdun:data", function () {
+      restyle(true);
+    });
   }
+
+  /** A circle marker drawn as another shape: unit `vertices` scaled by the radius. */
+  lvdun.ShapeMarker = L.CircleMarker.extend({
+    options: { vertices: null },
+    _updatePath: function () {
+      if (this.options.vertices && this.options.vertices.length) {
+        this._renderer._lvdunUpdateShape(this);
+      } else {
+        this._renderer._updateCircle(this);
+      }
+    }
+  });
+
+  L.Canvas.include({
+    _lvdunUpdateShape: function (layer) {
+      if (!this._drawing || layer._empty()) {
+        return;
+      }
+      var p = layer._point;
+      var ctx = this._ctx;
+      var r = Math.max(Math.round(layer._radius), 1);
+      var v = layer.options.vertices;
+      ctx.beginPath();
+      ctx.moveTo(p.x + v[0][0] * r, p.y + v[0][1] * r);
+      for (var i = 1; i < v.length; i++) {
+        ctx.lineTo(p.x + v[i][0] * r, p.y + v[i][1] * r);
+      }
+      ctx.closePath();
+      this._fillStroke(ctx, layer);
+    }
+  });
+
+  L.SVG.include({
+    _lvdunUpdateShape: function (layer) {
+      var p = layer._point;
+      var r = Math.max(Math.round(layer._radius), 1);
+      var v = layer.options.vertices;
+      var d = "M" + (p.x + v[0][0] * r) + "," + (p.y + v[0][1] * r);
+      for (var i = 1; i < v.length; i++) {
+        d += "L" + (p.x + v[i][0] * r) + "," + (p.y + v[i][1] * r);
+      }
+      this._setPath(layer, layer._empty() ? "M0 0" : d + "z");
+    }
+  });
+
+  /** Every layer made by lvdun.vectorLayer, for the GCJ-02 shift and the filters. */
+  lvdun.vectorLayers = [];
 
   /**
    * A GeoJSON layer whose features carry a style key `k` and escaped popup cells `v`.
    * spec: {styles: {key: pathOptions}, fallback: pathOptions, radius: number,
    *        labels: [escaped label], tooltip: [cell index],
-   *        boost: null | {belowZoom: number, weight: number}}
+   *        boost: null | {belowZoom: number, weight: number},
+   *        filters: {dimension: [raw value]}, shapes: [shape of each activity],
+   *        vertices: {shape: [[x, y]]}, source: null | url of the layer in the web app,
+   *        kind: "leads" | "reserves" | ...}
+   * Leads carry `f`, their index in each filter dimension; `f[0]` picks the marker shape.
+   * The layer keeps every path in `layer.lvdunPaths` (also those filtered out).
    */
   lvdun.vectorLayer = function (data, spec) {
     var styles = spec.styles || {};
     var fallback = spec.fallback || {};
     var radius = spec.radius || 5;
-    var labels = spec.labels || [];
-    var tooltip = spec.tooltip || [];
+    var vertices = spec.vertices || {};
 
     function styleOf(feature) {
       return styles[feature.properties.k] || fallback;
     }
 
-    var layer = L.geoJSON(data, {
+    function shapeOf(feature) {
+      var f = feature.properties.f;
+      var shapes = layer.lvdunSpec.shapes;
+      if (!f || !shapes) {
+        return null;
+      }
+      return vertices[shapes[f[0]]] || null;
+    }
+
+    var layer = L.geoJSON(null, {
       style: styleOf,
+      coordsToLatLng: function (coords) {
+        return lvdun.coordsToLatLng(coords);
+      },
       pointToLayer: function (feature, latlng) {
-        return L.circleMarker(latlng, L.extend({ radius: radius }, styleOf(feature)));
+        var options = L.extend({ radius: radius, vertices: shapeOf(feature) }, styleOf(feature));
+        return new lvdun.ShapeMarker(latlng, options);
       },
       onEachFeature: function (feature, path) {
-        var cells = feature.properties.v;
-        if (!cells) {
-          return;
-        }
-        if (labels.length) {
-          path.bindPopup(function () {
-            return lvdun.popupHtml(labels, cells);
-          }, { maxWidth: 420 });
-        }
-        if (tooltip.length) {
-          path.bindTooltip(function () {
-            return lvdun.tooltipHtml(tooltip, cells);
-          }, { sticky: true });
-        }
+        layer.lvdunPaths.push(path);
       }
     });
+    layer.lvdunPaths = [];
+    layer.lvdunSpec = L.extend({ labels: [], tooltip: [] }, spec);
+    layer.lvdunPathStyle = function (path) {
+      return styleOf(path.feature);
+    };
+
+    /** Replace the layer's features (and the parts of the spec sent with them). */
+    layer.lvdunSetData = function (collection, more) {
+      layer.clearLayers();
+      layer.lvdunPaths = [];
+      L.extend(layer.lvdunSpec, more || {});
+      layer.addData(collection);
+      layer.fire("lvdun:data", { count: layer.lvdunPaths.length });
+    };
+
+    /** Restyle one path after its feature's properties changed (e.g. a new status). */
+    layer.lvdunRestyle = function (path) {
+      if (path.setStyle) {
+        path.setStyle(layer.lvdunPathStyle(path));
+      }
+      if (path instanceof lvdun.ShapeMarker) {
+        path.options.vertices = shapeOf(path.feature);
+        path.redraw();
+      }
+    };
+
+    if (data) {
+      layer.addData(data);
+    }
+    bindPopupAndTooltip(layer);
     if (spec.boost) {
       boostSmallPolygons(layer, styleOf, spec.boost);
     }
+    lvdun.vectorLayers.push(layer);
     return layer;
+  };
+
+  /**
+   * One popup and one tooltip per layer, filled from the path under the pointer: binding
+   * them to each of 10^5 paths would cost seconds when the map opens.
+   */
+  function bindPopupAndTooltip(layer) {
+    var popup = L.popup({ maxWidth: 460, minWidth: 240, maxHeight: 440 });
+    var tooltip = L.tooltip({ sticky: true });
+    var hovered = null;
+
+    function hasCells(path) {
+      return path && path.feature && path.feature.properties.v;
+    }
+
+    layer.lvdunOpenPopup = function (path, latlng) {
+      if (!hasCells(path) || !layer.lvdunSpec.labels.length || !layer._map) {
+        return;
+      }
+      if (!latlng) {
+        latlng = path.getBounds ? path.getBounds().getCenter() : path.getLatLng();
+      }
+      popup.lvdunPath = path;
+      popup.setLatLng(latlng).setContent(lvdun.popupContent(layer, path)).openOn(layer._map);
+    };
+    layer.lvdunPopup = popup;
+
+    layer.on("click", function (event) {
+      layer.lvdunOpenPopup(event.propagatedFrom || event.layer, event.latlng);
+    });
+    layer.on("mouseover", function (event) {
+      var path = event.propagatedFrom || event.layer;
+      if (!hasCells(path) || !layer.lvdunSpec.tooltip.length || !layer._map) {
+        return;
+      }
+      hovered = path;
+      var cells = lvdun.cells(layer, path.feature.properties);
+      tooltip.setContent(lvdun.tooltipHtml(layer.lvdunSpec.tooltip, cells));
+      tooltip.setLatLng(event.latlng).addTo(layer._map);
+    });
+    layer.on("mousemove", function (event) {
+      if (hovered) {
+        tooltip.setLatLng(event.latlng);
+      }
+    });
+    layer.on("mouseout", function () {
+      hovered = null;
+      tooltip.remove();
+    });
+    layer.on("remove", function () {
+      tooltip.remove();
+      popup.remove();
+    });
+  }
+
+  /** The popup of a path: the escaped table, plus what the web app adds (lvdun.appPopup). */
+  lvdun.popupContent = function (layer, path) {
+    var spec = layer.lvdunSpec;
+    var html = lvdun.popupHtml(spec.labels, lvdun.cells(layer, path.feature.properties),
+                               spec.optional);
+    if (!layer.lvdunSpec.source || !lvdun.appPopup) {
+      return html;
+    }
+    var div = L.DomUtil.create("div", "lvdun-popup-box");
+    div.innerHTML = html;
+    lvdun.appPopup(layer, path, L.DomUtil.create("div", "lvdun-edit", div));
+    return div;
   };
 
   /** A legend control; `html` is built and escaped by the map builder. */

@@ -1,0 +1,389 @@
+"""The JSON API of the web app: leads as GeoJSON, status changes, history, exports, tiles.
+
+Route handlers only parse the request and call the library: rights checks are
+:mod:`pipelines.users`, status changes :func:`pipelines.verify.set_status` (the same
+workflow rules, version checks and history as the command line), exports
+:func:`pipelines.export.export`. Errors travel as exceptions and become HTTP codes in one
+place (:data:`webmap.errors.HTTP_STATUS`).
+
+Every route needs a token (``Authorization: Bearer <token>``); every lead a route returns
+or changes passes through the caller's rights, so a reserve editor can neither read nor
+change the leads of another reserve through any of them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import tempfile
+import zipfile
+from html import escape
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import numpy as np
+import pandas as pd
+import shapely
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from layers.aliases import normalize_status
+from layers.schema import REASON_REQUIRED, STATUS_LABELS, TRANSITIONS, Status
+from pipelines.errors import ConflictError, NotFoundError
+from pipelines.export import FORMATS, OUTSIDE_NAME, export
+from pipelines.users import (
+    User,
+    authenticate,
+    can_edit,
+    editable_reserves,
+    list_users,
+    require_admin,
+    require_edit,
+    require_read_reserve,
+)
+from pipelines.verify import history, set_status
+from webmap import features
+from webmap.catalog import OUTSIDE_CODE, LeadQuery, api_properties
+from webmap.context import AppContext
+from webmap.errors import InputError, VersionConflictError
+from webmap.tiles import encode_tile
+
+__all__ = ["StatusUpdate", "api_router", "current_user", "tiles_router"]
+
+log = logging.getLogger(__name__)
+
+api_router = APIRouter(prefix="/api")
+tiles_router = APIRouter()
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="The token printed by `lvdun users add NAME --role ...`.",
+)
+_GEOJSON = "application/geo+json"
+_MAP_KINDS = ("leads", "reserves", "wetlands", "mines", "admin")
+
+
+def context(request: Request) -> AppContext:
+    """The app's workspace pool, catalog and settings."""
+    return request.app.state.lvdun
+
+
+def current_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    """The user holding the request's bearer token (401 without a valid one)."""
+    ctx = context(request)
+    return authenticate(ctx.pool.get(), credentials.credentials if credentials else None)
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+Context = Annotated[AppContext, Depends(context)]
+
+
+# -- parameters -------------------------------------------------------------------------
+def _split(values: list[str] | None) -> tuple[str, ...]:
+    """Repeated and comma-separated values, stripped, empties dropped."""
+    out: list[str] = []
+    for value in values or []:
+        out.extend(v.strip() for v in value.split(",") if v.strip())
+    return tuple(dict.fromkeys(out))
+
+
+def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        parts = [float(v) for v in value.split(",")]
+    except ValueError:
+        parts = []
+    if len(parts) != 4 or not all(np.isfinite(parts)) or parts[0] > parts[2] or \
+            parts[1] > parts[3]:
+        raise InputError(
+            f"bbox {value!r}: give minx,miny,maxx,maxy in degrees (EPSG:4490), "
+            "e.g. bbox=126.3,43.3,126.8,43.7"
+        )
+    return parts[0], parts[1], parts[2], parts[3]
+
+
+def _statuses(values: tuple[str, ...]) -> tuple[str, ...]:
+    out = []
+    for value in values:
+        status = normalize_status(value)
+        if status is None:
+            known = ", ".join(s.value for s in Status)
+            raise InputError(f"unknown status {value!r}; use one of {known} (or 问题, 已销号...)")
+        out.append(status.value)
+    return tuple(out)
+
+
+def lead_query(
+    user: CurrentUser,
+    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy (EPSG:4490)",
+                                      examples=["126.3,43.3,126.8,43.7"])] = None,
+    status: Annotated[list[str] | None, Query(description="Status codes or labels; "
+                                              "repeat or separate by commas.")] = None,
+    reserve: Annotated[list[str] | None, Query(description="Reserve codes; `outside` "
+                                               "for leads outside every reserve.")] = None,
+    batch: Annotated[list[str] | None, Query(description="Batches, e.g. 2024-H1.")] = None,
+    lead_id: Annotated[list[str] | None, Query(description="Lead ids.")] = None,
+) -> LeadQuery:
+    """The filters of a lead query; asking for a reserve one may not read is a 403."""
+    reserves = _split(reserve)
+    for code in reserves:
+        require_read_reserve(user, None if code == OUTSIDE_CODE else code)
+    return LeadQuery(bbox=_bbox(bbox), status=_statuses(_split(status)), reserve=reserves,
+                     batch=_split(batch), lead_id=_split(lead_id))
+
+
+Filters = Annotated[LeadQuery, Depends(lead_query)]
+
+
+# -- GeoJSON ----------------------------------------------------------------------------
+def _feature_texts(frame: pd.DataFrame) -> list[str]:
+    geoms = frame.geometry.values if len(frame) else []
+    geometry = shapely.to_geojson(np.asarray(geoms, dtype=object)) if len(frame) else []
+    out = []
+    for geom, row in zip(geometry, frame.to_dict("records"), strict=True):
+        props = json.dumps(api_properties(row), ensure_ascii=False, default=str)
+        out.append(f'{{"type":"Feature","id":{json.dumps(row["lead_id"], ensure_ascii=False)},'
+                   f'"geometry":{geom or "null"},"properties":{props}}}')
+    return out
+
+
+@api_router.get("/me", summary="Who is logged in")
+def me(user: CurrentUser) -> dict[str, Any]:
+    """The user of the token, with the reserves they may edit (null: all)."""
+    editable = editable_reserves(user)
+    return {**user.as_dict(), "editable_reserves": None if editable is None else sorted(editable)}
+
+
+@api_router.get("/users", summary="List users (admin)")
+def users(user: CurrentUser, ctx: Context) -> list[dict[str, Any]]:
+    """Every user with role and reserves; never tokens. Admins only."""
+    require_admin(user)
+    return [u.as_dict() for u in list_users(ctx.pool.get())]
+
+
+@api_router.get("/leads", summary="Leads as GeoJSON, filtered and paged",
+                response_class=Response,
+                responses={200: {"content": {_GEOJSON: {}}}})
+def leads(
+    request: Request,
+    user: CurrentUser,
+    ctx: Context,
+    query: Filters,
+    limit: Annotated[int | None, Query(ge=1, description="Page size.")] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """A page of the leads you may read that match the filters, ordered by lead id.
+
+    ``numberMatched`` counts every match, ``next`` is the URL of the next page (or null).
+    """
+    size = min(limit or ctx.settings.page_size, ctx.settings.max_page_size)
+    page, total = ctx.catalog.select(ctx.pool.get(), user, query, limit=size, offset=offset)
+    following = offset + len(page)
+    next_url = (str(request.url.include_query_params(offset=following, limit=size))
+                if following < total else None)
+    meta = json.dumps({"numberMatched": total, "numberReturned": len(page), "limit": size,
+                       "offset": offset, "next": next_url}, ensure_ascii=False)
+    body = (f'{{"type":"FeatureCollection","features":[{",".join(_feature_texts(page))}],'
+            f"{meta[1:-1]}}}")
+    return Response(body, media_type=_GEOJSON)
+
+
+def _allowed(status: str) -> list[dict[str, Any]]:
+    current = Status(status)
+    return [{"status": s.value, "label": STATUS_LABELS[s],
+             "reason_required": (current, s) in REASON_REQUIRED} for s in TRANSITIONS[current]]
+
+
+@api_router.get("/leads/{lead_id}", summary="One lead", response_class=Response,
+                responses={200: {"content": {_GEOJSON: {}}}})
+def lead(lead_id: str, user: CurrentUser, ctx: Context) -> Response:
+    """The lead as a GeoJSON Feature, with ``editable`` (may you change it) and
+    ``allowed_next`` (the statuses it may move to)."""
+    row = ctx.catalog.lead(ctx.pool.get(), user, lead_id)
+    geometry = row.get("geometry")
+    feature: dict[str, Any] = {
+        "type": "Feature",
+        "id": lead_id,
+        "geometry": json.loads(shapely.to_geojson(geometry)) if geometry is not None else None,
+        "properties": api_properties(row),
+    }
+    feature["editable"] = can_edit(user, row)
+    feature["allowed_next"] = _allowed(row["status"]) if feature["editable"] else []
+    return Response(json.dumps(feature, ensure_ascii=False, default=str), media_type=_GEOJSON)
+
+
+@api_router.get("/leads/{lead_id}/history", summary="Status history of a lead")
+def lead_history(lead_id: str, user: CurrentUser, ctx: Context) -> dict[str, Any]:
+    """Every status change of the lead, oldest first (who, when, from, to, reason, note)."""
+    ws = ctx.pool.get()
+    ctx.catalog.lead(ws, user, lead_id)
+    rows = history(ws, lead_id)
+    rows = rows.astype(object).where(rows.notna(), None)
+    return {"lead_id": lead_id, "history": rows.to_dict("records")}
+
+
+class StatusUpdate(BaseModel):
+    """A status change, as ``lvdun status set`` takes it."""
+
+    status: str = Field(description="Target status: code or label (in_field, 问题...).",
+                        examples=["in_field"])
+    version: int = Field(description="The lead's version you saw; if it changed meanwhile "
+                         "the change is refused with 409 and both versions.", examples=[1])
+    reason: str | None = Field(None, description="Required for 非问题 and for going back.")
+    note: str | None = None
+    responsible_unit: str | None = Field(None, description="整改责任单位")
+    measures: str | None = Field(None, description="整改措施")
+    deadline: str | None = Field(None, description="整改期限, YYYY-MM-DD")
+
+
+@api_router.post("/leads/{lead_id}/status", summary="Change a lead's status")
+def change_status(
+    lead_id: str, body: StatusUpdate, user: CurrentUser, ctx: Context
+) -> dict[str, Any]:
+    """Move the lead along the workflow; recorded in its history under your name.
+
+    409 when ``version`` is stale (the body gives both versions), 422 when the workflow
+    does not allow the move, 403 when the lead is not yours to change.
+    """
+    ws = ctx.pool.get()
+    row = ctx.catalog.lead(ws, user, lead_id)
+    require_edit(user, row)
+    try:
+        change = set_status(
+            ws, lead_id, body.status, reason=body.reason, note=body.note, by=user.name,
+            expected_version=body.version, responsible_unit=body.responsible_unit,
+            measures=body.measures, deadline=body.deadline,
+        )
+    except ConflictError as exc:
+        current = ws.read_table("lead_status", where='"lead_id" = ?', params=[lead_id])
+        now = current.iloc[0] if len(current) else None
+        raise VersionConflictError(str(exc), {
+            "your_version": body.version,
+            "current_version": None if now is None else int(now["version"]),
+            "current_status": None if now is None else now["status"],
+            "updated_by": None if now is None else now["updated_by"],
+            "updated_at": None if now is None else now["updated_at"],
+        }) from exc
+    return {"lead_id": change.lead_id, "from_status": change.from_status.value,
+            "to_status": change.to_status.value, "version": change.version,
+            "at": change.at, "by": change.by}
+
+
+@api_router.get("/reserves", summary="Reserves with lead counts")
+def reserves(user: CurrentUser, ctx: Context) -> list[dict[str, Any]]:
+    """The reserves whose leads you may read, with the number of leads per status."""
+    counts = ctx.catalog.reserve_counts(ctx.pool.get(), user)
+    out = []
+    for (code, name), rows in counts.groupby(["reserve_code", "reserve_name"], sort=True):
+        out.append({"reserve_code": code, "reserve_name": name,
+                    "leads": int(rows["count"].sum()),
+                    "by_status": {s: int(n) for s, n in zip(rows["status"], rows["count"],
+                                                             strict=True)}})
+    return out
+
+
+@api_router.get("/exports/{reserve_code}.zip", summary="Download a reserve's ledger",
+                response_class=Response,
+                responses={200: {"content": {"application/zip": {}}}})
+def export_reserve(
+    reserve_code: Annotated[str, PathParam(description="Reserve code, or `outside`.")],
+    user: CurrentUser,
+    ctx: Context,
+    format: Annotated[list[str] | None, Query(description="xlsx, csv, gpkg, shp, kml, "
+                                              "geojson; repeatable.")] = None,
+) -> Response:
+    """The verification list of one reserve (``lvdun export --by reserve``) as a zip."""
+    require_read_reserve(user, None if reserve_code == OUTSIDE_CODE else reserve_code)
+    formats = _split(format) or ("xlsx",)
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise InputError(f"unknown format {unknown[0]!r}; use {', '.join(FORMATS)}")
+    ws = ctx.pool.get()
+    counts = ctx.catalog.reserve_counts(ws, user)
+    names = counts.loc[counts["reserve_code"] == reserve_code, "reserve_name"].unique()
+    if not len(names):
+        raise NotFoundError(f"no leads in reserve {reserve_code!r}")
+    group = OUTSIDE_NAME if reserve_code == OUTSIDE_CODE else str(names[0])
+    with tempfile.TemporaryDirectory(prefix="lvdun-export-") as tmp:
+        report = export(ws, tmp, by="reserve", formats=formats)
+        if group not in report.files:
+            raise NotFoundError(f"no leads in reserve {reserve_code!r}")
+        folder = Path(report.files[group][0]).parent
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    archive.write(path, f"{folder.name}/{path.relative_to(folder)}")
+    filename = f"{folder.name}.zip"
+    log.info("%s downloaded the ledger of %s (%s)", user.name, reserve_code, ",".join(formats))
+    return Response(buffer.getvalue(), media_type="application/zip", headers={
+        "Content-Disposition": f"attachment; filename=\"{reserve_code}.zip\"; "
+                               f"filename*=UTF-8''{quote(filename)}"})
+
+
+# -- layers of the map page -------------------------------------------------------------
+_CONTEXT_BUILDERS = {
+    "reserves": features.reserve_features,
+    "wetlands": features.wetland_features,
+    "mines": features.mine_features,
+    "admin": features.admin_features,
+}
+
+
+def _layer_json(data: features.LayerData) -> str:
+    spec = {"labels": [escape(label) for label in data.labels], "tooltip": list(data.tooltip),
+            **data.spec}
+    head = json.dumps(spec, ensure_ascii=False, separators=(",", ":"))
+    return f'{{"data":{data.geojson or "null"},{head[1:]}'
+
+
+@api_router.get("/map/{kind}", summary="A layer of the map page", response_class=Response,
+                responses={200: {"content": {"application/json": {}}}})
+def map_layer(
+    kind: Annotated[str, PathParam(description=", ".join(_MAP_KINDS))],
+    user: CurrentUser,
+    ctx: Context,
+    query: Filters,
+) -> Response:
+    """A layer as the map page draws it: features with style keys and escaped popup
+    cells (``lvdun.vectorLayer``). Leads take the filters of ``/api/leads``."""
+    ws = ctx.pool.get()
+    if kind == "leads":
+        page, _ = ctx.catalog.select(ws, user, query)
+        frame = features.prepare_frame(page.set_crs("EPSG:4490", allow_override=True), "leads")
+        if frame is None:
+            return Response('{"data":null}', media_type="application/json")
+        allowed = editable_reserves(user)
+        editable = (frame["lead_id"] if allowed is None
+                    else frame.loc[frame["reserve_code"].isin(list(allowed)), "lead_id"])
+        data = features.lead_features(frame, ids=True, editable=set(editable))
+        return Response(_layer_json(data), media_type="application/json")
+    if kind not in _CONTEXT_BUILDERS:
+        raise NotFoundError(f"no map layer {kind!r}; layers: {', '.join(_MAP_KINDS)}")
+    text = ctx.cached(ws, f"map:{kind}", lambda: _context_layer(ws, kind))
+    return Response(text, media_type="application/json")
+
+
+def _context_layer(ws: Any, kind: str) -> str:
+    frame = features.prepare_frame(ws.read_features(kind), kind)
+    if frame is None:
+        return '{"data":null}'
+    return _layer_json(_CONTEXT_BUILDERS[kind](frame))
+
+
+@tiles_router.get("/tiles/{z}/{x}/{y}.mvt", summary="Vector tile of the leads",
+                  response_class=Response,
+                  responses={200: {"content": {"application/vnd.mapbox-vector-tile": {}}}})
+def tile(z: int, x: int, y: int, user: CurrentUser, ctx: Context, query: Filters) -> Response:
+    """A Mapbox vector tile (layer ``leads``) of the leads you may read; the filters of
+    ``/api/leads`` apply (bbox aside). PostGIS workspaces encode it with ``ST_AsMVT``."""
+    body = encode_tile(ctx.pool.get(), ctx.catalog, user, z, x, y, query)
+    return Response(body, media_type="application/vnd.mapbox-vector-tile")

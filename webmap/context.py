@@ -1,0 +1,78 @@
+"""What the web app shares between requests: workspace connections, the lead catalog,
+the settings and a few cached pages."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pipelines.store import Workspace, open_workspace
+from webmap.catalog import LeadCatalog
+from webmap.settings import Settings
+
+__all__ = ["AppContext", "WorkspacePool"]
+
+log = logging.getLogger(__name__)
+
+
+class WorkspacePool:
+    """One open workspace per request thread (a SQLite connection stays in its thread).
+
+    Parameters
+    ----------
+    location
+        The workspace's path or URL; it must exist already.
+    """
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._opened: list[Workspace] = []
+
+    def get(self) -> Workspace:
+        """Return this thread's workspace, opening it on first use."""
+        ws = getattr(self._local, "ws", None)
+        if ws is None:
+            ws = open_workspace(self.location, create=False)
+            ws.open()
+            self._local.ws = ws
+            with self._lock:
+                self._opened.append(ws)
+        return ws
+
+    def close(self) -> None:
+        """Close every connection that can be closed from this thread."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for ws in opened:
+            try:
+                ws.close()
+            except sqlite3.ProgrammingError:  # made in another thread: closed at its exit
+                log.debug("left a connection of another thread to its thread")
+
+
+@dataclass
+class AppContext:
+    """The state of one web app."""
+
+    settings: Settings
+    pool: WorkspacePool
+    catalog: LeadCatalog = field(default_factory=LeadCatalog)
+    _cache: dict[str, tuple[int, str]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def cached(self, ws: Workspace, key: str, make: Callable[[], str]) -> str:
+        """Return ``make()``, cached until the workspace's layers or leads change."""
+        generation = self.catalog.generation(ws)
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit is not None and hit[0] == generation:
+            return hit[1]
+        value = make()
+        with self._lock:
+            self._cache[key] = (generation, value)
+        return value

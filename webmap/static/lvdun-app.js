@@ -1,0 +1,265 @@
+/* lvdun web app (MIT, part of lvdun): the map page of `lvdun serve`. Reads the token the
+ * login page stored, loads every layer from the API, and adds to each lead's popup its
+ * history and, for users who may change the lead, a status form. Everything that comes
+ * from the API is set as text (textContent), except the popup cells, which the server
+ * escaped. */
+(function () {
+  "use strict";
+
+  var lvdun = window.lvdun;
+  var KEY = "lvdun.token";
+  var app = { api: "/api", login: "/login", user: null, layers: {}, reasons: [], labels: {} };
+
+  function statusLabel(code) {
+    return app.labels[code] || code;
+  }
+
+  function el(tag, className, parent, text) {
+    var node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    if (text !== undefined && text !== null) {
+      node.textContent = String(text);
+    }
+    if (parent) {
+      parent.appendChild(node);
+    }
+    return node;
+  }
+
+  function toLogin() {
+    var here = window.location.pathname + window.location.search;
+    window.location.assign(app.login + "?next=" + encodeURIComponent(here));
+  }
+
+  /** fetch with the token; resolves to {ok, status, body}; a 401 goes to the login page. */
+  function call(path, options) {
+    var init = options || {};
+    init.headers = Object.assign({}, init.headers || {}, {
+      Authorization: "Bearer " + (localStorage.getItem(KEY) || "")
+    });
+    return fetch(app.api + path, init).then(function (response) {
+      if (response.status === 401) {
+        toLogin();
+      }
+      return response.text().then(function (text) {
+        var body = null;
+        try {
+          body = text ? JSON.parse(text) : null;
+        } catch (e) {
+          body = { detail: text };
+        }
+        return { ok: response.ok, status: response.status, body: body };
+      });
+    });
+  }
+
+  function loadLayer(kind, layer) {
+    return call("/map/" + kind).then(function (result) {
+      if (!result.ok || !result.body) {
+        throw new Error("cannot load layer " + kind + ": " + result.status);
+      }
+      var body = result.body;
+      var data = body.data || { type: "FeatureCollection", features: [] };
+      delete body.data;
+      layer.lvdunSetData(data, body);
+    });
+  }
+
+  function userBox(map) {
+    var control = L.control({ position: "bottomleft" });
+    control.onAdd = function () {
+      var div = L.DomUtil.create("div", "lvdun-user leaflet-control");
+      var user = app.user;
+      var scope = user.role === "editor" ? "（" + user.reserves.join("、") + "）" : "";
+      el("span", "name", div, user.name + " · " + user.role + scope + " ");
+      var out = el("a", null, div, "退出");
+      out.href = app.login + "?logout";
+      out.addEventListener("click", function () {
+        localStorage.removeItem(KEY);
+      });
+      return div;
+    };
+    control.addTo(map);
+  }
+
+  /**
+   * Start the page: who is logged in, then every layer.
+   * layers: {kind: lvdun vector layer or null}; options: {api, login, reasons}
+   */
+  lvdun.appInit = function (map, layers, options) {
+    app.api = options.api || app.api;
+    app.login = options.login || app.login;
+    app.reasons = options.reasons || [];
+    app.labels = options.statusLabels || {};
+    app.layers = layers;
+    app.map = map;
+    window.lvdunApp = app;
+    if (!localStorage.getItem(KEY)) {
+      toLogin();
+      return;
+    }
+    app.ready = call("/me").then(function (result) {
+      if (!result.ok) {
+        throw new Error("not logged in: " + result.status);
+      }
+      app.user = result.body;
+      userBox(map);
+      var loads = [];
+      Object.keys(layers).forEach(function (kind) {
+        if (layers[kind]) {
+          loads.push(loadLayer(kind, layers[kind]));
+        }
+      });
+      return Promise.all(loads);
+    }).then(function () {
+      app.loaded = true;
+      map.fire("lvdun:loaded");
+    }).catch(function (error) {
+      app.error = String(error);
+      window.console.warn(app.error);
+    });
+  };
+
+  /** Put a feature sent alone by the API into a layer: its dictionaries are its own. */
+  function mergeFeature(layer, path, body) {
+    var feature = body.data && body.data.features[0];
+    if (!feature) {
+      return false;
+    }
+    var props = feature.properties;
+    var dicts = body.cellDicts || [];
+    props.v = props.v.map(function (cell, j) {
+      return typeof cell === "number" ? dicts[j][cell] : cell;
+    });
+    var spec = layer.lvdunSpec;
+    var dims = ["activity", "batch", "reserve", "zone"];
+    props.f = (props.f || []).map(function (index, d) {
+      var value = body.filters[dims[d]][index];
+      var list = spec.filters[dims[d]];
+      var at = list.indexOf(value);
+      if (at < 0) {
+        list.push(value);
+        at = list.length - 1;
+      }
+      return at;
+    });
+    path.feature.properties = props;
+    layer.lvdunRestyle(path);
+    return true;
+  }
+
+  function historyList(parent, rows) {
+    el("div", "title", parent, "核查记录");
+    var list = el("ol", "lvdun-history", parent);
+    rows.slice().reverse().forEach(function (row) {
+      var move = (row.from_status ? statusLabel(row.from_status) + " → " : "") +
+        statusLabel(row.to_status);
+      var text = (row.at || "").slice(0, 16).replace("T", " ") + " " + (row.by || "") + " " + move;
+      var details = [row.reason, row.note].filter(Boolean).join("；");
+      el("li", null, list, details ? text + "：" + details : text);
+    });
+  }
+
+  function statusForm(layer, path, parent, lead) {
+    var id = lead.id;
+    var form = el("form", "lvdun-status-form", parent);
+    var label = el("label", null, form, "新状态 ");
+    var select = el("select", null, label);
+    select.name = "status";
+    lead.allowed_next.forEach(function (next) {
+      var option = el("option", null, select, next.label + "（" + next.status + "）");
+      option.value = next.status;
+    });
+    var reasonLabel = el("label", null, form, "原因 ");
+    var reason = el("input", null, reasonLabel);
+    reason.name = "reason";
+    reason.setAttribute("list", "lvdun-reasons");
+    if (!document.getElementById("lvdun-reasons")) {
+      var datalist = el("datalist", null, document.body);
+      datalist.id = "lvdun-reasons";
+      app.reasons.forEach(function (text) {
+        el("option", null, datalist).value = text;
+      });
+    }
+    var noteLabel = el("label", null, form, "备注 ");
+    var note = el("input", null, noteLabel);
+    note.name = "note";
+    var button = el("button", null, form, "更新状态");
+    button.type = "submit";
+    var message = el("div", "message", form);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      button.disabled = true;
+      message.className = "message";
+      message.textContent = "提交中…";
+      var body = {
+        status: select.value,
+        version: lead.properties.version,
+        reason: reason.value.trim() || null,
+        note: note.value.trim() || null
+      };
+      call("/leads/" + encodeURIComponent(id) + "/status", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body)
+      }).then(function (result) {
+        button.disabled = false;
+        if (!result.ok) {
+          var text = (result.body && result.body.detail) || "失败（" + result.status + "）";
+          if (result.status === 409 && result.body) {
+            text = "他人已修改：当前版本 " + result.body.current_version + "（" +
+              statusLabel(result.body.current_status) + "，" + result.body.updated_by +
+              "）。请关闭后重新打开。";
+          }
+          message.textContent = text;
+          return null;
+        }
+        message.className = "message ok";
+        message.textContent = "已更新：" + statusLabel(result.body.to_status) + "（版本 " +
+          result.body.version + "）";
+        return call("/map/leads?lead_id=" + encodeURIComponent(id)).then(function (fresh) {
+          if (fresh.ok && mergeFeature(layer, path, fresh.body)) {
+            if (window.lvdunMap) {
+              window.lvdunMap.refilter();
+            }
+            app.map.fire("lvdun:updated", { id: id, status: result.body.to_status });
+            layer.lvdunOpenPopup(path);
+          }
+        });
+      });
+    });
+  }
+
+  /** Fill the web-app part of a lead's popup: history, and the status form if allowed. */
+  lvdun.appPopup = function (layer, path, div) {
+    if (layer.lvdunSpec.kind !== "leads") {
+      return;
+    }
+    var id = path.feature.properties.i;
+    el("div", "loading", div, "加载中…");
+    var enc = encodeURIComponent(id);
+    Promise.all([call("/leads/" + enc), call("/leads/" + enc + "/history")]).then(
+      function (results) {
+        div.innerHTML = "";
+        if (!results[0].ok) {
+          el("div", "message", div, (results[0].body && results[0].body.detail) || results[0].status);
+          return;
+        }
+        var lead = results[0].body;
+        if (results[1].ok) {
+          historyList(div, results[1].body.history);
+        }
+        if (lead.editable && lead.allowed_next.length) {
+          statusForm(layer, path, div, lead);
+        } else {
+          el("div", "readonly", div, lead.editable ? "" : "只读：无权修改此线索");
+        }
+        if (layer.lvdunPopup && layer.lvdunPopup.isOpen()) {
+          layer.lvdunPopup.update();
+        }
+      }
+    );
+  };
+})();

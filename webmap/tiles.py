@@ -1,0 +1,193 @@
+"""Mapbox vector tiles (MVT) of the leads, for clients that draw many leads (QGIS, MapLibre).
+
+Tiles are the usual web-Mercator XYZ grid (``/tiles/{z}/{x}/{y}.mvt``, y from the north),
+4096 units a side with a 64-unit buffer, one layer ``leads``. A PostGIS workspace makes
+them in the database (``ST_AsMVT``); a GeoPackage one in process, from the web app's
+:class:`~webmap.catalog.LeadCatalog`, with :mod:`mapbox_vector_tile`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Collection
+
+import mapbox_vector_tile
+import numpy as np
+import shapely
+
+from pipelines.store.base import Workspace
+from pipelines.users import User, readable_reserves
+from webmap.catalog import OUTSIDE_CODE, LeadCatalog, LeadQuery
+from webmap.errors import InputError
+
+__all__ = [
+    "EXTENT",
+    "LAYER",
+    "MAX_ZOOM",
+    "TILE_FIELDS",
+    "encode_tile",
+    "tile_bounds",
+    "tile_lonlat_bounds",
+]
+
+log = logging.getLogger(__name__)
+
+LAYER = "leads"
+EXTENT = 4096
+BUFFER = 64
+MAX_ZOOM = 22
+#: Half the side of the web-Mercator square, in metres.
+_HALF = 20037508.342789244
+#: Attributes of each lead in a tile.
+TILE_FIELDS = ("lead_id", "status", "batch", "activity_type", "reserve_code", "zone", "version")
+
+
+def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """Return the web-Mercator (EPSG:3857) bounds of tile ``z/x/y``.
+
+    Raises
+    ------
+    InputError
+        For a zoom outside 0..22 or a column / row outside the grid.
+
+    Examples
+    --------
+    >>> [round(v) for v in tile_bounds(1, 1, 0)]
+    [0, 0, 20037508, 20037508]
+    """
+    if not 0 <= z <= MAX_ZOOM:
+        raise InputError(f"tile zoom {z} is outside 0..{MAX_ZOOM}")
+    n = 2**z
+    if not (0 <= x < n and 0 <= y < n):
+        raise InputError(f"tile {z}/{x}/{y} is outside the grid (0..{n - 1} at zoom {z})")
+    size = 2 * _HALF / n
+    minx = -_HALF + x * size
+    maxy = _HALF - y * size
+    return minx, maxy - size, minx + size, maxy
+
+
+def _to_lonlat(mx: float, my: float) -> tuple[float, float]:
+    lon = mx / _HALF * 180.0
+    lat = math.degrees(2 * math.atan(math.exp(my / 6378137.0)) - math.pi / 2)
+    return lon, lat
+
+
+def tile_lonlat_bounds(z: int, x: int, y: int, *, buffer: float = 0.0) -> tuple[float, ...]:
+    """Return the lon/lat bounds of a tile, grown by ``buffer`` (a fraction of its side)."""
+    minx, miny, maxx, maxy = tile_bounds(z, x, y)
+    pad = (maxx - minx) * buffer
+    west, south = _to_lonlat(minx - pad, max(miny - pad, -_HALF))
+    east, north = _to_lonlat(maxx + pad, min(maxy + pad, _HALF))
+    return west, south, east, north
+
+
+def _mercator(xy: np.ndarray) -> np.ndarray:
+    lon = xy[:, 0]
+    lat = np.clip(xy[:, 1], -85.05112878, 85.05112878)
+    x = lon * _HALF / 180.0
+    y = np.log(np.tan((90.0 + lat) * math.pi / 360.0)) * 6378137.0
+    return np.column_stack([x, y])
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value
+
+
+def encode_tile(
+    ws: Workspace, catalog: LeadCatalog, user: User, z: int, x: int, y: int,
+    query: LeadQuery | None = None,
+) -> bytes:
+    """Return the MVT of tile ``z/x/y``: the leads ``user`` may read that match ``query``.
+
+    Parameters
+    ----------
+    ws
+        The workspace; PostGIS workspaces encode in the database.
+    catalog
+        The web app's lead catalog (GeoPackage workspaces).
+    user
+        Whose rights restrict the leads.
+    z, x, y
+        The tile.
+    query
+        More filters (status, reserve, batch); its bbox is replaced by the tile's.
+    """
+    bounds = tile_bounds(z, x, y)
+    query = query or LeadQuery()
+    if type(ws).__name__ == "PostGISWorkspace":
+        return _postgis_tile(ws, user, z, x, y, query)
+    west, south, east, north = tile_lonlat_bounds(z, x, y, buffer=BUFFER / EXTENT)
+    tile_query = LeadQuery(bbox=(west, south, east, north), status=query.status,
+                           reserve=query.reserve, batch=query.batch, lead_id=query.lead_id)
+    page, _ = catalog.select(ws, user, tile_query)
+    if page.empty:
+        return b""
+    geoms = shapely.transform(np.asarray(page.geometry.values, dtype=object), _mercator)
+    pad = (bounds[2] - bounds[0]) * BUFFER / EXTENT
+    geoms = shapely.clip_by_rect(geoms, bounds[0] - pad, bounds[1] - pad,
+                                 bounds[2] + pad, bounds[3] + pad)
+    features = []
+    records = page[[c for c in TILE_FIELDS if c in page]].to_dict("records")
+    for geom, record in zip(geoms, records, strict=True):
+        if geom is None or geom.is_empty:
+            continue
+        props = {k: v for k, v in ((k, _plain(v)) for k, v in record.items()) if v is not None}
+        features.append({"geometry": geom, "properties": props})
+    if not features:
+        return b""
+    return mapbox_vector_tile.encode(
+        [{"name": LAYER, "features": features}],
+        default_options={"quantize_bounds": bounds, "extents": EXTENT},
+    )
+
+
+def _reserve_sql(codes: Collection[str], params: list[object]) -> str:
+    """SQL condition: the lead's reserve is one of ``codes`` (OUTSIDE_CODE: none)."""
+    parts = []
+    named = [c for c in codes if c != OUTSIDE_CODE]
+    if named:
+        parts.append(f'c."reserve_code" IN ({", ".join(["?"] * len(named))})')
+        params.extend(named)
+    if OUTSIDE_CODE in codes:
+        parts.append('c."reserve_code" IS NULL')
+    return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
+
+
+def _postgis_tile(
+    ws: Workspace, user: User, z: int, x: int, y: int, query: LeadQuery
+) -> bytes:
+    """Encode the tile with ``ST_AsMVT`` (PostGIS 3.0+)."""
+    params: list[object] = [z, x, y, EXTENT, BUFFER]
+    where = ['l."geom" && ST_Transform(ST_TileEnvelope(?, ?, ?), 4490)']
+    params += [z, x, y]
+    allowed = readable_reserves(user)
+    if allowed is not None:
+        where.append(_reserve_sql(allowed, params))
+    if query.reserve:
+        where.append(_reserve_sql(query.reserve, params))
+    for column, values in (("status", query.status), ("batch", query.batch),
+                           ("lead_id", query.lead_id)):
+        if values:
+            table = "s" if column == "status" else "l"
+            where.append(f'{table}."{column}" IN ({", ".join(["?"] * len(values))})')
+            params.extend(values)
+    sql = f"""
+        WITH t AS (
+          SELECT ST_AsMVTGeom(ST_Transform(l."geom", 3857), ST_TileEnvelope(?, ?, ?), ?, ?, true)
+                   AS geom,
+                 l."lead_id", COALESCE(s."status", 'pending') AS status, l."batch",
+                 l."activity_type", c."reserve_code", c."zone", s."version"
+          FROM "leads" l
+          LEFT JOIN "lead_class" c ON c."lead_id" = l."lead_id"
+          LEFT JOIN "lead_status" s ON s."lead_id" = l."lead_id"
+          WHERE {" AND ".join(where)}
+        )
+        SELECT ST_AsMVT(t, '{LAYER}', {EXTENT}, 'geom') FROM t WHERE t.geom IS NOT NULL
+    """
+    row = ws.execute(sql, params).fetchone()
+    return bytes(row[0]) if row and row[0] is not None else b""
