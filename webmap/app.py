@@ -6,10 +6,9 @@ with the codes of :data:`webmap.errors.HTTP_STATUS`; the OpenAPI docs are at ``/
 
 Examples
 --------
->>> from fastapi.testclient import TestClient
->>> client = TestClient(create_app(Settings(workspace="demo/lvdun.gpkg")))  # doctest: +SKIP
->>> client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).json()  # doctest: +SKIP
-{'name': '省厅', 'role': 'viewer', ...}
+>>> import uvicorn
+>>> app = create_app(Settings(workspace="demo/lvdun.gpkg"))  # doctest: +SKIP
+>>> uvicorn.run(app, host="127.0.0.1", port=8000)  # doctest: +SKIP
 """
 
 from __future__ import annotations

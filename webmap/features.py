@@ -398,6 +398,21 @@ def _zone_order(label: str) -> tuple[int, str]:
     return (-ZONE_RANK[zone] if zone else 1, label)
 
 
+_ACTIVITY_ORDER = {group: k for k, group in enumerate(ACTIVITY_TYPES)}
+
+
+def _activity_order(label: str) -> tuple[int, str]:
+    return (_ACTIVITY_ORDER.get(label, len(_ACTIVITY_ORDER)), label)
+
+
+_FILTER_ORDER: dict[str, Callable[[str], Any] | None] = {
+    "activity": _activity_order,
+    "batch": None,
+    "reserve": None,
+    "zone": _zone_order,
+}
+
+
 def _column_cells(frame: gpd.GeoDataFrame, column: str) -> list[str]:
     """Return the popup cell of every lead for one column, computing each value once."""
     n = len(frame)
@@ -478,7 +493,7 @@ def lead_features(
     options: dict[str, list[str]] = {}
     indices: dict[str, list[int]] = {}
     for name, column in values.items():
-        ordered = sorted(set(column), key=_zone_order if name == "zone" else None)
+        ordered = sorted(set(column), key=_FILTER_ORDER[name])
         if _EMPTY_VALUE in ordered and name != "zone":  # empty last
             ordered.remove(_EMPTY_VALUE)
             ordered.append(_EMPTY_VALUE)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import collections
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -242,7 +242,12 @@ def _point_activities(frame: gpd.GeoDataFrame | None) -> list[str]:
     if frame is None or "activity_type" not in frame:
         return []
     points = frame[frame.geom_type.isin(["Point", "MultiPoint"])]
-    groups = {features.activity_group(v) for v in points["activity_type"]} - {None}
+    return _activity_groups(points["activity_type"])
+
+
+def _activity_groups(values: Iterable[Any]) -> list[str]:
+    """The activity types of ``values`` (sub-types folded in), in MEE order."""
+    groups = {features.activity_group(v) for v in values} - {None}
     order = list(ACTIVITY_SHAPES)
     return sorted(groups, key=lambda g: (order.index(g) if g in order else len(order), g))
 
@@ -419,7 +424,7 @@ def build_app_map(
         wetlands="wetlands" in layers,
         mines="mines" in layers,
         admin="admin" in layers,
-        activities=list(activities),
+        activities=_activity_groups(activities),
     )
     _controls(m, title=title, legend=legend, leads=made["leads"], reserves=made.get("reserves"),
               status_counts=None)

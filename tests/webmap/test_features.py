@@ -131,3 +131,69 @@ def test_coordinates_rounded_and_2d():
     )
     geometry = json.loads(features.wetland_features(frame).geojson)["features"][0]["geometry"]
     assert geometry["coordinates"] == [128.123457, 42.987654]
+
+
+def _resolved(data: features.LayerData) -> list[tuple[dict, list[str]]]:
+    """(properties, cells with shared cells resolved) of each feature."""
+    collection = json.loads(data.geojson)
+    dicts = data.spec["cellDicts"]
+    out = []
+    for feature in collection["features"]:
+        props = feature["properties"]
+        cells = [dicts[j][c] if isinstance(c, int) else c for j, c in enumerate(props["v"])]
+        out.append((props, cells))
+    return out
+
+
+def test_lead_filters_index_every_lead():
+    leads = make_leads(12)
+    leads["activity_type"] = ["采石场", "光伏", None, "挖塘"] * 3
+    leads["batch"] = ["2023-H1", "2024-H1", None] * 4
+    leads["reserve_name"] = ["长白山（合成）"] * 6 + [None] * 6
+    leads["zone"] = ["core", "buffer", "outside"] * 4
+    data = features.lead_features(leads)
+    filters = data.spec["filters"]
+    assert filters["activity"] == ["矿产资源开发", "能源开发", "挖塘", "（空）"]
+    assert filters["batch"] == ["2023-H1", "2024-H1", "（空）"]
+    assert filters["zone"] == ["核心区", "缓冲区", "保护区外"]  # strictest first
+    assert data.spec["shapes"] == ["triangle", "star", "circle", "circle"]
+    by_id = {cells[0]: props["f"] for props, cells in _resolved(data)}
+    for i, row in enumerate(leads.drop(columns="geometry").to_dict("records")):
+        f = by_id[row["lead_id"]]
+        group = features.activity_group(row["activity_type"])
+        assert filters["activity"][f[0]] == (group or "（空）")
+        assert filters["batch"][f[1]] == (features.text(row["batch"]) or "（空）")
+        name = features.text(row["reserve_name"])
+        expected = name or ("保护区外" if row["zone"] == "outside" else "（空）")
+        assert filters["reserve"][f[2]] == expected, i
+        assert filters["zone"][f[3]] == features.ZONE_LABELS[features.Zone(row["zone"])]
+
+
+def test_repeated_cells_are_written_once_and_resolve_to_the_same_popup():
+    leads = make_leads(40)
+    data = features.lead_features(leads)
+    text = data.geojson
+    assert text.count("长白山（合成）（核心区，75%）") == 0  # only in the shared cells
+    assert "长白山（合成）（核心区，75%）" in data.spec["cellDicts"][LABELS.index("重叠")]
+    rows = {row["lead_id"]: row for row in leads.drop(columns="geometry").to_dict("records")}
+    for _, cells in _resolved(data):
+        assert cells == features.lead_cells(rows[cells[0]])
+
+
+def test_ids_and_editable_flags_for_the_web_app():
+    leads = make_leads(4)
+    plain = [p for p, _ in _resolved(features.lead_features(leads))]
+    assert not any("i" in p or "e" in p for p in plain)
+    ids = set(leads["lead_id"][:2])
+    flagged = [p for p, _ in _resolved(features.lead_features(leads, ids=True, editable=ids))]
+    assert {p["i"] for p in flagged} == set(leads["lead_id"])
+    assert {p["i"] for p in flagged if p.get("e") == 1} == ids
+
+
+@pytest.mark.parametrize(
+    ("value", "group"),
+    [("采砂", "矿产资源开发"), ("水电站", "能源开发"), ("养殖开发", "养殖开发"), (None, None),
+     ("  ", None), ("挖塘", "挖塘")],
+)
+def test_activity_group_maps_sub_types(value, group):
+    assert features.activity_group(value) == group

@@ -23,9 +23,11 @@ from webmap.map import (
     BASEMAP_OSM,
     BASEMAP_TIANDITU_IMG,
     BASEMAP_TIANDITU_VEC,
+    build_app_map,
     build_map,
     write_map,
 )
+from webmap.offline import external_resources
 from webmap.style import LAYER_ADMIN, LAYER_LEADS, LAYER_MINES, LAYER_RESERVES, LAYER_WETLANDS
 
 CDN_SCRIPT = re.compile(r"""<script[^>]+src=["']https?:""", re.IGNORECASE)
@@ -201,3 +203,37 @@ def test_5000_leads_build_in_reasonable_time(tmp_path):
 def test_zone_labels_of_leads_show_in_popups(html):
     assert ZONE_LABELS[Zone.CORE] in html
     assert "长白山（合成）（核心区，75%）" in html
+
+
+def test_amap_basemaps_shift_our_layers(html):
+    assert "webrd0{s}.is.autonavi.com" in html and "webst0{s}.is.autonavi.com" in html
+    assert re.search(r"lvdun\.gcjBasemaps\(map_\w+, \[\"高德地图", html)
+
+
+def test_legend_lists_the_shapes_of_activity_types(html):
+    assert "活动类型（点的形状）" in html and "矿产资源开发" in html
+    assert 'data-status=\\"problem\\"' in html  # counts kept up to date by the filters
+
+
+def test_filters_and_search_are_in_the_page(html):
+    assert "lvdun.leadControls(" in html
+    assert '"filters":{"activity":["矿产资源开发"]' in html
+
+
+def test_leads_data_is_a_json_block_read_once(html):
+    assert re.search(r'<script type="application/json" id="vector_layer_\w+-data">', html)
+    assert "lvdun.readJson(" in html
+
+
+def test_app_map_holds_no_data_and_loads_each_layer_from_the_api():
+    m = build_app_map(layers=["reserves", "leads"], bounds=(126.0, 43.0, 127.0, 44.0),
+                      activities=["采石场"])
+    html = m.get_root().render()
+    assert "/api/map/reserves" in html and "/api/map/leads" in html
+    assert "/api/map/wetlands" not in html
+    assert "lvdun.appInit(" in html and "lvdun.appPopup" in html  # lvdun-app.js inlined
+    assert 'type="application/json"' not in html
+    assert "矿产资源开发" in html  # the legend
+    assert not external_resources(html)
+    empty = build_app_map(layers=[], bounds=None)
+    assert empty.location == [35.0, 105.0]
