@@ -21,7 +21,9 @@ import shapely
 from geo import overlay
 from geo.crs import CGCS2000, CHINA_ALBERS
 from layers.schema import ZONE_LABELS, Zone, zone_priority
+from layers.wetlands import WETLAND_LEVEL_RANK, match_geometries, match_label
 from pipelines.errors import WorkspaceError
+from pipelines.mines import mine_columns
 from pipelines.store.base import Workspace, new_run_id, now_iso
 
 __all__ = ["ClassifyReport", "classify", "classify_frames"]
@@ -42,8 +44,14 @@ class ClassifyReport:
     boundary_version: str | None = None
 
 
-def classify(ws: Workspace, *, near_m: float = 1000.0, engine: str = "geos") -> ClassifyReport:
+def classify(
+    ws: Workspace, *, near_m: float = 1000.0, engine: str = "geos", mine_margin_m: float = 500.0
+) -> ClassifyReport:
     """Classify every lead of the workspace and replace ``lead_class``.
+
+    Each classification is also appended to ``lead_class_history`` (one row per lead and
+    run), and the run records the last ``lead_history`` id it saw, so that later reports
+    can tell what changed since this run.
 
     Parameters
     ----------
@@ -53,6 +61,8 @@ def classify(ws: Workspace, *, near_m: float = 1000.0, engine: str = "geos") -> 
         Leads within this distance of a reserve boundary get ``near_boundary``.
     engine
         Overlay engine; ``geos`` runs in process.
+    mine_margin_m
+        Leads this close to a valid mine's licence polygon but outside it are flagged.
     """
     if engine not in ENGINES:
         raise WorkspaceError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
@@ -73,6 +83,7 @@ def classify(ws: Workspace, *, near_m: float = 1000.0, engine: str = "geos") -> 
         mines=ws.read_features("mines"),
         admin=ws.read_features("admin"),
         near_m=near_m,
+        mine_margin_m=mine_margin_m,
     )
     result["boundary_version"] = boundary_version
     result["classified_at"] = now_iso()
@@ -81,11 +92,15 @@ def classify(ws: Workspace, *, near_m: float = 1000.0, engine: str = "geos") -> 
     with ws.transaction():
         ws.execute('DELETE FROM "lead_class"')
         ws.append_rows("lead_class", result)
+        snapshot = result.assign(snapshot_id=run_id + "/" + result["lead_id"].astype(str))
+        ws.append_rows("lead_class_history", snapshot)
+        last_event = ws.execute('SELECT MAX("id") FROM "lead_history"').fetchone()[0]
         ws.record_run(
             run_id, "classify", started_at=started,
-            params={"near_m": near_m, "engine": engine},
+            params={"near_m": near_m, "engine": engine, "mine_margin_m": mine_margin_m},
             counts={"leads": len(result), "by_zone": by_zone,
-                    "near_boundary": int(result["near_boundary"].sum())},
+                    "near_boundary": int(result["near_boundary"].sum()),
+                    "lead_history_id": int(last_event or 0)},
             crs={"areas": CHINA_ALBERS.name, "distances": "CGCS2000 Gauss-Krüger 6° zone"},
         )
     return ClassifyReport(run_id=run_id, leads=len(result), by_zone=by_zone,
@@ -101,10 +116,13 @@ def classify_frames(
     mines: gpd.GeoDataFrame | None = None,
     admin: gpd.GeoDataFrame | None = None,
     near_m: float = 1000.0,
+    mine_margin_m: float = 500.0,
 ) -> pd.DataFrame:
     """Return one classification row per lead (columns of ``lead_class``).
 
-    All frames must be in EPSG:4490.
+    All frames must be in EPSG:4490. Wetland list entries given as points are matched by
+    the circle of their area (``wetland_match`` says ``radius≈N m (approximation)``); mine
+    flags are those of :func:`pipelines.mines.mine_columns`.
     """
     for name, frame in (("leads", leads), ("reserves", reserves), ("wetlands", wetlands),
                         ("mines", mines), ("admin", admin)):
@@ -144,9 +162,10 @@ def classify_frames(
     out["dist_boundary_m"] = np.round(dist, 2)
     out["near_boundary"] = (dist <= near_m).astype(int)
 
-    ids, names = _names(geoms, wetlands, "wetland_id", "wetland_name")
-    out["wetland_ids"], out["wetland_names"] = ids, names
-    out["mine_ids"] = _names(geoms, mines, "mine_id", "mine_name")[0]
+    for column, values in _wetlands(geoms, wetlands, is_patch).items():
+        out[column] = values
+    for column, values in mine_columns(geoms, mines, margin_m=mine_margin_m).items():
+        out[column] = values.to_numpy()
     out["county_adcode"], out["county_name"] = _county(geoms, admin)
     return out
 
@@ -203,25 +222,42 @@ def _area_in_zone(
     return out
 
 
-def _names(
-    geoms: np.ndarray, frame: gpd.GeoDataFrame | None, id_col: str, name_col: str
-) -> tuple[list[str | None], list[str | None]]:
+def _wetlands(
+    geoms: np.ndarray, wetlands: gpd.GeoDataFrame | None, is_patch: np.ndarray
+) -> dict[str, list[Any]]:
+    """Wetlands each lead touches, most important first, with how each was matched.
+
+    ``wetland_area_m2`` is the patch area inside the union of those wetlands (China
+    Albers); points have none.
+    """
     n = len(geoms)
-    if frame is None or frame.empty:
-        return [None] * n, [None] * n
-    left, right = overlay.intersects_pairs(geoms, np.asarray(frame.geometry.values,
-                                                             dtype=object))
-    ids = frame[id_col].to_numpy()
-    names = frame[name_col].to_numpy()
-    got_ids: dict[int, list[str]] = defaultdict(list)
-    got_names: dict[int, list[str]] = defaultdict(list)
-    for i, j in zip(left, right, strict=True):
-        got_ids[int(i)].append(str(ids[j]))
-        got_names[int(i)].append(str(names[j]))
-    return (
-        ["; ".join(got_ids[i]) if i in got_ids else None for i in range(n)],
-        ["; ".join(got_names[i]) if i in got_names else None for i in range(n)],
-    )
+    out: dict[str, list[Any]] = {c: [None] * n for c in (
+        "wetland_ids", "wetland_names", "wetland_levels", "wetland_match", "wetland_area_m2")}
+    if wetlands is None or wetlands.empty:
+        return out
+    area = wetlands["area_m2"] if "area_m2" in wetlands else None
+    shapes, kinds, radius = match_geometries(wetlands.geometry.values, area)
+    usable = np.flatnonzero(np.array([s is not None for s in shapes], dtype=bool))
+    left, right = overlay.intersects_pairs(geoms, shapes[usable])
+    right = usable[right]
+    ids = wetlands["wetland_id"].astype(str).to_numpy()
+    names = wetlands["wetland_name"].astype(str).to_numpy()
+    levels = wetlands["wetland_level"].to_numpy(dtype=object)
+    matches: dict[int, list[int]] = defaultdict(list)
+    for i, j in zip(left.tolist(), right.tolist(), strict=True):
+        matches[i].append(j)
+    for i, js in matches.items():
+        js.sort(key=lambda j: (-WETLAND_LEVEL_RANK.get(str(levels[j]), 0), names[j]))
+        out["wetland_ids"][i] = "; ".join(ids[js])
+        out["wetland_names"][i] = "; ".join(names[js])
+        out["wetland_levels"][i] = "; ".join(str(levels[j] or "") for j in js)
+        out["wetland_match"][i] = "; ".join(str(match_label(kinds[j], radius[j])) for j in js)
+        if is_patch[i]:
+            union = shapely.union_all(overlay.project(shapes[js], CGCS2000, CHINA_ALBERS))
+            patch = overlay.project(geoms[i : i + 1], CGCS2000, CHINA_ALBERS)[0]
+            out["wetland_area_m2"][i] = round(float(shapely.area(
+                shapely.intersection(patch, union))), 2)
+    return out
 
 
 def _county(

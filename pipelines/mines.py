@@ -1,0 +1,444 @@
+"""Closed and historic mines: restoration progress with history, monitoring due, refusals.
+
+Rules, as the bureaus apply them (DOMAIN.md, Mines):
+
+- Restoration progress goes 未治理 → 治理中 → 已治理 → 验收; steps may be skipped, a step
+  back needs a note saying why. Every change updates the mine record and appends to
+  ``mine_history`` (who, when, the date it happened, note).
+- Mines with valid rights (有效) are monitored twice a year (every 6 months); closed and
+  historic mines are inspected quarterly (every 3 months) until their restoration is
+  accepted (验收). The last date is the latest of ``mine_checks`` (``lvdun mines
+  inspected``) and the 最近巡查日期 column of the mine file.
+- A closed mine refuses restoration when its progress has stayed 未治理 for more than N
+  months since it closed (关闭日期, or the end of its closing year when only the year is
+  known), or since it was sent back to 未治理, or, without any date, since it was recorded
+  in the workspace. Its deposit and reclamation fund are listed, as they pay for the work.
+- Leads inside a closed or historic mine are flagged for triage (restoration work or
+  renewed illegal mining); leads within ``margin_m`` of a valid mine's licence polygon but
+  not inside it (or sticking out of it) are flagged as suspected mining beyond the licence
+  (越界开采). The licence polygon is the mine record's geometry; the margin is the simple
+  stand-in for "the mine's wider area" (default 500 m).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo import overlay
+from layers.mines import CLOSED_STATUSES, RESTORATION_PROGRESS, normalize_progress
+from layers.wetlands import buffer_metres, match_geometries, match_label
+from pipelines.errors import NotFoundError, TransitionError
+from pipelines.store.base import Workspace, new_run_id, now_iso
+
+__all__ = [
+    "CHECK_KINDS",
+    "CHECK_MONTHS",
+    "OUTSIDE_MARK",
+    "TRIAGE_MARK",
+    "ProgressChange",
+    "due_checks",
+    "find_mine",
+    "list_mines",
+    "mine_columns",
+    "mine_history",
+    "parse_day",
+    "record_check",
+    "refusing",
+    "set_progress",
+]
+
+log = logging.getLogger(__name__)
+
+#: Kinds of visits: twice-yearly monitoring of valid rights, quarterly inspection of closed.
+CHECK_KINDS: dict[str, str] = {"monitoring": "监测", "inspection": "巡查"}
+CHECK_MONTHS: dict[str, int] = {"monitoring": 6, "inspection": 3}
+#: Text every triage flag of a lead inside a closed or historic mine carries.
+TRIAGE_MARK = "修复施工或复采，需研判"
+#: Text every flag of a lead beyond a valid mine's licence polygon carries.
+OUTSIDE_MARK = "疑似越界开采，需核实"
+
+
+@dataclass(frozen=True)
+class ProgressChange:
+    """One applied change of a mine's restoration progress."""
+
+    mine_id: str
+    from_progress: str | None
+    to_progress: str
+    version: int
+    at: str
+    on_date: str
+    by: str
+
+
+def parse_day(value: str | date | None, *, what: str = "date") -> date:
+    """Return a date from ``YYYY-MM-DD`` (today when None).
+
+    Raises
+    ------
+    TransitionError
+        When the text is not a date.
+    """
+    if value is None:
+        return date.today()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise TransitionError(f"{what} {value!r} is not a date: write it as YYYY-MM-DD") from None
+
+
+# -- classification ------------------------------------------------------------------
+def mine_columns(
+    geoms: np.ndarray, mines: gpd.GeoDataFrame | None, *, margin_m: float = 500.0
+) -> pd.DataFrame:
+    """Return the mine columns of ``lead_class`` for lead geometries (EPSG:4490).
+
+    Columns: ``mine_ids`` and ``mine_names`` (mines whose licence polygon, or approximating
+    circle for a point record with an area, the lead touches), ``mine_flag`` (triage texts,
+    ``; ``-joined) and ``mine_near_ids`` (valid mines whose licence polygon the lead lies
+    outside of, or sticks out of, within ``margin_m``).
+    """
+    n = len(geoms)
+    out = pd.DataFrame({c: [None] * n for c in ("mine_ids", "mine_names", "mine_flag",
+                                                "mine_near_ids")})
+    if mines is None or mines.empty:
+        return out
+    area = mines["area_m2"] if "area_m2" in mines else None
+    shapes, kinds, radius = match_geometries(mines.geometry.values, area)
+    ids = mines["mine_id"].astype(str).to_numpy()
+    names = mines["mine_name"].astype(str).to_numpy()
+    status = mines["mine_status"].to_numpy(dtype=object)
+    usable = np.flatnonzero(np.array([s is not None for s in shapes], dtype=bool))
+    left, right = overlay.intersects_pairs(geoms, shapes[usable])
+    right = usable[right]
+    inside: dict[int, list[int]] = defaultdict(list)
+    flags: dict[int, list[str]] = defaultdict(list)
+    for i, j in zip(left.tolist(), right.tolist(), strict=True):
+        inside[i].append(j)
+        if status[j] in CLOSED_STATUSES:
+            kind = "关闭矿山" if status[j] == "关闭" else "历史遗留矿山"
+            approx = "" if kinds[j] == "polygon" else \
+                f"，范围按面积折算（{match_label(kinds[j], radius[j])}）"
+            flags[i].append(f"{kind}内（{names[j]}{approx}）：{TRIAGE_MARK}")
+    valid = np.flatnonzero((status == "有效") & (kinds == "polygon"))
+    near: dict[int, list[int]] = defaultdict(list)
+    if len(valid):
+        margins = buffer_metres(shapes[valid], margin_m)
+        nl, nr = overlay.intersects_pairs(geoms, margins)
+        nr = valid[nr]
+        out_of = ~shapely.covered_by(geoms[nl], shapes[nr].astype(object)) if len(nl) else \
+            np.zeros(0, dtype=bool)
+        for i, j in zip(nl[out_of].tolist(), nr[out_of].tolist(), strict=True):
+            near[i].append(j)
+            flags[i].append(f"有效矿权许可范围外{margin_m:g}米内（{names[j]}）：{OUTSIDE_MARK}")
+    out["mine_ids"] = [_join(ids[inside[i]]) if i in inside else None for i in range(n)]
+    out["mine_names"] = [_join(names[inside[i]]) if i in inside else None for i in range(n)]
+    out["mine_flag"] = [_join(flags[i]) if i in flags else None for i in range(n)]
+    out["mine_near_ids"] = [_join(ids[near[i]]) if i in near else None for i in range(n)]
+    return out
+
+
+def _join(values: object) -> str:
+    return "; ".join(dict.fromkeys(str(v) for v in values))
+
+
+# -- records ---------------------------------------------------------------------------
+def list_mines(ws: Workspace, *, status: str | None = None) -> pd.DataFrame:
+    """Return mine records without geometry, optionally of one status (关闭/历史遗留/有效)."""
+    frame = pd.DataFrame(ws.read_features("mines").drop(columns="geometry"))
+    if status is not None:
+        frame = frame[frame["mine_status"] == status]
+    return frame.reset_index(drop=True)
+
+
+def find_mine(ws: Workspace, key: str) -> pd.Series:
+    """Return the mine whose 许可证号 (``mine_id``) or, failing that, name is ``key``.
+
+    Raises
+    ------
+    NotFoundError
+        When no mine, or several mines of that name, match.
+    """
+    mines = list_mines(ws)
+    hit = mines[mines["mine_id"] == key]
+    if hit.empty:
+        hit = mines[mines["mine_name"] == key]
+    if len(hit) > 1:
+        raise NotFoundError(f"{len(hit)} mines are named {key!r}: use the licence number, one "
+                            f"of {', '.join(hit['mine_id'])}")
+    if hit.empty:
+        raise NotFoundError(f"no mine {key!r} (licence number or name) in the workspace "
+                            f"{ws.location}; `lvdun mines list` shows them")
+    return hit.iloc[0]
+
+
+def set_progress(
+    ws: Workspace,
+    key: str,
+    progress: str,
+    *,
+    by: str | None = None,
+    note: str | None = None,
+    on: str | date | None = None,
+) -> ProgressChange:
+    """Set a mine's restoration progress and append the change to ``mine_history``.
+
+    Parameters
+    ----------
+    ws
+        The workspace.
+    key
+        The mine's 许可证号 or name.
+    progress
+        未治理, 治理中, 已治理 or 验收 (or a known spelling: 已验收, 修复中 ...).
+    by, note
+        Who, and why; a step back (e.g. 已治理 → 治理中) needs a note.
+    on
+        The date the progress was reached (default today), ``YYYY-MM-DD``.
+
+    Raises
+    ------
+    NotFoundError, TransitionError
+    """
+    target = normalize_progress(progress)
+    if target is None:
+        raise TransitionError(f"unknown restoration progress {progress!r}; use one of "
+                              f"{', '.join(RESTORATION_PROGRESS)}")
+    day = parse_day(on, what="--date")
+    with ws.transaction():
+        mine = find_mine(ws, key)
+        mine_id = str(mine["mine_id"])
+        current = normalize_progress(mine["restoration_progress"])
+        if current == target:
+            raise TransitionError(f"mine {mine_id}: restoration progress is {target} already")
+        back = current is not None and (RESTORATION_PROGRESS.index(target)
+                                        < RESTORATION_PROGRESS.index(current))
+        if back and not (note and note.strip()):
+            raise TransitionError(f"mine {mine_id}: going back from {current} to {target} "
+                                  "needs a reason (--note)")
+        version = ws.count("mine_history", '"mine_id" = ?', [mine_id]) + 1
+        at, who = now_iso(), by or "unknown"
+        ws.execute('UPDATE "mines" SET "restoration_progress" = ? WHERE "mine_id" = ?',
+                   [target, mine_id])
+        ws.append_rows("mine_history", pd.DataFrame([{
+            "event_id": new_run_id(), "mine_id": mine_id, "version": version, "at": at,
+            "on_date": day.isoformat(), "by": who, "from_progress": current,
+            "to_progress": target, "note": note,
+        }]))
+    log.info("mine %s: %s -> %s (v%d)", mine_id, current, target, version)
+    return ProgressChange(mine_id, current, target, version, at, day.isoformat(), who)
+
+
+def mine_history(ws: Workspace, key: str) -> pd.DataFrame:
+    """Return a mine's progress changes, oldest first.
+
+    Raises
+    ------
+    NotFoundError
+        When the mine does not exist.
+    """
+    mine_id = str(find_mine(ws, key)["mine_id"])
+    return ws.read_table("mine_history", where='"mine_id" = ?', params=[mine_id],
+                         order='"version"')
+
+
+def record_check(
+    ws: Workspace,
+    key: str,
+    *,
+    on: str | date | None = None,
+    kind: str | None = None,
+    by: str | None = None,
+    note: str | None = None,
+) -> dict[str, str | None]:
+    """Record a monitoring or inspection visit of a mine on date ``on`` (default today).
+
+    ``kind`` is ``monitoring`` (监测) or ``inspection`` (巡查); by default monitoring for
+    valid rights, inspection for closed and historic mines.
+
+    Raises
+    ------
+    NotFoundError, TransitionError
+        Unknown mine; unknown kind; a date that is not a date or lies in the future.
+    """
+    day = parse_day(on, what="--date")
+    if day > date.today():
+        raise TransitionError(f"--date {day.isoformat()} is in the future")
+    mine = find_mine(ws, key)
+    kind = kind or ("monitoring" if mine["mine_status"] == "有效" else "inspection")
+    if kind not in CHECK_KINDS:
+        known = ", ".join(f"{k} ({v})" for k, v in CHECK_KINDS.items())
+        raise TransitionError(f"unknown check kind {kind!r}; use {known}")
+    row = {"check_id": new_run_id(), "mine_id": str(mine["mine_id"]),
+           "on_date": day.isoformat(), "kind": kind, "by": by or "unknown", "note": note,
+           "recorded_at": now_iso()}
+    with ws.transaction():
+        ws.append_rows("mine_checks", pd.DataFrame([row]))
+    return row
+
+
+# -- due and refusing ------------------------------------------------------------------
+def due_checks(
+    ws: Workspace, *, today: str | date | None = None, within_days: int = 0
+) -> pd.DataFrame:
+    """Return mines whose monitoring (有效, 6-monthly) or inspection (closed, quarterly) is due.
+
+    A mine is due when its last visit plus the interval falls on or before ``today`` plus
+    ``within_days``, or when no visit is known at all. Closed mines whose restoration is
+    accepted (验收) and mines without a status are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``mine_id, mine_name, mine_status, restoration_progress, kind, kind_label,
+        every_months, last_date, due_date, days_overdue`` (negative: days left), never
+        visited first, then the most overdue.
+    """
+    day = parse_day(today, what="--today")
+    mines = list_mines(ws)
+    last = _last_checks(ws, mines)
+    rows = []
+    for m in mines.itertuples(index=False):
+        if m.mine_status == "有效":
+            kind = "monitoring"
+        elif m.mine_status in CLOSED_STATUSES and m.restoration_progress != "验收":
+            kind = "inspection"
+        else:
+            continue
+        months = CHECK_MONTHS[kind]
+        seen = last.get(str(m.mine_id))
+        due = None if seen is None else (pd.Timestamp(seen) + pd.DateOffset(months=months)).date()
+        overdue = None if due is None else (day - due).days
+        if overdue is not None and overdue < -within_days:
+            continue
+        rows.append({"mine_id": m.mine_id, "mine_name": m.mine_name,
+                     "mine_status": m.mine_status, "restoration_progress": m.restoration_progress,
+                     "kind": kind, "kind_label": CHECK_KINDS[kind], "every_months": months,
+                     "last_date": seen, "due_date": None if due is None else due.isoformat(),
+                     "days_overdue": overdue})
+    cols = ["mine_id", "mine_name", "mine_status", "restoration_progress", "kind",
+            "kind_label", "every_months", "last_date", "due_date", "days_overdue"]
+    frame = pd.DataFrame(rows, columns=cols)
+    if frame.empty:
+        return frame
+    never = frame["last_date"].isna()
+    frame = frame.assign(_never=~never, _od=-frame["days_overdue"].fillna(0))
+    return frame.sort_values(["_never", "_od", "mine_id"]).drop(
+        columns=["_never", "_od"]).reset_index(drop=True)
+
+
+def _last_checks(ws: Workspace, mines: pd.DataFrame) -> dict[str, str]:
+    """Latest known visit per mine: ``mine_checks`` or the file's 最近巡查日期."""
+    last: dict[str, str] = {}
+    for mine_id, day in zip(mines["mine_id"], mines["last_checked"], strict=True):
+        if isinstance(day, str) and day:
+            last[str(mine_id)] = day
+    checks = ws.read_table("mine_checks")
+    for mine_id, day in checks.groupby("mine_id")["on_date"].max().items():
+        last[str(mine_id)] = max(day, last.get(str(mine_id), ""))
+    return last
+
+
+def refusing(
+    ws: Workspace,
+    *,
+    months: int,
+    today: str | date | None = None,
+    include_historic: bool = False,
+) -> pd.DataFrame:
+    """Return closed mines whose restoration has stayed 未治理 for more than ``months``.
+
+    Parameters
+    ----------
+    ws
+        The workspace.
+    months
+        How long 未治理 is tolerated.
+    today
+        The reference date (default today).
+    include_historic
+        Also list historic mines (历史遗留), whose restoration falls to the government.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``mine_id, mine_name, mine_status, responsible_party, closed_year, since,
+        since_basis, months_untreated``, the deposit and fund amounts in 元 with what is
+        left; the longest first.
+    """
+    day = parse_day(today, what="--today")
+    statuses = CLOSED_STATUSES if include_historic else ("关闭",)
+    mines = list_mines(ws)
+    mines = mines[mines["mine_status"].isin(statuses) & (mines["restoration_progress"] ==
+                                                        "未治理")]
+    history = ws.read_table("mine_history")
+    back = history[history["to_progress"] == "未治理"].groupby("mine_id")["on_date"].max()
+    first_seen = _first_seen(ws, history)
+    rows = []
+    for m in mines.itertuples(index=False):
+        since, basis = _since(m, back.get(m.mine_id), first_seen.get(str(m.mine_id)))
+        if since is None or (pd.Timestamp(since) + pd.DateOffset(months=months)).date() >= day:
+            continue
+        elapsed = (day.year - since.year) * 12 + day.month - since.month - (day.day < since.day)
+        rows.append({
+            "mine_id": m.mine_id, "mine_name": m.mine_name, "mine_status": m.mine_status,
+            "responsible_party": m.responsible_party, "closed_year": m.closed_year,
+            "since": since.isoformat(), "since_basis": basis, "months_untreated": elapsed,
+            "deposit_yuan": m.deposit_yuan, "deposit_used_yuan": m.deposit_used_yuan,
+            "deposit_left_yuan": _left(m.deposit_yuan, m.deposit_used_yuan),
+            "reclamation_fund_yuan": m.reclamation_fund_yuan,
+            "reclamation_used_yuan": m.reclamation_used_yuan,
+            "reclamation_left_yuan": _left(m.reclamation_fund_yuan, m.reclamation_used_yuan),
+        })
+    cols = ["mine_id", "mine_name", "mine_status", "responsible_party", "closed_year", "since",
+            "since_basis", "months_untreated", "deposit_yuan", "deposit_used_yuan",
+            "deposit_left_yuan", "reclamation_fund_yuan", "reclamation_used_yuan",
+            "reclamation_left_yuan"]
+    frame = pd.DataFrame(rows, columns=cols)
+    return frame.sort_values(["months_untreated", "mine_id"], ascending=[False, True]
+                             ).reset_index(drop=True)
+
+
+def _left(total: object, used: object) -> float | None:
+    if total is None or pd.isna(total):
+        return None
+    return float(total) - (0.0 if used is None or pd.isna(used) else float(used))
+
+
+def _first_seen(ws: Workspace, history: pd.DataFrame) -> dict[str, str]:
+    """When each mine was first recorded: its earliest history, else its ingest run."""
+    runs = ws.runs().set_index("run_id")["started_at"]
+    seen: dict[str, str] = {}
+    for m in list_mines(ws).itertuples(index=False):
+        if m.run_id in runs.index:
+            seen[str(m.mine_id)] = str(runs[m.run_id])[:10]
+    for mine_id, at in history.groupby("mine_id")["at"].min().items():
+        seen[str(mine_id)] = min(str(at)[:10], seen.get(str(mine_id), "9999"))
+    return seen
+
+
+def _since(mine: object, back: str | None, first_seen: str | None) -> tuple[date | None, str]:
+    """The date 未治理 counts from, and what it rests on."""
+    closed_date = getattr(mine, "closed_date", None)
+    closed_year = getattr(mine, "closed_year", None)
+    if isinstance(closed_date, str) and closed_date:
+        since, basis = date.fromisoformat(closed_date[:10]), "关闭日期"
+    elif closed_year is not None and not pd.isna(closed_year):
+        since, basis = date(int(closed_year), 12, 31), "关闭年份（按年末计）"
+    elif first_seen:
+        since, basis = date.fromisoformat(first_seen), "入库日期（无关闭日期）"
+    else:
+        return None, ""
+    if back and date.fromisoformat(back[:10]) > since:
+        since, basis = date.fromisoformat(back[:10]), "退回未治理日期"
+    return since, basis
