@@ -63,7 +63,9 @@ class Vectorized:
     ----------
     geoms
         Polygons (MultiPolygons only with 8-connectivity) in ``crs``, ordered top to
-        bottom, then left to right by their first pixel row and column.
+        bottom, then left to right by their first pixel row and column; vertices only at
+        corners and rings normalised, so the same raster gives the same coordinates
+        whatever the window size.
     values
         The raster value of each polygon (int64, never 0).
     pixels
@@ -310,6 +312,8 @@ def _result(
         return Vectorized(np.empty(0, dtype=object), empty, empty.copy(),
                           _crs(src), pixel_area, total)
     geoms = np.array([g for _, g in pieces], dtype=object)
+    # one canonical form whatever the windows: no collinear seam vertices, normalised rings
+    geoms = shapely.normalize(shapely.simplify(geoms, 0.0))
     values = np.array([v for v, _ in pieces], dtype=np.int64)
     bounds = shapely.bounds(geoms)
     order = np.lexsort((values, bounds[:, 0], bounds[:, 1]))

@@ -141,7 +141,7 @@ def test_shapes_spanning_window_seams_are_merged_whatever_the_window(tmp_path):
             assert list(tiled.pixels) == list(whole.pixels)
             for a, b in zip(tiled.geoms, whole.geoms, strict=True):
                 assert a.geom_type == "Polygon"
-                assert shapely.equals(a, b)
+                assert shapely.equals_exact(a, b, tolerance=0)
     u = whole.geoms[whole.values == 4]
     assert len(u) == 1 and whole.pixels[whole.values == 4][0] == 80 * 5 * 2 + 5 * 25
 
