@@ -186,6 +186,8 @@ def _new_map(title: str, tianditu_key: str | None, *, amap: bool) -> OfflineMap:
     m.options.update(max_zoom=20, min_zoom=3)
     root = m.get_root()
     root.header.add_child(Element(f"<title>{escape(title)}</title>"), name="lvdun_title")
+    # no favicon request (a 404 in the web app, a console error in every browser test)
+    root.header.add_child(Element('<link rel="icon" href="data:,">'), name="lvdun_icon")
     _basemaps(m, tianditu_key, amap=amap)
     return m
 

@@ -364,3 +364,30 @@ class BadRecord(PipelineError, ValueError):
 )
 def test_http_status_table(error, code):
     assert http_status(error) == code
+
+
+# -- lvdun serve ------------------------------------------------------------------------
+def test_serve_command_runs_uvicorn_with_the_settings(classified, monkeypatch):
+    import uvicorn
+    from click.testing import CliRunner
+
+    from webmap.serve import serve_cmd
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
+    monkeypatch.setenv("LVDUN_PORT", "8765")
+    result = CliRunner().invoke(serve_cmd, ["-w", classified.location, "--host", "127.0.0.2"])
+    assert result.exit_code == 0, result.output
+    app, options = calls[0]
+    assert options["host"] == "127.0.0.2" and options["port"] == 8765
+    assert app.state.lvdun.settings.workspace == classified.location
+
+
+def test_serve_command_fails_cleanly_without_a_workspace(tmp_path):
+    from click.testing import CliRunner
+
+    from webmap.serve import serve_cmd
+
+    result = CliRunner().invoke(serve_cmd, ["-w", str(tmp_path / "none.gpkg")])
+    assert result.exit_code == 1
+    assert "does not exist" in result.output

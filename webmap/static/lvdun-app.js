@@ -55,16 +55,19 @@
     });
   }
 
-  function loadLayer(kind, layer) {
+  function fetchLayer(kind) {
     return call("/map/" + kind).then(function (result) {
       if (!result.ok || !result.body) {
         throw new Error("cannot load layer " + kind + ": " + result.status);
       }
-      var body = result.body;
-      var data = body.data || { type: "FeatureCollection", features: [] };
-      delete body.data;
-      layer.lvdunSetData(data, body);
+      return result.body;
     });
+  }
+
+  function setLayer(layer, body) {
+    var data = body.data || { type: "FeatureCollection", features: [] };
+    delete body.data;
+    layer.lvdunSetData(data, body);
   }
 
   function userBox(map) {
@@ -106,13 +109,16 @@
       }
       app.user = result.body;
       userBox(map);
-      var loads = [];
-      Object.keys(layers).forEach(function (kind) {
-        if (layers[kind]) {
-          loads.push(loadLayer(kind, layers[kind]));
-        }
+      var kinds = Object.keys(layers).filter(function (kind) {
+        return layers[kind];
       });
-      return Promise.all(loads);
+      return Promise.all(kinds.map(fetchLayer)).then(function (bodies) {
+        // in the page's layer order, whatever order the answers came in: a layer filled
+        // later is drawn over the others on the canvas (and takes the clicks)
+        kinds.forEach(function (kind, k) {
+          setLayer(layers[kind], bodies[k]);
+        });
+      });
     }).then(function () {
       app.loaded = true;
       map.fire("lvdun:loaded");

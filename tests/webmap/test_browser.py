@@ -1,0 +1,288 @@
+"""The map and the web app in a real browser: Debian's Chromium driven by Playwright.
+
+The published map is opened from disk (``file://``); the web app runs as ``lvdun serve``
+runs it (uvicorn, :func:`webmap.app.create_app`) in a thread on a free loopback port.
+Online basemap tiles are answered locally with a blank image (no internet here, and
+tests must not depend on it).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from geo.shift import wgs84_to_gcj02
+from tests.conftest import require_service
+from tests.webmap.conftest import USERS
+from tests.webmap.frames import XSS_NOTE, make_frames
+from webmap.app import create_app
+from webmap.map import BASEMAP_AMAP, BASEMAP_NONE, write_map
+from webmap.settings import Settings
+from webmap.style import LAYER_LEADS
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+BLANK_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+N_LEADS = 280
+ACTIVITIES = ["采石场", "光伏", "道路", "养殖场"]
+BATCHES = ["2023-H1", "2024-H1"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium, headless; skipped (or failed in CI) without Chromium or Playwright."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require_service(False, "playwright (pip install playwright)")
+    require_service(CHROMIUM.exists(), f"Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Page:
+    """A page that records console errors, page errors and dialogs (an alert = XSS)."""
+
+    def __init__(self, browser: Any) -> None:
+        self.context = browser.new_context(viewport={"width": 1280, "height": 800})
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error"
+                     else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", self._dialog)
+        self.page.route("**/*.autonavi.com/**", self._tile)
+        self.page.route("**/tile.openstreetmap.org/**", self._tile)
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    @staticmethod
+    def _tile(route: Any) -> None:
+        route.fulfill(status=200, content_type="image/png", body=BLANK_PNG)
+
+    def js(self, expression: str) -> Any:
+        return self.page.evaluate(expression)
+
+    def click_lead(self, lead_id: str) -> None:
+        """Click the lead on the map (as a user does) and check that its popup opens.
+
+        The click waits until the lead stays at the same pixel for a frame (the map may
+        still be settling). A popup of anything else (a reserve drawn over the lead)
+        fails the test.
+        """
+        where = f"lvdunMap.pixelOf({json.dumps(lead_id)})"
+        xy = None
+        for _ in range(10):
+            xy = self.js(where)
+            assert xy, f"{lead_id} is not on the map"
+            self.page.wait_for_timeout(50)
+            if self.js(where) == xy:
+                break
+        self.page.mouse.click(xy["x"], xy["y"])
+        shown = self.page.wait_for_selector(".leaflet-popup .lvdun-popup").inner_text()
+        assert lead_id in shown.split(), f"clicking {lead_id} opened another popup: {shown!r}"
+
+    def popup_text(self) -> str:
+        return self.page.inner_text(".leaflet-popup-content")
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Page]:
+    wrapper = Page(browser)
+    yield wrapper
+    wrapper.context.close()
+
+
+# -- the published map, from disk ---------------------------------------------------------
+@pytest.fixture(scope="module")
+def map_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    frames = make_frames(N_LEADS)
+    leads = frames["leads"]
+    leads["activity_type"] = [ACTIVITIES[i % 4] for i in range(N_LEADS)]
+    leads["batch"] = [BATCHES[i % 2] for i in range(N_LEADS)]
+    path = tmp_path_factory.mktemp("map") / "map.html"
+    write_map(path, **frames)
+    return path, leads
+
+
+@pytest.fixture
+def opened(page: Page, map_file: tuple[Path, Any]) -> Page:
+    page.page.goto(map_file[0].as_uri())
+    page.page.wait_for_function("window.lvdunMap !== undefined")
+    return page
+
+
+def test_published_map_loads_without_errors(opened, map_file):
+    assert opened.js("lvdunMap.visibleCount()") == N_LEADS
+    assert opened.js("lvdunMap.totalCount()") == N_LEADS
+    assert opened.errors == [] and opened.dialogs == []
+
+
+def test_layer_control_hides_and_shows_the_leads(opened):
+    overlay = opened.page.locator(".leaflet-control-layers-overlays label", has_text=LAYER_LEADS)
+    overlay.click()
+    assert opened.js("lvdunMap.visibleCount()") == 0
+    overlay.click()
+    assert opened.js("lvdunMap.visibleCount()") == N_LEADS
+
+
+def test_filters_in_the_page_change_what_is_shown(opened, map_file):
+    leads = map_file[1]
+    page = opened.page
+    page.click(".lvdun-filter summary")
+    status = page.locator('fieldset[data-dim="status"]')
+    for label in ("待核查", "核查中", "非问题", "整改中", "已整改", "已销号"):
+        status.locator("label", has_text=label).locator("input").uncheck()
+    problems = int((leads["status"] == "problem").sum())
+    assert opened.js("lvdunMap.visibleCount()") == problems
+    assert page.inner_text(".lvdun-filter summary .count") == f"{problems} / {N_LEADS}"
+    legend = page.inner_text('.lvdun-legend .count[data-status="problem"]')
+    assert int(legend) == problems
+    page.click(".lvdun-reset")
+    assert opened.js("lvdunMap.visibleCount()") == N_LEADS
+
+    page.select_option('[data-dim="batch"] select', label="2024-H1")
+    assert opened.js("lvdunMap.visibleCount()") == int((leads["batch"] == "2024-H1").sum())
+    activity = page.locator('fieldset[data-dim="activity"]')
+    activity.locator("label", has_text="能源开发").locator("input").uncheck()  # 光伏
+    both = (leads["batch"] == "2024-H1") & (leads["activity_type"] != "光伏")
+    assert opened.js("lvdunMap.visibleCount()") == int(both.sum())
+    zone = page.locator('fieldset[data-dim="zone"]')
+    zone.locator("label", has_text="核心区").locator("input").uncheck()
+    assert opened.js("lvdunMap.visibleCount()") == 0  # every synthetic lead is in the core
+    assert opened.errors == []
+
+
+def test_popup_opens_with_the_right_lead_and_escapes_the_note(opened, map_file):
+    leads = map_file[1]
+    hostile = leads["lead_id"].iloc[0]  # its note holds a <script>
+    other = leads["lead_id"].iloc[37]
+    opened.click_lead(other)
+    assert other in opened.popup_text()
+    assert hostile not in opened.popup_text()
+    opened.click_lead(hostile)
+    text = opened.popup_text()
+    assert hostile in text and XSS_NOTE in text  # shown as text...
+    assert opened.page.locator(".leaflet-popup-content script").count() == 0  # ...not run
+    assert opened.dialogs == [] and opened.errors == []
+
+
+def test_search_finds_a_lead_and_a_reserve(opened, map_file):
+    lead = map_file[1]["lead_id"].iloc[123]
+    box = opened.page.locator(".lvdun-search")
+    box.fill(lead)
+    hit = opened.page.locator(".lvdun-hit.lead", has_text=lead)
+    hit.click()
+    opened.page.wait_for_selector(".leaflet-popup .lvdun-popup")
+    assert lead in opened.popup_text()
+    box.fill("长白山")
+    reserve = opened.page.locator(".lvdun-hit.reserve", has_text="长白山（合成）")
+    assert opened.js("lvdunMap.map.getZoom()") == 14  # zoomed in on the lead
+    reserve.click()  # fits the reserve (0.32° wide around 128.0, 42.0)
+    opened.page.wait_for_function("lvdunMap.map.getZoom() < 12 && "
+                                  "lvdunMap.map.getBounds().contains([42.0, 128.0])")
+
+
+def test_amap_basemap_shifts_our_layers_to_gcj02(opened, map_file):
+    lead = map_file[1]["lead_id"].iloc[5]  # a point
+    lat, lon = opened.js(f"lvdunMap.latLngOf({json.dumps(lead)})")
+    opened.page.locator(".leaflet-control-layers-base label", has_text=BASEMAP_AMAP).click()
+    assert opened.js("lvdunMap.gcj()") is True
+    shifted = opened.js(f"lvdunMap.latLngOf({json.dumps(lead)})")
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    assert shifted == pytest.approx([float(glat), float(glon)], abs=1e-9)
+    assert 100 < abs(float(glon) - lon) * 111_000 * 0.74 + abs(float(glat) - lat) * 111_000
+    opened.page.locator(".leaflet-control-layers-base label", has_text=BASEMAP_NONE).click()
+    assert opened.js("lvdunMap.gcj()") is False
+    assert opened.js(f"lvdunMap.latLngOf({json.dumps(lead)})") == pytest.approx([lat, lon])
+    assert opened.errors == []
+
+
+# -- the web app ---------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served(classified, tokens) -> Iterator[str]:
+    """The web app (as ``lvdun serve`` starts it) in a thread; yields its base URL."""
+    import uvicorn
+
+    settings = Settings(workspace=classified.location, port=_free_port(),
+                        title="测试<b>线索</b>")
+    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port,
+                            log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the app did not start"
+        time.sleep(0.05)
+    yield f"http://{settings.host}:{settings.port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _login(page: Page, base: str, token: str) -> None:
+    page.page.goto(f"{base}/")
+    page.page.wait_for_url("**/login?next=*")
+    page.page.fill("#token", token)
+    page.page.click("button[type=submit]")
+    page.page.wait_for_url(f"{base}/")
+    page.page.wait_for_function("window.lvdunApp && window.lvdunApp.loaded")
+
+
+def test_editor_logs_in_changes_a_status_and_sees_it_on_the_map(page, served, tokens,
+                                                                classified):
+    _login(page, served, tokens["editor"])
+    assert page.page.title() == "测试<b>线索</b>"  # the title is text
+    assert page.js("lvdunMap.visibleCount()") == 3  # the three leads of R01 only
+    assert page.js("lvdunMap.leadStatus('L004')") is None
+    assert page.js("lvdunMap.leadStatus('L001')") == "pending"
+    page.click_lead("L001")
+    form = page.page.wait_for_selector(".lvdun-status-form")
+    page.page.select_option(".lvdun-status-form select", "in_field")
+    page.page.fill(".lvdun-status-form input[name=note]", "<i>到达现场</i>")
+    form.query_selector("button").click()
+    page.page.wait_for_function("lvdunMap.leadStatus('L001') === 'in_field'")
+    page.page.wait_for_selector(".lvdun-history li")
+    assert "<i>到达现场</i>" in page.popup_text()  # the note, as text
+    assert page.page.inner_text('.lvdun-legend .count[data-status="in_field"]') == "1"
+    rows = classified.read_table("lead_history", where='"lead_id" = ?', params=["L001"])
+    assert rows["by"].iloc[-1] == USERS["editor"][0]
+    assert page.errors == [] and page.dialogs == []
+
+
+def test_viewer_sees_every_lead_but_cannot_change_one(page, served, tokens, classified):
+    _login(page, served, tokens["viewer"])
+    assert page.js("lvdunMap.visibleCount()") == 6
+    page.click_lead("L004")
+    page.page.wait_for_selector(".lvdun-edit .readonly")
+    assert page.page.locator(".lvdun-status-form").count() == 0
+    status = page.js("""fetch('/api/leads/L004/status', {method: 'POST',
+        headers: {'Content-Type': 'application/json',
+                  Authorization: 'Bearer ' + localStorage.getItem('lvdun.token')},
+        body: JSON.stringify({status: 'in_field', version: 1})}).then(r => r.status)""")
+    assert status == 403
+    assert classified.read_table("lead_status", where='"lead_id" = ?',
+                                 params=["L004"])["version"].tolist() == [1]
