@@ -16,6 +16,7 @@ from pipelines.cli.classify import classify_cmd
 from pipelines.cli.db import db_group
 from pipelines.cli.export import export_cmd
 from pipelines.cli.ingest import ingest_group
+from pipelines.cli.mines import mines_group
 from pipelines.cli.raster import chips_cmd
 from pipelines.cli.report import report_cmd
 from pipelines.cli.status import status_group
@@ -44,7 +45,7 @@ def cli(verbose: int, quiet: bool) -> None:
 
 
 for command in (ingest_group, chips_cmd, classify_cmd, status_group, export_cmd, report_cmd,
-                db_group, users_group):
+                mines_group, db_group, users_group):
     cli.add_command(command)
 for entry in entry_points(group="lvdun.commands"):
     cli.add_command(entry.load(), name=entry.name)

@@ -2,30 +2,64 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
-from pipelines.report import markdown_report
+from pipelines.report import FORMATS, ONLY, build_report, render_markdown, write_report
+
+__all__ = ["report_cmd"]
 
 
 @click.command("report")
 @workspace_option
-@click.option("--format", "fmt", type=click.Choice(["md"]), default="md", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), help="Write to a file.")
+@click.option("--batch", help="Only leads of this monitoring batch.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS),
+              help="md, html (charts embedded) or xlsx; default from --out, else md.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to this file.")
+@click.option("--since", "since", metavar="RUN",
+              help="Add what changed since run RUN (id or unique prefix), per reserve.")
+@click.option("--only", type=click.Choice(ONLY),
+              help="Only leads in wetlands (疑似侵占湿地) or in/near mines.")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]),
+              help="Reference day for deadlines and mine visits (default: today).")
+@click.option("--refusing-months", type=click.IntRange(min=0), default=12, show_default=True,
+              help="List closed mines 未治理 for longer than this.")
+@click.option("--no-charts", is_flag=True, help="Leave the charts out of html/xlsx.")
 @handle_errors
-def report_cmd(workspace: str, fmt: str, out: str | None) -> None:
-    """Report leads per reserve and zone and per verification status.
+def report_cmd(workspace: str, batch: str | None, fmt: str | None, out: str | None,
+               since: str | None, only: str | None, today: datetime | None,
+               refusing_months: int, no_charts: bool) -> None:
+    """Report leads by reserve, zone, activity, county and status; verification progress
+    against batch deadlines; overdue leads; wetlands; mines; changes since a run.
 
     \b
     Example:
-      lvdun report --out 报告.md
+      lvdun report --format html --out 报告.html
+      lvdun report --batch 2024-H1 --format xlsx --out 2024上半年.xlsx
+      lvdun report --since 20250301T080000 --out 变化.md
+      lvdun report --only wetlands --format xlsx --out 侵占湿地.xlsx
     """
+    if fmt is None:
+        suffix = Path(out).suffix.lower().lstrip(".") if out else ""
+        fmt = {"htm": "html", "markdown": "md"}.get(suffix, suffix)
+        fmt = fmt if fmt in FORMATS else "md"
+    if fmt == "xlsx" and not out:
+        raise click.UsageError("--format xlsx needs --out FILE.xlsx")
     with open_ws(workspace) as ws:
-        text = markdown_report(ws)
+        report = build_report(ws, batch=batch, only=only, since=since,
+                              today=today.date() if today else None,
+                              refusing_months=refusing_months,
+                              charts=fmt != "md" and not no_charts)
+        if out:
+            path = write_report(report, out, fmt)
     if out:
-        Path(out).write_text(text, encoding="utf-8")
-        console.print(f"report written to {out}")
+        console.print(f"report written to {path}")
+    elif fmt == "md":
+        console.print(render_markdown(report), markup=False)
     else:
-        console.print(text, markup=False)
+        from pipelines.report import render_html
+
+        click.echo(render_html(report))
