@@ -308,10 +308,16 @@ def authenticate(ws: Workspace, token: str | None) -> User:
     """
     if not token or not token.strip():
         raise AuthError("log in: send the token as `Authorization: Bearer <token>`")
-    users = _read_users(ws, '"token_hash" = ?', [hash_token(token.strip())])
-    if not users or not users[0].active:
+    row = ws.execute(  # runs on every request of the web app: one row, no DataFrame
+        'SELECT "name", "role", "reserves", "created_at", "revoked_at" FROM "users" '
+        'WHERE "token_hash" = ?',
+        [hash_token(token.strip())],
+    ).fetchone()
+    columns = ("name", "role", "reserves", "created_at", "revoked_at")
+    user = _row_user(dict(zip(columns, row, strict=True))) if row else None
+    if user is None or not user.active:
         raise AuthError("the token is unknown or was revoked; ask an admin for a new one")
-    return users[0]
+    return user
 
 
 # -- rights -----------------------------------------------------------------------------

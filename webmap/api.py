@@ -238,10 +238,13 @@ class StatusUpdate(BaseModel):
     version: int = Field(description="The lead's version you saw; if it changed meanwhile "
                          "the change is refused with 409 and both versions.", examples=[1])
     reason: str | None = Field(None, description="Required for 非问题 and for going back.")
-    note: str | None = None
-    responsible_unit: str | None = Field(None, description="整改责任单位")
+    note: str | None = Field(None, description="Kept in the history.")
+    opinion: str | None = Field(None, description="The lead's new 核查意见 (ledger).")
+    responsible_unit: str | None = Field(None, description="整改责任单位; entering 整改中 "
+                                         "needs it (given now or stored before).")
     measures: str | None = Field(None, description="整改措施")
-    deadline: str | None = Field(None, description="整改期限, YYYY-MM-DD")
+    deadline: str | None = Field(None, description="整改期限, YYYY-MM-DD; entering 整改中 "
+                                 "needs it.")
 
 
 @api_router.post("/leads/{lead_id}/status", summary="Change a lead's status")
@@ -251,7 +254,8 @@ def change_status(
     """Move the lead along the workflow; recorded in its history under your name.
 
     409 when ``version`` is stale (the body gives both versions), 422 when the workflow
-    does not allow the move, 403 when the lead is not yours to change.
+    does not allow the move (or 整改中 lacks its record), 400 for a deadline that is not
+    a date, 403 when the lead is not yours to change.
     """
     ws = ctx.pool.get()
     row = ctx.catalog.lead(ws, user, lead_id)
@@ -260,7 +264,7 @@ def change_status(
         change = set_status(
             ws, lead_id, body.status, reason=body.reason, note=body.note, by=user.name,
             expected_version=body.version, responsible_unit=body.responsible_unit,
-            measures=body.measures, deadline=body.deadline,
+            measures=body.measures, deadline=body.deadline, opinion=body.opinion,
         )
     except ConflictError as exc:
         current = ws.read_table("lead_status", where='"lead_id" = ?', params=[lead_id])

@@ -154,14 +154,18 @@ class LeadCatalog:
 
     @contextmanager
     def fresh(self, ws: Workspace) -> Iterator[_State]:
-        """Hold the catalog's lock and yield its state, brought up to date first."""
+        """Hold the catalog's lock and yield its state, brought up to date first.
+
+        The workspace's marks are read before taking the lock (a read may wait for a
+        writer's commit, and must not hold up the other requests meanwhile).
+        """
+        signature = self._signature(ws)
+        mark = self._history_mark(ws)
         with self._lock:
-            signature = self._signature(ws)
-            mark = self._history_mark(ws)
             state = self._state
             if state is None or state.signature != signature:
                 state = self._state = self._load(ws, signature, mark)
-            elif mark != state.history_mark:
+            elif mark > state.history_mark:
                 self._patch(ws, state, mark)
             yield state
 

@@ -391,3 +391,21 @@ def test_serve_command_fails_cleanly_without_a_workspace(tmp_path):
     result = CliRunner().invoke(serve_cmd, ["-w", str(tmp_path / "none.gpkg")])
     assert result.exit_code == 1
     assert "does not exist" in result.output
+
+
+def test_rectifying_needs_its_record_and_keeps_it(client, tokens):
+    headers = auth(tokens["editor"])
+    assert post_status(client, tokens["editor"], "L001", status="problem",
+                       version=1).status_code == 200
+    missing = post_status(client, tokens["editor"], "L001", status="rectifying", version=2)
+    assert missing.status_code == 422 and "整改责任单位" in missing.json()["detail"]
+    bad_date = post_status(client, tokens["editor"], "L001", status="rectifying", version=2,
+                           responsible_unit="县林业局", deadline="next year")
+    assert bad_date.status_code == 400 and "YYYY-MM-DD" in bad_date.json()["detail"]
+    done = post_status(client, tokens["editor"], "L001", status="rectifying", version=2,
+                       responsible_unit="县林业局", deadline="2025-06-30", measures="拆除复绿",
+                       opinion="已责令整改")
+    assert done.status_code == 200, done.text
+    props = client.get("/api/leads/L001", headers=headers).json()["properties"]
+    assert (props["responsible_unit"], props["deadline"], props["measures"]) == (
+        "县林业局", "2025-06-30", "拆除复绿")

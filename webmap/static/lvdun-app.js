@@ -192,6 +192,24 @@
     var noteLabel = el("label", null, form, "备注 ");
     var note = el("input", null, noteLabel);
     note.name = "note";
+    // the rectification record (整改记录): entering 整改中 needs a unit and a deadline
+    var record = el("details", "lvdun-record", form);
+    el("summary", null, record, "整改记录");
+    var fields = {};
+    [["responsible_unit", "整改责任单位", "text"], ["measures", "整改措施", "text"],
+     ["deadline", "整改期限", "date"]].forEach(function (spec) {
+      var label = el("label", null, record, spec[1] + " ");
+      var input = el("input", null, label);
+      input.name = spec[0];
+      input.type = spec[2];
+      input.value = lead.properties[spec[0]] || "";
+      fields[spec[0]] = input;
+    });
+    function showRecord() {
+      record.open = record.open || select.value === "rectifying";
+    }
+    select.addEventListener("change", showRecord);
+    showRecord();
     var button = el("button", null, form, "更新状态");
     button.type = "submit";
     var message = el("div", "message", form);
@@ -204,7 +222,10 @@
         status: select.value,
         version: lead.properties.version,
         reason: reason.value.trim() || null,
-        note: note.value.trim() || null
+        note: note.value.trim() || null,
+        responsible_unit: fields.responsible_unit.value.trim() || null,
+        measures: fields.measures.value.trim() || null,
+        deadline: fields.deadline.value.trim() || null
       };
       call("/leads/" + encodeURIComponent(id) + "/status", {
         method: "POST",

@@ -46,6 +46,24 @@
     return path.lvdunId;
   }
 
+  /** Hide or show a path (and the markers of a MultiPoint) without removing it. */
+  function setHidden(path, hidden) {
+    path.lvdunHidden = hidden;
+    if (path.eachLayer) {
+      path.eachLayer(function (child) {
+        child.lvdunHidden = hidden;
+      });
+    }
+  }
+
+  function redraw(path) {
+    if (path.redraw && path._map) {
+      path.redraw();
+    } else if (path.eachLayer) {
+      path.eachLayer(redraw);
+    }
+  }
+
   function statusOf(path) {
     var k = path.feature.properties.k || "";
     var cut = k.indexOf(".");
@@ -84,21 +102,25 @@
       }
       var paths = leads.lvdunPaths;
       var byStatus = {};
+      var changed = [];
       visible = 0;
       for (var i = 0; i < paths.length; i++) {
         var path = paths[i];
         var show = matches(path);
-        var shown = leads.hasLayer(path);
         if (show) {
           visible++;
           var code = statusOf(path);
           byStatus[code] = (byStatus[code] || 0) + 1;
-          if (!shown) {
-            leads.addLayer(path);
-          }
-        } else if (shown) {
-          leads.removeLayer(path);
         }
+        if (Boolean(path.lvdunHidden) === show) {
+          setHidden(path, !show);
+          changed.push(path);
+        }
+      }
+      if (changed.length > 200) {
+        lvdun.redrawAll(leads);
+      } else {
+        changed.forEach(redraw);
       }
       if (countText) {
         countText.textContent = visible.toLocaleString() + " / " + paths.length.toLocaleString();
@@ -258,8 +280,9 @@
       if (!map.hasLayer(leads)) {
         map.addLayer(leads);
       }
-      if (!leads.hasLayer(path)) {
-        leads.addLayer(path); // shown even when filtered out, until the filters change
+      if (path.lvdunHidden) {
+        setHidden(path, false); // shown even when filtered out, until the filters change
+        redraw(path);
       }
       if (path.getBounds) {
         map.fitBounds(path.getBounds(), { maxZoom: 16 });
@@ -350,6 +373,9 @@
         var view = map.getBounds();
         var n = 0;
         leads.eachLayer(function (path) {
+          if (path.lvdunHidden) {
+            return;
+          }
           var where = path.getBounds ? path.getBounds() : path.getLatLng();
           if (view.intersects ? view.intersects(where) : view.contains(where)) {
             n++;
