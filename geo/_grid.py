@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 _MAX_CELLS = 1 << 24
 _MIN_CELLS = 64
+_CELLS_PER_VERTEX = 1.0
+_BLOCK = 1 << 17  # vertices or points handled together: their arrays stay in cache
 _MAX_BOX_CELLS = 4  # an edge whose box covers more cells is traced column by column
 # owner codes: j >= 0 one polygon covers the cell; the rest are "complex" cells
 _EMPTY, _EDGES_ONLY, _OVERLAP, _SINGLE = -1, -2, -3, -4  # _SINGLE - j: j covers the centre
@@ -90,6 +92,10 @@ class _Axis:
         """Return the number of cell centres strictly below each value (exact)."""
         return np.clip(np.ceil(v / self.step - 0.5) - self.k0, 0, self.n).astype(np.int64)
 
+    def centres_upto(self, v: np.ndarray) -> np.ndarray:
+        """Return the number of cell centres below or at each value (exact)."""
+        return np.clip(np.floor(v / self.step - 0.5) - self.k0 + 1, 0, self.n).astype(np.int64)
+
 
 @dataclass
 class _Part:
@@ -106,14 +112,39 @@ class _Part:
     fpoly: np.ndarray
 
 
-def _steps(width: float, height: float, cells: int) -> tuple[float, float]:
-    """Power-of-two cell sides giving about ``cells`` cells (within a factor of 1.5)."""
-    e = math.floor(math.log2(math.sqrt(width * height / cells)))
-    options = [(2.0**a, 2.0**b) for a in (e, e + 1) for b in (e, e + 1)]
-    sx, sy = min(options, key=lambda s: abs(math.log(width * height / (s[0] * s[1]) / cells)))
-    while (width / sx + 3) * (height / sy + 3) > _MAX_CELLS:
-        sx, sy = sx * 2.0, sy * 2.0
-    return sx, sy
+def _step(width: float, height: float, cells: int) -> float:
+    """The power-of-two cell side giving about ``cells`` square cells (within 2x)."""
+    step = 2.0 ** round(math.log2(math.sqrt(width * height / cells)))
+    while (width / step + 3) * (height / step + 3) > _MAX_CELLS:
+        step *= 2.0
+    return step
+
+
+@dataclass(frozen=True)
+class _EntryIndex:
+    """Boundary entries grouped by (cell, polygon): ``seg[start[u]:stop[u]]`` for ``key[u]``."""
+
+    seg: np.ndarray
+    key: np.ndarray
+    start: np.ndarray
+    stop: np.ndarray
+
+
+def _order_by_group_then_x(
+    group: np.ndarray, xs: np.ndarray, lo: float, hi: float,
+) -> np.ndarray:
+    """Return the order sorting by ``group`` then ``xs`` (``lo <= xs < hi``).
+
+    One float sort on ``group + (xs - lo) / (hi - lo)``, checked with the exact values;
+    ``np.lexsort`` when that key is too coarse to order two crossings.
+    """
+    if not len(group):
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(group + (xs - lo) / ((hi - lo) * (1 + 2**-20)))
+    g, v = group[order], xs[order]
+    if np.all((g[1:] > g[:-1]) | ((g[1:] == g[:-1]) & (v[1:] >= v[:-1]))):
+        return order
+    return np.lexsort((xs, group))  # pragma: no cover - crossings a few ulps apart
 
 
 def _slices(weights: np.ndarray, n: int) -> list[tuple[int, int]]:
@@ -126,11 +157,19 @@ def _slices(weights: np.ndarray, n: int) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
 
 
-def _run(fn: Callable[[tuple[int, int]], _T], jobs: list[tuple[int, int]]) -> list[_T]:
-    """Run ``fn`` over ``jobs``, in threads when there are several."""
-    if len(jobs) == 1:
-        return [fn(jobs[0])]
-    with ThreadPoolExecutor(len(jobs)) as pool:
+def _blocks(n: int, *, parts: int = 1) -> list[tuple[int, int]]:
+    """Split ``range(n)`` into slices of at most about ``_BLOCK``, at least ``parts``."""
+    k = max(1, -(-n // _BLOCK), min(parts, n // 1024))
+    bounds = np.linspace(0, n, k + 1).astype(np.int64)
+    return [(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+
+
+def _run(fn: Callable[[tuple[int, int]], _T], jobs: list[tuple[int, int]],
+         workers: int) -> list[_T]:
+    """Run ``fn`` over ``jobs`` in order, on ``workers`` threads when there are several."""
+    if len(jobs) == 1 or workers == 1:
+        return [fn(job) for job in jobs]
+    with ThreadPoolExecutor(min(workers, len(jobs))) as pool:
         return list(pool.map(fn, jobs))
 
 
@@ -142,8 +181,10 @@ class PolygonGrid:
     polygons : numpy.ndarray
         1-D object array of non-empty, valid Polygon / MultiPolygon geometries.
     cells : int, optional
-        Approximate number of grid cells; by default one per vertex, within
-        ``[64, 2**24]``.
+        Approximate number of grid cells; by default one per vertex (fewer when
+        ``points`` is small), within ``[64, 2**24]``.
+    points : int, optional
+        How many points will be queried, to size the grid.
     workers : int, default 2
         Threads used to build and query (GEOS and numpy release the GIL).
 
@@ -155,7 +196,8 @@ class PolygonGrid:
     """
 
     def __init__(
-        self, polygons: np.ndarray, *, cells: int | None = None, workers: int = 2,
+        self, polygons: np.ndarray, *, cells: int | None = None, points: int | None = None,
+        workers: int = 2,
     ) -> None:
         self.polygons = polygons
         self.n_polygons = len(polygons)
@@ -163,21 +205,24 @@ class PolygonGrid:
         self.ncoords = shapely.get_num_coordinates(polygons).astype(np.int64)
         n = int(self.ncoords.sum())
         xmin, ymin, xmax, ymax = (float(b) for b in shapely.total_bounds(polygons))
-        cells = int(np.clip(n if cells is None else cells, _MIN_CELLS, _MAX_CELLS))
+        if cells is None:
+            cells = int(n * _CELLS_PER_VERTEX)
+            if points is not None:  # few points: a coarser grid is cheaper to build
+                cells = min(cells, max(cells // 5, 4 * points))
+        cells = int(np.clip(cells, _MIN_CELLS, _MAX_CELLS))
         span = max(xmax - xmin, ymax - ymin, 1e-9 * max(1.0, abs(xmax), abs(ymax)))
-        sx, sy = _steps(max(xmax - xmin, span / 64), max(ymax - ymin, span / 64), cells)
-        self.ax, self.ay = _Axis.make(xmin, xmax, sx), _Axis.make(ymin, ymax, sy)
+        step = _step(max(xmax - xmin, span / 64), max(ymax - ymin, span / 64), cells)
+        self.ax, self.ay = _Axis.make(xmin, xmax, step), _Axis.make(ymin, ymax, step)
         self.xc, self.yc = self.ax.centers, self.ay.centers
         self.stride = self.ax.n + 1  # one spare column per row keeps intervals in their row
         self.n_cells = self.stride * self.ay.n
         # a tolerance far above the rounding of interpolated crossings
         self.tol = 2.0**-40 * (max(abs(xmin), abs(xmax), abs(ymin), abs(ymax)) + span)
-        self.xy = shapely.get_coordinates(polygons)
+        self.xy = np.empty((n, 2), dtype=np.float64)
         self.x, self.y = self.xy[:, 0], self.xy[:, 1]
-        self.ring_end = np.empty(n, dtype=bool)
         first = np.cumsum(self.ncoords) - self.ncoords
-        jobs = _slices(self.ncoords, self.workers if n > 200_000 else 1)
-        parts = _run(lambda ab: self._build_part(*ab, int(first[ab[0]])), jobs)
+        jobs = _slices(self.ncoords, -(-n // _BLOCK))
+        parts = _run(lambda ab: self._build_part(*ab, int(first[ab[0]])), jobs, self.workers)
         seg_base = np.cumsum([0] + [len(p.seg) for p in parts])
         self.seg = Segments.concat([p.seg for p in parts])
         self.ecell = np.concatenate([p.ecell for p in parts])
@@ -194,31 +239,34 @@ class PolygonGrid:
                          np.concatenate([p.fb for p in parts]),
                          np.concatenate([p.fpoly for p in parts]))
         self._tree = shapely.STRtree(polygons) if self.overlaps else None
-        log.debug("grid %d x %d (steps %g, %g) over %d polygons, %d vertices: %d boundary "
-                  "entries, %d crossings, overlaps=%s", self.ax.n, self.ay.n, sx, sy,
+        log.debug("grid %d x %d (step %g) over %d polygons, %d vertices: %d boundary "
+                  "entries, %d crossings, overlaps=%s", self.ax.n, self.ay.n, step,
                   self.n_polygons, n, len(self.ecell), len(self.cx), self.overlaps)
 
     # -- build ------------------------------------------------------------------------------
 
     def _build_part(self, j0: int, j1: int, v_first: int) -> _Part:
         counts = self.ncoords[j0:j1]
-        sl = slice(v_first, v_first + int(counts.sum()))
-        xy, ring_end = self.xy[sl], self.ring_end[sl]
+        xy = shapely.get_coordinates(self.polygons[j0:j1])
+        sl = slice(v_first, v_first + len(xy))
+        self.xy[sl] = xy
         x, y = xy[:, 0], xy[:, 1]
-        ring_end[:] = ring_ends(self.polygons[j0:j1], xy, counts)
+        ring_end = ring_ends(self.polygons[j0:j1], xy, counts)
         vpoly = np.repeat(np.arange(j0, j1, dtype=np.int32), counts)
-        # exact cell coordinates: the steps are powers of two
-        scaled = np.empty_like(xy)
-        np.divide(x, self.ax.step, out=scaled[:, 0])
-        np.divide(y, self.ay.step, out=scaled[:, 1])
-        low = np.floor(scaled)
-        cell = low[:, 1] * self.stride + low[:, 0]  # float64 holds these integers exactly
-        del low
+        # exact cell coordinates: the step is a power of two
+        scaled = xy / self.ax.step
+        below = scaled[:, 1] - 0.5  # ceil(y / step - 1/2): row centres strictly below
+        np.ceil(below, out=below)
+        np.floor(scaled, out=scaled)
+        cell = scaled[:, 1] * self.stride  # float64 holds these integers exactly
+        cell += scaled[:, 0]
+        del scaled
         # runs of edges inside one (half-open, so convex) cell
         inner = cell[1:] == cell[:-1]
         inner &= ~ring_end[:-1]
         d = np.diff(inner.view(np.int8), prepend=np.int8(0), append=np.int8(0))
-        r0, r1 = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+        flips = np.flatnonzero(d)  # run starts and ends alternate
+        r0, r1 = flips[0::2], flips[1::2]
         base = self.ay.k0 * self.stride + self.ax.k0
         runs = Segments(r0, r1, vpoly[r0])
         run_cells = cell[r0].astype(np.int64) - base
@@ -239,8 +287,6 @@ class PolygonGrid:
                                eseg + n_runs + n_pair])
         del cell
         # crossings with the row-centre lines: centres below a vertex change along the edge
-        below = np.ceil(scaled[:, 1] - 0.5)
-        del scaled
         cross = np.flatnonzero((below[1:] != below[:-1]) & ~ring_end[:-1])
         cx, cv, cgroup = self._centre_crossings(x, y, cross, below, vpoly[cross])
         fa, fb, fpoly = self._intervals(cx, cgroup)
@@ -295,7 +341,7 @@ class PolygonGrid:
         xs = np.clip(xa + (self.yc[row] - ya) * (xb - xa) / (yb - ya),
                      np.minimum(xa, xb), np.maximum(xa, xb))
         group = poly[t].astype(np.int64) * self.ay.n + row
-        order = np.lexsort((xs, group))
+        order = _order_by_group_then_x(group, xs, self.ax.edges[0], self.ax.edges[-1])
         return xs[order], v[order], group[order]
 
     def _intervals(
@@ -307,8 +353,8 @@ class PolygonGrid:
         pos = np.arange(len(cgroup)) - np.repeat(start, size)
         s = np.flatnonzero((pos % 2 == 0) & (pos + 1 < np.repeat(size, size)))
         row = cgroup[s] % self.ay.n
-        ca = np.searchsorted(self.xc, cx[s], side="right")
-        cb = np.searchsorted(self.xc, cx[s + 1], side="left")
+        ca = self.ax.centres_upto(cx[s])  # first centre past the entry crossing
+        cb = self.ax.below(cx[s + 1])  # first centre at or past the exit crossing
         keep = ca < cb
         base = row[keep] * self.stride
         return base + ca[keep], base + cb[keep], cgroup[s][keep] // self.ay.n
@@ -356,48 +402,63 @@ class PolygonGrid:
         tuple of numpy.ndarray
             int64 arrays, sorted by ``i`` then ``j``.
         """
-        jobs = _slices(np.ones(len(x)), self.workers if len(x) > 50_000 else 1)
-        got = _run(lambda ab: self._query(x[ab[0]:ab[1]], y[ab[0]:ab[1]], ab[0]), jobs)
-        if len(got) == 1:
-            return got[0]
-        return np.concatenate([g[0] for g in got]), np.concatenate([g[1] for g in got])
-
-    def _query(self, x: np.ndarray, y: np.ndarray, i0: int) -> tuple[np.ndarray, np.ndarray]:
-        kx, okx = self.ax.locate(x)
-        ky, oky = self.ay.locate(y)
-        vi = np.flatnonzero(okx & oky)
-        kx, ky = kx[vi], ky[vi]
-        cell = ky * self.stride + kx
-        own = self.owner[cell]
-        hit = own >= 0
-        simple_i, simple_j = vi[hit] + i0, own[hit].astype(np.int64)
-        hard = np.flatnonzero(own <= _EDGES_ONLY)
+        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        # 1. one owner lookup per point
+        looked = _run(lambda ab: self._lookup(x, y, *ab), _blocks(len(x)), self.workers)
+        simple_i = np.concatenate([g[0] for g in looked])
+        simple_j = np.concatenate([g[1] for g in looked])
+        hard = np.concatenate([g[2] for g in looked])
         if not len(hard):
             return simple_i, simple_j
-        p, cj = self._complex(x[vi[hard]], y[vi[hard]], kx[hard], ky[hard], cell[hard],
-                              own[hard].astype(np.int64))
+        # 2. the boundary entries of the cells holding the other points
+        kx, _ = self.ax.locate(x[hard])
+        ky, _ = self.ay.locate(y[hard])
+        cell = ky * self.stride + kx
+        index = self._entry_index(cell)
+        # 3. candidates and exact tests
+        settled = _run(lambda ab: self._complex(hard[ab[0]:ab[1]], x, y, kx[ab[0]:ab[1]],
+                                                ky[ab[0]:ab[1]], index),
+                       _blocks(len(hard), parts=self.workers), self.workers)
         npoly = self.n_polygons
         key = np.concatenate([simple_i * npoly + simple_j,
-                              np.sort((vi[hard][p] + i0) * npoly + cj)])
+                              np.sort(np.concatenate([g[0] * npoly + g[1] for g in settled]))])
         key.sort(kind="stable")  # two sorted runs: a linear merge
         return key // npoly, key % npoly
 
-    def _complex(
-        self, px: np.ndarray, py: np.ndarray, kx: np.ndarray, ky: np.ndarray,
-        cell: np.ndarray, own: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Settle points in complex cells: returns (point position, polygon) pairs."""
+    def _lookup(
+        self, x: np.ndarray, y: np.ndarray, i0: int, i1: int,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Points ``i0 <= i < i1``: pairs settled by the owner grid, and the other points."""
+        kx, okx = self.ax.locate(x[i0:i1])
+        ky, oky = self.ay.locate(y[i0:i1])
+        own = self.owner[ky * self.stride + kx]
+        ok = okx & oky
+        hit = np.flatnonzero(ok & (own >= 0))
+        return hit + i0, own[hit].astype(np.int64), np.flatnonzero(ok & (own <= _EDGES_ONLY)) + i0
+
+    def _entry_index(self, cell: np.ndarray) -> _EntryIndex:
+        """Boundary entries of ``cell``, sorted by (cell, polygon)."""
         npoly = self.n_polygons
-        # boundary entries of the cells in use, sorted by (cell, polygon)
         used = np.zeros(self.n_cells, dtype=bool)
         used[cell] = True
         sub = np.flatnonzero(used[self.ecell])
-        ekey = self.ecell[sub] * npoly + self.seg.poly[self.eseg[sub]]
-        order = np.argsort(ekey, kind="stable")
-        sub, ekey = sub[order], ekey[order]
-        ustart = np.flatnonzero(np.diff(ekey, prepend=-1))
-        ukey = ekey[ustart]
-        ustop = np.append(ustart[1:], len(ekey))
+        key = self.ecell[sub] * npoly + self.seg.poly[self.eseg[sub]]
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        start = np.flatnonzero(np.diff(key, prepend=-1))
+        return _EntryIndex(self.eseg[sub[order]], key[start], start,
+                           np.append(start[1:], len(key)))
+
+    def _complex(
+        self, pi: np.ndarray, x: np.ndarray, y: np.ndarray, kx: np.ndarray, ky: np.ndarray,
+        index: _EntryIndex,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Settle points ``pi`` in complex cells: returns (point, polygon) pairs."""
+        npoly = self.n_polygons
+        px, py = x[pi], y[pi]
+        cell = ky * self.stride + kx
+        own = self.owner[cell].astype(np.int64)
+        ukey = index.key
 
         def known(q: np.ndarray, j: np.ndarray) -> np.ndarray:
             if not len(ukey):
@@ -411,7 +472,7 @@ class PolygonGrid:
         t, off = expand(c1 - c0)
         u = c0[t] + off
         ju = ukey[u] % npoly
-        ok = self._exact(px[t], py[t], ju, ky[t], self.eseg[sub], ustart[u], ustop[u])
+        ok = self._exact(px[t], py[t], ju, ky[t], index.seg, index.start[u], index.stop[u])
         got_p, got_j = [t[ok]], [ju[ok]]
         # ... the one polygon covering the centre without edges in the cell (inside) ...
         s = np.flatnonzero(own <= _SINGLE)
@@ -430,7 +491,7 @@ class PolygonGrid:
             odd = vectorized_count_less(self.cx, start, stop, self.xc[kx[qp]]) % 2 == 1
             got_p.append(qp[odd])
             got_j.append(qj[odd])
-        return np.concatenate(got_p), np.concatenate(got_j)
+        return pi[np.concatenate(got_p)], np.concatenate(got_j)
 
     def _group(self, j: np.ndarray, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return the slice of centre crossings of polygon ``j`` on ``row`` (empty if none)."""
@@ -462,9 +523,8 @@ class PolygonGrid:
         # an edge can hold p or cross the vertical line x = p.x + eps only if p.x lies in
         # its closed x-range (the sign of a float product is exact)
         ppx = px[q]
-        keep = (self.x[v] - ppx) * (self.x[v + 1] - ppx) <= 0
-        keep &= ~self.ring_end[v]
-        q, v = q[keep], v[keep]
+        keep = np.flatnonzero((self.x[v] - ppx) * (self.x[v + 1] - ppx) <= 0)
+        q, v = q[keep], v[keep]  # (segments never hold a ring's closing vertex)
         ax_, ay_, bx_, by_ = self.x[v], self.y[v], self.x[v + 1], self.y[v + 1]
         ppx, ppy = px[q], py[q]
         # on an edge: inside the edge's box and collinear

@@ -8,6 +8,7 @@ boundary counts as inside (``intersects`` semantics, as PostGIS ``ST_Intersects`
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import shapely
@@ -76,20 +77,28 @@ def intersects_pairs(geoms: object, polygons: object) -> tuple[np.ndarray, np.nd
     empty = np.empty(0, dtype="int64")
     if len(left_arr) == 0 or len(right_arr) == 0:
         return empty, empty.copy()
-    left_ok = ~(shapely.is_missing(left_arr) | shapely.is_empty(left_arr))
     right_ok = ~(shapely.is_missing(right_arr) | shapely.is_empty(right_arr))
-    points = left_ok & (shapely.get_type_id(left_arr) == _POINT)
     polygonal = right_ok & np.isin(shapely.get_type_id(right_arr), _POLYGONAL)
+    pj = np.flatnonzero(polygonal)
+    left_type = shapely.get_type_id(left_arr)  # -1 for missing
+    points = left_type == _POINT
+    pi = np.flatnonzero(points)
     pairs: list[tuple[np.ndarray, np.ndarray]] = []
-    pi, pj = np.flatnonzero(points), np.flatnonzero(polygonal)
     if len(pi) and len(pj):
-        xy = shapely.get_coordinates(left_arr[pi])
-        i, j = PolygonGrid(right_arr[pj]).query_points(xy[:, 0], xy[:, 1])
+        with ThreadPoolExecutor(1) as pool:  # read the points while the grid is built
+            reading = pool.submit(_point_coordinates, left_arr, pi)
+            grid = PolygonGrid(right_arr[pj], points=len(pi))
+            pi, xy = reading.result()
+        i, j = grid.query_points(xy[:, 0], xy[:, 1])
         pairs.append((pi[i], pj[j]))
+    elif len(pi):
+        pi = _point_coordinates(left_arr, pi)[0]
     other_j = np.flatnonzero(right_ok & ~polygonal)
     if len(pi) and len(other_j):
         pairs.append(_tree_pairs(left_arr, pi, right_arr, other_j))
-    other_i = np.flatnonzero(left_ok & ~points)
+    other_i = np.flatnonzero((left_type >= 0) & ~points)
+    if len(other_i):
+        other_i = other_i[~shapely.is_empty(left_arr[other_i])]
     if len(other_i):
         pairs.append(_tree_pairs(left_arr, other_i, right_arr, np.flatnonzero(right_ok)))
     if not pairs:
@@ -100,6 +109,13 @@ def intersects_pairs(geoms: object, polygons: object) -> tuple[np.ndarray, np.nd
     right = np.concatenate([p[1] for p in pairs]).astype("int64")
     order = np.lexsort((right, left))
     return left[order], right[order]
+
+
+def _point_coordinates(geoms: np.ndarray, pi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates of the points ``geoms[pi]``, without the empty ones (and their index)."""
+    xy, keep = shapely.get_coordinates(geoms if len(pi) == len(geoms) else geoms[pi],
+                                       return_index=True)  # empty points have none
+    return pi[keep], xy
 
 
 def _tree_pairs(
