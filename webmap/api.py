@@ -261,11 +261,12 @@ def change_status(
     row = ctx.catalog.lead(ws, user, lead_id)
     require_edit(user, row)
     try:
-        change = set_status(
-            ws, lead_id, body.status, reason=body.reason, note=body.note, by=user.name,
-            expected_version=body.version, responsible_unit=body.responsible_unit,
-            measures=body.measures, deadline=body.deadline, opinion=body.opinion,
-        )
+        with ctx.write_lock:
+            change = set_status(
+                ws, lead_id, body.status, reason=body.reason, note=body.note, by=user.name,
+                expected_version=body.version, responsible_unit=body.responsible_unit,
+                measures=body.measures, deadline=body.deadline, opinion=body.opinion,
+            )
     except ConflictError as exc:
         current = ws.read_table("lead_status", where='"lead_id" = ?', params=[lead_id])
         now = current.iloc[0] if len(current) else None

@@ -62,6 +62,10 @@ class AppContext:
     settings: Settings
     pool: WorkspacePool
     catalog: LeadCatalog = field(default_factory=LeadCatalog)
+    #: Status changes of this process, one at a time: on a GeoPackage a writer waiting
+    #: for SQLite's lock polls it with sleeps of up to 100 ms, a thread waiting here
+    #: wakes at once. (Other processes still meet at the database's own lock.)
+    write_lock: threading.Lock = field(default_factory=threading.Lock)
     _cache: dict[str, tuple[int, str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
