@@ -119,13 +119,28 @@ def baseline(ws: Workspace, ref: str) -> Baseline:
                            [str(run["finished_at"])])["m"].iloc[0]
             cutoff = 0 if ids is None or pd.isna(ids) else int(ids)
             basis = "history rows written before the run finished (to the second)"
-    runs = ws.runs().reset_index(drop=True)
-    position = int(runs.index[runs["run_id"] == run_id][0])
-    earlier = runs.iloc[: position + 1]
-    classify_runs = earlier[earlier["command"] == "classify"]["run_id"]
-    class_run = str(classify_runs.iloc[-1]) if len(classify_runs) else None
+    class_run = run_id if run["command"] == "classify" else _class_run_before(
+        ws.runs(), str(run["started_at"]), cutoff)
     return Baseline(run_id, str(run["command"]), str(run["finished_at"]), cutoff, basis,
                     class_run)
+
+
+def _class_run_before(runs: pd.DataFrame, started_at: str, cutoff: int) -> str | None:
+    """The last classify run before a run that started at ``started_at`` with ``cutoff``.
+
+    Run times have whole seconds; within the same second a classify run counts as earlier
+    only when it saw less history (when unsure, the earlier classification is the baseline,
+    so that no re-classification is hidden).
+    """
+    best: tuple[str, int, str] | None = None
+    for r in runs[runs["command"] == "classify"].itertuples():
+        seen = int(json.loads(r.counts or "{}").get("lead_history_id", -1))
+        if str(r.started_at) > started_at or (str(r.started_at) == started_at
+                                              and seen >= cutoff):
+            continue
+        key = (str(r.started_at), seen, str(r.run_id))
+        best = key if best is None or key[:2] > best[:2] else best
+    return best[2] if best else None
 
 
 def changes_since(ws: Workspace, ref: str, *, view: pd.DataFrame | None = None) -> Changes:

@@ -73,9 +73,10 @@ def classify(
         raise WorkspaceError("no leads in the workspace: run `lvdun ingest leads FILE` first")
     if reserves.empty:
         raise WorkspaceError("no reserves in the workspace: run `lvdun ingest reserves FILE`")
-    runs = ws.runs()
-    version = runs.loc[runs["command"] == "ingest reserves", "run_id"]
-    boundary_version = str(version.iloc[-1]) if len(version) else None
+    # the ingest run(s) that stored the current reserve polygons: run ids sort by time, but
+    # the run log's order within one second does not, so read them off the polygons
+    versions = sorted({str(v) for v in reserves["run_id"].dropna()})
+    boundary_version = "+".join(versions) if versions else None
     run_id = new_run_id()
     result = classify_frames(
         leads, reserves,
