@@ -51,6 +51,7 @@ from webmap import features
 from webmap.catalog import OUTSIDE_CODE, LeadQuery, api_properties
 from webmap.context import AppContext
 from webmap.errors import InputError, VersionConflictError
+from webmap.publish import lead_chip_paths
 from webmap.tiles import encode_tile
 
 __all__ = ["StatusUpdate", "api_router", "current_user", "tiles_router"]
@@ -217,6 +218,8 @@ def lead(lead_id: str, user: CurrentUser, ctx: Context) -> Response:
     }
     feature["editable"] = can_edit(user, row)
     feature["allowed_next"] = _allowed(row["status"]) if feature["editable"] else []
+    chips = lead_chip_paths(ctx.pool.get(), [lead_id]).get(lead_id, {})
+    feature["chips"] = sorted(kind for kind, path in chips.items() if path.is_file())
     return Response(json.dumps(feature, ensure_ascii=False, default=str), media_type=_GEOJSON)
 
 
@@ -228,6 +231,23 @@ def lead_history(lead_id: str, user: CurrentUser, ctx: Context) -> dict[str, Any
     rows = history(ws, lead_id)
     rows = rows.astype(object).where(rows.notna(), None)
     return {"lead_id": lead_id, "history": rows.to_dict("records")}
+
+
+@api_router.get("/leads/{lead_id}/chips/{kind}", summary="A before/after image chip",
+                response_class=Response, responses={200: {"content": {"image/png": {}}}})
+def lead_chip(
+    lead_id: str,
+    kind: Annotated[str, PathParam(description="before or after")],
+    user: CurrentUser,
+    ctx: Context,
+) -> Response:
+    """The PNG chip of the lead (``lvdun chips``), for its popup."""
+    ws = ctx.pool.get()
+    ctx.catalog.lead(ws, user, lead_id)
+    path = lead_chip_paths(ws, [lead_id]).get(lead_id, {}).get(kind)
+    if path is None or not path.is_file():
+        raise NotFoundError(f"lead {lead_id} has no {kind!r} chip; `lvdun chips` makes them")
+    return Response(path.read_bytes(), media_type="image/png")
 
 
 class StatusUpdate(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +11,49 @@ from pipelines.store.base import Workspace
 from pipelines.views import leads_view
 from webmap.map import write_map
 
-__all__ = ["publish_map"]
+__all__ = ["lead_chip_paths", "publish_map"]
 
 log = logging.getLogger(__name__)
+
+
+def _resolve(ws: Workspace, value: str) -> Path:
+    """A chip path as stored: absolute, or relative to the working or workspace folder."""
+    path = Path(value)
+    if path.is_absolute() or path.exists():
+        return path
+    home = getattr(ws, "path", None)
+    return Path(home).parent / path if home is not None else path
+
+
+def lead_chip_paths(
+    ws: Workspace, lead_ids: Sequence[str] | None = None
+) -> dict[str, dict[str, Path]]:
+    """Return lead id -> {kind: PNG path} of the chips recorded in ``lead_chips``.
+
+    Paths are as :mod:`pipelines.chips` stored them, resolved against the working folder
+    and then the workspace's folder; files that are gone are left to the caller (the map
+    builder warns and leaves them out).
+
+    Parameters
+    ----------
+    ws
+        The workspace.
+    lead_ids
+        Only these leads; None for all.
+    """
+    if lead_ids is None:
+        rows = ws.read_table("lead_chips")
+    elif not lead_ids:
+        return {}
+    else:
+        marks = ", ".join(["?"] * len(lead_ids))
+        rows = ws.read_table("lead_chips", where=f'"lead_id" IN ({marks})',
+                             params=list(lead_ids))
+    out: dict[str, dict[str, Path]] = {}
+    for lead, kind, path in zip(rows["lead_id"], rows["kind"], rows["path"], strict=True):
+        if isinstance(path, str) and path:
+            out.setdefault(str(lead), {})[str(kind)] = _resolve(ws, path)
+    return out
 
 
 def publish_map(
@@ -23,7 +63,7 @@ def publish_map(
     title: str = "绿盾线索",
     tianditu_key: str | None = None,
     history: bool = True,
-    chips: Mapping[str, Any] | None = None,
+    chips: Mapping[str, Any] | bool = True,
     amap: bool = True,
 ) -> Path:
     """Write the workspace's leads, reserves, wetlands, mines and counties to one HTML file.
@@ -41,8 +81,9 @@ def publish_map(
     history
         Show each lead's last status changes in its popup.
     chips
-        Lead id -> before/after images (paths or data URIs, see
-        :func:`webmap.popup.chip_cells`), shown as thumbnails in the popups.
+        Before/after thumbnails in the popups: True for the chips the workspace records
+        (``lvdun chips``, inlined into the file), False for none, or a mapping lead id ->
+        before/after images (paths or data URIs, see :func:`webmap.popup.chip_cells`).
     amap
         Offer the Amap basemaps (our layers are shifted to GCJ-02 while one is shown).
     """
@@ -54,7 +95,7 @@ def publish_map(
         mines=ws.read_features("mines"),
         admin=ws.read_features("admin"),
         history=ws.read_table("lead_history", order='"id"') if history else None,
-        chips=chips,
+        chips=lead_chip_paths(ws) if chips is True else (chips or None),
         title=title,
         tianditu_key=tianditu_key,
         amap=amap,

@@ -409,3 +409,43 @@ def test_rectifying_needs_its_record_and_keeps_it(client, tokens):
     props = client.get("/api/leads/L001", headers=headers).json()["properties"]
     assert (props["responsible_unit"], props["deadline"], props["measures"]) == (
         "县林业局", "2025-06-30", "拆除复绿")
+
+
+def _add_chips(ws, tmp_path, lead: str) -> bytes:
+    import base64
+
+    import pandas as pd
+
+    png = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQ"
+                           "DwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+    rows = []
+    for kind in ("before", "after"):
+        path = tmp_path / f"{lead}_{kind}.png"
+        path.write_bytes(png)
+        rows.append({"chip_id": f"{lead}:{kind}", "lead_id": lead, "kind": kind,
+                     "path": str(path)})
+    ws.upsert_rows("lead_chips", pd.DataFrame(rows))
+    return png
+
+
+def test_chips_of_a_lead_through_the_api(client, tokens, classified, tmp_path):
+    png = _add_chips(classified, tmp_path, "L001")
+    lead = client.get("/api/leads/L001", headers=auth(tokens["editor"])).json()
+    assert lead["chips"] == ["after", "before"]
+    response = client.get("/api/leads/L001/chips/before", headers=auth(tokens["editor"]))
+    assert response.status_code == 200 and response.content == png
+    assert response.headers["content-type"] == "image/png"
+    assert client.get("/api/leads/L001/chips/sideways",
+                      headers=auth(tokens["editor"])).status_code == 404
+    assert client.get("/api/leads/L002", headers=auth(tokens["editor"])).json()["chips"] == []
+
+
+def test_published_map_inlines_the_workspace_chips(classified, tmp_path):
+    from webmap.publish import publish_map
+
+    _add_chips(classified, tmp_path, "L004")
+    chip = 'src=\\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB'  # in JSON
+    html = publish_map(classified, tmp_path / "m.html").read_text("utf-8")
+    assert html.count(chip) == 2 and "前时相" in html
+    plain = publish_map(classified, tmp_path / "n.html", chips=False, history=False)
+    assert chip not in plain.read_text("utf-8")

@@ -33,7 +33,8 @@ TILE = _tile(127.0, 43.5, z=6)  # holds every lead
 #: Each route of the app, and how the tests below reach it.
 ROUTES = {
     "/api/me", "/api/users", "/api/leads", "/api/leads/{lead_id}",
-    "/api/leads/{lead_id}/history", "/api/leads/{lead_id}/status", "/api/reserves",
+    "/api/leads/{lead_id}/history", "/api/leads/{lead_id}/status",
+    "/api/leads/{lead_id}/chips/{kind}", "/api/reserves",
     "/api/exports/{reserve_code}.zip", "/api/map/{kind}", "/tiles/{z}/{x}/{y}.mvt",
     "/", "/login",
 }  # fmt: skip
@@ -88,7 +89,7 @@ def test_tiles_hold_only_the_editors_reserve(client, tokens):
         "/api/leads?reserve=R02", "/api/leads?reserve=R01,R02", "/api/leads?reserve=outside",
         "/api/map/leads?reserve=R02", f"{TILE}?reserve=R02",
         "/api/leads/L004", "/api/leads/L003", "/api/leads/L005",
-        "/api/leads/L004/history", "/api/leads/L005/history",
+        "/api/leads/L004/history", "/api/leads/L005/history", "/api/leads/L004/chips/before",
         "/api/exports/R02.zip", "/api/exports/outside.zip", "/api/users",
     ],
 )  # fmt: skip
@@ -165,6 +166,7 @@ def test_admin_changes_any_lead(client, tokens, lead):
     [
         ("GET", "/api/me"), ("GET", "/api/users"), ("GET", "/api/leads"),
         ("GET", "/api/leads/L001"), ("GET", "/api/leads/L001/history"),
+        ("GET", "/api/leads/L001/chips/before"),
         ("POST", "/api/leads/L001/status"), ("GET", "/api/reserves"),
         ("GET", "/api/exports/R01.zip"), ("GET", "/api/map/leads"),
         ("GET", "/api/map/reserves"), ("GET", TILE),

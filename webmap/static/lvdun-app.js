@@ -259,6 +259,26 @@
     });
   }
 
+  /** Before/after thumbnails: fetched with the token, shown from blob URLs. */
+  function chipImages(parent, id, kinds) {
+    var box = el("div", "lvdun-chips", parent);
+    kinds.forEach(function (kind) {
+      var figure = el("figure", null, box);
+      var img = el("img", null, figure);
+      img.alt = kind === "before" ? "前时相" : "后时相";
+      el("figcaption", null, figure, img.alt);
+      fetch(app.api + "/leads/" + encodeURIComponent(id) + "/chips/" + kind, {
+        headers: { Authorization: "Bearer " + (localStorage.getItem(KEY) || "") }
+      }).then(function (response) {
+        return response.ok ? response.blob() : null;
+      }).then(function (blob) {
+        if (blob) {
+          img.src = URL.createObjectURL(blob);
+        }
+      });
+    });
+  }
+
   /** Fill the web-app part of a lead's popup: history, and the status form if allowed. */
   lvdun.appPopup = function (layer, path, div) {
     if (layer.lvdunSpec.kind !== "leads") {
@@ -275,6 +295,9 @@
           return;
         }
         var lead = results[0].body;
+        if (lead.chips && lead.chips.length) {
+          chipImages(div, id, lead.chips);
+        }
         if (results[1].ok) {
           historyList(div, results[1].body.history);
         }
