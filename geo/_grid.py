@@ -7,17 +7,18 @@ to the right of it), hence convex: a run of edges whose vertices share a cell st
 Every edge marks the cells it touches as *boundary* cells of its polygon (edges between
 cells conservatively, by their box or column by column). A cell that no edge of polygon
 ``j`` touches is uniformly inside or outside ``j``; which one is read from the crossings of
-``j``'s edges with the horizontal line through the row's cell centres. A dense ``owner``
-grid then answers most points with one lookup: the single polygon covering the cell,
-nothing, or "complex" (a boundary cell, or overlapping polygons).
+``j``'s edges with the horizontal line through the row's cell centres. Two dense grids
+then answer most points with one lookup: ``owner`` (the one polygon whose inside holds the
+cell centre, none, or several) and ``boundary`` (some polygon has edges in the cell).
 
-Points in complex cells are settled exactly. For a candidate polygon ``j`` the point ``p``
-is on ``j``'s boundary if it lies on one of the edges of ``j`` touching the cell; otherwise
-its parity is the parity of the row-centre point ``q = (p.x, yc)`` (crossings of ``j``'s
-edges with the centre line to the right of ``p.x``) plus the edges crossed by the vertical
-segment ``p → q``, which stays inside the cell. Both use exact orientation signs on a
-symbolically perturbed path (``x + ε``, ``y + δ``, as GEOS's half-open ray rule), so the
-answer equals GEOS ``intersects`` for valid polygons, on edges and vertices included.
+Points in boundary or overlap cells are settled exactly. For a candidate polygon ``j`` the
+point ``p`` is on ``j``'s boundary if it lies on one of the edges of ``j`` touching the
+cell; otherwise its parity is the parity of the row-centre point ``q = (p.x, yc)``
+(crossings of ``j``'s edges with the centre line to the right of ``p.x``) plus the edges
+crossed by the vertical segment ``p → q``, which stays inside the cell. Both use exact
+orientation signs on a symbolically perturbed path (``x + ε``, ``y + δ``, as GEOS's
+half-open ray rule), so the answer equals GEOS ``intersects`` for valid polygons, on edges
+and vertices included.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -46,8 +48,8 @@ _MIN_CELLS = 64
 _CELLS_PER_VERTEX = 1.0
 _BLOCK = 1 << 17  # vertices or points handled together: their arrays stay in cache
 _MAX_BOX_CELLS = 4  # an edge whose box covers more cells is traced column by column
-# owner codes: j >= 0 one polygon covers the cell; the rest are "complex" cells
-_EMPTY, _EDGES_ONLY, _OVERLAP, _SINGLE = -1, -2, -3, -4  # _SINGLE - j: j covers the centre
+# owner codes: j >= 0 the cell centre is inside polygon j only; -1 in none; -2 in several
+_EMPTY, _OVERLAP = -1, -2
 
 
 @dataclass(frozen=True)
@@ -185,8 +187,9 @@ class PolygonGrid:
         ``points`` is small), within ``[64, 2**24]``.
     points : int, optional
         How many points will be queried, to size the grid.
-    workers : int, default 2
-        Threads used to build and query (GEOS and numpy release the GIL).
+    workers : int, optional
+        Threads used to build and query (GEOS and numpy release the GIL); by default the
+        number of CPUs, at most 8.
 
     Notes
     -----
@@ -197,11 +200,11 @@ class PolygonGrid:
 
     def __init__(
         self, polygons: np.ndarray, *, cells: int | None = None, points: int | None = None,
-        workers: int = 2,
+        workers: int | None = None,
     ) -> None:
         self.polygons = polygons
         self.n_polygons = len(polygons)
-        self.workers = max(1, int(workers))
+        self.workers = max(1, min(8, os.cpu_count() or 1) if workers is None else int(workers))
         self.ncoords = shapely.get_num_coordinates(polygons).astype(np.int64)
         n = int(self.ncoords.sum())
         xmin, ymin, xmax, ymax = (float(b) for b in shapely.total_bounds(polygons))
@@ -219,6 +222,7 @@ class PolygonGrid:
         # a tolerance far above the rounding of interpolated crossings
         self.tol = 2.0**-40 * (max(abs(xmin), abs(xmax), abs(ymin), abs(ymax)) + span)
         self.xy = np.empty((n, 2), dtype=np.float64)
+        self.boundary = np.zeros(self.n_cells, dtype=bool)  # some polygon has edges there
         self.x, self.y = self.xy[:, 0], self.xy[:, 1]
         first = np.cumsum(self.ncoords) - self.ncoords
         jobs = _slices(self.ncoords, -(-n // _BLOCK))
@@ -286,6 +290,7 @@ class PolygonGrid:
         eseg = np.concatenate([np.arange(n_runs, dtype=np.int64), pair_seg, pair_seg,
                                eseg + n_runs + n_pair])
         del cell
+        self.boundary[ecell] = True  # blocks only ever set True: safe in parallel
         # crossings with the row-centre lines: centres below a vertex change along the edge
         cross = np.flatnonzero((below[1:] != below[:-1]) & ~ring_end[:-1])
         cx, cv, cgroup = self._centre_crossings(x, y, cross, below, vpoly[cross])
@@ -360,13 +365,13 @@ class PolygonGrid:
         return base + ca[keep], base + cb[keep], cgroup[s][keep] // self.ay.n
 
     def _fill_owner(self, fa: np.ndarray, fb: np.ndarray, fpoly: np.ndarray) -> None:
-        """Dense grid of owner codes (see ``_EMPTY`` and friends)."""
+        """Dense grid of the polygon whose inside holds the cell centre (see ``_EMPTY``)."""
         n_cells, shape = self.n_cells, (self.ay.n, self.stride)
         order = np.argsort(fa, kind="stable")
         fa, fb, fpoly = fa[order], fb[order], fpoly[order]
         # intervals overlap only where polygons do
         self.overlaps = bool(np.any(fa[1:] < fb[:-1]))
-        dtype = np.int16 if self.n_polygons < 2**15 + _SINGLE else np.int32
+        dtype = np.int16 if self.n_polygons < 2**15 else np.int32
         owner = np.zeros(n_cells, dtype=dtype)
         w = (fpoly + 1).astype(dtype)  # sums wrap in overlaps, which are overwritten
         if self.overlaps:
@@ -383,8 +388,6 @@ class PolygonGrid:
         owner -= 1
         if self.overlaps:
             owner[count > 1] = _OVERLAP
-        o = owner[self.ecell]
-        owner[self.ecell] = np.where(o >= 0, _SINGLE - o, np.where(o == _EMPTY, _EDGES_ONLY, o))
         self.owner = owner
 
     # -- query ------------------------------------------------------------------------------
@@ -431,10 +434,12 @@ class PolygonGrid:
         """Points ``i0 <= i < i1``: pairs settled by the owner grid, and the other points."""
         kx, okx = self.ax.locate(x[i0:i1])
         ky, oky = self.ay.locate(y[i0:i1])
-        own = self.owner[ky * self.stride + kx]
-        ok = okx & oky
-        hit = np.flatnonzero(ok & (own >= 0))
-        return hit + i0, own[hit].astype(np.int64), np.flatnonzero(ok & (own <= _EDGES_ONLY)) + i0
+        cell = ky * self.stride + kx
+        own = self.owner[cell]
+        hard = self.boundary[cell] | (own == _OVERLAP)
+        hard &= okx & oky
+        hit = np.flatnonzero(~hard & (own >= 0) & okx & oky)
+        return hit + i0, own[hit].astype(np.int64), np.flatnonzero(hard) + i0
 
     def _entry_index(self, cell: np.ndarray) -> _EntryIndex:
         """Boundary entries of ``cell``, sorted by (cell, polygon)."""
@@ -475,8 +480,8 @@ class PolygonGrid:
         ok = self._exact(px[t], py[t], ju, ky[t], index.seg, index.start[u], index.stop[u])
         got_p, got_j = [t[ok]], [ju[ok]]
         # ... the one polygon covering the centre without edges in the cell (inside) ...
-        s = np.flatnonzero(own <= _SINGLE)
-        js = _SINGLE - own[s]
+        s = np.flatnonzero(own >= 0)
+        js = own[s]
         fresh = ~known(s, js)
         got_p.append(s[fresh])
         got_j.append(js[fresh])

@@ -80,19 +80,19 @@ def intersects_pairs(geoms: object, polygons: object) -> tuple[np.ndarray, np.nd
     right_ok = ~(shapely.is_missing(right_arr) | shapely.is_empty(right_arr))
     polygonal = right_ok & np.isin(shapely.get_type_id(right_arr), _POLYGONAL)
     pj = np.flatnonzero(polygonal)
-    left_type = shapely.get_type_id(left_arr)  # -1 for missing
-    points = left_type == _POINT
-    pi = np.flatnonzero(points)
     pairs: list[tuple[np.ndarray, np.ndarray]] = []
+    # read the points (GEOS releases the GIL) while the grid is built, when there are any
+    likely = len(pj) > 0 and bool(np.any(shapely.get_type_id(left_arr[:256]) == _POINT))
+    with ThreadPoolExecutor(1) as pool:
+        reading = pool.submit(_read_points, left_arr)
+        grid = PolygonGrid(right_arr[pj], points=len(left_arr)) if likely else None
+        left_type, pi, x, y = reading.result()
     if len(pi) and len(pj):
-        with ThreadPoolExecutor(1) as pool:  # read the points while the grid is built
-            reading = pool.submit(_point_coordinates, left_arr, pi)
+        if grid is None:
             grid = PolygonGrid(right_arr[pj], points=len(pi))
-            pi, xy = reading.result()
-        i, j = grid.query_points(xy[:, 0], xy[:, 1])
+        i, j = grid.query_points(x, y)
         pairs.append((pi[i], pj[j]))
-    elif len(pi):
-        pi = _point_coordinates(left_arr, pi)[0]
+    points = left_type == _POINT
     other_j = np.flatnonzero(right_ok & ~polygonal)
     if len(pi) and len(other_j):
         pairs.append(_tree_pairs(left_arr, pi, right_arr, other_j))
@@ -111,11 +111,15 @@ def intersects_pairs(geoms: object, polygons: object) -> tuple[np.ndarray, np.nd
     return left[order], right[order]
 
 
-def _point_coordinates(geoms: np.ndarray, pi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Coordinates of the points ``geoms[pi]``, without the empty ones (and their index)."""
-    xy, keep = shapely.get_coordinates(geoms if len(pi) == len(geoms) else geoms[pi],
-                                       return_index=True)  # empty points have none
-    return pi[keep], xy
+def _read_points(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Type ids of ``geoms`` (-1 for missing), and index and x, y of the non-empty points."""
+    types = shapely.get_type_id(geoms)
+    pi = np.flatnonzero(types == _POINT)
+    pts = geoms if len(pi) == len(geoms) else geoms[pi]
+    empty = shapely.is_empty(pts)
+    if empty.any():
+        pi, pts = pi[~empty], pts[~empty]
+    return types, pi, shapely.get_x(pts), shapely.get_y(pts)
 
 
 def _tree_pairs(

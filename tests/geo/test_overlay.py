@@ -162,6 +162,27 @@ def test_many_points_use_both_threads_and_stay_exact():
     assert_same_pairs(overlay.intersects_pairs(pts, polys), brute_pairs(pts, polys))
 
 
+@pytest.mark.parametrize("x0, y0, scale", [(500_000.0, 4_800_000.0, 10_000.0),
+                                            (-73.9, -40.2, 0.05)])
+def test_projected_and_negative_coordinates_with_long_diagonal_edges(x0, y0, scale):
+    rng = np.random.default_rng(3)
+    ring = [(x0, y0), (x0 + 9 * scale, y0 + 1 * scale), (x0 + 5 * scale, y0 + 7 * scale)]
+    hole = [(x0 + 5 * scale, y0 + 3 * scale), (x0 + 6 * scale, y0 + 3 * scale),
+            (x0 + 5.5 * scale, y0 + 4 * scale)]
+    polys = [shapely.Polygon(ring, [hole]), shapely.box(x0, y0, x0 + 3 * scale, y0 + 3 * scale)]
+    pts = np.concatenate([
+        shapely.points(rng.uniform(x0 - scale, x0 + 10 * scale, 4000),
+                       rng.uniform(y0 - scale, y0 + 8 * scale, 4000)),
+        shapely.line_interpolate_point(shapely.boundary(polys[0]), rng.uniform(0, 1, 500),
+                                       normalized=True),
+        shapely.points(shapely.get_coordinates(polys))])
+    for cells in (64, 4096, 200_000):
+        xy = shapely.get_coordinates(pts)
+        got = PolygonGrid(np.asarray(polys, dtype=object), cells=cells).query_points(
+            xy[:, 0], xy[:, 1])
+        assert_same_pairs(got, brute_pairs(pts, polys))
+
+
 def test_mixed_left_side_and_missing_geometries():
     sq = shapely.box(X0, Y0, X0 + 1, Y0 + 1)
     left = [
