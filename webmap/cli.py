@@ -18,18 +18,25 @@ __all__ = ["demo_cmd", "map_cmd"]
 @click.option("--out", type=click.Path(dir_okay=False), default="map.html", show_default=True,
               help="HTML file to write.")
 @click.option("--title", default="绿盾线索", show_default=True)
+@click.option("--history/--no-history", default=True, show_default=True,
+              help="Last status changes of each lead in its popup.")
+@click.option("--chips/--no-chips", default=True, show_default=True,
+              help="Before/after image chips (`lvdun chips`) in the popups, inlined.")
 @handle_errors
-def map_cmd(workspace: str, out: str, title: str) -> None:
+def map_cmd(workspace: str, out: str, title: str, history: bool, chips: bool) -> None:
     """Write a self-contained interactive map (opens offline from disk).
 
-    Set LVDUN_TIANDITU_KEY to add the 天地图 basemaps.
+    Filters, search, popups with history and chips all work without a server. Set
+    LVDUN_TIANDITU_KEY to add the 天地图 basemaps; the Amap basemaps shift the layers
+    to GCJ-02 while shown.
 
     \b
     Example:
       lvdun map --out 线索分布图.html
+      lvdun map --no-chips --out 线索分布图_轻量.html
     """
     with open_ws(workspace) as ws:
-        path = publish_map(ws, out, title=title,
+        path = publish_map(ws, out, title=title, history=history, chips=chips,
                            tianditu_key=os.environ.get("LVDUN_TIANDITU_KEY") or None)
     console.print(f"map written to {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
