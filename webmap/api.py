@@ -363,9 +363,9 @@ _CONTEXT_BUILDERS = {
 }
 
 
-def _layer_json(data: features.LayerData) -> str:
+def _layer_json(data: features.LayerData, **more: Any) -> str:
     spec = {"labels": [escape(label) for label in data.labels], "tooltip": list(data.tooltip),
-            **data.spec}
+            **data.spec, **more}
     head = json.dumps(spec, ensure_ascii=False, separators=(",", ":"))
     return f'{{"data":{data.geojson or "null"},{head[1:]}'
 
@@ -377,20 +377,23 @@ def map_layer(
     user: CurrentUser,
     ctx: Context,
     query: Filters,
+    limit: Annotated[int | None, Query(ge=1, description="At most this many leads.")] = None,
 ) -> Response:
     """A layer as the map page draws it: features with style keys and escaped popup
-    cells (``lvdun.vectorLayer``). Leads take the filters of ``/api/leads``."""
+    cells (``lvdun.vectorLayer``). Leads take the filters of ``/api/leads`` and a
+    ``limit``; ``numberMatched`` tells how many matched."""
     ws = ctx.pool.get()
     if kind == "leads":
-        page, _ = ctx.catalog.select(ws, user, query)
+        page, total = ctx.catalog.select(ws, user, query, limit=limit)
         frame = features.prepare_frame(page.set_crs("EPSG:4490", allow_override=True), "leads")
         if frame is None:
-            return Response('{"data":null}', media_type="application/json")
+            return Response(f'{{"data":null,"numberMatched":{total}}}',
+                            media_type="application/json")
         allowed = editable_reserves(user)
         editable = (frame["lead_id"] if allowed is None
                     else frame.loc[frame["reserve_code"].isin(list(allowed)), "lead_id"])
         data = features.lead_features(frame, ids=True, editable=set(editable))
-        return Response(_layer_json(data), media_type="application/json")
+        return Response(_layer_json(data, numberMatched=total), media_type="application/json")
     if kind not in _CONTEXT_BUILDERS:
         raise NotFoundError(f"no map layer {kind!r}; layers: {', '.join(_MAP_KINDS)}")
     text = ctx.cached(ws, f"map:{kind}", lambda: _context_layer(ws, kind))

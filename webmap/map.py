@@ -226,7 +226,12 @@ def _controls(
     folium.LayerControl(position="topright", collapsed=False).add_to(m)
 
 
-def _lead_layer(data: LayerData, *, source: str | None = None) -> VectorLayer:
+def _lead_layer(
+    data: LayerData, *, source: str | None = None, view_limit: int | None = None
+) -> VectorLayer:
+    extra: dict[str, Any] = {"vertices": SHAPE_VERTICES}
+    if view_limit is not None:
+        extra.update(viewLoading=True, limit=view_limit)
     return VectorLayer(
         LAYER_LEADS,
         data,
@@ -235,7 +240,7 @@ def _lead_layer(data: LayerData, *, source: str | None = None) -> VectorLayer:
         boost=_SMALL_POLYGON_BOOST,
         kind="leads",
         source=source,
-        extra={"vertices": SHAPE_VERTICES},
+        extra=extra,
     )
 
 
@@ -389,6 +394,7 @@ def build_app_map(
     tianditu_key: str | None = None,
     amap: bool = True,
     activities: Sequence[str] = (),
+    view_limit: int | None = None,
 ) -> folium.Map:
     """Build the map page of the web app: the same map, every layer loaded from the API.
 
@@ -409,6 +415,9 @@ def build_app_map(
         As for :func:`build_map`.
     activities
         Activity types among point leads, for the legend.
+    view_limit
+        Load only the leads in view (at most this many), again whenever the map moves;
+        None loads every lead once.
     """
     m = _new_map(title, tianditu_key, amap=amap)
     m.extra_bundles = frozenset({"lvdun-app"})
@@ -418,7 +427,8 @@ def build_app_map(
         if kind in layers:
             made[kind] = VectorLayer(name, empty, kind=kind, source=f"{api}/map/{kind}",
                                      **options).add_to(m)
-    made["leads"] = (_lead_layer(empty, source=f"{api}/map/leads").add_to(m)
+    made["leads"] = (_lead_layer(empty, source=f"{api}/map/leads",
+                                 view_limit=view_limit).add_to(m)
                      if "leads" in layers else None)
     legend = legend_html(
         status_counts={} if "leads" in layers else None,

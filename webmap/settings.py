@@ -29,4 +29,8 @@ class Settings(BaseSettings):
     tianditu_key: str | None = Field(None, description="天地图 tk key for its basemaps.")
     page_size: int = Field(1000, ge=1, description="Default GeoJSON page size.")
     max_page_size: int = Field(10000, ge=1, description="Largest GeoJSON page.")
+    map_view_loading: int = Field(
+        20000, ge=0, description="Above this many leads the map page loads the leads of "
+        "its view only, again as the map moves (0: always).")
+    map_view_limit: int = Field(20000, ge=1, description="Most leads the page loads at once.")
     log_level: str = Field("info", description="uvicorn log level.")

@@ -9,6 +9,7 @@ tests must not depend on it).
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import socket
 import threading
@@ -222,14 +223,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def served(classified, tokens) -> Iterator[str]:
+@contextlib.contextmanager
+def _serving(workspace: str, **settings: Any) -> Iterator[str]:
     """The web app (as ``lvdun serve`` starts it) in a thread; yields its base URL."""
     import uvicorn
 
-    settings = Settings(workspace=classified.location, port=_free_port(),
-                        title="测试<b>线索</b>")
-    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port,
+    options = Settings(workspace=workspace, port=_free_port(), **settings)
+    config = uvicorn.Config(create_app(options), host=options.host, port=options.port,
                             log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -238,9 +238,25 @@ def served(classified, tokens) -> Iterator[str]:
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "the app did not start"
         time.sleep(0.05)
-    yield f"http://{settings.host}:{settings.port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://{options.host}:{options.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def served(classified, tokens) -> Iterator[str]:
+    """The app over the classified workspace (six leads, all loaded at once)."""
+    with _serving(classified.location, title="测试<b>线索</b>") as base:
+        yield base
+
+
+@pytest.fixture
+def served_by_view(classified, tokens) -> Iterator[str]:
+    """The app loading at most two leads of the view, again as the map moves."""
+    with _serving(classified.location, map_view_loading=0, map_view_limit=2) as base:
+        yield base
 
 
 def _login(page: Page, base: str, token: str) -> None:
@@ -286,3 +302,21 @@ def test_viewer_sees_every_lead_but_cannot_change_one(page, served, tokens, clas
     assert status == 403
     assert classified.read_table("lead_status", where='"lead_id" = ?',
                                  params=["L004"])["version"].tolist() == [1]
+
+
+def test_many_leads_are_loaded_by_view_and_filters_survive_a_reload(page, served_by_view,
+                                                                     tokens):
+    _login(page, served_by_view, tokens["viewer"])
+    assert page.js("lvdunMap.totalCount()") == 2  # six in view, two loaded
+    notice = page.page.locator(".lvdun-notice")
+    assert notice.is_visible() and "共 6 条" in notice.inner_text()
+    page.page.click(".lvdun-filter summary")
+    page.page.locator('fieldset[data-dim="status"] label', has_text="已销号").locator(
+        "input").uncheck()
+    page.js("lvdunMap.map.setView([44.0, 127.5], 14, {animate: false}); 0")  # L005 alone
+    page.page.wait_for_function("lvdunMap.leadStatus('L005') === 'pending'")
+    assert page.js("lvdunMap.totalCount()") == 1
+    assert not notice.is_visible()
+    closed = page.page.locator('fieldset[data-dim="status"] label', has_text="已销号")
+    assert not closed.locator("input").is_checked()  # the choice survived the reload
+    assert page.errors == []

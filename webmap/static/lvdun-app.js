@@ -55,8 +55,20 @@
     });
   }
 
+  /** The query of the leads in view (layers with spec.viewLoading), else "". */
+  function viewQuery(layer) {
+    if (!layer || !layer.lvdunSpec.viewLoading) {
+      return "";
+    }
+    var b = app.map.getBounds().pad(0.2);
+    var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) {
+      return v.toFixed(5);
+    });
+    return "?bbox=" + bbox.join(",") + "&limit=" + layer.lvdunSpec.limit;
+  }
+
   function fetchLayer(kind) {
-    return call("/map/" + kind).then(function (result) {
+    return call("/map/" + kind + viewQuery(app.layers[kind])).then(function (result) {
       if (!result.ok || !result.body) {
         throw new Error("cannot load layer " + kind + ": " + result.status);
       }
@@ -68,6 +80,33 @@
     var data = body.data || { type: "FeatureCollection", features: [] };
     delete body.data;
     layer.lvdunSetData(data, body);
+    if (layer.lvdunSpec.viewLoading) {
+      viewNotice(layer, body.numberMatched || 0);
+    }
+  }
+
+  /** Say when the view holds more leads than the page loads. */
+  function viewNotice(layer, matched) {
+    if (!app.notice) {
+      app.notice = L.DomUtil.create("div", "lvdun-notice", app.map.getContainer());
+    }
+    var limit = layer.lvdunSpec.limit;
+    app.notice.style.display = matched > limit ? "block" : "none";
+    app.notice.textContent = "视野内共 " + matched.toLocaleString() + " 条线索，只显示 " +
+      limit.toLocaleString() + " 条：请放大地图";
+  }
+
+  /** Reload the leads of the view after the map moved (a quarter second after). */
+  function followView(kind, layer) {
+    var timer = null;
+    app.map.on("moveend", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        fetchLayer(kind).then(function (body) {
+          setLayer(layer, body);
+        });
+      }, 250);
+    });
   }
 
   function userBox(map) {
@@ -117,6 +156,9 @@
         // later is drawn over the others on the canvas (and takes the clicks)
         kinds.forEach(function (kind, k) {
           setLayer(layers[kind], bodies[k]);
+          if (layers[kind].lvdunSpec.viewLoading) {
+            followView(kind, layers[kind]);
+          }
         });
       });
     }).then(function () {

@@ -133,33 +133,47 @@
       map.fire("lvdun:filter", { visible: visible });
     }
 
+    // What the user left out, by value (not index): kept when the data is replaced
+    // (the web app reloads the leads of the view as the map moves).
+    var excluded = {};
+    var chosen = {};
+
     function checkboxes(parent, dim, entries) {
       var box = el("fieldset", "lvdun-dim", parent);
       box.setAttribute("data-dim", dim);
       el("legend", null, box, dim === "status" ? "核查状态" : TITLES[dim]);
+      var left = excluded[dim] || {};
       entries.forEach(function (entry) {
         var label = el("label", null, box);
         var input = el("input", null, label);
         input.type = "checkbox";
-        input.checked = true;
+        input.checked = !left[entry.key];
         input.value = String(entry.value);
+        input.setAttribute("data-key", entry.key);
         if (entry.colour) {
           el("span", "dot", label).style.background = entry.colour;
         }
         label.appendChild(document.createTextNode(entry.label));
       });
-      box.addEventListener("change", function () {
+
+      function read() {
         var inputs = box.querySelectorAll("input");
         var wanted = {};
         var all = true;
+        excluded[dim] = {};
         for (var i = 0; i < inputs.length; i++) {
           if (inputs[i].checked) {
             wanted[inputs[i].value] = true;
           } else {
             all = false;
+            excluded[dim][inputs[i].getAttribute("data-key")] = true;
           }
         }
         state[dim] = all ? null : wanted;
+      }
+      read();
+      box.addEventListener("change", function () {
+        read();
         apply();
       });
     }
@@ -172,10 +186,23 @@
       values.forEach(function (value, index) {
         el("option", null, input, value).value = String(index);
       });
-      input.addEventListener("change", function () {
+      if (chosen[dim] !== undefined && chosen[dim] !== null) {
+        var at = values.indexOf(chosen[dim]);
+        if (at < 0) { // chosen before, absent from the data now: still the choice
+          el("option", null, input, chosen[dim]).value = "-1";
+        }
+        input.value = String(at);
+      }
+
+      function read() {
         var wanted = {};
         wanted[input.value] = true;
         state[dim] = input.value === "" ? null : wanted;
+        chosen[dim] = input.value === "" ? null : input.options[input.selectedIndex].text;
+      }
+      read();
+      input.addEventListener("change", function () {
+        read();
         apply();
       });
     }
@@ -186,7 +213,7 @@
       state = { status: null, activity: null, batch: null, reserve: null, zone: null };
       body.innerHTML = "";
       checkboxes(body, "status", (options.statuses || []).map(function (s) {
-        return { value: s[0], label: s[1], colour: s[2] };
+        return { value: s[0], key: s[0], label: s[1], colour: s[2] };
       }));
       DIMENSIONS.forEach(function (dim) {
         var values = filters[dim] || [];
@@ -194,13 +221,15 @@
           select(body, dim, values);
         } else {
           checkboxes(body, dim, values.map(function (value, index) {
-            return { value: index, label: value };
+            return { value: index, key: value, label: value };
           }));
         }
       });
       var reset = el("button", "lvdun-reset", body, "全部显示");
       reset.type = "button";
       reset.addEventListener("click", function () {
+        excluded = {};
+        chosen = {};
         build();
         apply();
       });
