@@ -30,7 +30,7 @@ __all__ = ["ClassifyReport", "classify", "classify_frames"]
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("geos",)
+ENGINES = ("geos", "postgis", "dask")
 
 
 @dataclass
@@ -45,7 +45,8 @@ class ClassifyReport:
 
 
 def classify(
-    ws: Workspace, *, near_m: float = 1000.0, engine: str = "geos", mine_margin_m: float = 500.0
+    ws: Workspace, *, near_m: float = 1000.0, engine: str = "geos", mine_margin_m: float = 500.0,
+    scheduler: str | None = None,
 ) -> ClassifyReport:
     """Classify every lead of the workspace and replace ``lead_class``.
 
@@ -60,12 +61,19 @@ def classify(
     near_m
         Leads within this distance of a reserve boundary get ``near_boundary``.
     engine
-        Overlay engine; ``geos`` runs in process.
+        Overlay engine for the reserve-zone matching (:mod:`pipelines.engines`): ``geos``
+        in process, ``postgis`` in the database (PostGIS workspaces only), ``dask``.
     mine_margin_m
         Leads this close to a valid mine's licence polygon but outside it are flagged.
+    scheduler
+        ``dask.distributed`` scheduler address for ``engine="dask"``.
     """
     if engine not in ENGINES:
         raise WorkspaceError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
+    if engine == "postgis":
+        from pipelines.engines import require_postgis
+
+        require_postgis(ws)
     started = now_iso()
     leads = ws.read_features("leads")
     reserves = ws.read_features("reserves")
@@ -78,6 +86,11 @@ def classify(
     versions = sorted({str(v) for v in reserves["run_id"].dropna()})
     boundary_version = "+".join(versions) if versions else None
     run_id = new_run_id()
+    pairs = None
+    if engine != "geos":
+        from pipelines.engines import reserve_pairs
+
+        pairs = reserve_pairs(engine, ws, leads, reserves, scheduler=scheduler)
     result = classify_frames(
         leads, reserves,
         wetlands=ws.read_features("wetlands"),
@@ -85,6 +98,7 @@ def classify(
         admin=ws.read_features("admin"),
         near_m=near_m,
         mine_margin_m=mine_margin_m,
+        reserve_pairs=pairs,
     )
     result["boundary_version"] = boundary_version
     result["classified_at"] = now_iso()
@@ -118,12 +132,16 @@ def classify_frames(
     admin: gpd.GeoDataFrame | None = None,
     near_m: float = 1000.0,
     mine_margin_m: float = 500.0,
+    reserve_pairs: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Return one classification row per lead (columns of ``lead_class``).
 
     All frames must be in EPSG:4490. Wetland list entries given as points are matched by
     the circle of their area (``wetland_match`` says ``radius≈N m (approximation)``); mine
-    flags are those of :func:`pipelines.mines.mine_columns`.
+    flags are those of :func:`pipelines.mines.mine_columns`. ``reserve_pairs`` are the
+    ``(lead, zone polygon)`` positions from another engine (:mod:`pipelines.engines`),
+    sorted as :func:`geo.overlay.intersects_pairs` sorts them; by default they are
+    computed here.
     """
     for name, frame in (("leads", leads), ("reserves", reserves), ("wetlands", wetlands),
                         ("mines", mines), ("admin", admin)):
@@ -135,7 +153,10 @@ def classify_frames(
     zones = np.asarray(reserves.geometry.values, dtype=object)
     prio = np.array([zone_priority(z, lv) for z, lv in zip(reserves["zone"], reserves["level"],
                                                            strict=True)])
-    left, right = overlay.intersects_pairs(geoms, zones)
+    if reserve_pairs is None:
+        left, right = overlay.intersects_pairs(geoms, zones)
+    else:
+        left, right = reserve_pairs
     _, share = overlay.area_shares(geoms, zones, left, right, crs=CGCS2000)
     win = overlay.winners(n, left, right, prio)
 

@@ -1,0 +1,177 @@
+"""The three classify engines (geos, postgis, dask) give identical ``lead_class`` tables."""
+
+# ruff: noqa: F811 -- fixtures imported from tests/pipelines/store/conftest.py
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from pipelines.classify import classify
+from pipelines.engines import dask_pairs, reserve_pairs
+from pipelines.errors import WorkspaceError
+from pipelines.ingest import ingest
+from pipelines.store.base import Workspace
+
+# the fixtures of tests/pipelines/store/conftest.py (fresh PostGIS / GeoPackage workspaces),
+# imported so pytest finds them here; test arguments of the same names shadow them (F811)
+from tests.pipelines.store.conftest import (  # noqa: F401
+    gpkg_workspace,
+    pg_database,
+    pg_schema_url,
+    pg_workspace,
+)
+
+VOLATILE = ["run_id", "classified_at"]
+
+
+def _edge_leads(tmp_path: Path) -> Path:
+    """Point leads exactly on zone edges and vertices, plus patches straddling zones."""
+    points = [
+        ("E01", 126.45, 43.50),  # 甲 core/buffer west edge
+        ("E02", 126.45, 43.45),  # core vertex
+        ("E03", 126.35, 43.35),  # outer vertex of 甲
+        ("E04", 126.65, 43.50),  # 甲 outer east edge, inside 乙 core protection
+        ("E05", 126.62, 43.45),  # 乙 core vertex, inside 甲 experimental
+        ("E06", 126.80, 43.60),  # 乙 outer vertex
+        ("E07", 126.70, 43.55),  # 乙 core vertex
+        ("E08", 126.5000000001, 43.45),  # on the core's south edge, off the vertices
+        ("E09", 126.3499999999, 43.5),  # just outside 甲
+    ]
+    patches = [
+        ("P01", shapely.box(126.44, 43.44, 126.46, 43.46)),  # core / buffer
+        ("P02", shapely.box(126.60, 43.48, 126.66, 43.52)),  # 甲 + 乙
+        ("P03", shapely.box(126.79, 43.59, 126.85, 43.65)),  # 乙 and outside
+        ("P04", shapely.box(127.0, 44.0, 127.01, 44.01)),  # outside
+    ]
+    ids = [p[0] for p in points] + [p[0] for p in patches]
+    geoms = [shapely.Point(x, y) for _, x, y in points] + [g for _, g in patches]
+    frame = gpd.GeoDataFrame(
+        {"线索编号": ids, "批次": "2024-H2", "活动类型": "道路", "变化类型": "新增"},
+        geometry=geoms, crs="EPSG:4490")
+    path = tmp_path / "edge_leads.gpkg"
+    frame.to_file(path, layer="leads", driver="GPKG")
+    return path
+
+
+def _lead_class(ws: Workspace) -> pd.DataFrame:
+    return ws.read_table("lead_class", order='"lead_id"').drop(columns=VOLATILE)
+
+
+def _fill(ws: Workspace, zones_file: Path, leads_csv: Path, tmp_path: Path) -> None:
+    ingest(ws, "reserves", zones_file)
+    ingest(ws, "leads", leads_csv, crs="EPSG:4490")
+    ingest(ws, "leads", _edge_leads(tmp_path))
+
+
+@pytest.fixture
+def local_scheduler() -> Iterator[str]:
+    """Address of an in-process ``dask.distributed`` cluster."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                      dashboard_address=None) as cluster:
+        yield cluster.scheduler_address
+
+
+@pytest.mark.postgis
+def test_three_engines_identical_on_postgis(
+    pg_workspace: Workspace, zones_file: Path, leads_csv: Path, tmp_path: Path
+) -> None:
+    _fill(pg_workspace, zones_file, leads_csv, tmp_path)
+    tables = {}
+    for engine in ("geos", "postgis", "dask"):
+        classify(pg_workspace, engine=engine)
+        tables[engine] = _lead_class(pg_workspace)
+    assert len(tables["geos"]) == 6 + 13
+    for engine in ("postgis", "dask"):
+        pd.testing.assert_frame_equal(tables["geos"], tables[engine], obj=engine)
+    zones = dict(zip(tables["geos"]["lead_id"], tables["geos"]["zone"], strict=True))
+    assert zones["E01"] == zones["E02"] == "core"
+    assert zones["E09"] == "outside"
+
+
+@pytest.mark.postgis
+def test_postgis_pairs_match_geos(
+    pg_workspace: Workspace, zones_file: Path, leads_csv: Path, tmp_path: Path
+) -> None:
+    _fill(pg_workspace, zones_file, leads_csv, tmp_path)
+    leads = pg_workspace.read_features("leads")
+    reserves = pg_workspace.read_features("reserves")
+    geos = reserve_pairs("geos", pg_workspace, leads, reserves)
+    pg = reserve_pairs("postgis", pg_workspace, leads, reserves)
+    np.testing.assert_array_equal(geos[0], pg[0])
+    np.testing.assert_array_equal(geos[1], pg[1])
+
+
+def test_geos_and_dask_identical_on_gpkg(
+    gpkg_workspace: Workspace, zones_file: Path, leads_csv: Path, tmp_path: Path
+) -> None:
+    _fill(gpkg_workspace, zones_file, leads_csv, tmp_path)
+    classify(gpkg_workspace, engine="geos")
+    geos = _lead_class(gpkg_workspace)
+    classify(gpkg_workspace, engine="dask")
+    pd.testing.assert_frame_equal(geos, _lead_class(gpkg_workspace))
+
+
+def test_dask_on_distributed_scheduler(
+    gpkg_workspace: Workspace, zones_file: Path, leads_csv: Path, tmp_path: Path,
+    local_scheduler: str,
+) -> None:
+    _fill(gpkg_workspace, zones_file, leads_csv, tmp_path)
+    classify(gpkg_workspace, engine="geos")
+    geos = _lead_class(gpkg_workspace)
+    classify(gpkg_workspace, engine="dask", scheduler=local_scheduler)
+    pd.testing.assert_frame_equal(geos, _lead_class(gpkg_workspace))
+
+
+def test_dask_many_partitions_hilbert() -> None:
+    rng = np.random.default_rng(4)
+    from tests.conftest import zone_frame
+
+    zones = zone_frame()
+    pts = shapely.points(rng.uniform(126.3, 126.9, 3000), rng.uniform(43.3, 43.7, 3000))
+    pts[5] = None
+    pts[7] = shapely.Point()
+    leads = gpd.GeoDataFrame(geometry=gpd.GeoSeries(pts, crs="EPSG:4490"))
+    got = dask_pairs(leads, zones, partition_rows=400)
+    want = reserve_pairs("geos", None, leads, zones)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+
+
+def test_postgis_engine_refused_on_gpkg(
+    gpkg_workspace: Workspace, zones_file: Path, leads_csv: Path
+) -> None:
+    ingest(gpkg_workspace, "reserves", zones_file)
+    ingest(gpkg_workspace, "leads", leads_csv, crs="EPSG:4490")
+    with pytest.raises(WorkspaceError, match="needs a PostGIS workspace"):
+        classify(gpkg_workspace, engine="postgis")
+    assert gpkg_workspace.read_table("lead_class").empty
+
+
+def test_cli_engine_option(
+    tmp_path: Path, zones_file: Path, leads_csv: Path, local_scheduler: str
+) -> None:
+    from pipelines.cli import cli as main
+    from pipelines.store import open_workspace
+
+    ws_path = tmp_path / "cli.gpkg"
+    with open_workspace(ws_path) as ws:
+        ingest(ws, "reserves", zones_file)
+        ingest(ws, "leads", leads_csv, crs="EPSG:4490")
+    runner = CliRunner()
+    ok = runner.invoke(main, ["classify", "-w", str(ws_path), "--engine", "dask"],
+                       env={"LVDUN_DASK_SCHEDULER": local_scheduler})
+    assert ok.exit_code == 0, ok.output
+    assert "classified 6 leads" in ok.output
+    refused = runner.invoke(main, ["classify", "-w", str(ws_path), "--engine", "postgis"])
+    assert refused.exit_code != 0
+    assert "needs a PostGIS workspace" in refused.output
