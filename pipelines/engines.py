@@ -216,9 +216,20 @@ def dask_pairs(
     -------
     tuple of numpy.ndarray
         ``(i, j)`` int64 positions, sorted by ``i`` then ``j``.
+
+    Raises
+    ------
+    WorkspaceError
+        When dask-geopandas or distributed is not installed.
     """
-    import dask
-    import dask_geopandas
+    try:
+        import dask
+        import dask_geopandas
+    except ImportError as exc:
+        raise WorkspaceError(
+            f"--engine dask needs dask-geopandas and distributed ({exc.name} is missing): "
+            "pip install dask-geopandas distributed"
+        ) from exc
 
     address = scheduler or os.environ.get(DASK_SCHEDULER_ENV) or None
     geoms = np.asarray(leads.geometry.values, dtype=object)

@@ -175,3 +175,44 @@ def test_cli_engine_option(
     refused = runner.invoke(main, ["classify", "-w", str(ws_path), "--engine", "postgis"])
     assert refused.exit_code != 0
     assert "needs a PostGIS workspace" in refused.output
+
+
+@pytest.mark.postgis
+def test_postgis_pairs_on_subdivided_polygons(pg_workspace: Workspace, tmp_path: Path) -> None:
+    """Many-vertex zones with holes and parts, cut by ST_Subdivide; points on vertices too."""
+    rng = np.random.default_rng(7)
+    ring = shapely.Point(126.5, 43.5).buffer(0.3, quad_segs=512)  # 2048 vertices
+    hole = shapely.Point(126.5, 43.5).buffer(0.1, quad_segs=256)
+    donut = ring.difference(hole)
+    islands = shapely.MultiPolygon([
+        shapely.Point(126.5, 43.5).buffer(0.05, quad_segs=128),
+        shapely.Polygon(shapely.get_coordinates(
+            shapely.Point(127.0, 43.5).buffer(0.2, quad_segs=300).exterior)[::-1]),
+    ])
+    zones = gpd.GeoDataFrame(
+        {"保护区编码": ["R11", "R11"], "保护区名称": ["丙保护区", "丙保护区"],
+         "级别": ["国家级", "国家级"], "功能区": ["缓冲区", "核心区"]},
+        geometry=[donut, islands], crs="EPSG:4490")
+    zones_path = tmp_path / "round.gpkg"
+    zones.to_file(zones_path, layer="zones", driver="GPKG")
+    ingest(pg_workspace, "reserves", zones_path)
+    stored = pg_workspace.read_features("reserves")
+    vertices = shapely.get_coordinates(np.asarray(stored.geometry.values, dtype=object))
+    on_vertex = vertices[rng.choice(len(vertices), 300, replace=False)]
+    inside = np.column_stack([rng.uniform(126.1, 127.3, 2000), rng.uniform(43.1, 43.9, 2000)])
+    xy = np.vstack([on_vertex, inside])
+    leads = gpd.GeoDataFrame(
+        {"线索编号": [f"V{k:05d}" for k in range(len(xy))], "批次": "2024-H2"},
+        geometry=shapely.points(xy), crs="EPSG:4490")
+    leads_path = tmp_path / "round_leads.gpkg"
+    leads.to_file(leads_path, layer="leads", driver="GPKG")
+    ingest(pg_workspace, "leads", leads_path)
+    parts = pg_workspace.execute(
+        "SELECT count(*) FROM (SELECT ST_Subdivide(geom, 256) FROM reserves) s").fetchone()[0]
+    assert parts > 8
+    frame = pg_workspace.read_features("leads")
+    geos = reserve_pairs("geos", pg_workspace, frame, stored)
+    pg = reserve_pairs("postgis", pg_workspace, frame, stored)
+    assert len(geos[0]) > 300
+    np.testing.assert_array_equal(geos[0], pg[0])
+    np.testing.assert_array_equal(geos[1], pg[1])
