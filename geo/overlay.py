@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 _POINT = 0
 _POLYGONAL = (3, 6)  # Polygon, MultiPolygon
+_VERTICES_PER_POINT = 100  # more polygon vertices per point: prepared STRtree, not the grid
 
 
 def _as_array(geoms: object) -> np.ndarray:
@@ -50,8 +51,11 @@ def intersects_pairs(geoms: object, polygons: object) -> tuple[np.ndarray, np.nd
 
     Points against polygons go through a grid index (``geo._grid.PolygonGrid``) built for
     the call: most points are settled by one grid lookup and the rest by exact orientation
-    tests, on two threads. Other geometries (patches, lines, multipoints) and non-polygonal
-    ``polygons`` go through a shapely ``STRtree`` with the ``intersects`` predicate.
+    tests, on all cores. When there are over 100 polygon vertices per point, building the
+    grid costs more than it saves, and a shapely ``STRtree`` on the points is queried with
+    the polygons prepared instead (GEOS, exact as well). Other geometries (patches, lines,
+    multipoints) and non-polygonal ``polygons`` go through a shapely ``STRtree`` with the
+    ``intersects`` predicate.
 
     Parameters
     ----------
@@ -81,13 +85,18 @@ def intersects_pairs(geoms: object, polygons: object) -> tuple[np.ndarray, np.nd
     polygonal = right_ok & np.isin(shapely.get_type_id(right_arr), _POLYGONAL)
     pj = np.flatnonzero(polygonal)
     pairs: list[tuple[np.ndarray, np.ndarray]] = []
+    # few points against many vertices: a grid costs more to build than it saves
+    few = len(left_arr) * _VERTICES_PER_POINT < shapely.get_num_coordinates(right_arr[pj]).sum()
     # read the points (GEOS releases the GIL) while the grid is built, when there are any
-    likely = len(pj) > 0 and bool(np.any(shapely.get_type_id(left_arr[:256]) == _POINT))
+    likely = not few and len(pj) > 0 and bool(
+        np.any(shapely.get_type_id(left_arr[:256]) == _POINT))
     with ThreadPoolExecutor(1) as pool:
         reading = pool.submit(_read_points, left_arr)
         grid = PolygonGrid(right_arr[pj], points=len(left_arr)) if likely else None
         left_type, pi, x, y = reading.result()
-    if len(pi) and len(pj):
+    if len(pi) and len(pj) and few:
+        pairs.append(_prepared_pairs(left_arr, pi, right_arr, pj))
+    elif len(pi) and len(pj):
         if grid is None:
             grid = PolygonGrid(right_arr[pj], points=len(pi))
         i, j = grid.query_points(x, y)
@@ -120,6 +129,25 @@ def _read_points(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     if empty.any():
         pi, pts = pi[~empty], pts[~empty]
     return types, pi, shapely.get_x(pts), shapely.get_y(pts)
+
+
+def _prepared_pairs(
+    left: np.ndarray, li: np.ndarray, right: np.ndarray, rj: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact ``intersects`` pairs of few points ``left[li]`` and polygons ``right[rj]``.
+
+    An STRtree on the points is queried with the polygons, prepared for the call (and
+    unprepared after, unless the caller had prepared them).
+    """
+    polys = right[rj]
+    fresh = polys[~shapely.is_prepared(polys)]
+    shapely.prepare(fresh)
+    try:
+        b, a = shapely.STRtree(left[li]).query(polys, predicate="intersects")
+    finally:
+        shapely.destroy_prepared(fresh)
+    order = np.lexsort((b, a))
+    return li[a[order]], rj[b[order]]
 
 
 def _tree_pairs(

@@ -183,6 +183,19 @@ def test_projected_and_negative_coordinates_with_long_diagonal_edges(x0, y0, sca
         assert_same_pairs(got, brute_pairs(pts, polys))
 
 
+def test_few_points_against_many_vertices_use_prepared_polygons_and_leave_them_unprepared():
+    rng = np.random.default_rng(4)
+    circles = np.array([shapely.Point(X0 + 2 * k, Y0).buffer(1.5, quad_segs=256)
+                        for k in range(3)], dtype=object)
+    xy = shapely.get_coordinates(circles)
+    pts = np.concatenate([shapely.points(xy[rng.integers(0, len(xy), 4)]),
+                          shapely.points([X0 + 1, X0 + 9], [Y0, Y0]), [None, shapely.Point()]])
+    assert len(pts) * 100 < len(xy)  # the prepared STRtree path
+    assert_same_pairs(overlay.intersects_pairs(pts, circles),
+                      brute_pairs(pts[:6], circles))
+    assert not shapely.is_prepared(circles).any()
+
+
 def test_mixed_left_side_and_missing_geometries():
     sq = shapely.box(X0, Y0, X0 + 1, Y0 + 1)
     left = [
