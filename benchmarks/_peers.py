@@ -55,7 +55,7 @@ def _lvdun(x: np.ndarray, y: np.ndarray, wkb: np.ndarray, dsn: str, repeat: int)
         t = time.perf_counter()
         i, j = intersects_pairs(pts, polys)
         best = min(best, time.perf_counter() - t)
-    return best, i, j, "grid index, 2 threads"
+    return best, i, j, "exact grid; prepared STRtree under 1 point per 100 vertices"
 
 
 def _geopandas(x: np.ndarray, y: np.ndarray, wkb: np.ndarray, dsn: str,
