@@ -31,6 +31,11 @@ else
   echo "services: no PostgreSQL server installed; PostGIS tests will skip"
 fi
 
+if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+  echo "services: installing a Chinese font (charts, screenshots)"
+  apt_install fonts-wqy-zenhei || true
+fi
+
 if [ ! -x /usr/bin/chromium ]; then
   echo "services: installing Chromium"
   apt_install chromium || true

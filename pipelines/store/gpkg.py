@@ -20,7 +20,7 @@ import shapely
 from geo.crs import CGCS2000
 from pipelines.errors import StoreError
 from pipelines.store.base import Workspace, now_iso
-from pipelines.store.tables import FEATURE_LAYERS, GEOMETRY_TYPES, TABLES
+from pipelines.store.tables import FEATURE_LAYERS, GEOMETRY_TYPES, TABLE_KEYS, TABLES
 
 __all__ = ["GeoPackageWorkspace"]
 
@@ -142,7 +142,7 @@ class GeoPackageWorkspace(Workspace):
             if self._has_table(table):
                 continue
             serial = "id INTEGER PRIMARY KEY AUTOINCREMENT, " if table == "lead_history" else ""
-            key = {"lead_class": "lead_id", "lead_status": "lead_id", "runs": "run_id"}.get(table)
+            key = TABLE_KEYS.get(table)
             body = ", ".join(
                 f'"{c}" {t}' + (" PRIMARY KEY" if c == key else "") for c, t in cols
             )
