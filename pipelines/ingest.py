@@ -277,9 +277,12 @@ def _same_rows(old: pd.DataFrame, new: pd.DataFrame, cols: list[str]) -> np.ndar
         a = old[c].astype(object).where(old[c].notna(), None).to_numpy()
         b = new[c].astype(object).where(new[c].notna(), None).to_numpy()
         same &= np.array([_eq(x, y) for x, y in zip(a, b, strict=True)], dtype=bool)
-    same &= shapely.equals_exact(
-        np.asarray(old.geometry.values), np.asarray(new.geometry.values), tolerance=1e-12
-    )
+    g_old = np.asarray(old.geometry.values, dtype=object)
+    g_new = np.asarray(new.geometry.values, dtype=object)
+    # a list entry without a shape (described in words) stays the same entry
+    nothing_old = shapely.is_missing(g_old) | shapely.is_empty(g_old)
+    nothing_new = shapely.is_missing(g_new) | shapely.is_empty(g_new)
+    same &= (nothing_old & nothing_new) | shapely.equals_exact(g_old, g_new, tolerance=1e-12)
     return same
 
 

@@ -206,3 +206,14 @@ def test_invalid_geometry_repaired_and_empty_rejected(workspace, tmp_path: Path)
     assert (report.stored, report.rejected) == (1, 1)
     assert any("repaired" in n for n in report.notes)
     assert workspace.read_features("leads").geometry.is_valid.all()
+
+
+def test_reingesting_a_wetland_list_with_entries_in_words_changes_nothing(workspace, tmp_path):
+    path = tmp_path / "湿地名录.csv"
+    path.write_text("湿地名称,湿地级别,中心坐标,面积(公顷),范围\n"
+                    "查干湖湿地,国家重要湿地,\"124.30, 45.25\",500,\n"
+                    "某河湿地,一般湿地,,,某县某乡河道两岸\n", encoding="utf-8")
+    first = ingest(workspace, "wetlands", path, crs=4490)
+    assert first.stored == 2
+    again = ingest(workspace, "wetlands", path, crs=4490)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
