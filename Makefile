@@ -24,8 +24,8 @@ lint: $(STAMP)
 test: $(STAMP) services lint
 	$(PY) -m pytest -q --doctest-modules geo layers pipelines webmap tests
 
-bench: $(STAMP)
-	$(PY) -m benchmarks
+bench: $(STAMP) services
+	$(PY) -m benchmarks $(BENCH)
 
 clean:
 	rm -rf demo build *.egg-info .pytest_cache .ruff_cache
