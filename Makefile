@@ -25,6 +25,7 @@ test: $(STAMP) services lint
 	$(PY) -m pytest -q --doctest-modules geo layers pipelines webmap tests
 
 bench: $(STAMP) services
+	$(PY) -m pip install -q -e ".[test,bench]"
 	$(PY) -m benchmarks $(BENCH)
 
 clean:
