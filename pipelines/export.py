@@ -40,9 +40,10 @@ from layers.schema import (
     Status,
     Zone,
 )
+from pipelines.deadlines import OVERDUE_KINDS, overdue
 from pipelines.errors import RecordError, WorkspaceError
 from pipelines.store.base import Workspace, new_run_id, now_iso
-from pipelines.verify import OVERDUE_KINDS, overdue, parse_date
+from pipelines.verify import parse_date
 from pipelines.views import LEDGER_COLUMNS, leads_view
 
 __all__ = [

@@ -11,8 +11,9 @@ from rich.table import Table
 
 from layers.schema import STATUS_LABELS, Status
 from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
+from pipelines.deadlines import overdue, set_batch_deadline
 from pipelines.evidence import evidence_summary
-from pipelines.verify import history, overdue, set_batch_deadline, set_status
+from pipelines.verify import history, set_status
 
 __all__ = ["status_group"]
 

@@ -15,10 +15,10 @@ from datetime import date
 import pandas as pd
 
 from layers.schema import STATUS_LABELS, ZONE_LABELS, Status, Zone
+from pipelines.deadlines import overdue as verify_overdue
 from pipelines.export import NO_COUNTY, OUTSIDE_NAME
 from pipelines.store.base import Workspace
 from pipelines.store.tables import TABLES
-from pipelines.verify import overdue as verify_overdue
 
 __all__ = [
     "AREA_HA",
@@ -167,7 +167,7 @@ def overdue(ws: Workspace, view: pd.DataFrame, today: date) -> pd.DataFrame:
     """Leads of ``view`` past a deadline, as ``lvdun status overdue`` lists them.
 
     Overdue rectification: 问题/整改中 after the lead's 整改期限; overdue report: still
-    待核查/核查中 after its batch's 上报期限 (see :func:`pipelines.verify.overdue`).
+    待核查/核查中 after its batch's 上报期限 (see :func:`pipelines.deadlines.overdue`).
     """
     rows = verify_overdue(ws, today=today)
     rows = rows[rows["lead_id"].isin(set(view["lead_id"]))]

@@ -391,9 +391,9 @@ def test_round_trip_and_deadlines_on_postgis(request: pytest.FixtureRequest, tmp
                                              zones_file: Path, leads_csv: Path,
                                              monkeypatch: pytest.MonkeyPatch):
     from pipelines.classify import classify
+    from pipelines.deadlines import overdue, set_batch_deadline
     from pipelines.ingest import ingest
     from pipelines.store import open_workspace
-    from pipelines.verify import overdue, set_batch_deadline
 
     url = request.getfixturevalue("pg_location")  # a fresh database
     monkeypatch.chdir(tmp_path)

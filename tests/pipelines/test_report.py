@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from geo.crs import CGCS2000, CHINA_ALBERS
 from geo.overlay import project
 from pipelines.classify import classify
+from pipelines.deadlines import set_batch_deadline
 from pipelines.ingest import ingest
 from pipelines.report import (
     build_report,
@@ -23,7 +24,7 @@ from pipelines.report import (
     write_report,
 )
 from pipelines.report.charts import bar_chart
-from pipelines.verify import set_batch_deadline, set_status
+from pipelines.verify import set_status
 
 TODAY = date(2025, 7, 1)
 _HALF_IN = shapely.box(126.755, 43.415, 126.765, 43.425)  # half inside 乙湿地 (x < 126.76)

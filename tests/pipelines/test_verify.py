@@ -5,14 +5,12 @@ import json
 import pytest
 
 from layers.schema import REASON_REQUIRED, TRANSITIONS, Status
+from pipelines.deadlines import batch_deadlines, overdue, set_batch_deadline
 from pipelines.errors import ConflictError, NotFoundError, RecordError, TransitionError
 from pipelines.verify import (
-    batch_deadlines,
     current_state,
     history,
-    overdue,
     parse_date,
-    set_batch_deadline,
     set_status,
     transition_path,
     update_record,
