@@ -91,7 +91,7 @@ def buffer_metres(geoms: object, distance_m: object) -> np.ndarray:
     >>> import shapely
     >>> circle = buffer_metres([shapely.Point(126.5, 43.5)], [1000.0])[0]
     >>> round(float(shapely.area(project([circle], CGCS2000, CHINA_ALBERS))[0]) / 1e6, 2)
-    3.14
+    3.13
     """
     arr = np.asarray(getattr(geoms, "values", geoms), dtype=object).reshape(-1)
     dist = np.broadcast_to(np.asarray(distance_m, dtype="float64"), arr.shape)

@@ -36,8 +36,11 @@ def now_iso() -> str:
 
 
 def new_run_id() -> str:
-    """Return a new run id: UTC timestamp plus a random suffix, sortable by time."""
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+    """Return a new run id: UTC timestamp to the microsecond plus a random suffix.
+
+    Ids sort in the order runs were started, also within one second.
+    """
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + secrets.token_hex(3)
 
 
 class Workspace(ABC):
