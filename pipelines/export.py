@@ -52,6 +52,7 @@ __all__ = [
     "FORMAT",
     "FORMATS",
     "HIDDEN",
+    "IMAGE_COLUMNS",
     "LEDGER_FORMATS",
     "OUTSIDE_NAME",
     "ExportReport",
@@ -97,6 +98,11 @@ EDITABLE: dict[str, str] = {
 #: Columns hidden in Excel (last in the sheet).
 HIDDEN: dict[str, str] = {"version": "版本", "ledger_id": "台账标识"}
 _TAIL = {"updated_at": "更新时间", "updated_by": "更新人"}
+#: Thumbnail columns of an Excel ledger (after the hidden ones, only when a lead of the
+#: file has chips): chip kind -> header. They hold pictures, no values; import ignores them.
+IMAGE_COLUMNS: dict[str, str] = {"before": "前时相影像", "after": "后时相影像"}
+#: Thumbnail height in pixels.
+THUMB_PX = 96
 DATE_COLUMNS = frozenset({"date_before", "date_after", "deadline"})
 DATETIME_COLUMNS = frozenset({"updated_at"})
 #: Numbers and the decimals the ledger shows them with.
@@ -286,6 +292,8 @@ class _Context:
     location: str
     opinions: dict[str, str]
     overdue: pd.DataFrame
+    #: Chip PNG paths per lead id and kind (table ``lead_chips``).
+    chips: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def export(
@@ -333,6 +341,7 @@ def export(
         location=ws.location,
         opinions=dict(zip(opinions["lead_id"], opinions["opinion"], strict=True)),
         overdue=overdue(ws) if "xlsx" in formats else pd.DataFrame(columns=["lead_id", "kind"]),
+        chips=_chip_paths(ws) if "xlsx" in formats else {},
     )
     report = ExportReport(out_dir=out, run_id=ctx.run_id, workspace_id=ctx.workspace_id)
     used: dict[str, str] = {}
@@ -356,6 +365,17 @@ def export(
                       counts=report.rows)
     log.info("exported %d groups to %s (run %s)", len(report.files), out, ctx.run_id)
     return report
+
+
+def _chip_paths(ws: Workspace) -> dict[str, dict[str, str]]:
+    """Return the chip PNG paths per lead id and kind (empty when there are none)."""
+    if not ws.count("lead_chips"):
+        return {}
+    chips: dict[str, dict[str, str]] = {}
+    for row in ws.read_table("lead_chips").itertuples(index=False):
+        if row.kind in IMAGE_COLUMNS and isinstance(row.path, str) and row.path:
+            chips.setdefault(str(row.lead_id), {})[str(row.kind)] = row.path
+    return chips
 
 
 def _zone_sort(col: pd.Series) -> pd.Series:
@@ -440,9 +460,61 @@ def _write_xlsx(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: _Context) -
     for _, record in table.iterrows():
         snapshot.append([cell_text(c, record[c]) for c in columns])
     meta.sheet_state = snapshot.sheet_state = "veryHidden"
+    _add_thumbnails(sheet, table, len(columns) + 1, ctx.chips)
     book.active = 0
     book.save(path)
     return path
+
+
+def _add_thumbnails(sheet: Any, table: pd.DataFrame, first_col: int,
+                    chips: dict[str, dict[str, str]]) -> None:
+    """Put the leads' before/after chips, scaled to THUMB_PX high, after the last column.
+
+    Nothing is added when no lead of the sheet has chips; a missing or unreadable chip
+    file leaves its cell empty.
+    """
+    import io
+
+    from openpyxl.drawing.image import Image as SheetImage
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from PIL import Image, UnidentifiedImageError
+
+    leads = [str(v) for v in table["lead_id"]]
+    if not any(chips.get(lead) for lead in leads):
+        return
+    widths: dict[str, int] = {}
+    for offset, (kind, header) in enumerate(IMAGE_COLUMNS.items()):
+        letter = get_column_letter(first_col + offset)
+        head = sheet[f"{letter}1"]
+        head.value = header
+        head.font = Font(bold=True)
+        head.fill = PatternFill("solid", fgColor=_HEADER_FILL)
+        head.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        widths[letter] = THUMB_PX
+        for number, lead in enumerate(leads, start=2):
+            path = chips.get(lead, {}).get(kind)
+            if not path:
+                continue
+            try:
+                with Image.open(path) as source:
+                    scale = THUMB_PX / max(source.height, 1)
+                    thumb = source.convert("RGB").resize(
+                        (max(1, round(source.width * scale)), THUMB_PX), Image.LANCZOS)
+            except (OSError, UnidentifiedImageError, ValueError) as exc:
+                log.warning("lead %s: %s chip %s cannot be read (%s): no thumbnail",
+                            lead, kind, path, exc)
+                continue
+            buffer = io.BytesIO()
+            thumb.save(buffer, format="PNG")
+            buffer.seek(0)
+            picture = SheetImage(buffer)
+            picture.width, picture.height = thumb.width, thumb.height
+            sheet.add_image(picture, f"{letter}{number}")
+            widths[letter] = max(widths[letter], thumb.width)
+            sheet.row_dimensions[number].height = THUMB_PX * 0.75 + 4  # points
+    for letter, px in widths.items():
+        sheet.column_dimensions[letter].width = round(px / 7 + 2, 1)
 
 
 def _write_summary(sheet: Any, rows: gpd.GeoDataFrame, title: str, ctx: _Context) -> None:

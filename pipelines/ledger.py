@@ -51,6 +51,7 @@ from pipelines.errors import ConflictError, LedgerError, RecordError, Transition
 from pipelines.export import (
     EDITABLE,
     HIDDEN,
+    IMAGE_COLUMNS,
     MAIN_SHEET,
     META_SHEET,
     ROWS_SHEET,
@@ -122,10 +123,11 @@ class LedgerFile:
 def _header_map(headers: list[Any]) -> tuple[dict[int, str], list[str]]:
     names = {normalize_header(label): canon for canon, label in ledger_columns().items()}
     names.update({normalize_header(a): "opinion" for a in ("核查意见", "备注核查意见")})
+    pictures = {normalize_header(label) for label in IMAGE_COLUMNS.values()}
     found: dict[int, str] = {}
     extra: list[str] = []
     for k, header in enumerate(headers):
-        if _blank(header):
+        if _blank(header) or normalize_header(header) in pictures:  # thumbnails: read-only
             continue
         canon = names.get(normalize_header(header))
         if canon is None or canon in found.values():
