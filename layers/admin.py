@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from layers.aliases import normalize_header
 from layers.canonical import Prepared, canonicalize, reject_duplicates, reject_where
-from layers.read import Source
+from layers.read import Source, is_blank
 
 __all__ = ["prepare_admin"]
 
@@ -18,10 +16,6 @@ _LEVELS = {
 }
 
 
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value)) or value == ""
-
-
 def prepare_admin(source: Source, **options: object) -> Prepared:
     """Canonical admin units; a unit without a level is taken as a county.
 
@@ -31,11 +25,11 @@ def prepare_admin(source: Source, **options: object) -> Prepared:
     prep = canonicalize(source, "admin", geom_kinds=("Polygon",), **options)  # type: ignore[arg-type]
     frame = prep.frame
     frame["admin_level"] = [
-        _LEVELS.get(normalize_header(v), v) if not _blank(v) else "county"
+        _LEVELS.get(normalize_header(v), v) if not is_blank(v) else "county"
         for v in frame["admin_level"]
     ]
     frame["admin_name"] = [
-        next((v for v in (name, city, prov) if not _blank(v)), None)
+        next((v for v in (name, city, prov) if not is_blank(v)), None)
         for name, city, prov in zip(frame["admin_name"], frame["city"], frame["province"],
                                     strict=True)
     ]

@@ -25,7 +25,7 @@ from geo.repair import repair
 from layers.aliases import candidate_headers, map_headers, split_unit
 from layers.coordinates import column_decimal_comma, points_from_columns
 from layers.errors import FieldError, InputError
-from layers.read import Source
+from layers.read import Source, is_blank
 from layers.schema import LAYER_FIELDS
 
 __all__ = [
@@ -195,7 +195,7 @@ def _fill_blanks(
     raw: np.ndarray, source: Source, canon: str, header: str, used: set[str], notes: list[str]
 ) -> np.ndarray:
     """Fill blank cells of a text field from other columns that are aliases of it."""
-    blank = np.array([_blank(v) for v in raw], dtype=bool)
+    blank = np.array([is_blank(v) for v in raw], dtype=bool)
     if not blank.any():
         return raw
     raw = raw.copy()
@@ -203,7 +203,7 @@ def _fill_blanks(
         if other == header or other in used:
             continue
         values = source.frame[other].to_numpy(dtype=object)
-        fill = blank & np.array([not _blank(v) for v in values], dtype=bool)
+        fill = blank & np.array([not is_blank(v) for v in values], dtype=bool)
         if fill.any():
             raw[fill] = values[fill]
             notes.append(f"{source.path.name}: {int(fill.sum())} empty cells of {header} "
@@ -216,7 +216,7 @@ def _convert(
     raw: np.ndarray, kind: str, header: str, canon: str, required: bool, problems: _Problems
 ) -> list[Any]:
     values: list[Any] = [None] * len(raw)
-    blank = np.array([_blank(v) for v in raw], dtype=bool)
+    blank = np.array([is_blank(v) for v in raw], dtype=bool)
     for i in np.flatnonzero(blank):
         if required:
             problems.add(int(i), header, "", f"{canon} is required and empty: fill it in")
@@ -262,14 +262,6 @@ def _convert(
             values[i] = parsed
         return values
     raise ValueError(f"unknown field kind {kind}")
-
-
-def _blank(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and np.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
 
 
 def _parse_date(value: Any) -> str | None:

@@ -22,6 +22,7 @@ from geo.crs import (
 )
 from geo.errors import CRSError
 from layers.errors import InputError
+from layers.read import is_blank
 
 __all__ = ["ColumnPoints", "column_decimal_comma", "points_from_columns"]
 
@@ -114,9 +115,7 @@ def points_from_columns(
     out = ColumnPoints(x, y)
     for parsed, raw, name in ((px, xs_raw, x_name), (py, ys_raw, y_name)):
         for i in np.flatnonzero(~parsed.ok):
-            empty = raw[i] is None or (isinstance(raw[i], str) and not raw[i].strip()) or (
-                isinstance(raw[i], float) and np.isnan(raw[i]))
-            why = ("no coordinate: fill it in" if empty else
+            why = ("no coordinate: fill it in" if is_blank(raw[i]) else
                    "hemisphere of the other axis: check the column"
                    if parsed.wrong_axis[i] else
                    "not a coordinate: write decimal degrees (126.5) or DMS (126°30'15\"E)")

@@ -21,7 +21,7 @@ import numpy as np
 from layers.aliases import normalize_header, split_unit
 from layers.canonical import Prepared, reject_duplicates, reject_where
 from layers.errors import FieldError
-from layers.read import Source
+from layers.read import Source, is_blank
 from layers.wetlands import describe_locations, prepare_listed
 
 __all__ = [
@@ -70,11 +70,6 @@ _MODES = {
 }
 
 
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value)) or (
-        isinstance(value, str) and not value.strip())
-
-
 def normalize_mine_status(value: object) -> str | None:
     """Return 关闭, 历史遗留 or 有效 for a spelling of a mine's status, else None.
 
@@ -83,7 +78,7 @@ def normalize_mine_status(value: object) -> str | None:
     >>> normalize_mine_status("已关闭"), normalize_mine_status("在产"), normalize_mine_status("?")
     ('关闭', '有效', None)
     """
-    return None if _blank(value) else _STATUS.get(normalize_header(value))
+    return None if is_blank(value) else _STATUS.get(normalize_header(value))
 
 
 def normalize_progress(value: object) -> str | None:
@@ -94,7 +89,7 @@ def normalize_progress(value: object) -> str | None:
     >>> normalize_progress("已验收"), normalize_progress("修复中"), normalize_progress("治理中 ")
     ('验收', '治理中', '治理中')
     """
-    return None if _blank(value) else _PROGRESS.get(normalize_header(value))
+    return None if is_blank(value) else _PROGRESS.get(normalize_header(value))
 
 
 def prepare_mines(source: Source, **options: Any) -> Prepared:
@@ -131,10 +126,10 @@ def prepare_mines(source: Source, **options: Any) -> Prepared:
         frame[field] = [v * MONEY_UNITS[key] if v is not None and v == v else None
                         for v in frame[field]]
     frame["closed_year"] = [
-        int(str(d)[:4]) if _blank(y) and not _blank(d) else (None if _blank(y) else int(y))
+        int(str(d)[:4]) if is_blank(y) and not is_blank(d) else (None if is_blank(y) else int(y))
         for y, d in zip(frame["closed_year"], frame["closed_date"], strict=True)
     ]
-    modes = [_MODES.get(normalize_header(v), v) if not _blank(v) else None
+    modes = [_MODES.get(normalize_header(v), v) if not is_blank(v) else None
              for v in frame["restoration_mode"]]
     odd = sorted({str(m) for m in modes if m and m not in RESTORATION_MODES})
     if odd:
@@ -148,12 +143,12 @@ def prepare_mines(source: Source, **options: Any) -> Prepared:
     frame["mine_status"] = status
     frame["restoration_progress"] = progress
     prep.frame = frame
-    bad = np.array([not _blank(r) and s is None for r, s in zip(raw_status, status,
+    bad = np.array([not is_blank(r) and s is None for r, s in zip(raw_status, status,
                                                                  strict=True)], dtype=bool)
     reject_where(prep, bad, prep.columns.get("mine_status", "mine_status"), raw_status[bad],
                  f"unknown mine status; use one of {', '.join(MINE_STATUSES)}")
     raw_progress = raw_progress[~bad]
-    bad = np.array([not _blank(r) and _blank(p) for r, p in zip(
+    bad = np.array([not is_blank(r) and is_blank(p) for r, p in zip(
         raw_progress, prep.frame["restoration_progress"], strict=True)], dtype=bool)
     reject_where(prep, bad, prep.columns.get("restoration_progress", "restoration_progress"),
                  raw_progress[bad],

@@ -24,7 +24,14 @@ from pyproj import CRS
 from layers.aliases import COORD_ALIASES, FIELD_ALIASES, normalize_header, split_unit
 from layers.errors import ReadError
 
-__all__ = ["TABLE_SUFFIXES", "VECTOR_SUFFIXES", "Source", "detect_text_encoding", "read_source"]
+__all__ = [
+    "TABLE_SUFFIXES",
+    "VECTOR_SUFFIXES",
+    "Source",
+    "detect_text_encoding",
+    "is_blank",
+    "read_source",
+]
 
 log = logging.getLogger(__name__)
 
@@ -163,11 +170,18 @@ def _read_csv(path: Path, *, encoding: str | None) -> Source:
 
 
 def _drop_empty(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    blank = frame.apply(lambda col: col.map(_is_blank)).all(axis=1)
+    blank = frame.apply(lambda col: col.map(is_blank)).all(axis=1)
     return frame[~blank], int(blank.sum())
 
 
-def _is_blank(value: object) -> bool:
+def is_blank(value: object) -> bool:
+    """Return True for a cell that holds nothing: None, NaN, NaT, or only whitespace.
+
+    Examples
+    --------
+    >>> [is_blank(v) for v in (None, float("nan"), "  ", "", 0, "x")]
+    [True, True, True, True, False, False]
+    """
     if isinstance(value, str):
         return not value.strip()
     try:
@@ -365,7 +379,7 @@ def _dbf_without_cpg(path: Path, layer: str | None) -> bytes | None:
 def _drop_kml_styling(frame: pd.DataFrame) -> pd.DataFrame:
     """Drop KML styling columns that hold nothing (field apps leave them empty)."""
     drop = [c for c in _KML_STYLING if c in frame.columns
-            and frame[c].map(lambda v: _is_blank(v) or v in (-1, 0)).all()]
+            and frame[c].map(lambda v: is_blank(v) or v in (-1, 0)).all()]
     return frame.drop(columns=drop)
 
 

@@ -30,7 +30,7 @@ from geo.crs import CGCS2000, CHINA_ALBERS, gk6_crs, gk6_zone
 from geo.overlay import project
 from layers.aliases import map_headers, normalize_header
 from layers.canonical import Prepared, canonicalize, reject_duplicates
-from layers.read import Source
+from layers.read import Source, is_blank
 
 __all__ = [
     "LOCATION_KINDS",
@@ -243,17 +243,9 @@ def prepare_listed(
     return prep
 
 
-def _blank(value: object) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and np.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
-
-
 def _pair(value: object) -> tuple[float, float] | None:
     """Read one cell holding ``lon, lat`` (decimal or DMS, optional 东经/北纬, E/N)."""
-    if _blank(value) or not isinstance(value, str):
+    if is_blank(value) or not isinstance(value, str):
         return None
     text = _HEMI_SPACE.sub(r"\1", value.strip())
     for parts in (_PAIR_SEP.split(text), text.split()):
@@ -295,7 +287,7 @@ def _coordinates_from_cells(
         values = frame[header].to_numpy(dtype=object, copy=True)
         k = 0 if axis == "x" else 1
         for i in np.flatnonzero(found):
-            if _blank(values[i]):
+            if is_blank(values[i]):
                 values[i] = pairs[i][k]  # type: ignore[index]
         frame[header] = values
         heads[axis] = header
@@ -319,7 +311,7 @@ def _located(source: Source, overrides: Mapping[str, str], layer: str) -> np.nda
         return np.zeros(n, dtype=bool)
     xs = source.frame[columns["x"]].to_numpy(dtype=object)
     ys = source.frame[columns["y"]].to_numpy(dtype=object)
-    return np.array([not (_blank(x) and _blank(y)) for x, y in zip(xs, ys, strict=True)],
+    return np.array([not (is_blank(x) and is_blank(y)) for x, y in zip(xs, ys, strict=True)],
                     dtype=bool)
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import re
 import unicodedata
 import uuid
@@ -32,6 +31,7 @@ import pandas as pd
 import pyogrio
 
 from layers.aliases import normalize_status
+from layers.read import is_blank
 from layers.schema import (
     LEVEL_LABELS,
     NOT_PROBLEM_REASONS,
@@ -142,17 +142,9 @@ def workspace_id(ws: Workspace, *, create: bool = False) -> str | None:
 
 
 # -- values as the ledger shows them ------------------------------------------------------
-def _blank(value: Any) -> bool:
-    if value is None or value is pd.NaT:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
-
-
 def _local_time(value: Any) -> datetime | None:
     """An ISO UTC timestamp of the workspace as a naive China Standard Time datetime."""
-    if _blank(value):
+    if is_blank(value):
         return None
     stamp = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     if stamp.tzinfo is not None:
@@ -172,7 +164,7 @@ def cell_text(column: str, value: Any) -> str:
     >>> cell_text("status_label", "整改中"), cell_text("lon", 126.5)
     ('rectifying', '126.5')
     """
-    if _blank(value):
+    if is_blank(value):
         return ""
     if column == "status_label":
         status = normalize_status(value)
@@ -234,7 +226,7 @@ def ledger_rows(
     table["reserve_level"] = [levels.get(v, v) for v in table["reserve_level"]]
     for column, places in NUMBER_COLUMNS.items():
         if column in table.columns:
-            table[column] = [None if _blank(v) else (int(v) if places == 0 else
+            table[column] = [None if is_blank(v) else (int(v) if places == 0 else
                              round(float(v), places)) for v in table[column]]
     table["ledger_id"] = [
         f"lvdun:{workspace}:{run_id}:{digest([cell_text(c, r[c]) for c in EDITABLE])}"

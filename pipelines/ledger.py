@@ -36,16 +36,14 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zipfile import BadZipFile
 
-import pandas as pd
-
 from layers.aliases import normalize_header
+from layers.read import is_blank
 from layers.schema import REASON_REQUIRED, STATUS_LABELS, Status
 from pipelines.errors import ConflictError, LedgerError, RecordError, TransitionError
 from pipelines.export import (
@@ -89,14 +87,6 @@ log = logging.getLogger(__name__)
 _MOVING = frozenset({"updated_at", "updated_by"})
 
 
-def _blank(value: Any) -> bool:
-    if value is None or value is pd.NaT:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
-
-
 # -- reading a ledger back ------------------------------------------------------------------
 @dataclass
 class LedgerFile:
@@ -127,7 +117,7 @@ def _header_map(headers: list[Any]) -> tuple[dict[int, str], list[str]]:
     found: dict[int, str] = {}
     extra: list[str] = []
     for k, header in enumerate(headers):
-        if _blank(header) or normalize_header(header) in pictures:  # thumbnails: read-only
+        if is_blank(header) or normalize_header(header) in pictures:  # thumbnails: read-only
             continue
         canon = names.get(normalize_header(header))
         if canon is None or canon in found.values():
@@ -358,7 +348,7 @@ def _states(ws: Workspace) -> dict[str, dict[str, Any]]:
 
 
 def _text(value: Any) -> str | None:
-    if _blank(value):
+    if is_blank(value):
         return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -372,7 +362,7 @@ def _import_row(
 ) -> RowResult | None:
     lead = _text(values.get("lead_id"))
     if lead is None:
-        if all(_blank(v) for v in values.values()):
+        if all(is_blank(v) for v in values.values()):
             return None
         return RowResult(number, None, "refused", "no 线索编号 in this row", "invalid")
     if counts[lead] > 1:
