@@ -47,7 +47,7 @@ from pipelines.users import (
     require_read_reserve,
 )
 from pipelines.verify import history, set_status
-from webmap import features
+from webmap import features, lead_features
 from webmap.catalog import OUTSIDE_CODE, LeadQuery, api_properties
 from webmap.context import AppContext
 from webmap.errors import InputError, VersionConflictError
@@ -392,7 +392,7 @@ def map_layer(
         allowed = editable_reserves(user)
         editable = (frame["lead_id"] if allowed is None
                     else frame.loc[frame["reserve_code"].isin(list(allowed)), "lead_id"])
-        data = features.lead_features(frame, ids=True, editable=set(editable))
+        data = lead_features.lead_features(frame, ids=True, editable=set(editable))
         return Response(_layer_json(data, numberMatched=total), media_type="application/json")
     if kind not in _CONTEXT_BUILDERS:
         raise NotFoundError(f"no map layer {kind!r}; layers: {', '.join(_MAP_KINDS)}")

@@ -37,7 +37,7 @@ from branca.element import Element
 from folium.plugins import Fullscreen, MeasureControl
 
 from layers.schema import NOT_PROBLEM_REASONS, STATUS_LABELS, Status, Zone
-from webmap import features
+from webmap import features, lead_features
 from webmap.elements import (
     AppInit,
     GcjBasemaps,
@@ -164,7 +164,7 @@ def _basemaps(m: folium.Map, tianditu_key: str | None, *, amap: bool) -> None:
 
 def _status_counts(leads: gpd.GeoDataFrame) -> collections.Counter[str]:
     statuses = leads["status"] if "status" in leads else [None] * len(leads)
-    return collections.Counter(features.status_code(value) for value in statuses)
+    return collections.Counter(lead_features.status_code(value) for value in statuses)
 
 
 def _fit(
@@ -254,7 +254,7 @@ def _point_activities(frame: gpd.GeoDataFrame | None) -> list[str]:
 
 def _activity_groups(values: Iterable[Any]) -> list[str]:
     """The activity types of ``values`` (sub-types folded in), in MEE order."""
-    groups = {features.activity_group(v) for v in values} - {None}
+    groups = {lead_features.activity_group(v) for v in values} - {None}
     order = list(ACTIVITY_SHAPES)
     return sorted(groups, key=lambda g: (order.index(g) if g in order else len(order), g))
 
@@ -350,7 +350,7 @@ def build_map(
         ).add_to(m)
     lead_layer = None
     if lead_frame is not None:
-        data = features.lead_features(
+        data = lead_features.lead_features(
             lead_frame, history=history_cells(history), chips=chip_cells(chips)
         )
         lead_layer = _lead_layer(data).add_to(m)
