@@ -35,7 +35,13 @@ from typing import TypeVar
 import numpy as np
 import shapely
 
-from geo._predicates import orient_sign, vectorized_count_less
+from geo._kernels import (
+    cell_has_polygon,
+    entries_by_cell,
+    outside_exact_range,
+    query_block,
+)
+from geo._predicates import vectorized_count_less
 from geo._segments import Segments, expand, ring_ends
 
 __all__ = ["PolygonGrid"]
@@ -112,6 +118,7 @@ class _Part:
     fa: np.ndarray  # cells whose centre is inside a polygon: [fa, fb) of polygon fpoly
     fb: np.ndarray
     fpoly: np.ndarray
+    extreme: bool  # some vertex has a coordinate orient cannot decide exactly
 
 
 def _step(width: float, height: float, cells: int) -> float:
@@ -120,16 +127,6 @@ def _step(width: float, height: float, cells: int) -> float:
     while (width / step + 3) * (height / step + 3) > _MAX_CELLS:
         step *= 2.0
     return step
-
-
-@dataclass(frozen=True)
-class _EntryIndex:
-    """Boundary entries grouped by (cell, polygon): ``seg[start[u]:stop[u]]`` for ``key[u]``."""
-
-    seg: np.ndarray
-    key: np.ndarray
-    start: np.ndarray
-    stop: np.ndarray
 
 
 def _order_by_group_then_x(
@@ -243,6 +240,8 @@ class PolygonGrid:
                          np.concatenate([p.fb for p in parts]),
                          np.concatenate([p.fpoly for p in parts]))
         self._tree = shapely.STRtree(polygons) if self.overlaps else None
+        self._by_cell: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.extreme = any(p.extreme for p in parts)  # see geo._kernels.EXACT_MIN
         log.debug("grid %d x %d (step %g) over %d polygons, %d vertices: %d boundary "
                   "entries, %d crossings, overlaps=%s", self.ax.n, self.ay.n, step,
                   self.n_polygons, n, len(self.ecell), len(self.cx), self.overlaps)
@@ -295,7 +294,8 @@ class PolygonGrid:
         cross = np.flatnonzero((below[1:] != below[:-1]) & ~ring_end[:-1])
         cx, cv, cgroup = self._centre_crossings(x, y, cross, below, vpoly[cross])
         fa, fb, fpoly = self._intervals(cx, cgroup)
-        return _Part(seg.shift(v_first), ecell, eseg, cx, cv + v_first, cgroup, fa, fb, fpoly)
+        return _Part(seg.shift(v_first), ecell, eseg, cx, cv + v_first, cgroup, fa, fb, fpoly,
+                     bool(outside_exact_range(x, y).any()))
 
     def _edge_entries(
         self, x: np.ndarray, y: np.ndarray, v: np.ndarray, poly: np.ndarray,
@@ -405,98 +405,76 @@ class PolygonGrid:
         tuple of numpy.ndarray
             int64 arrays, sorted by ``i`` then ``j``.
         """
-        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-        # 1. one owner lookup per point
-        looked = _run(lambda ab: self._lookup(x, y, *ab), _blocks(len(x)), self.workers)
-        simple_i = np.concatenate([g[0] for g in looked])
-        simple_j = np.concatenate([g[1] for g in looked])
-        hard = np.concatenate([g[2] for g in looked])
-        if not len(hard):
-            return simple_i, simple_j
-        # 2. the boundary entries of the cells holding the other points
-        kx, _ = self.ax.locate(x[hard])
-        ky, _ = self.ay.locate(y[hard])
-        cell = ky * self.stride + kx
-        index = self._entry_index(cell)
-        # 3. candidates and exact tests
-        settled = _run(lambda ab: self._complex(hard[ab[0]:ab[1]], x, y, kx[ab[0]:ab[1]],
-                                                ky[ab[0]:ab[1]], index),
-                       _blocks(len(hard), parts=self.workers), self.workers)
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        y = np.ascontiguousarray(y, dtype=np.float64)
+        extreme = np.flatnonzero(outside_exact_range(x, y))
+        if self.extreme or len(extreme):
+            return self._query_extreme(x, y, extreme)
+        cstart, cpoly, cseg = self._cells()
+        seg = self.seg
+
+        def block(ab: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            return query_block(
+                x, y, ab[0], ab[1], self.ax.k0, self.ax.n, self.ax.step, self.ay.k0,
+                self.ay.n, self.ay.step, self.stride, self.owner, self.boundary, self.yc,
+                cstart, cpoly, cseg, seg.v0, seg.v1, self.xy, self.cx, self.cv, self.gkey,
+                self.gstart, self.gstop, self.tol)
+
+        done = _run(block, _blocks(len(x), parts=self.workers), self.workers)
+        i = np.concatenate([d[0] for d in done])
+        j = np.concatenate([d[1] for d in done])
+        many = np.concatenate([d[2] for d in done])
+        if not len(many) or self._tree is None:
+            return i, j
+        # where polygons overlap: the polygons without edges in the point's cell
+        mi, mj = self._covering(many, x, y, cstart, cpoly)
         npoly = self.n_polygons
-        key = np.concatenate([simple_i * npoly + simple_j,
-                              np.sort(np.concatenate([g[0] * npoly + g[1] for g in settled]))])
-        key.sort(kind="stable")  # two sorted runs: a linear merge
+        key = np.concatenate([i * npoly + j, mi * npoly + mj])
+        key.sort()
         return key // npoly, key % npoly
 
-    def _lookup(
-        self, x: np.ndarray, y: np.ndarray, i0: int, i1: int,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Points ``i0 <= i < i1``: pairs settled by the owner grid, and the other points."""
-        kx, okx = self.ax.locate(x[i0:i1])
-        ky, oky = self.ay.locate(y[i0:i1])
-        cell = ky * self.stride + kx
-        own = self.owner[cell]
-        hard = self.boundary[cell] | (own == _OVERLAP)
-        hard &= okx & oky
-        hit = np.flatnonzero(~hard & (own >= 0) & okx & oky)
-        return hit + i0, own[hit].astype(np.int64), np.flatnonzero(hard) + i0
-
-    def _entry_index(self, cell: np.ndarray) -> _EntryIndex:
-        """Boundary entries of ``cell``, sorted by (cell, polygon)."""
-        npoly = self.n_polygons
-        used = np.zeros(self.n_cells, dtype=bool)
-        used[cell] = True
-        sub = np.flatnonzero(used[self.ecell])
-        key = self.ecell[sub] * npoly + self.seg.poly[self.eseg[sub]]
-        order = np.argsort(key, kind="stable")
-        key = key[order]
-        start = np.flatnonzero(np.diff(key, prepend=-1))
-        return _EntryIndex(self.eseg[sub[order]], key[start], start,
-                           np.append(start[1:], len(key)))
-
-    def _complex(
-        self, pi: np.ndarray, x: np.ndarray, y: np.ndarray, kx: np.ndarray, ky: np.ndarray,
-        index: _EntryIndex,
+    def _query_extreme(
+        self, x: np.ndarray, y: np.ndarray, extreme: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Settle points ``pi`` in complex cells: returns (point, polygon) pairs."""
-        npoly = self.n_polygons
+        """Coordinates of extreme magnitude (see ``geo._kernels.EXACT_MIN``): GEOS decides
+        for those points, or for all when polygon vertices have such coordinates."""
+        pick = np.arange(len(x)) if self.extreme else extreme
+        tree = shapely.STRtree(self.polygons)
+        gi, gj = tree.query(shapely.points(x[pick], y[pick]), predicate="intersects")
+        gi, gj = pick[gi].astype(np.int64), gj.astype(np.int64)
+        if not self.extreme:
+            keep = np.ones(len(x), dtype=bool)
+            keep[extreme] = False
+            rest = np.flatnonzero(keep)
+            ri, rj = self.query_points(x[rest], y[rest])
+            gi, gj = np.concatenate([gi, rest[ri]]), np.concatenate([gj, rj])
+        order = np.lexsort((gj, gi))
+        return gi[order], gj[order]
+
+    def _cells(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Boundary entries grouped by cell then polygon (built once, on first query)."""
+        if self._by_cell is None:
+            self._by_cell = entries_by_cell(self.ecell, self.eseg, self.seg.poly,
+                                            self.n_cells)
+        return self._by_cell
+
+    def _covering(
+        self, pi: np.ndarray, x: np.ndarray, y: np.ndarray, cstart: np.ndarray,
+        cpoly: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs of points ``pi`` (in cells whose centre several polygons cover) and the
+        polygons covering their cell's centre without edges in the cell."""
         px, py = x[pi], y[pi]
-        cell = ky * self.stride + kx
-        own = self.owner[cell].astype(np.int64)
-        ukey = index.key
-
-        def known(q: np.ndarray, j: np.ndarray) -> np.ndarray:
-            if not len(ukey):
-                return np.zeros(len(q), dtype=bool)
-            key = cell[q] * npoly + j
-            return ukey[np.minimum(np.searchsorted(ukey, key), len(ukey) - 1)] == key
-
-        # candidates: polygons with edges in the cell (exact test) ...
-        c0 = np.searchsorted(ukey, cell * npoly, side="left")
-        c1 = np.searchsorted(ukey, (cell + 1) * npoly, side="left")
-        t, off = expand(c1 - c0)
-        u = c0[t] + off
-        ju = ukey[u] % npoly
-        ok = self._exact(px[t], py[t], ju, ky[t], index.seg, index.start[u], index.stop[u])
-        got_p, got_j = [t[ok]], [ju[ok]]
-        # ... the one polygon covering the centre without edges in the cell (inside) ...
-        s = np.flatnonzero(own >= 0)
-        js = own[s]
-        fresh = ~known(s, js)
-        got_p.append(s[fresh])
-        got_j.append(js[fresh])
-        # ... and where polygons overlap, any polygon whose box holds the point
-        many = np.flatnonzero(own == _OVERLAP)
-        if len(many) and self._tree is not None:
-            qi, qj = self._tree.query(shapely.points(px[many], py[many]))
-            qp = many[qi]
-            fresh = ~known(qp, qj)
-            qp, qj = qp[fresh], qj[fresh].astype(np.int64)
-            start, stop = self._group(qj, ky[qp])
-            odd = vectorized_count_less(self.cx, start, stop, self.xc[kx[qp]]) % 2 == 1
-            got_p.append(qp[odd])
-            got_j.append(qj[odd])
-        return pi[np.concatenate(got_p)], np.concatenate(got_j)
+        kx, _ = self.ax.locate(px)
+        ky, _ = self.ay.locate(py)
+        qi, qj = self._tree.query(shapely.points(px, py))
+        qj = qj.astype(np.int64)
+        cell = ky[qi] * self.stride + kx[qi]
+        fresh = ~cell_has_polygon(cstart, cpoly, cell, qj)
+        qi, qj = qi[fresh], qj[fresh]
+        start, stop = self._group(qj, ky[qi])
+        odd = vectorized_count_less(self.cx, start, stop, self.xc[kx[qi]]) % 2 == 1
+        return pi[qi[odd]], qj[odd]
 
     def _group(self, j: np.ndarray, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return the slice of centre crossings of polygon ``j`` on ``row`` (empty if none)."""
@@ -507,60 +485,3 @@ class PolygonGrid:
         g = np.minimum(np.searchsorted(self.gkey, key), len(self.gkey) - 1)
         found = self.gkey[g] == key
         return np.where(found, self.gstart[g], zero), np.where(found, self.gstop[g], zero)
-
-    def _exact(
-        self, px: np.ndarray, py: np.ndarray, j: np.ndarray, ky: np.ndarray,
-        eseg: np.ndarray, ustart: np.ndarray, ustop: np.ndarray,
-    ) -> np.ndarray:
-        """Exact intersects test of points against polygons with edges in their cell.
-
-        ``eseg[ustart[q]:ustop[q]]`` are the segments of polygon ``j[q]`` in the cell.
-        """
-        n = len(px)
-        yc = self.yc[ky]
-        lo, hi = np.minimum(py, yc), np.maximum(py, yc)
-        t, off = expand(ustop - ustart)
-        s = eseg[ustart[t] + off]
-        seg = self.seg
-        t2, off2 = expand(seg.v1[s] - seg.v0[s])
-        q = t[t2]
-        v = seg.v0[s[t2]] + off2
-        # an edge can hold p or cross the vertical line x = p.x + eps only if p.x lies in
-        # its closed x-range (the sign of a float product is exact)
-        ppx = px[q]
-        keep = np.flatnonzero((self.x[v] - ppx) * (self.x[v + 1] - ppx) <= 0)
-        q, v = q[keep], v[keep]  # (segments never hold a ring's closing vertex)
-        ax_, ay_, bx_, by_ = self.x[v], self.y[v], self.x[v + 1], self.y[v + 1]
-        ppx, ppy = px[q], py[q]
-        # on an edge: inside the edge's box and collinear
-        box = (np.minimum(ay_, by_) <= ppy) & (ppy <= np.maximum(ay_, by_))
-        b = np.flatnonzero(box)
-        on_edge = np.zeros(n, dtype=bool)
-        on_edge[q[b[orient_sign(ax_[b], ay_[b], bx_[b], by_[b], ppx[b], ppy[b]) == 0]]] = True
-        # edges crossed by the vertical path p* -> q* on x = p.x + eps
-        lo, hi = lo[q], hi[q]
-        reach = ((ax_ > ppx) != (bx_ > ppx)) & ~((ay_ > hi) & (by_ > hi))
-        reach &= ~((ay_ < lo) & (by_ < lo))
-        r = np.flatnonzero(reach)
-        ax_, ay_, bx_, by_, q = ax_[r], ay_[r], bx_[r], by_[r], q[r]
-        sp = orient_sign(ax_, ay_, bx_, by_, px[q], py[q])
-        sq = orient_sign(ax_, ay_, bx_, by_, px[q], yc[q])
-        # q* = (x + eps, yc + delta): a zero orientation takes the sign of the perturbation
-        zero = np.flatnonzero(sq == 0)
-        dy = by_[zero] - ay_[zero]
-        sq[zero] = np.where(dy != 0, -np.sign(dy), np.sign(bx_[zero] - ax_[zero]))
-        vertical = np.bincount(q[sp != sq], minlength=n)
-        # crossings of the centre line to the right of q*
-        start, stop = self._group(j, ky)
-        left = vectorized_count_less(self.cx, start, stop, px - self.tol, inclusive=True)
-        upto = vectorized_count_less(self.cx, start, stop, px + self.tol, inclusive=True)
-        right = (stop - start) - upto
-        t3, off3 = expand(upto - left)
-        if len(t3):
-            w = self.cv[start[t3] + left[t3] + off3]
-            xa, ya, xb, yb = self.x[w], self.y[w], self.x[w + 1], self.y[w + 1]
-            up = yb > ya  # orient the edge upwards: the crossing is right of q* iff q* is left
-            s3 = orient_sign(np.where(up, xa, xb), np.where(up, ya, yb),
-                             np.where(up, xb, xa), np.where(up, yb, ya), px[t3], yc[t3])
-            right += np.bincount(t3[s3 > 0], minlength=n)
-        return on_edge | ((vertical + right) % 2 == 1)

@@ -1,9 +1,11 @@
 """Exact geometric predicates on float64 arrays (private to ``geo``).
 
 The orientation test is Shewchuk's ``orient2d`` filter: a float64 evaluation whose sign is
-proven correct by an error bound, and an exact rational evaluation for the few cases the
-filter cannot decide (points on or within rounding distance of a line). It gives the same
-signs as GEOS ``Orientation::index``, which is exact too.
+proven correct by an error bound, and an exact evaluation (a sum of error-free products)
+for the few cases the filter cannot decide (points on or within rounding distance of a
+line). It gives the same signs as GEOS ``Orientation::index``, which is exact too. The
+loops are compiled (``geo._kernels``); coordinates of extreme magnitude the compiled exact
+sum cannot take (below ``2**-300`` or above ``2**300``) are decided with rationals.
 """
 
 from __future__ import annotations
@@ -12,11 +14,9 @@ from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["orient_sign", "vectorized_count_less"]
+from geo._kernels import UNDECIDED, orient_array
 
-_EPS = 2.0**-53
-_CCW_ERRBOUND = (3.0 + 16.0 * _EPS) * _EPS
-_TINY = 2.0**-900  # products this small may have lost bits to underflow
+__all__ = ["orient_sign", "vectorized_count_less"]
 
 
 def orient_sign(
@@ -43,24 +43,15 @@ def orient_sign(
     ...             np.array([0.1, 0.3, 0.5]), np.array([0.2, 0.3, 0.4]))
     array([ 1,  0, -1], dtype=int8)
     """
-    ax, ay, bx, by, cx, cy = np.broadcast_arrays(ax, ay, bx, by, cx, cy)
-    detleft = (ax - cx) * (by - cy)
-    detright = (ay - cy) * (bx - cx)
-    det = detleft - detright
-    errbound = _CCW_ERRBOUND * (np.abs(detleft) + np.abs(detright)) + _TINY
-    sign = np.sign(det).astype(np.int8)
-    # a small |det| is unproven, unless a factor of each product is exactly zero
-    unsure = np.abs(det) <= errbound
-    unsure &= ~(((ax == cx) | (by == cy)) & ((ay == cy) | (bx == cx)))
-    unsure = np.flatnonzero(unsure)
-    for t in unsure:
-        d = (Fraction(float(ax[t])) - Fraction(float(cx[t]))) * (
-            Fraction(float(by[t])) - Fraction(float(cy[t]))
-        ) - (Fraction(float(ay[t])) - Fraction(float(cy[t]))) * (
-            Fraction(float(bx[t])) - Fraction(float(cx[t]))
-        )
+    arrays = np.broadcast_arrays(ax, ay, bx, by, cx, cy)
+    shape = arrays[0].shape
+    flat = [np.ascontiguousarray(a, dtype=np.float64).ravel() for a in arrays]
+    sign = orient_array(*flat)
+    for t in np.flatnonzero(sign == UNDECIDED):  # extreme magnitudes: rational arithmetic
+        a_x, a_y, b_x, b_y, c_x, c_y = (Fraction(float(v[t])) for v in flat)
+        d = (a_x - c_x) * (b_y - c_y) - (a_y - c_y) * (b_x - c_x)
         sign[t] = (d > 0) - (d < 0)
-    return sign
+    return sign.reshape(shape)
 
 
 def vectorized_count_less(

@@ -183,6 +183,25 @@ def test_projected_and_negative_coordinates_with_long_diagonal_edges(x0, y0, sca
         assert_same_pairs(got, brute_pairs(pts, polys))
 
 
+@pytest.mark.parametrize("scale", [1e-95, 1e95])
+def test_coordinates_of_extreme_magnitude_are_decided_by_geos(scale):
+    # orient's exact sum covers magnitudes in [2**-300, 2**300]; beyond, GEOS decides
+    tri = shapely.Polygon([(0, 0), (4 * scale, 0), (0, 4 * scale)])
+    near = np.array([(1, 1), (2, 2), (2, 2.0000000001), (3, 0), (-1, 1), (0.5, 3.5)])
+    pts = shapely.points(near * scale)
+    polys = np.array([tri, shapely.box(-2, -2, 2, 2)], dtype=object)  # an ordinary one too
+    xy = shapely.get_coordinates(pts)
+    got = PolygonGrid(polys, cells=64).query_points(xy[:, 0], xy[:, 1])
+    assert_same_pairs(got, brute_pairs(pts, polys))
+    # only the points are extreme: the grid settles the rest
+    mixed = np.concatenate([shapely.points([(1e-200, 1e-200), (5, 5), (-1e-200, 3)]),
+                            shapely.points(np.random.default_rng(5).uniform(-3, 3, (500, 2)))])
+    xy = shapely.get_coordinates(mixed)
+    plain = np.array([shapely.box(-2, -2, 2, 2), shapely.box(0, 0, 1, 1)], dtype=object)
+    got = PolygonGrid(plain, cells=256).query_points(xy[:, 0], xy[:, 1])
+    assert_same_pairs(got, brute_pairs(mixed, plain))
+
+
 def test_few_points_against_many_vertices_use_prepared_polygons_and_leave_them_unprepared():
     rng = np.random.default_rng(4)
     circles = np.array([shapely.Point(X0 + 2 * k, Y0).buffer(1.5, quad_segs=256)
@@ -304,3 +323,24 @@ def test_orientation_is_exact_on_points_interpolated_along_a_segment(ax, ay, bx,
         Fraction(by) - Fraction(ay)) * (Fraction(cx) - Fraction(ax))
     got = orient_sign(*(np.array([v]) for v in (ax, ay, bx, by, cx, cy)))
     assert got[0] == (exact > 0) - (exact < 0)
+
+
+COORD = st.one_of(st.floats(70, 140), st.floats(-1e6, 1e7), st.floats(-1, 1),
+                  st.floats(2.0**-300, 2.0**-250), st.just(0.0))
+
+
+@settings(max_examples=400, deadline=None)
+@given(COORD, COORD, COORD, COORD, st.floats(0, 1), st.integers(-2, 2))
+def test_exact_orientation_sum_matches_rationals(ax, ay, bx, by, t, ulps):
+    # the error-free sum alone, without the float filter that settles most cases
+    from fractions import Fraction
+
+    from geo._kernels import _orient_exact
+
+    cx, cy = ax + t * (bx - ax), ay + t * (by - ay)  # on the line, up to rounding
+    for _ in range(abs(ulps)):
+        cx = float(np.nextafter(cx, np.inf * ulps))
+    assume(all(v == 0 or 2.0**-300 <= abs(v) <= 2.0**300 for v in (cx, cy)))
+    exact = (Fraction(ax) - Fraction(cx)) * (Fraction(by) - Fraction(cy)) - (
+        Fraction(ay) - Fraction(cy)) * (Fraction(bx) - Fraction(cx))
+    assert _orient_exact(ax, ay, bx, by, cx, cy) == (exact > 0) - (exact < 0)
