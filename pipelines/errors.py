@@ -18,6 +18,7 @@ __all__ = [
     "TransitionError",
     "UserError",
     "WorkspaceError",
+    "WorkspaceVersionError",
 ]
 
 
@@ -31,6 +32,10 @@ class StoreError(PipelineError):
 
 class WorkspaceError(StoreError, ValueError):
     """The workspace is not what a command needs (missing layer, not a lvdun workspace)."""
+
+
+class WorkspaceVersionError(StoreError):
+    """The workspace was written by a newer lvdun than this one: upgrade lvdun to open it."""
 
 
 class IngestError(PipelineError, ValueError):

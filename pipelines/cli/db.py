@@ -22,7 +22,8 @@ def db_group() -> None:
 def init_cmd(workspace: str) -> None:
     """Create the workspace's schema, tables and (PostGIS) the postgis extension.
 
-    Safe to run again: what exists is kept. Prints the server and PostGIS versions.
+    Safe to run again: what exists is kept, and a workspace of an older lvdun gets the
+    tables and columns it lacks. Prints the server and PostGIS versions.
 
     \b
     Example:
@@ -36,9 +37,11 @@ def init_cmd(workspace: str) -> None:
             console.print(f"PostgreSQL {info['server_version']}, PostGIS "
                           f"{info['postgis_version']} at {info['host']}")
             console.print(f"workspace ready: database {info['database']}, schema "
-                          f"{info['schema']} ({ws.location})")
+                          f"{info['schema']} ({ws.location}), schema version "
+                          f"{ws.schema_version()}")
         else:
-            console.print(f"workspace ready: GeoPackage {ws.location}")
+            console.print(f"workspace ready: GeoPackage {ws.location}, schema version "
+                          f"{ws.schema_version()}")
 
 
 @db_group.command("copy")

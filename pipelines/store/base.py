@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import geopandas as gpd
@@ -22,10 +23,21 @@ import pandas as pd
 import shapely
 
 from geo.crs import CGCS2000
-from pipelines.errors import StoreError, WorkspaceError
-from pipelines.store.tables import FEATURE_LAYERS, GEOMETRY_TYPES, TABLE_KEYS, TABLES
+from pipelines.errors import StoreError, WorkspaceError, WorkspaceVersionError
+from pipelines.store.tables import (
+    FEATURE_LAYERS,
+    GEOMETRY_TYPES,
+    SCHEMA_VERSION,
+    TABLE_KEYS,
+    TABLES,
+    VERSION_TABLE,
+)
 
-__all__ = ["Workspace", "new_run_id", "now_iso"]
+__all__ = ["SchemaChanges", "Workspace", "new_run_id", "now_iso"]
+
+#: What :meth:`Workspace._create_schema` did: the layers and tables it created, and the
+#: ``(table, column)`` pairs it added to tables that existed.
+SchemaChanges = tuple[list[str], list[tuple[str, str]]]
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +76,12 @@ class Workspace(ABC):
         """Open the DB-API connection."""
 
     @abstractmethod
-    def _create_schema(self) -> None:
-        """Create every layer and table that is missing (inside a transaction)."""
+    def _create_schema(self) -> SchemaChanges:
+        """Create every layer, table and column that is missing (inside a transaction).
+
+        Columns are added to existing tables as plain columns (no key); the geometry
+        column of a layer never changes. Returns what was created and added.
+        """
 
     @abstractmethod
     def _geom_select(self, column: str) -> str:
@@ -121,11 +137,77 @@ class Workspace(ABC):
         self.close()
 
     def open(self) -> None:
-        """Open the connection and create any missing layer or table."""
-        if self._conn is None:
-            self._conn = self._connect()
+        """Open the connection; create or upgrade the workspace's schema when needed.
+
+        In one transaction: the schema version the workspace records is checked, every
+        missing layer, table and column is created (a workspace of an older lvdun is
+        upgraded, and the upgrade logged) and the current version is recorded. Nothing
+        changes when any step fails.
+
+        Raises
+        ------
+        WorkspaceVersionError
+            When the workspace was written by a newer lvdun (its schema version is above
+            :data:`~pipelines.store.tables.SCHEMA_VERSION`).
+        """
+        if self._conn is not None:
+            return
+        self._conn = self._connect()
+        try:
             with self.transaction():
-                self._create_schema()
+                self._upgrade_schema()
+        except BaseException:
+            self.close()
+            raise
+
+    def _upgrade_schema(self) -> None:
+        stored, written_by = self._recorded_version()
+        if stored > SCHEMA_VERSION:
+            raise WorkspaceVersionError(
+                f"workspace {self.location} has schema version {stored}, written by lvdun "
+                f"{written_by or '(unknown version)'}; this lvdun ({_lvdun_version()}) "
+                f"knows schema versions up to {SCHEMA_VERSION}: upgrade lvdun to open it "
+                "(nothing was changed)"
+            )
+        created, added = self._create_schema()
+        if stored == SCHEMA_VERSION and not (created or added):
+            return
+        if stored < SCHEMA_VERSION:
+            self.execute(
+                f"CREATE TABLE IF NOT EXISTS {_ident(VERSION_TABLE)} "
+                "(version INTEGER NOT NULL, lvdun TEXT, upgraded_at TEXT NOT NULL)"
+            )
+            self.execute(
+                f"INSERT INTO {_ident(VERSION_TABLE)} (version, lvdun, upgraded_at) "
+                "VALUES (?, ?, ?)",
+                (SCHEMA_VERSION, _lvdun_version(), now_iso()),
+            )
+        if len(created) == len(FEATURE_LAYERS) + len(TABLES):
+            log.info("created workspace %s (schema version %d)", self.location, SCHEMA_VERSION)
+            return
+        what = [f"table {t}" for t in created] + [f"column {t}.{c}" for t, c in added]
+        added_text = f"added {', '.join(what)}" if what else "nothing to add"
+        if stored == SCHEMA_VERSION:
+            log.info("workspace %s: %s (missing at schema version %d)", self.location,
+                     added_text, stored)
+        else:
+            log.info("upgraded workspace %s from schema version %d to %d: %s",
+                     self.location, stored, SCHEMA_VERSION, added_text)
+
+    def schema_version(self) -> int:
+        """Return the schema version the workspace records (0 for a workspace of a lvdun
+        that did not record one; after :meth:`open`, ``SCHEMA_VERSION``)."""
+        return self._recorded_version()[0]
+
+    def _recorded_version(self) -> tuple[int, str | None]:
+        """The highest schema version recorded and the lvdun version that recorded it."""
+        if not self._has_table(VERSION_TABLE):
+            return 0, None
+        row = self.execute(
+            f"SELECT version, lvdun FROM {_ident(VERSION_TABLE)} "
+            "ORDER BY version DESC LIMIT 1"
+        ).fetchone()
+        return (0, None) if row is None else (int(row[0]), row[1])
 
     def close(self) -> None:
         """Close the connection."""
@@ -325,6 +407,13 @@ class Workspace(ABC):
     def runs(self) -> pd.DataFrame:
         """Return the run log, oldest first."""
         return self.read_table("runs", order="started_at, run_id")
+
+
+def _lvdun_version() -> str:
+    try:
+        return version("lvdun")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _ident(name: str) -> str:

@@ -3,6 +3,10 @@
 Written with the standard library's sqlite3 so that every command runs in one real
 transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``): a failed ingest leaves the file as it was.
 Geometries are GeoPackage binary blobs (header with envelope + little-endian WKB).
+
+A file written by an older lvdun gets the tables and columns it lacks when it is opened;
+the workspace's schema version is kept in the table ``lvdun_schema`` (not registered in
+``gpkg_contents``), since ``PRAGMA user_version`` holds the GeoPackage version (1.2.0).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import shapely
 
 from geo.crs import CGCS2000
 from pipelines.errors import StoreError
-from pipelines.store.base import Workspace, now_iso
+from pipelines.store.base import SchemaChanges, Workspace, now_iso
 from pipelines.store.tables import FEATURE_LAYERS, GEOMETRY_TYPES, TABLE_KEYS, TABLES
 
 __all__ = ["GeoPackageWorkspace"]
@@ -101,11 +105,11 @@ class GeoPackageWorkspace(Workspace):
         )
         return cur.fetchone() is not None
 
-    def _create_schema(self) -> None:
+    def _create_schema(self) -> SchemaChanges:
         conn = self.conn
         if not self._has_table("gpkg_contents"):
             conn.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
-            conn.execute(f"PRAGMA user_version = {_USER_VERSION}")
+            conn.execute(f"PRAGMA user_version = {_USER_VERSION}")  # the GeoPackage version
         for ddl in _META_DDL:
             conn.execute(ddl)
         srs = [
@@ -118,8 +122,11 @@ class GeoPackageWorkspace(Workspace):
         conn.executemany(
             "INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)", srs
         )
+        created: list[str] = []
+        added: list[tuple[str, str]] = []
         for layer, cols in FEATURE_LAYERS.items():
             if self._has_table(layer):
+                added += self._add_missing_columns(layer, cols)
                 continue
             unique = _UNIQUE.get(layer)
             body = ", ".join(
@@ -129,17 +136,20 @@ class GeoPackageWorkspace(Workspace):
                 f'CREATE TABLE "{layer}" (fid INTEGER PRIMARY KEY AUTOINCREMENT, '
                 f"geom {GEOMETRY_TYPES[layer]}, {body})"
             )
+            # OR REPLACE: a table dropped by hand may have left its registration behind
             conn.execute(
-                "INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) "
-                "VALUES (?, 'features', ?, ?)",
+                "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, "
+                "srs_id) VALUES (?, 'features', ?, ?)",
                 (layer, layer, _SRS_ID),
             )
             conn.execute(
-                "INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, ?, 0, 0)",
+                "INSERT OR REPLACE INTO gpkg_geometry_columns VALUES (?, 'geom', ?, ?, 0, 0)",
                 (layer, GEOMETRY_TYPES[layer], _SRS_ID),
             )
+            created.append(layer)
         for table, cols in TABLES.items():
             if self._has_table(table):
+                added += self._add_missing_columns(table, cols)
                 continue
             serial = "id INTEGER PRIMARY KEY AUTOINCREMENT, " if table == "lead_history" else ""
             key = TABLE_KEYS.get(table)
@@ -148,10 +158,11 @@ class GeoPackageWorkspace(Workspace):
             )
             conn.execute(f'CREATE TABLE "{table}" ({serial}{body})')
             conn.execute(
-                "INSERT INTO gpkg_contents (table_name, data_type, identifier) "
+                "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier) "
                 "VALUES (?, 'attributes', ?)",
                 (table, table),
             )
+            created.append(table)
         for table, columns in _INDEXES.items():
             for column in columns:
                 conn.execute(
@@ -159,6 +170,27 @@ class GeoPackageWorkspace(Workspace):
                 )
         if table_missing_trigger(conn):
             conn.execute(_HISTORY_GUARD)
+        return created, added
+
+    def _add_missing_columns(
+        self, name: str, cols: list[tuple[str, str]]
+    ) -> list[tuple[str, str]]:
+        """Add the columns :mod:`~pipelines.store.tables` gained since ``name`` was created.
+
+        New columns are plain (NULL in existing rows); the table's ``last_change`` in
+        ``gpkg_contents`` is updated. ``gpkg_data_columns`` is optional and left alone.
+        """
+        have = {row[1] for row in self.conn.execute(f'PRAGMA table_info("{name}")')}
+        missing = [(c, t) for c, t in cols if c not in have]
+        for column, kind in missing:
+            self.conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {kind}')
+        if missing:
+            self.conn.execute(
+                "UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+                "WHERE table_name = ?",
+                (name,),
+            )
+        return [(name, c) for c, _ in missing]
 
     def _geom_select(self, column: str) -> str:
         return f'"{column}"'

@@ -26,7 +26,7 @@ import shapely
 from psycopg import sql
 
 from pipelines.errors import StoreError, WorkspaceError
-from pipelines.store.base import Workspace
+from pipelines.store.base import SchemaChanges, Workspace
 from pipelines.store.tables import FEATURE_LAYERS, GEOMETRY_TYPES, KEYS, TABLE_KEYS, TABLES
 
 __all__ = [
@@ -168,10 +168,11 @@ class PostGISWorkspace(Workspace):
         return sql.Identifier(self.schema, name)
 
     # -- schema ---------------------------------------------------------------------
-    def _create_schema(self) -> None:
+    def _create_schema(self) -> SchemaChanges:
         conn = self.conn
-        if self._schema_complete():
-            return
+        existing = self._existing_columns()
+        if self._schema_complete(existing):
+            return [], []
         self._ensure_postgis()
         exists = conn.execute(
             "SELECT 1 FROM pg_namespace WHERE nspname = %s", (self.schema,)
@@ -179,6 +180,10 @@ class PostGISWorkspace(Workspace):
         if not exists:
             conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(self.schema)))
             log.info("created schema %s in %s", self.schema, self.location)
+        tables = {t for t, _ in existing}
+        created = [n for n in (*FEATURE_LAYERS, *TABLES) if n not in tables]
+        added = [(n, c) for n, cols in (*FEATURE_LAYERS.items(), *TABLES.items())
+                 if n in tables for c, _ in cols if (n, c) not in existing]
         for layer, cols in FEATURE_LAYERS.items():
             unique = _UNIQUE.get(layer)
             body = [
@@ -193,7 +198,6 @@ class PostGISWorkspace(Workspace):
             ]
             conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
                 self._qualified(layer), sql.SQL(", ").join(body)))
-            self._add_missing_columns(layer, cols)
             conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING GIST (geom)").format(
                 sql.Identifier(f"ix_{layer}_geom"), self._qualified(layer)))
         for table, cols in TABLES.items():
@@ -205,31 +209,38 @@ class PostGISWorkspace(Workspace):
             ) for c, t in cols]
             conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
                 self._qualified(table), sql.SQL(", ").join(body)))
-            self._add_missing_columns(table, cols)
+        self._add_columns(added)
         for table, columns in _INDEXES.items():
             for column in columns:
                 conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
                     sql.Identifier(f"ix_{table}_{column}"), self._qualified(table),
                     sql.Identifier(column)))
         self._create_history_guard()
+        return created, added
 
-    def _add_missing_columns(self, name: str, cols: list[tuple[str, str]]) -> None:
-        """Add columns that :mod:`tables` gained since the workspace was created."""
-        for column, kind in cols:
+    def _add_columns(self, columns: list[tuple[str, str]]) -> None:
+        """Add ``(table, column)`` pairs that :mod:`tables` gained since the workspace was
+        created, as plain columns (NULL in existing rows)."""
+        for name, column in columns:
+            kind = _column_kinds(name)[column]
             self.conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
                 self._qualified(name), sql.Identifier(column), sql.SQL(_TYPES[kind])))
 
-    def _schema_complete(self) -> bool:
-        """Return True when every layer, table, column and the history guard exist."""
-        wanted = {(n, c) for n, cols in (*FEATURE_LAYERS.items(), *TABLES.items())
-                  for c, _ in cols}
+    def _existing_columns(self) -> set[tuple[str, str]]:
+        """Every ``(table, column)`` of the workspace's schema (empty when it is missing)."""
         rows = self.conn.execute(
             "SELECT c.relname, a.attname FROM pg_attribute a "
             "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = %s AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped",
             (self.schema,),
         ).fetchall()
-        if not wanted <= set(rows):
+        return {(str(t), str(c)) for t, c in rows}
+
+    def _schema_complete(self, existing: set[tuple[str, str]]) -> bool:
+        """Return True when every layer, table, column and the history guard exist."""
+        wanted = {(n, c) for n, cols in (*FEATURE_LAYERS.items(), *TABLES.items())
+                  for c, _ in cols}
+        if not wanted <= existing:
             return False
         guard = self.conn.execute(
             "SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "

@@ -6,7 +6,24 @@ carry a geometry column ``geom`` in CGCS2000 (EPSG:4490).
 
 from __future__ import annotations
 
-__all__ = ["FEATURE_LAYERS", "GEOMETRY_TYPES", "KEYS", "TABLES", "TABLE_KEYS"]
+__all__ = [
+    "FEATURE_LAYERS",
+    "GEOMETRY_TYPES",
+    "KEYS",
+    "SCHEMA_VERSION",
+    "TABLES",
+    "TABLE_KEYS",
+    "VERSION_TABLE",
+]
+
+#: Version of the schema defined in this module. Bump it whenever a layer, table or column
+#: is added: a workspace records the version that last upgraded it, and a lvdun that finds
+#: a workspace newer than its own version refuses to open it. Workspaces of older versions
+#: are upgraded on open (missing tables and columns are added).
+SCHEMA_VERSION = 1
+#: The table recording a workspace's schema version, one row per upgrade. It is neither a
+#: layer nor an attribute table: copies, counts and exports never see it.
+VERSION_TABLE = "lvdun_schema"
 
 _SOURCE = [("src_file", "TEXT"), ("src_row", "INTEGER"), ("run_id", "TEXT")]
 
