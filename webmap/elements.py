@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from html import escape
-from typing import Any
+from typing import Any, ClassVar
 
 from branca.element import Element, MacroElement
+from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
 
@@ -16,6 +17,7 @@ from webmap.features import LayerData
 __all__ = [
     "AppInit",
     "GcjBasemaps",
+    "GroupedLayerControl",
     "LeadControls",
     "Legend",
     "MapTitle",
@@ -278,3 +280,111 @@ class GcjBasemaps(_MapCall):
 
     def __init__(self, names: Sequence[str]) -> None:
         super().__init__(list(names))
+
+
+class GroupedLayerControl(JSCSSMixin, MacroElement):
+    """The layer control: basemaps as radio buttons under a title, overlays grouped by kind.
+
+    Drawn by ``lvdun.groupedLayers`` over the vendored leaflet-groupedlayercontrol. Like
+    :class:`folium.LayerControl`, it lists the map's layers when the map is rendered, so
+    add it after them or before: either works. A layer's group is found from its
+    :attr:`VectorLayer.kind`; overlays of no listed kind go in ``other_title``. Empty
+    groups are left out. Names and titles are set as text in the page.
+
+    Parameters
+    ----------
+    groups
+        Group title -> kinds of the layers in it, in display order (top first).
+    base_title
+        Title above the basemaps (radio buttons: one is shown at a time).
+    other_title
+        Group of the overlays whose kind is in no group.
+    position
+        Corner of the map.
+    collapsed
+        Show the control as an icon that opens on hover instead of open.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = lvdun.groupedLayers({{ this._parent.get_name() }},
+                [{{ this.layers_js }}],
+                {{ this.spec_js }});
+        {% endmacro %}
+        """
+    )
+    #: The names folium's own GroupedLayerControl uses: both are inlined from webmap/static.
+    default_js: ClassVar[list[tuple[str, str]]] = [
+        (
+            "leaflet.groupedlayercontrol.min.js",
+            "https://cdn.jsdelivr.net/npm/leaflet-groupedlayercontrol@0.6.1/dist/"
+            "leaflet.groupedlayercontrol.min.js",
+        )
+    ]
+    default_css: ClassVar[list[tuple[str, str]]] = [
+        (
+            "leaflet.groupedlayercontrol.min.css",
+            "https://cdn.jsdelivr.net/npm/leaflet-groupedlayercontrol@0.6.1/dist/"
+            "leaflet.groupedlayercontrol.min.css",
+        )
+    ]
+
+    def __init__(
+        self,
+        groups: Mapping[str, Sequence[str]],
+        *,
+        base_title: str,
+        other_title: str = "其他",
+        position: str = "topright",
+        collapsed: bool = False,
+    ) -> None:
+        super().__init__()
+        self._name = "GroupedLayerControl"
+        self.groups = {title: tuple(kinds) for title, kinds in groups.items()}
+        self.base_title = base_title
+        self.other_title = other_title
+        self.position = position
+        self.collapsed = collapsed
+        self.layers_js = ""
+        self.spec_js = ""
+
+    def entries(self) -> tuple[list[tuple[str, Layer]], list[tuple[str, list[tuple[str, Layer]]]]]:
+        """Return the basemaps ``(name, layer)`` and the groups ``(title, [(name, layer)])``.
+
+        Layers are those of the parent map with ``control=True``, in the order they were
+        added; groups in the order of ``groups``, then ``other_title``; empty ones left out.
+        """
+        group_of = {kind: title for title, kinds in self.groups.items() for kind in kinds}
+        bases: list[tuple[str, Layer]] = []
+        grouped: dict[str, list[tuple[str, Layer]]] = {t: [] for t in self.groups}
+        for item in self._parent._children.values():
+            if not isinstance(item, Layer) or not item.control:
+                continue
+            if not item.overlay:
+                bases.append((item.layer_name, item))
+                continue
+            title = group_of.get(getattr(item, "kind", ""), self.other_title)
+            grouped.setdefault(title, []).append((item.layer_name, item))
+        return bases, [(title, layers) for title, layers in grouped.items() if layers]
+
+    def render(self, **kwargs: Any) -> None:
+        """List the map's layers, then render as any element."""
+        bases, groups = self.entries()
+        layers = [layer for _, layer in bases]
+        layers += [layer for _, members in groups for _, layer in members]
+        index = {id(layer): k for k, layer in enumerate(layers)}
+        self.layers_js = ", ".join(layer.get_name() for layer in layers)
+        self.spec_js = script_json(
+            {
+                "base": [[name, index[id(layer)]] for name, layer in bases],
+                "groups": [
+                    [title, [[name, index[id(layer)]] for name, layer in members]]
+                    for title, members in groups
+                ],
+                "baseTitle": self.base_title,
+                "position": self.position,
+                "collapsed": self.collapsed,
+            }
+        )
+        super().render(**kwargs)

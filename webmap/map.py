@@ -5,7 +5,9 @@ Leaflet and its plugins are inlined (:mod:`webmap.offline`); the default basemap
 picks an optional online basemap: OpenStreetMap, 天地图 (with a key) or 高德 Amap, whose
 GCJ-02 tiles make the page shift every lvdun layer by the GCJ-02 formula while it is
 shown (``static/lvdun-shift.js``). Layers, bottom to top: 县界, 保护区功能区, 湿地,
-关闭矿山, 线索; all are drawn on one canvas, so 10^5 leads stay usable. Leads are coloured
+关闭矿山, 线索; all are drawn on one canvas, so 10^5 leads stay usable. The layer control
+(``static/lvdun-layers.js``) lists the basemaps under 底图 and the layers grouped by kind:
+线索, 保护地, 湿地, 矿山, 行政区. Leads are coloured
 by status and point leads shaped by activity type; a panel filters them by status,
 activity type, batch, reserve and zone and finds lead ids and reserve names, all in the
 page (``static/lvdun-filter.js``), which also exposes ``window.lvdunMap`` to scripts.
@@ -41,6 +43,7 @@ from webmap import features, lead_features
 from webmap.elements import (
     AppInit,
     GcjBasemaps,
+    GroupedLayerControl,
     LeadControls,
     Legend,
     MapTitle,
@@ -54,7 +57,9 @@ from webmap.popup import chip_cells, history_cells
 from webmap.style import (
     ACTIVITY_SHAPES,
     ADMIN_STYLE,
+    BASEMAP_TITLE,
     LAYER_ADMIN,
+    LAYER_GROUPS,
     LAYER_LEADS,
     LAYER_MINES,
     LAYER_RESERVES,
@@ -209,7 +214,11 @@ def _controls(
     reserves: VectorLayer | None,
     status_counts: Mapping[str, int] | None,
 ) -> None:
-    """Add full screen, measure, scale, title, legend, filters and the layer control."""
+    """Add full screen, measure, scale, title, legend, filters and the layer control.
+
+    The layer control lists the basemaps (radio buttons) under 底图 and the overlays
+    grouped by kind (:data:`~webmap.style.LAYER_GROUPS`).
+    """
     Fullscreen(position="topleft", title="全屏", title_cancel="退出全屏").add_to(m)
     MeasureControl(
         position="topleft",
@@ -223,7 +232,7 @@ def _controls(
     MapTitle(title).add_to(m)
     Legend(legend).add_to(m)
     LeadControls(leads, reserves, _status_entries(status_counts)).add_to(m)
-    folium.LayerControl(position="topright", collapsed=False).add_to(m)
+    GroupedLayerControl(LAYER_GROUPS, base_title=BASEMAP_TITLE).add_to(m)
 
 
 def _lead_layer(

@@ -67,6 +67,10 @@ BUNDLES: dict[str, Bundle] = {
     "lvdun": Bundle(
         scripts=("lvdun-map.js", "lvdun-shift.js", "lvdun-filter.js"), styles=("lvdun-map.css",)
     ),
+    "grouped-layers": Bundle(
+        scripts=("leaflet.groupedlayercontrol.min.js", "lvdun-layers.js"),
+        styles=("leaflet.groupedlayercontrol.min.css",),
+    ),
     "lvdun-app": Bundle(scripts=("lvdun-app.js",)),
 }
 
@@ -79,6 +83,8 @@ FOLIUM_RESOURCES: dict[str, str | None] = {
     "Control.FullScreen.css": "fullscreen",
     "leaflet_measure_js": "measure",
     "leaflet_measure_css": "measure",
+    "leaflet.groupedlayercontrol.min.js": "grouped-layers",
+    "leaflet.groupedlayercontrol.min.css": "grouped-layers",
     "jquery": None,
     "bootstrap": None,
     "bootstrap_css": None,

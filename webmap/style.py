@@ -26,7 +26,9 @@ from layers.schema import (
 __all__ = [
     "ACTIVITY_SHAPES",
     "ADMIN_STYLE",
+    "BASEMAP_TITLE",
     "LAYER_ADMIN",
+    "LAYER_GROUPS",
     "LAYER_LEADS",
     "LAYER_MINES",
     "LAYER_RESERVES",
@@ -52,6 +54,17 @@ LAYER_WETLANDS = "湿地"
 LAYER_MINES = "关闭矿山"
 LAYER_ADMIN = "县界"
 LAYER_LEADS = "线索"
+
+#: Groups of the layer control, top first: title -> kinds of the layers in it.
+LAYER_GROUPS: dict[str, tuple[str, ...]] = {
+    "线索": ("leads",),
+    "保护地": ("reserves",),
+    "湿地": ("wetlands",),
+    "矿山": ("mines",),
+    "行政区": ("admin",),
+}
+#: Title of the basemaps in the layer control.
+BASEMAP_TITLE = "底图"
 
 #: Fill by strictness; both zoning systems share colours where their rank is equal.
 ZONE_FILL: dict[Zone, str] = {

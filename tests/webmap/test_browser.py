@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import io
 import json
 import socket
 import threading
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from geo.shift import wgs84_to_gcj02
 from tests.conftest import require_service
@@ -27,7 +29,15 @@ from tests.webmap.frames import XSS_NOTE, make_frames
 from webmap.app import create_app
 from webmap.map import BASEMAP_AMAP, BASEMAP_NONE, write_map
 from webmap.settings import Settings
-from webmap.style import LAYER_LEADS
+from webmap.style import (
+    BASEMAP_TITLE,
+    LAYER_ADMIN,
+    LAYER_GROUPS,
+    LAYER_LEADS,
+    LAYER_MINES,
+    LAYER_RESERVES,
+    LAYER_WETLANDS,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -103,6 +113,22 @@ class Page:
     def popup_text(self) -> str:
         return self.page.inner_text(".leaflet-popup-content")
 
+    def drawn(self, lat: float, lon: float, size: int = 5) -> list[tuple[int, int, int]]:
+        """The pixels drawn around a place on the map (after the canvas has redrawn)."""
+        self.js("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        x, y = self.js(f"(p => [p.x, p.y])(lvdunMap.map.latLngToContainerPoint([{lat}, {lon}]))")
+        box = self.page.locator(".leaflet-container").bounding_box()
+        clip = {"x": box["x"] + round(x) - size // 2, "y": box["y"] + round(y) - size // 2,
+                "width": size, "height": size}
+        image = Image.open(io.BytesIO(self.page.screenshot(clip=clip))).convert("RGB")
+        return list(image.getdata())
+
+    def layer_box(self, group: str, layer: str) -> Any:
+        """The checkbox of a layer in its group of the layer control."""
+        return (self.page.locator(f'.leaflet-control-layers-group[data-group="{group}"]')
+                .locator("label:has(input.leaflet-control-layers-selector)", has_text=layer)
+                .locator("input"))
+
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Page]:
@@ -136,12 +162,75 @@ def test_published_map_loads_without_errors(opened, map_file):
     assert opened.errors == [] and opened.dialogs == []
 
 
-def test_layer_control_hides_and_shows_the_leads(opened):
-    overlay = opened.page.locator(".leaflet-control-layers-overlays label", has_text=LAYER_LEADS)
-    overlay.click()
-    assert opened.js("lvdunMap.visibleCount()") == 0
-    overlay.click()
-    assert opened.js("lvdunMap.visibleCount()") == N_LEADS
+#: The layer control's groups, top first, and the layers in each.
+GROUPS = {
+    "线索": [LAYER_LEADS],
+    "保护地": [LAYER_RESERVES],
+    "湿地": [LAYER_WETLANDS],
+    "矿山": [LAYER_MINES],
+    "行政区": [LAYER_ADMIN],
+}
+
+
+def test_layer_control_shows_basemaps_and_layers_grouped_by_kind(opened):
+    control = opened.page.locator(".leaflet-control-layers")
+    titles = control.locator(".leaflet-control-layers-group-name").all_inner_texts()
+    assert [t.strip() for t in titles] == [BASEMAP_TITLE, *GROUPS] == [BASEMAP_TITLE,
+                                                                        *LAYER_GROUPS]
+    bases = control.locator(".leaflet-control-layers-base label:has(input)")
+    assert [t.strip() for t in bases.all_inner_texts()] == [
+        BASEMAP_NONE, "OpenStreetMap（需联网）", BASEMAP_AMAP, "高德影像（GCJ-02，需联网）"]
+    radios = control.locator(".leaflet-control-layers-base input")
+    assert {radios.nth(i).get_attribute("type") for i in range(4)} == {"radio"}
+    assert [radios.nth(i).is_checked() for i in range(4)] == [True, False, False, False]
+    for title, layers in GROUPS.items():
+        group = control.locator(f'.leaflet-control-layers-group[data-group="{title}"]')
+        assert group.locator(".leaflet-control-layers-group-name").inner_text() == title
+        names = group.locator("label:has(input)").all_inner_texts()
+        assert [n.strip() for n in names] == layers
+        assert opened.layer_box(title, layers[0]).is_checked()
+    legend = opened.page.locator(".lvdun-legend")
+    assert control.bounding_box()["y"] + control.bounding_box()["height"] <= (
+        legend.bounding_box()["y"])  # the legend starts below the control
+    opened.page.set_viewport_size({"width": 1280, "height": 520})
+    opened.page.wait_for_function("""(() => {
+        const c = document.querySelector('.leaflet-control-layers').getBoundingClientRect();
+        return c.bottom <= document.querySelector('.lvdun-legend').getBoundingClientRect().top;
+    })()""")
+    assert opened.errors == []
+
+
+@pytest.mark.parametrize(
+    ("group", "layer", "where"),
+    [
+        ("线索", LAYER_LEADS, None),  # a point lead
+        ("保护地", LAYER_RESERVES, (41.94, 128.24)),  # the provincial reserve's core
+        ("湿地", LAYER_WETLANDS, (42.1, 128.12)),
+        ("矿山", LAYER_MINES, (41.86, 127.915)),
+        ("行政区", LAYER_ADMIN, (41.95, 127.75)),  # the line between the two counties
+    ],
+)
+def test_unticking_a_layer_in_its_group_hides_its_features(opened, map_file, group, layer,
+                                                           where):
+    if where is None:
+        lead = map_file[1]["lead_id"].iloc[5]
+        assert map_file[1].geometry.iloc[5].geom_type == "Point"
+        where = opened.js(f"lvdunMap.latLngOf({json.dumps(lead)})")
+    else:
+        opened.js("lvdunMap.setFilter('status', [])")  # no lead over the place looked at
+        assert opened.js("lvdunMap.visibleCount()") == 0
+    box = opened.layer_box(group, layer)
+    shown = opened.drawn(*where)
+    box.uncheck()
+    hidden = opened.drawn(*where)
+    assert hidden != shown, f"{layer} still drawn at {where} after unticking it"
+    if group == "线索":
+        assert opened.js("lvdunMap.visibleCount()") == 0
+    box.check()
+    assert opened.drawn(*where) == shown
+    if group == "线索":
+        assert opened.js("lvdunMap.visibleCount()") == N_LEADS
+    assert opened.errors == []
 
 
 def test_filters_in_the_page_change_what_is_shown(opened, map_file):
@@ -204,7 +293,10 @@ def test_search_finds_a_lead_and_a_reserve(opened, map_file):
 def test_amap_basemap_shifts_our_layers_to_gcj02(opened, map_file):
     lead = map_file[1]["lead_id"].iloc[5]  # a point
     lat, lon = opened.js(f"lvdunMap.latLngOf({json.dumps(lead)})")
-    opened.page.locator(".leaflet-control-layers-base label", has_text=BASEMAP_AMAP).click()
+    amap = opened.page.locator(".leaflet-control-layers-base label", has_text=BASEMAP_AMAP)
+    assert opened.js("lvdunMap.gcj()") is False
+    amap.click()
+    assert amap.locator("input").is_checked()
     assert opened.js("lvdunMap.gcj()") is True
     shifted = opened.js(f"lvdunMap.latLngOf({json.dumps(lead)})")
     glon, glat = wgs84_to_gcj02(lon, lat)
@@ -302,6 +394,25 @@ def test_viewer_sees_every_lead_but_cannot_change_one(page, served, tokens, clas
     assert status == 403
     assert classified.read_table("lead_status", where='"lead_id" = ?',
                                  params=["L004"])["version"].tolist() == [1]
+
+
+def test_app_page_groups_its_layers_and_switches_basemaps(page, served, tokens):
+    _login(page, served, tokens["viewer"])
+    control = page.page.locator(".leaflet-control-layers")
+    titles = [t.strip() for t in
+              control.locator(".leaflet-control-layers-group-name").all_inner_texts()]
+    assert titles == [BASEMAP_TITLE, "线索", "保护地"]
+    assert page.js("lvdunMap.visibleCount()") == 6
+    lead = page.layer_box("线索", LAYER_LEADS)
+    lead.uncheck()
+    assert page.js("lvdunMap.visibleCount()") == 0
+    lead.check()
+    assert page.js("lvdunMap.visibleCount()") == 6
+    lat, lon = page.js("lvdunMap.latLngOf('L001')")
+    control.locator(".leaflet-control-layers-base label", has_text=BASEMAP_AMAP).click()
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    assert page.js("lvdunMap.latLngOf('L001')") == pytest.approx([float(glat), float(glon)])
+    assert page.errors == []
 
 
 def test_many_leads_are_loaded_by_view_and_filters_survive_a_reload(page, served_by_view,

@@ -28,12 +28,25 @@ from webmap.map import (
     write_map,
 )
 from webmap.offline import external_resources
-from webmap.style import LAYER_ADMIN, LAYER_LEADS, LAYER_MINES, LAYER_RESERVES, LAYER_WETLANDS
+from webmap.style import (
+    LAYER_ADMIN,
+    LAYER_GROUPS,
+    LAYER_LEADS,
+    LAYER_MINES,
+    LAYER_RESERVES,
+    LAYER_WETLANDS,
+)
 
 CDN_SCRIPT = re.compile(r"""<script[^>]+src=["']https?:""", re.IGNORECASE)
 CDN_LINK = re.compile(r"""<link[^>]+href=["']https?:""", re.IGNORECASE)
-#: Overlays, bottom to top.
-ALL_LAYERS = (LAYER_ADMIN, LAYER_RESERVES, LAYER_WETLANDS, LAYER_MINES, LAYER_LEADS)
+#: The layer control's groups of overlays, top first: title -> layers.
+ALL_GROUPS = {
+    "线索": [LAYER_LEADS],
+    "保护地": [LAYER_RESERVES],
+    "湿地": [LAYER_WETLANDS],
+    "矿山": [LAYER_MINES],
+    "行政区": [LAYER_ADMIN],
+}
 
 
 @pytest.fixture
@@ -48,19 +61,26 @@ def test_write_map_returns_the_path_and_creates_its_folder(frames, tmp_path):
     assert target.stat().st_size > 100_000
 
 
-def layer_control(html: str) -> tuple[list[str], list[str]]:
-    """The (base layers, overlays) listed by the layer control of a written map."""
-    block = re.search(r"base_layers : \{(.*?)\},\s*overlays :  \{(.*?)\},", html, re.DOTALL)
-    assert block, "no layer control in the map"
-    key = re.compile(r'^\s*("(?:[^"\\]|\\.)*") : \w+,$', re.MULTILINE)
-    return tuple([json.loads(k) for k in key.findall(part)] for part in block.groups())
+def layer_control(html: str) -> tuple[list[str], dict[str, list[str]]]:
+    """The basemaps and the groups of overlays listed by the layer control of a map."""
+    calls = re.findall(r"lvdun\.groupedLayers\(\w+,\n\s*\[([\w, ]*)\],\n\s*(.*)\);\n", html)
+    assert len(calls) == 1, "not one layer control in the map"
+    variables, spec_json = calls[0]
+    spec = json.loads(spec_json)
+    layers = variables.split(", ")
+    for _, k in [*spec["base"], *(entry for _, group in spec["groups"] for entry in group)]:
+        assert f"var {layers[k]} = " in html  # each entry is a layer of the page
+    assert "folium.LayerControl" not in html and "L.control.layers(" not in html
+    bases = [name for name, _ in spec["base"]]
+    return bases, {title: [name for name, _ in group] for title, group in spec["groups"]}
 
 
-def test_layer_control_lists_every_layer_and_basemap(html):
-    assert layer_control(html) == (
-        [BASEMAP_NONE, BASEMAP_OSM, BASEMAP_AMAP, BASEMAP_AMAP_IMG],
-        [*ALL_LAYERS],
-    )
+def test_layer_control_groups_every_layer_by_kind_under_the_basemaps(html):
+    bases, groups = layer_control(html)
+    assert bases == [BASEMAP_NONE, BASEMAP_OSM, BASEMAP_AMAP, BASEMAP_AMAP_IMG]
+    assert groups == ALL_GROUPS
+    assert list(groups) == [*LAYER_GROUPS]
+    assert '"baseTitle":"底图"' in html
 
 
 def test_html_has_legend_with_zone_and_status_labels(html):
@@ -148,7 +168,8 @@ def test_optional_layers_none_or_empty(tmp_path):
         mines=empty,
         admin=empty.iloc[:0],
     )
-    assert layer_control(path.read_text("utf-8"))[1] == [LAYER_RESERVES, LAYER_LEADS]
+    groups = layer_control(path.read_text("utf-8"))[1]
+    assert groups == {"线索": [LAYER_LEADS], "保护地": [LAYER_RESERVES]}
 
 
 def test_map_without_any_data_opens_on_china(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import folium
@@ -56,6 +57,25 @@ def test_folium_plugin_links_are_taken_over():
     assert adopt_resources(m) == {"leaflet", "fullscreen"}
     assert m.default_js == [] and m.default_css == []
     assert external_resources(m.get_root().render()) == []
+
+
+@pytest.mark.parametrize(
+    "name", ["leaflet.groupedlayercontrol.min.js", "leaflet.groupedlayercontrol.min.css"]
+)
+def test_grouped_layer_control_is_the_npm_file_listed(name):
+    licences = (STATIC_DIR / "LICENSES.txt").read_text("utf-8")
+    listed = re.search(re.escape(name) + r"\s+dist/\S+\s+([0-9a-f]{64})", licences)
+    assert listed, f"{name} has no sha256 in LICENSES.txt"
+    assert hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest() == listed.group(1)
+
+
+def test_foliums_grouped_layer_control_is_inlined_too():
+    m = OfflineMap(tiles=None)
+    group = folium.FeatureGroup(name="甲").add_to(m)
+    folium.plugins.GroupedLayerControl({"组": [group]}).add_to(m)
+    html = m.get_root().render()
+    assert external_resources(html) == []
+    assert "L.Control.GroupedLayers=L.Control.extend" in html
 
 
 def test_plugin_that_is_not_vendored_is_refused():
