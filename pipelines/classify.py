@@ -75,9 +75,8 @@ def classify(
 
         require_postgis(ws)
     started = now_iso()
-    leads = ws.read_features("leads")
     reserves = ws.read_features("reserves")
-    if leads.empty:
+    if not ws.count("leads"):
         raise WorkspaceError("no leads in the workspace: run `lvdun ingest leads FILE` first")
     if reserves.empty:
         raise WorkspaceError("no reserves in the workspace: run `lvdun ingest reserves FILE`")
@@ -86,20 +85,27 @@ def classify(
     versions = sorted({str(v) for v in reserves["run_id"].dropna()})
     boundary_version = "+".join(versions) if versions else None
     run_id = new_run_id()
-    pairs = None
-    if engine != "geos":
-        from pipelines.engines import reserve_pairs
+    if engine == "dask":  # partitions of leads read and classified in dask tasks
+        from pipelines.engines import dask_classify
 
-        pairs = reserve_pairs(engine, ws, leads, reserves, scheduler=scheduler)
-    result = classify_frames(
-        leads, reserves,
-        wetlands=ws.read_features("wetlands"),
-        mines=ws.read_features("mines"),
-        admin=ws.read_features("admin"),
-        near_m=near_m,
-        mine_margin_m=mine_margin_m,
-        reserve_pairs=pairs,
-    )
+        result = dask_classify(ws, run_id, near_m=near_m, mine_margin_m=mine_margin_m,
+                               scheduler=scheduler)
+    else:
+        leads = ws.read_features("leads")
+        pairs = None
+        if engine != "geos":
+            from pipelines.engines import reserve_pairs
+
+            pairs = reserve_pairs(engine, ws, leads, reserves)
+        result = classify_frames(
+            leads, reserves,
+            wetlands=ws.read_features("wetlands"),
+            mines=ws.read_features("mines"),
+            admin=ws.read_features("admin"),
+            near_m=near_m,
+            mine_margin_m=mine_margin_m,
+            reserve_pairs=pairs,
+        )
     result["boundary_version"] = boundary_version
     result["classified_at"] = now_iso()
     result["run_id"] = run_id

@@ -16,23 +16,25 @@ identical ``lead_class`` tables.
     clipped with rounded cut points, so testing the pieces alone could move a point that
     lies exactly on an edge to the other side).
 ``dask``
-    dask-geopandas: the leads are ordered by Hilbert distance and cut into partitions; each
-    partition is matched against all zone polygons (one broadcast task) on a local threaded
-    scheduler or on a ``dask.distributed`` scheduler given by address.
+    The leads are cut into ranges of feature ids; a dask task per range reads its leads
+    straight from the store and classifies them in full (zones, shares, distances,
+    wetlands, mines, counties), so a batch larger than one machine's memory is classified
+    a partition at a time, on a local threaded scheduler or on a ``dask.distributed``
+    scheduler given by address. Classification is per lead, so the rows are the ones the
+    other engines give.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import os
 import secrets
+import threading
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from psycopg import sql
 
 from geo import overlay
@@ -42,7 +44,9 @@ from pipelines.store.base import Workspace
 __all__ = [
     "DASK_SCHEDULER_ENV",
     "ENGINES",
-    "dask_pairs",
+    "classify_partition",
+    "dask_classify",
+    "fid_ranges",
     "postgis_pairs",
     "reserve_pairs",
 ]
@@ -69,22 +73,18 @@ def reserve_pairs(
     ws: Workspace,
     leads: gpd.GeoDataFrame,
     reserves: gpd.GeoDataFrame,
-    *,
-    scheduler: str | None = None,
 ) -> Pairs:
     """Return the ``(lead, zone polygon)`` index pairs computed by ``engine``.
 
     Parameters
     ----------
     engine : str
-        One of :data:`ENGINES`.
+        ``geos`` or ``postgis`` (``dask`` classifies whole partitions instead: see
+        :func:`dask_classify`).
     ws : Workspace
         The workspace the frames were read from (the ``postgis`` engine queries it).
     leads, reserves : geopandas.GeoDataFrame
         The frames as :meth:`Workspace.read_features` returns them (with ``fid``), EPSG:4490.
-    scheduler : str, optional
-        ``dask.distributed`` scheduler address for the ``dask`` engine; default the
-        ``LVDUN_DASK_SCHEDULER`` environment variable, else a local threaded scheduler.
 
     Returns
     -------
@@ -101,9 +101,7 @@ def reserve_pairs(
                                         np.asarray(reserves.geometry.values, dtype=object))
     if engine == "postgis":
         return postgis_pairs(ws, leads, reserves)
-    if engine == "dask":
-        return dask_pairs(leads, reserves, scheduler=scheduler)
-    raise WorkspaceError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
+    raise WorkspaceError(f"no pairs from engine {engine!r}; pairs come from geos or postgis")
 
 
 def require_postgis(ws: Workspace) -> None:
@@ -186,76 +184,126 @@ def _positions(rows: list[tuple[Any, Any]], leads: gpd.GeoDataFrame,
     return left[order], right[order]
 
 
-def _partition_pairs(part: pd.DataFrame, zones: np.ndarray) -> pd.DataFrame:
-    """Intersect one partition of leads with every zone polygon (runs on a dask worker)."""
-    i, j = overlay.intersects_pairs(np.asarray(part.geometry.values, dtype=object), zones)
-    positions = part["_pos"].to_numpy(dtype="int64")
-    return pd.DataFrame({"lead": positions[i], "zone": j.astype("int64")})
+#: Reference layers read by a worker process, per (workspace, classify run): partitions of
+#: one run share them; a new run reads them again.
+_REFERENCE: dict[tuple[str, str], dict[str, gpd.GeoDataFrame]] = {}
+_REFERENCE_LOCK = threading.Lock()
 
 
-def dask_pairs(
-    leads: gpd.GeoDataFrame,
-    reserves: gpd.GeoDataFrame,
+def _reference(location: str, run_id: str) -> dict[str, gpd.GeoDataFrame]:
+    """The reserves, wetlands, mines and admin layers of a workspace (cached per run)."""
+    key = (location, run_id)
+    with _REFERENCE_LOCK:
+        if key not in _REFERENCE:
+            from pipelines.store import open_workspace
+
+            with open_workspace(location, create=False) as ws:
+                frames = {name: ws.read_features(name)
+                          for name in ("reserves", "wetlands", "mines", "admin")}
+            for old in [k for k in _REFERENCE if k[0] == location]:
+                del _REFERENCE[old]
+            _REFERENCE[key] = frames
+        return _REFERENCE[key]
+
+
+def classify_partition(
+    location: str, run_id: str, fid_lo: int, fid_hi: int, near_m: float, mine_margin_m: float,
+) -> pd.DataFrame:
+    """Classify the leads with ``fid_lo <= fid < fid_hi``, read from the workspace.
+
+    Runs in a dask task: it opens the workspace at ``location`` itself (a GeoPackage path
+    the worker can see, or a PostGIS URL), so no lead geometry passes through the client.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`pipelines.classify.classify_frames` rows of those leads, in ``fid`` order.
+    """
+    from pipelines.classify import classify_frames
+    from pipelines.store import open_workspace
+
+    ref = _reference(location, run_id)
+    with open_workspace(location, create=False) as ws:
+        leads = ws.read_features("leads", where="fid >= ? AND fid < ?",
+                                 params=(int(fid_lo), int(fid_hi)))
+    return classify_frames(leads, ref["reserves"], wetlands=ref["wetlands"],
+                           mines=ref["mines"], admin=ref["admin"], near_m=near_m,
+                           mine_margin_m=mine_margin_m)
+
+
+def fid_ranges(ws: Workspace, rows: int) -> list[tuple[int, int]]:
+    """Cut the leads into ``[lo, hi)`` fid ranges of at most ``rows`` leads."""
+    fids = np.array([r[0] for r in ws.execute('SELECT fid FROM "leads" ORDER BY fid')],
+                    dtype="int64")
+    if not len(fids):
+        return []
+    starts = fids[::max(1, int(rows))]
+    ends = np.append(starts[1:], fids[-1] + 1)
+    return [(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
+
+
+def dask_classify(
+    ws: Workspace,
+    run_id: str,
     *,
+    near_m: float,
+    mine_margin_m: float,
     scheduler: str | None = None,
     partition_rows: int = DASK_PARTITION_ROWS,
-) -> Pairs:
-    """Match leads to zone polygons with dask-geopandas.
+) -> pd.DataFrame:
+    """Classify the workspace's leads in dask tasks, a partition of leads per task.
+
+    Each task reads its range of leads straight from the store and classifies it (see
+    :func:`classify_partition`); the client only collects the classification rows, so the
+    leads' geometries never need to fit in one process's memory.
 
     Parameters
     ----------
-    leads, reserves : geopandas.GeoDataFrame
-        The frames, EPSG:4490.
+    ws : Workspace
+        The workspace; tasks open it again at ``ws.location``.
+    run_id : str
+        The classify run (reference layers are read once per worker and run).
+    near_m, mine_margin_m : float
+        As :func:`pipelines.classify.classify`.
     scheduler : str, optional
         Address of a ``dask.distributed`` scheduler (``tcp://host:8786``); default the
         ``LVDUN_DASK_SCHEDULER`` environment variable, else the local threaded scheduler.
+        Its workers must reach the workspace (a shared path or the PostGIS server).
     partition_rows : int
         Leads per partition.
 
     Returns
     -------
-    tuple of numpy.ndarray
-        ``(i, j)`` int64 positions, sorted by ``i`` then ``j``.
+    pandas.DataFrame
+        One row per lead, in ``fid`` order, as :func:`pipelines.classify.classify_frames`.
 
     Raises
     ------
     WorkspaceError
-        When dask-geopandas or distributed is not installed.
+        When dask or distributed is not installed, or the workspace has no leads.
     """
     try:
         import dask
-        import dask_geopandas
     except ImportError as exc:
         raise WorkspaceError(
-            f"--engine dask needs dask-geopandas and distributed ({exc.name} is missing): "
-            "pip install dask-geopandas distributed"
+            f"--engine dask needs dask and distributed ({exc.name} is missing): "
+            "pip install dask distributed"
         ) from exc
 
     address = scheduler or os.environ.get(DASK_SCHEDULER_ENV) or None
-    geoms = np.asarray(leads.geometry.values, dtype=object)
-    frame = gpd.GeoDataFrame({"_pos": np.arange(len(geoms), dtype="int64")},
-                             geometry=gpd.GeoSeries(geoms, crs=leads.crs))
-    # spatial partitioning: neighbouring leads go to the same partition
-    usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    if usable.any() and len(geoms) > partition_rows:
-        key = np.zeros(len(geoms), dtype="int64")
-        key[usable] = frame.geometry[usable].hilbert_distance(
-            total_bounds=frame.geometry[usable].total_bounds).to_numpy()
-        frame = frame.iloc[np.argsort(key, kind="stable")]
-    npartitions = max(1, math.ceil(len(frame) / partition_rows))
-    ddf = dask_geopandas.from_geopandas(frame, npartitions=npartitions, sort=False)
-    zones = dask.delayed(np.asarray(reserves.geometry.values, dtype=object), pure=False)
-    meta = pd.DataFrame({"lead": pd.Series(dtype="int64"), "zone": pd.Series(dtype="int64")})
-    pairs = ddf.map_partitions(_partition_pairs, zones, meta=meta)
+    ranges = fid_ranges(ws, partition_rows)
+    if not ranges:
+        raise WorkspaceError("no leads in the workspace: run `lvdun ingest leads FILE` first")
+    task = dask.delayed(classify_partition, pure=True)
+    parts = [task(str(ws.location), run_id, lo, hi, near_m, mine_margin_m)
+             for lo, hi in ranges]
+    log.info("dask engine: %d partitions of up to %d leads on %s", len(parts), partition_rows,
+             address or "local threads")
     if address:
         from distributed import Client
 
         with Client(address, set_as_default=False) as client:
-            log.debug("dask engine: %d partitions on %s", npartitions, address)
-            result = client.compute(pairs).result()
+            frames = client.gather(client.compute(parts))
     else:
-        result = pairs.compute(scheduler="threads")
-    left = result["lead"].to_numpy(dtype="int64")
-    right = result["zone"].to_numpy(dtype="int64")
-    order = np.lexsort((right, left))
-    return left[order], right[order]
+        frames = list(dask.compute(*parts, scheduler="threads"))
+    return pd.concat(frames, ignore_index=True)

@@ -13,7 +13,8 @@ from pipelines.engines import DASK_SCHEDULER_ENV
 @workspace_option
 @click.option("--engine", type=click.Choice(list(ENGINES)), default="geos", show_default=True,
               help="Overlay engine: geos (in process), postgis (in the database of a "
-                   "PostGIS workspace), dask (dask-geopandas, local or --scheduler).")
+                   "PostGIS workspace), dask (partitions of leads read from the store and "
+                   "classified in dask tasks, local or --scheduler).")
 @click.option("--scheduler", envvar=DASK_SCHEDULER_ENV, default=None, metavar="ADDRESS",
               help="dask.distributed scheduler address for --engine dask "
                    f"(env {DASK_SCHEDULER_ENV}); default a local threaded scheduler.")

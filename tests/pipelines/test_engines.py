@@ -14,8 +14,9 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
+from pipelines import engines
 from pipelines.classify import classify
-from pipelines.engines import dask_pairs, reserve_pairs
+from pipelines.engines import reserve_pairs
 from pipelines.errors import WorkspaceError
 from pipelines.ingest import ingest
 from pipelines.store.base import Workspace
@@ -132,19 +133,39 @@ def test_dask_on_distributed_scheduler(
     pd.testing.assert_frame_equal(geos, _lead_class(gpkg_workspace))
 
 
-def test_dask_many_partitions_hilbert() -> None:
-    rng = np.random.default_rng(4)
-    from tests.conftest import zone_frame
+def test_dask_partitions_read_from_the_store_match_geos(
+    gpkg_workspace: Workspace, zones_file: Path, leads_csv: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _fill(gpkg_workspace, zones_file, leads_csv, tmp_path)
+    classify(gpkg_workspace, engine="geos")
+    geos = _lead_class(gpkg_workspace)
+    ranges = engines.fid_ranges(gpkg_workspace, 4)
+    assert len(ranges) == 5  # 19 leads, 4 per partition
+    assert all(lo < hi for lo, hi in ranges)
+    # the client never reads the leads' features: the tasks do, a range each
+    reads: list[str] = []
+    original = Workspace.read_features
 
-    zones = zone_frame()
-    pts = shapely.points(rng.uniform(126.3, 126.9, 3000), rng.uniform(43.3, 43.7, 3000))
-    pts[5] = None
-    pts[7] = shapely.Point()
-    leads = gpd.GeoDataFrame(geometry=gpd.GeoSeries(pts, crs="EPSG:4490"))
-    got = dask_pairs(leads, zones, partition_rows=400)
-    want = reserve_pairs("geos", None, leads, zones)  # type: ignore[arg-type]
-    np.testing.assert_array_equal(got[0], want[0])
-    np.testing.assert_array_equal(got[1], want[1])
+    def spy(self: Workspace, layer: str, **kw: object) -> gpd.GeoDataFrame:
+        frame = original(self, layer, **kw)
+        if layer == "leads":
+            assert kw.get("where"), "leads read without a range"
+            reads.append(f"{len(frame)}")
+        return frame
+
+    monkeypatch.setattr(Workspace, "read_features", spy)
+    result = engines.dask_classify(gpkg_workspace, "run-x", near_m=1000.0,
+                                   mine_margin_m=500.0, partition_rows=4)
+    assert sorted(reads) == sorted(["4", "4", "4", "4", "3"])
+    assert len(result) == 19
+    classify(gpkg_workspace, engine="dask")
+    pd.testing.assert_frame_equal(geos, _lead_class(gpkg_workspace))
+
+
+def test_reserve_pairs_refuses_dask(gpkg_workspace: Workspace) -> None:
+    with pytest.raises(WorkspaceError, match="pairs come from geos or postgis"):
+        reserve_pairs("dask", gpkg_workspace, gpd.GeoDataFrame(), gpd.GeoDataFrame())
 
 
 def test_postgis_engine_refused_on_gpkg(
