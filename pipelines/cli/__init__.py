@@ -1,13 +1,16 @@
 """The ``lvdun`` command line: one thin module per command group.
 
 Commands of higher layers (``webmap``: map, serve, demo) register themselves under the
-entry-point group ``lvdun.commands``, so that this package never imports ``webmap``.
+entry-point group ``lvdun.commands``, so that this package never imports ``webmap``. They
+are loaded when first needed (listed in ``--help`` or run), not when this package is
+imported: ``webmap.cli`` imports :mod:`pipelines.cli.options`, which imports this package.
 """
 
 from __future__ import annotations
 
 import logging
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
 
 import click
 from rich.logging import RichHandler
@@ -22,10 +25,78 @@ from pipelines.cli.report import report_cmd
 from pipelines.cli.status import status_group
 from pipelines.cli.users import users_group
 
-__all__ = ["cli", "main"]
+__all__ = ["ENTRY_POINT_GROUP", "PluginGroup", "cli", "main"]
+
+log = logging.getLogger(__name__)
+
+#: Entry-point group under which other packages register ``lvdun`` commands.
+ENTRY_POINT_GROUP = "lvdun.commands"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class PluginGroup(click.Group):
+    """A command group that also offers the commands registered under an entry-point group.
+
+    An entry point is loaded the first time its command is needed: run, or listed with
+    its help. Commands added with :meth:`add_command` win over entry points of the same
+    name. A plugin that cannot be loaded is left out of listings with a warning, and
+    running it is a usage error naming the cause.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        As for :class:`click.Group`.
+    plugins
+        The entry-point group to read, e.g. ``"lvdun.commands"``.
+    """
+
+    def __init__(self, *args: Any, plugins: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.plugins = plugins
+        self._entry_points: dict[str, EntryPoint] | None = None
+        self._listing = False
+
+    def _registered(self) -> dict[str, EntryPoint]:
+        if self._entry_points is None:
+            self._entry_points = {e.name: e for e in entry_points(group=self.plugins)}
+        return self._entry_points
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Return the names of the group's own and registered commands, sorted."""
+        return sorted({*self.commands, *self._registered()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Return the command ``cmd_name``, loading its entry point on first use."""
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        entry = self._registered().get(cmd_name)
+        if entry is None:
+            return None
+        try:
+            command = entry.load()
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{command!r} is not a click command")
+        except Exception as exc:  # a plugin's import may fail in any way
+            log.debug("loading command %r from %s failed", cmd_name, entry.value, exc_info=True)
+            if self._listing or ctx.resilient_parsing:
+                log.warning("command %r cannot be loaded from %s: %s", cmd_name, entry.value, exc)
+                return None
+            raise click.UsageError(
+                f"command {cmd_name!r} cannot be loaded from {entry.value}: {exc}", ctx
+            ) from exc
+        self.add_command(command, name=cmd_name)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Write the command list of ``--help``; a plugin that fails to load is left out."""
+        self._listing = True
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            self._listing = False
+
+
+@click.group(cls=PluginGroup, plugins=ENTRY_POINT_GROUP,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
 @click.version_option(package_name="lvdun")
@@ -47,8 +118,6 @@ def cli(verbose: int, quiet: bool) -> None:
 for command in (ingest_group, chips_cmd, classify_cmd, status_group, export_cmd, report_cmd,
                 mines_group, db_group, users_group):
     cli.add_command(command)
-for entry in entry_points(group="lvdun.commands"):
-    cli.add_command(entry.load(), name=entry.name)
 
 
 def main() -> None:

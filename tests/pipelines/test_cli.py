@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+import logging
+import subprocess
+import sys
+from importlib.metadata import EntryPoint
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -72,3 +77,74 @@ def test_file_without_crs_exits_1(tmp_path, leads_csv):
 def test_usage_error_exits_2(tmp_path):
     result = CliRunner().invoke(cli, ["ingest", "forests", "x.csv"])
     assert result.exit_code == 2
+
+
+# -- commands registered by other packages (entry points ``lvdun.commands``) ---------------
+WEBMAP_COMMANDS = ("map", "serve", "demo")
+
+
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter (nothing imported yet)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def test_webmap_cli_imports_first_and_its_commands_are_listed():
+    code = ("import webmap.cli\n"
+            "from click.testing import CliRunner\n"
+            "from pipelines.cli import cli\n"
+            "print(CliRunner().invoke(cli, ['--help']).output)")
+    done = _python(code)
+    assert done.returncode == 0, done.stderr
+    listed = {line.split()[0] for line in done.stdout.split("Commands:")[1].splitlines()
+              if line.strip()}
+    assert {*WEBMAP_COMMANDS, "ingest", "status", "mines"} <= listed
+
+
+def test_importing_the_command_line_loads_no_plugin():
+    done = _python("import sys, pipelines.cli\n"
+                   "print(sorted(m for m in sys.modules if m.split('.')[0] == 'webmap'))")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_help_lists_every_registered_command():
+    result = run("--help")
+    for name in WEBMAP_COMMANDS:
+        assert f"  {name} " in result.output
+    assert "Example" in run("serve", "--help").output
+
+
+def _fake_plugins(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
+    import pipelines.cli as cli_package
+
+    fake = [EntryPoint(name=name, value=value, group=cli_package.ENTRY_POINT_GROUP)
+            for name, value in values.items()]
+    monkeypatch.setattr(cli_package, "entry_points", lambda group: fake)
+
+
+def test_plugins_load_on_first_use_and_a_broken_one_is_named(monkeypatch, caplog):
+    from pipelines.cli import ENTRY_POINT_GROUP, PluginGroup
+
+    _fake_plugins(monkeypatch, hello="tests.pipelines.test_cli:hello_cmd",
+                  broken="no_such_module_lvdun:cmd")
+    group = PluginGroup("x", plugins=ENTRY_POINT_GROUP)
+    group.add_command(click.Command("own", callback=lambda: click.echo("own")))
+    assert group.commands.keys() == {"own"}  # nothing loaded yet
+    runner = CliRunner()
+    with caplog.at_level(logging.WARNING, logger="pipelines.cli"):
+        result = runner.invoke(group, ["--help"])
+    assert result.exit_code == 0
+    assert "hello" in result.output and "own" in result.output
+    assert "broken" not in result.output.split("Commands:")[1]
+    assert "no_such_module_lvdun" in caplog.text
+    assert runner.invoke(group, ["hello"]).output == "hello\n"
+    result = runner.invoke(group, ["broken"])
+    assert result.exit_code == 2
+    assert "command 'broken' cannot be loaded from no_such_module_lvdun:cmd" in result.output
+
+
+@click.command("hello")
+def hello_cmd() -> None:
+    """Say hello (a plugin command of the tests)."""
+    click.echo("hello")
