@@ -8,10 +8,10 @@ from typing import Any
 
 import click
 import pandas as pd
-from rich.table import Table
 
 from layers.mines import MINE_STATUSES, RESTORATION_PROGRESS
 from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
+from pipelines.cli.output import print_table
 from pipelines.mines import (
     CHECK_KINDS,
     due_checks,
@@ -48,22 +48,7 @@ def _show(frame: pd.DataFrame, headers: dict[str, str], title: str, fmt: str,
         click.echo(json.dumps({**(extra or {}), "count": len(frame), "mines": records},
                               ensure_ascii=False, indent=2, default=str))
         return
-    if frame.empty:
-        console.print(f"{title}: none")
-        return
-    table = Table(title=f"{title} ({len(frame)})")
-    for label in headers.values():
-        table.add_column(label)
-    shown = frame[list(headers)].astype(object).where(frame[list(headers)].notna(), "")
-    for row in shown.itertuples(index=False):
-        table.add_row(*(_text(v) for v in row))
-    console.print(table)
-
-
-def _text(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    print_table(frame, headers, title)
 
 
 @mines_group.command("list")

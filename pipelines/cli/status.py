@@ -6,11 +6,13 @@ import json
 from datetime import date, datetime
 
 import click
+import pandas as pd
 from rich.markup import escape
 from rich.table import Table
 
 from layers.schema import STATUS_LABELS, Status
 from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
+from pipelines.cli.output import print_table
 from pipelines.deadlines import overdue, set_batch_deadline
 from pipelines.evidence import evidence_summary
 from pipelines.verify import history, set_status
@@ -61,6 +63,10 @@ def set_cmd(lead_id: str, status: str, workspace: str, reason: str | None, note:
         console.print(f"  证据 {evidence_summary(entry)}")
 
 
+_HISTORY_HEADERS = {"version": "版本", "at": "时间", "by": "操作人", "from": "原状态",
+                    "to": "新状态", "reason": "原因", "note": "备注", "evidence": "证据"}
+
+
 @status_group.command("history")
 @click.argument("lead_id")
 @workspace_option
@@ -74,21 +80,19 @@ def history_cmd(lead_id: str, workspace: str) -> None:
     """
     with open_ws(workspace) as ws:
         rows = history(ws, lead_id)
-    table = Table(title=f"线索 {lead_id}")
-    for col in ("版本", "时间", "操作人", "原状态", "新状态", "原因", "备注", "证据"):
-        table.add_column(col)
-    rows = rows.astype(object).where(rows.notna(), "")
-    evidence: list[str] = []
-    for r in rows.itertuples(index=False):
-        files = json.loads(r.evidence) if r.evidence else []
-        evidence += [f"版本 {r.version} 证据: {evidence_summary(f)}" for f in files]
-        table.add_row(str(r.version), str(r.at), str(r.by),
-                      STATUS_LABELS[Status(r.from_status)] if r.from_status else "",
-                      STATUS_LABELS[Status(r.to_status)], str(r.reason), str(r.note),
-                      str(len(files)) if files else "")
-    console.print(table)
-    for line in evidence:
-        console.print(line)
+    files = [json.loads(e) if isinstance(e, str) and e else [] for e in rows["evidence"]]
+    shown = pd.DataFrame({
+        "version": rows["version"], "at": rows["at"], "by": rows["by"],
+        "from": [STATUS_LABELS[Status(s)] if isinstance(s, str) and s else ""
+                 for s in rows["from_status"]],
+        "to": [STATUS_LABELS[Status(s)] for s in rows["to_status"]],
+        "reason": rows["reason"], "note": rows["note"],
+        "evidence": [str(len(f)) if f else "" for f in files],
+    })
+    print_table(shown, _HISTORY_HEADERS, f"线索 {lead_id}", counted=False, empty=None)
+    for version, entries in zip(rows["version"], files, strict=True):
+        for entry in entries:
+            console.print(f"版本 {version} 证据: {evidence_summary(entry)}")
 
 
 @status_group.command("overdue")

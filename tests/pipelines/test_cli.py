@@ -7,6 +7,7 @@ from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import click
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -148,3 +149,18 @@ def test_plugins_load_on_first_use_and_a_broken_one_is_named(monkeypatch, caplog
 def hello_cmd() -> None:
     """Say hello (a plugin command of the tests)."""
     click.echo("hello")
+
+
+def test_one_table_printer_for_lists_and_histories(capsys):
+    from pipelines.cli.output import print_table
+
+    frame = pd.DataFrame({"version": [1.0, 2.0], "note": ["现场核实", None]})
+    headers = {"version": "版本", "note": "备注"}
+    print_table(frame, headers, "矿山 C001 治理进度")
+    out = capsys.readouterr().out
+    assert "矿山 C001 治理进度 (2)" in out and "│ 2    │" in out and "nan" not in out
+    print_table(frame.iloc[:0], headers, "矿山")
+    assert capsys.readouterr().out == "矿山: none\n"
+    print_table(frame.iloc[:0], headers, "线索 L001", counted=False, empty=None)
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].strip() == "线索 L001" and "版本" in out
