@@ -36,13 +36,14 @@ import numpy as np
 import shapely
 
 from geo._kernels import (
+    build_part,
     cell_has_polygon,
     entries_by_cell,
     outside_exact_range,
     query_block,
 )
 from geo._predicates import vectorized_count_less
-from geo._segments import Segments, expand, ring_ends
+from geo._segments import Segments, ring_ends
 
 __all__ = ["PolygonGrid"]
 
@@ -53,7 +54,6 @@ _MAX_CELLS = 1 << 24
 _MIN_CELLS = 64
 _CELLS_PER_VERTEX = 1.0
 _BLOCK = 1 << 17  # vertices or points handled together: their arrays stay in cache
-_MAX_BOX_CELLS = 4  # an edge whose box covers more cells is traced column by column
 # owner codes: j >= 0 the cell centre is inside polygon j only; -1 in none; -2 in several
 _EMPTY, _OVERLAP = -1, -2
 
@@ -127,23 +127,6 @@ def _step(width: float, height: float, cells: int) -> float:
     while (width / step + 3) * (height / step + 3) > _MAX_CELLS:
         step *= 2.0
     return step
-
-
-def _order_by_group_then_x(
-    group: np.ndarray, xs: np.ndarray, lo: float, hi: float,
-) -> np.ndarray:
-    """Return the order sorting by ``group`` then ``xs`` (``lo <= xs < hi``).
-
-    One float sort on ``group + (xs - lo) / (hi - lo)``, checked with the exact values;
-    ``np.lexsort`` when that key is too coarse to order two crossings.
-    """
-    if not len(group):
-        return np.zeros(0, dtype=np.int64)
-    order = np.argsort(group + (xs - lo) / ((hi - lo) * (1 + 2**-20)))
-    g, v = group[order], xs[order]
-    if np.all((g[1:] > g[:-1]) | ((g[1:] == g[:-1]) & (v[1:] >= v[:-1]))):
-        return order
-    return np.lexsort((xs, group))  # pragma: no cover - crossings a few ulps apart
 
 
 def _slices(weights: np.ndarray, n: int) -> list[tuple[int, int]]:
@@ -255,114 +238,11 @@ class PolygonGrid:
         self.xy[sl] = xy
         x, y = xy[:, 0], xy[:, 1]
         ring_end = ring_ends(self.polygons[j0:j1], xy, counts)
-        vpoly = np.repeat(np.arange(j0, j1, dtype=np.int32), counts)
-        # exact cell coordinates: the step is a power of two
-        scaled = xy / self.ax.step
-        below = scaled[:, 1] - 0.5  # ceil(y / step - 1/2): row centres strictly below
-        np.ceil(below, out=below)
-        np.floor(scaled, out=scaled)
-        cell = scaled[:, 1] * self.stride  # float64 holds these integers exactly
-        cell += scaled[:, 0]
-        del scaled
-        # runs of edges inside one (half-open, so convex) cell
-        inner = cell[1:] == cell[:-1]
-        inner &= ~ring_end[:-1]
-        d = np.diff(inner.view(np.int8), prepend=np.int8(0), append=np.int8(0))
-        flips = np.flatnonzero(d)  # run starts and ends alternate
-        r0, r1 = flips[0::2], flips[1::2]
-        base = self.ay.k0 * self.stride + self.ax.k0
-        runs = Segments(r0, r1, vpoly[r0])
-        run_cells = cell[r0].astype(np.int64) - base
-        multi = np.flatnonzero(~inner & ~ring_end[:-1])
-        # most other edges join two 4-adjacent cells and meet no other
-        jump = np.abs(cell[multi + 1] - cell[multi])
-        near = (jump == 1) | (jump == self.stride)
-        pair = multi[near]
-        far = multi[~near]
-        del inner, d
-        edges, ecell, eseg = self._edge_entries(x, y, far, vpoly[far])
-        seg = Segments.concat([runs, Segments(pair, pair + 1, vpoly[pair]), edges])
-        n_runs, n_pair = len(runs), len(pair)
-        ecell = np.concatenate([run_cells, cell[pair].astype(np.int64) - base,
-                                cell[pair + 1].astype(np.int64) - base, ecell])
-        pair_seg = np.arange(n_runs, n_runs + n_pair, dtype=np.int64)
-        eseg = np.concatenate([np.arange(n_runs, dtype=np.int64), pair_seg, pair_seg,
-                               eseg + n_runs + n_pair])
-        del cell
-        self.boundary[ecell] = True  # blocks only ever set True: safe in parallel
-        # crossings with the row-centre lines: centres below a vertex change along the edge
-        cross = np.flatnonzero((below[1:] != below[:-1]) & ~ring_end[:-1])
-        cx, cv, cgroup = self._centre_crossings(x, y, cross, below, vpoly[cross])
-        fa, fb, fpoly = self._intervals(cx, cgroup)
-        return _Part(seg.shift(v_first), ecell, eseg, cx, cv + v_first, cgroup, fa, fb, fpoly,
-                     bool(outside_exact_range(x, y).any()))
-
-    def _edge_entries(
-        self, x: np.ndarray, y: np.ndarray, v: np.ndarray, poly: np.ndarray,
-    ) -> tuple[Segments, np.ndarray, np.ndarray]:
-        """Single-edge segments and (cell, segment) entries for every cell they touch."""
-        xa, ya, xb, yb = x[v], y[v], x[v + 1], y[v + 1]
-        exmin, exmax = np.minimum(xa, xb), np.maximum(xa, xb)
-        eymin, eymax = np.minimum(ya, yb), np.maximum(ya, yb)
-        klo, khi = self.ax.span(exmin, exmax)
-        llo, lhi = self.ay.span(eymin, eymax)
-        ncol, nrow = khi - klo + 1, lhi - llo + 1
-        size = ncol * nrow
-        boxed = (ncol == 1) | (nrow == 1) | (size <= _MAX_BOX_CELLS)
-        t, off = expand(np.where(boxed, size, 0))
-        cells = [(llo[t] + off // ncol[t]) * self.stride + klo[t] + off % ncol[t]]
-        segs = [t]
-        # diagonal edges over several columns: rows touched within each column (padded)
-        diag = np.flatnonzero(~boxed)
-        t, off = expand(ncol[diag])
-        e = diag[t]
-        k = klo[e] + off
-        xs, ys, xe, ye = xa[e], ya[e], xb[e], yb[e]
-        lines = self.ax.edges
-        x_lo = np.maximum(exmin[e], lines[k])
-        x_hi = np.minimum(exmax[e], lines[k + 1])
-        run = xe - xs
-        slope = (ye - ys) / np.where(run == 0, 1.0, run)
-        y_lo = np.where(run == 0, ys, ys + (x_lo - xs) * slope)
-        y_hi = np.where(run == 0, ye, ys + (x_hi - xs) * slope)
-        bot = np.maximum(np.minimum(y_lo, y_hi) - self.tol, eymin[e])
-        top = np.minimum(np.maximum(y_lo, y_hi) + self.tol, eymax[e])
-        rlo, rhi = self.ay.span(bot, np.maximum(bot, top))
-        t2, off2 = expand(rhi - rlo + 1)
-        cells.append((rlo[t2] + off2) * self.stride + k[t2])
-        segs.append(e[t2])
-        return Segments(v, v + 1, poly), np.concatenate(cells), np.concatenate(segs)
-
-    def _centre_crossings(
-        self, x: np.ndarray, y: np.ndarray, v: np.ndarray, below: np.ndarray,
-        poly: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Crossings of edges ``v`` with the row-centre lines, sorted by (polygon, row, x)."""
-        b0, b1 = below[v], below[v + 1]
-        t, off = expand(np.abs(b1 - b0).astype(np.int64))
-        v = v[t]
-        row = (np.minimum(b0, b1)[t] - self.ay.k0).astype(np.int64) + off
-        xa, ya, xb, yb = x[v], y[v], x[v + 1], y[v + 1]
-        xs = np.clip(xa + (self.yc[row] - ya) * (xb - xa) / (yb - ya),
-                     np.minimum(xa, xb), np.maximum(xa, xb))
-        group = poly[t].astype(np.int64) * self.ay.n + row
-        order = _order_by_group_then_x(group, xs, self.ax.edges[0], self.ax.edges[-1])
-        return xs[order], v[order], group[order]
-
-    def _intervals(
-        self, cx: np.ndarray, cgroup: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Cells whose centre lies between crossings ``2m`` and ``2m + 1`` of a polygon."""
-        start = np.flatnonzero(np.diff(cgroup, prepend=-1))
-        size = np.diff(np.append(start, len(cgroup)))
-        pos = np.arange(len(cgroup)) - np.repeat(start, size)
-        s = np.flatnonzero((pos % 2 == 0) & (pos + 1 < np.repeat(size, size)))
-        row = cgroup[s] % self.ay.n
-        ca = self.ax.centres_upto(cx[s])  # first centre past the entry crossing
-        cb = self.ax.below(cx[s + 1])  # first centre at or past the exit crossing
-        keep = ca < cb
-        base = row[keep] * self.stride
-        return base + ca[keep], base + cb[keep], cgroup[s][keep] // self.ay.n
+        (v0, v1, poly, ecell, eseg, cx, cv, cgroup, fa, fb, fpoly) = build_part(
+            xy, ring_end, counts, j0, self.ax.k0, self.ax.n, self.ay.k0, self.ay.n,
+            self.ax.step, self.stride, self.tol, self.yc, self.boundary)
+        return _Part(Segments(v0 + v_first, v1 + v_first, poly), ecell, eseg, cx,
+                     cv + v_first, cgroup, fa, fb, fpoly, bool(outside_exact_range(x, y).any()))
 
     def _fill_owner(self, fa: np.ndarray, fb: np.ndarray, fpoly: np.ndarray) -> None:
         """Dense grid of the polygon whose inside holds the cell centre (see ``_EMPTY``)."""

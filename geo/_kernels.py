@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit
 
 __all__ = [
+    "build_part",
     "cell_has_polygon", "entries_by_cell", "orient", "orient_array", "outside_exact_range",
     "query_block",
 ]
@@ -67,7 +68,7 @@ def _two_product(a: float, b: float) -> tuple[float, float]:
 
 
 @njit(**_JIT)
-def _grow(h: np.ndarray, n: int, b: float) -> int:
+def _grow_expansion(h: np.ndarray, n: int, b: float) -> int:
     """Add ``b`` to the expansion ``h[:n]`` (increasing magnitude, no zeros): new length."""
     q = b
     k = 0
@@ -95,8 +96,8 @@ def _orient_exact(ax: float, ay: float, bx: float, by: float, cx: float, cy: flo
                     (acx_t, bcy_t, 1.0), (acy, bcx, -1.0), (acy, bcx_t, -1.0),
                     (acy_t, bcx, -1.0), (acy_t, bcx_t, -1.0)):
         p, e = _two_product(u, v)
-        n = _grow(h, n, s * e)
-        n = _grow(h, n, s * p)
+        n = _grow_expansion(h, n, s * e)
+        n = _grow_expansion(h, n, s * p)
     top = h[n - 1]
     return 1 if top > 0.0 else (-1 if top < 0.0 else 0)
 
@@ -334,8 +335,10 @@ def query_block(
             hk[h] = k
             h += 1
     hk = hk[np.argsort(cell[hk])]
-    cap = max(16, 2 * n_hard)
-    hi = np.empty(cap, dtype=np.int64)
+    cap = 0  # at most one pair per entry of the cell, and the owner
+    for k in hk:
+        cap += cstart[cell[k] + 1] - cstart[cell[k]] + 1
+    hi = np.empty(cap, dtype=np.int64)  # allocated once: no array changes in the loop
     hj = np.empty(cap, dtype=np.int64)
     nh = 0
     for k in hk:
@@ -345,10 +348,6 @@ def query_block(
         first = nh
         own_seen = False
         e, end = cstart[c], cstart[c + 1]
-        if nh + (end - e) + 1 > cap:
-            cap = 2 * cap + (end - e) + 1
-            hi = _grow_int(hi, cap)
-            hj = _grow_int(hj, cap)
         while e < end:
             j = cpoly[e]
             f = e + 1
@@ -389,7 +388,232 @@ def query_block(
 
 
 @njit(**_JIT)
-def _grow_int(a: np.ndarray, size: int) -> np.ndarray:
+def _resized(a: np.ndarray, size: int) -> np.ndarray:
     out = np.empty(size, dtype=a.dtype)
     out[: len(a)] = a
     return out
+
+
+# -- build --------------------------------------------------------------------------------
+
+@njit(**_JIT)
+def _cell_of(v: float, step: float, k0: int) -> int:
+    return np.int64(np.floor(v / step)) - k0
+
+
+@njit(**_JIT)
+def _far_cells(
+    xa: float, ya: float, xb: float, yb: float, kx0: int, nx: int, ky0: int, ny: int,
+    step: float, stride: int, tol: float, out: np.ndarray, n: int,
+) -> int:
+    """Cells an edge across several cells touches: its box when small, else the rows it
+    meets in each column (padded by ``tol``). Writes them at ``out[n:]`` when ``out`` is
+    long enough (else only counts); returns the new ``n``."""
+    inv = 1.0 / step  # exact: the step is a power of two
+    ka, la = np.int64(np.floor(xa * inv)) - kx0, np.int64(np.floor(ya * inv)) - ky0
+    kb, lb = np.int64(np.floor(xb * inv)) - kx0, np.int64(np.floor(yb * inv)) - ky0
+    write = len(out) > 0
+    exmin, exmax = min(xa, xb), max(xa, xb)
+    eymin, eymax = min(ya, yb), max(ya, yb)
+    klo, khi = max(min(ka, kb), 0), min(max(ka, kb), nx - 1)
+    llo, lhi = max(min(la, lb), 0), min(max(la, lb), ny - 1)
+    ncol, nrow = khi - klo + 1, lhi - llo + 1
+    if ncol == 1 or nrow == 1 or ncol * nrow <= 4:
+        for r in range(llo, lhi + 1):
+            for k in range(klo, khi + 1):
+                if write:
+                    out[n] = r * stride + k
+                n += 1
+        return n
+    slope = (yb - ya) / (xb - xa)
+    for k in range(klo, khi + 1):
+        x_lo = max(exmin, (kx0 + k) * step)
+        x_hi = min(exmax, (kx0 + k + 1) * step)
+        y_lo = ya + (x_lo - xa) * slope
+        y_hi = ya + (x_hi - xa) * slope
+        bot = max(min(y_lo, y_hi) - tol, eymin)
+        top = min(max(y_lo, y_hi) + tol, eymax)
+        rlo = max(np.int64(np.floor(bot * inv)) - ky0, 0)
+        rhi = min(np.int64(np.floor(max(bot, top) * inv)) - ky0, ny - 1)
+        for r in range(rlo, rhi + 1):
+            if write:
+                out[n] = r * stride + k
+            n += 1
+    return n
+
+
+@njit(**_JIT)
+def _sort_crossings(cx: np.ndarray, cv: np.ndarray, crow: np.ndarray, a0: int, a1: int,
+                    j: int, nx: int, ny: int, kx0: int, step: float, stride: int,
+                    fa: np.ndarray, fb: np.ndarray, fpoly: np.ndarray, n_fill: int) -> int:
+    """Sort polygon ``j``'s crossings ``a0 <= q < a1`` by row then x, turn rows into groups
+    (``j * ny + row``) and write the intervals of cells between crossings ``2m`` and
+    ``2m + 1`` at ``fa[n_fill:]``; returns the new ``n_fill``."""
+    m = a1 - a0
+    rmin, rmax = ny, -1
+    for q in range(a0, a1):
+        rmin = min(rmin, crow[q])
+        rmax = max(rmax, crow[q])
+    bucket = np.zeros(rmax - rmin + 2, dtype=np.int64)
+    for q in range(a0, a1):
+        bucket[crow[q] - rmin + 1] += 1
+    for r in range(rmax - rmin + 1):
+        bucket[r + 1] += bucket[r]
+    tx = np.empty(m, dtype=np.float64)
+    tv = np.empty(m, dtype=np.int64)
+    pos = bucket[:-1].copy()
+    for q in range(a0, a1):
+        b = crow[q] - rmin
+        tx[pos[b]] = cx[q]
+        tv[pos[b]] = cv[q]
+        pos[b] += 1
+    inv = 1.0 / step
+    for r in range(rmax - rmin + 1):
+        a, b = bucket[r], bucket[r + 1]
+        if b - a > 24:
+            order = np.argsort(tx[a:b], kind="mergesort")
+            tx[a:b] = tx[a:b][order]
+            tv[a:b] = tv[a:b][order]
+        else:
+            for q in range(a + 1, b):
+                kxv, kvv = tx[q], tv[q]
+                w = q - 1
+                while w >= a and tx[w] > kxv:
+                    tx[w + 1] = tx[w]
+                    tv[w + 1] = tv[w]
+                    w -= 1
+                tx[w + 1] = kxv
+                tv[w + 1] = kvv
+        row = rmin + r
+        for q in range(a, b):
+            cx[a0 + q] = tx[q]
+            cv[a0 + q] = tv[q]
+            crow[a0 + q] = j * ny + row
+        for q in range(a, b - 1, 2):  # inside between crossings 2m and 2m + 1
+            ca = min(max(np.int64(np.floor(tx[q] * inv - 0.5)) - kx0 + 1, 0), nx)
+            cb = min(max(np.int64(np.ceil(tx[q + 1] * inv - 0.5)) - kx0, 0), nx)
+            if ca < cb:
+                fa[n_fill] = row * stride + ca
+                fb[n_fill] = row * stride + cb
+                fpoly[n_fill] = j
+                n_fill += 1
+    return n_fill
+
+
+@njit(**_JIT)
+def build_part(
+    xy: np.ndarray, ring_end: np.ndarray, counts: np.ndarray, j0: int,
+    kx0: int, nx: int, ky0: int, ny: int, step: float, stride: int, tol: float,
+    ycentres: np.ndarray, boundary: np.ndarray,
+) -> tuple:
+    """What the polygons ``j0, j0 + 1, ...`` (``counts`` vertices each, coordinates ``xy``)
+    contribute to the grid; see ``geo._grid`` for the structures.
+
+    Returns ``(v0, v1, poly)`` segments (vertex indices local to ``xy``), ``(ecell, eseg)``
+    boundary entries, ``(cx, cv, cgroup)`` centre-line crossings sorted by group then x,
+    and ``(fa, fb, fpoly)`` intervals of cells whose centre is inside a polygon; it marks
+    the boundary cells in ``boundary`` (only ever setting True, so parts may run in
+    parallel). Every output is sized by a counting pass first: arrays never grow inside
+    the loops.
+    """
+    n = xy.shape[0]
+    inv = 1.0 / step  # exact: the step is a power of two
+    cell = np.empty(n, dtype=np.int64)
+    below = np.empty(n, dtype=np.int64)  # row centres strictly below the vertex
+    for v in range(n):
+        cell[v] = ((np.int64(np.floor(xy[v, 1] * inv)) - ky0) * stride
+                   + np.int64(np.floor(xy[v, 0] * inv)) - kx0)
+        below[v] = np.int64(np.ceil(xy[v, 1] * inv - 0.5))
+    n_cross = 0
+    n_far = 0
+    for v in range(n - 1):
+        if not ring_end[v]:
+            n_cross += abs(below[v + 1] - below[v])
+            jump = abs(cell[v + 1] - cell[v])
+            if jump != 0 and jump != 1 and jump != stride:
+                n_far += 1
+    v0 = np.empty(n, dtype=np.int64)
+    v1 = np.empty(n, dtype=np.int64)
+    poly = np.empty(n, dtype=np.int64)
+    ecell = np.empty(2 * n, dtype=np.int64)
+    eseg = np.empty(2 * n, dtype=np.int64)
+    far = np.empty(n_far, dtype=np.int64)  # segment of each edge across several cells
+    cx = np.empty(n_cross, dtype=np.float64)
+    cv = np.empty(n_cross, dtype=np.int64)
+    crow = np.empty(n_cross, dtype=np.int64)
+    fa = np.empty(n_cross // 2 + 1, dtype=np.int64)
+    fb = np.empty(n_cross // 2 + 1, dtype=np.int64)
+    fpoly = np.empty(n_cross // 2 + 1, dtype=np.int64)
+    n_seg = n_ent = n_cross = n_far = n_fill = 0
+    start = 0
+    for jj in range(len(counts)):
+        j = j0 + jj
+        end = start + counts[jj]
+        first_cross = n_cross
+        run0 = -1
+        for v in range(start, end):
+            closing = ring_end[v]  # a ring's closing vertex starts no edge
+            same = not closing and cell[v] == cell[v + 1]
+            if run0 >= 0 and not same:  # the run of edges inside one cell ends at v
+                v0[n_seg], v1[n_seg], poly[n_seg] = run0, v, j
+                ecell[n_ent], eseg[n_ent] = cell[run0], n_seg
+                boundary[cell[run0]] = True
+                n_seg += 1
+                n_ent += 1
+                run0 = -1
+            if closing:
+                continue
+            ba, bb = below[v], below[v + 1]
+            if ba != bb:  # crossings with the row-centre lines between the edge's ends
+                xa, ya, xb, yb = xy[v, 0], xy[v, 1], xy[v + 1, 0], xy[v + 1, 1]
+                lo_row = min(ba, bb) - ky0
+                for off in range(abs(bb - ba)):
+                    row = lo_row + off
+                    xs = xa + (ycentres[row] - ya) * (xb - xa) / (yb - ya)
+                    cx[n_cross] = min(max(xs, min(xa, xb)), max(xa, xb))
+                    cv[n_cross] = v
+                    crow[n_cross] = row
+                    n_cross += 1
+            if same:  # inside one (half-open, so convex) cell: extend the run
+                if run0 < 0:
+                    run0 = v
+                continue
+            ca, cb = cell[v], cell[v + 1]
+            v0[n_seg], v1[n_seg], poly[n_seg] = v, v + 1, j
+            jump = abs(cb - ca)
+            if jump == 1 or jump == stride:  # two 4-adjacent cells, and no other
+                ecell[n_ent], eseg[n_ent] = ca, n_seg
+                ecell[n_ent + 1], eseg[n_ent + 1] = cb, n_seg
+                boundary[ca] = True
+                boundary[cb] = True
+                n_ent += 2
+            else:
+                far[n_far] = n_seg
+                n_far += 1
+            n_seg += 1
+        if n_cross > first_cross:
+            n_fill = _sort_crossings(cx, cv, crow, first_cross, n_cross, j, nx, ny, kx0, step,
+                                     stride, fa, fb, fpoly, n_fill)
+        start = end
+    # edges across several cells: count their cells, then write them
+    none = np.empty(0, dtype=np.int64)
+    size = 0
+    for f in far:
+        v = v0[f]
+        size = _far_cells(xy[v, 0], xy[v, 1], xy[v + 1, 0], xy[v + 1, 1], kx0, nx, ky0, ny,
+                          step, stride, tol, none, size)
+    fcell = np.empty(max(size, 1), dtype=np.int64)
+    fseg = np.empty(size, dtype=np.int64)
+    k = 0
+    for f in far:
+        v = v0[f]
+        k2 = _far_cells(xy[v, 0], xy[v, 1], xy[v + 1, 0], xy[v + 1, 1], kx0, nx, ky0, ny,
+                        step, stride, tol, fcell, k)
+        fseg[k:k2] = f
+        k = k2
+    for q in range(size):
+        boundary[fcell[q]] = True
+    ecell_all = np.concatenate((ecell[:n_ent], fcell[:size]))
+    eseg_all = np.concatenate((eseg[:n_ent], fseg))
+    return (v0[:n_seg].copy(), v1[:n_seg].copy(), poly[:n_seg].copy(), ecell_all, eseg_all,
+            cx, cv, crow, fa[:n_fill].copy(), fb[:n_fill].copy(), fpoly[:n_fill].copy())
