@@ -340,7 +340,7 @@ def test_exact_orientation_sum_matches_rationals(ax, ay, bx, by, t, ulps):
     cx, cy = ax + t * (bx - ax), ay + t * (by - ay)  # on the line, up to rounding
     for _ in range(abs(ulps)):
         cx = float(np.nextafter(cx, np.inf * ulps))
-    assume(all(v == 0 or 2.0**-300 <= abs(v) <= 2.0**300 for v in (cx, cy)))
+    assume(all(v == 0 or 2.0**-300 <= abs(v) <= 2.0**300 for v in (ax, ay, bx, by, cx, cy)))
     exact = (Fraction(ax) - Fraction(cx)) * (Fraction(by) - Fraction(cy)) - (
         Fraction(ay) - Fraction(cy)) * (Fraction(bx) - Fraction(cx))
     assert _orient_exact(ax, ay, bx, by, cx, cy) == (exact > 0) - (exact < 0)
