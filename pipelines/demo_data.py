@@ -3,12 +3,12 @@
 Made by code from a seed. Reserves carry real Jilin names, places and areas, but their shapes
 (noisy radial polygons, nested zone rings), the wetlands, mines, counties (Voronoi cells of
 county seats) and leads are invented. Shapes are built in China Albers (equal-area, so areas
-hit their targets) and stored in CGCS2000 (EPSG:4490). Every output says it is synthetic.
+hit their targets, see :mod:`pipelines._demo_shapes`) and stored in CGCS2000 (EPSG:4490).
+Every output says it is synthetic.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +17,20 @@ from typing import NamedTuple
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 
-from geo.crs import CGCS2000, CHINA_ALBERS, WGS84, transformer
+from geo.crs import CGCS2000, WGS84
 from layers.schema import ACTIVITY_TYPES
+from pipelines._demo_shapes import (
+    TAU,
+    Blob,
+    county_index,
+    ea_to_lonlat,
+    equal_area_m2,
+    lonlat_to_ea,
+    make_blob,
+    patch_polygons,
+)
 
 __all__ = ["COUNTY_SEATS", "RESERVES", "SYNTHETIC_LABEL", "ReserveSpec", "write_demo_inputs"]
 
@@ -30,7 +39,6 @@ log = logging.getLogger(__name__)
 #: The label every demo file carries (synthetic demo data).
 SYNTHETIC_LABEL = "合成演示数据"
 _MU_M2 = 10000.0 / 15.0  # 1 亩 in m²
-_TAU = 2.0 * np.pi
 
 
 class ReserveSpec(NamedTuple):
@@ -140,116 +148,39 @@ _ZONE_PROBS = {3: (0.06, 0.14, 0.80), 2: (0.12, 0.88)}  # denser in the outer (p
 
 
 @dataclass(frozen=True)
-class _Blob:
-    """A star-shaped polygon around (x, y) in Albers metres, with nested inner rings."""
-
-    x: float
-    y: float
-    radius: np.ndarray  # outline radius at _angles(len(radius))
-    fractions: tuple[np.ndarray, ...] = ()  # inner ring radii as fractions, innermost first
-
-    @property
-    def theta(self) -> np.ndarray:
-        return _angles(len(self.radius))
-
-    def level(self, j: int, theta: np.ndarray) -> np.ndarray:
-        """Fraction of the radius of level ``j`` (0 = centre, last = outline) at ``theta``."""
-        level = np.broadcast_to((0.0, *self.fractions, 1.0)[j], self.radius.shape)
-        return np.interp(theta, self.theta, level, period=_TAU)
-
-    def ring(self, frac: np.ndarray | float = 1.0) -> np.ndarray:
-        r = self.radius * frac
-        return np.column_stack([self.x + r * np.cos(self.theta), self.y + r * np.sin(self.theta)])
-
-    def point(self, theta: np.ndarray, frac: np.ndarray) -> np.ndarray:
-        r = np.interp(theta, self.theta, self.radius, period=_TAU) * frac
-        return np.column_stack([self.x + r * np.cos(theta), self.y + r * np.sin(theta)])
-
-
-@dataclass(frozen=True)
 class _Scene:
     """What lead placement needs: reserve rings (lon/lat) and blobs, the areas to avoid."""
 
     rings: list[list[np.ndarray]]
-    reserves: list[_Blob]
+    reserves: list[Blob]
     weights: np.ndarray
     union: shapely.Geometry  # all reserves, Albers
     inner: shapely.Geometry  # the province shrunk by 2 km, Albers
-    wetlands: list[_Blob]
-    mines: list[_Blob]
+    wetlands: list[Blob]
+    mines: list[Blob]
 
 
-def _angles(n: int) -> np.ndarray:
-    return np.linspace(0.0, _TAU, n, endpoint=False)
-
-
-def _profiles(rng: np.random.Generator, rows: int, n: int, amp: float, kmax: int) -> np.ndarray:
-    """Smooth random radial profiles ``1 + noise`` (harmonics 2..kmax), ``|noise| <= amp``."""
-    k = np.arange(2, kmax + 1)
-    a = rng.uniform(0.2, 1.0, (rows, k.size)) / k**1.2
-    phi = rng.uniform(0.0, _TAU, (rows, k.size))
-    noise = (a[:, :, None] * np.cos(k[None, :, None] * _angles(n) + phi[:, :, None])).sum(axis=1)
-    return 1.0 + noise * (amp / np.abs(noise).max(axis=1, keepdims=True))
-
-
-def _scaled(profiles: np.ndarray, area_m2: np.ndarray) -> np.ndarray:
-    """Scale radial profiles so each polygon encloses ``area_m2`` (polar polygon area)."""
-    n = profiles.shape[1]
-    unit = 0.5 * np.sin(_TAU / n) * (profiles * np.roll(profiles, -1, axis=1)).sum(axis=1)
-    return profiles * np.sqrt(np.asarray(area_m2, dtype="float64") / unit)[:, None]
-
-
-def _blob(rng: np.random.Generator, xy: np.ndarray, area_m2: float, *, n: int = 180,
-          amp: float = 0.3, kmax: int = 9, zones: int = 1) -> _Blob:
-    radius = _scaled(_profiles(rng, 1, n, amp, kmax), np.array([area_m2]))[0]
-    fractions: tuple[np.ndarray, ...] = ()
-    if zones == 3:
-        core = 0.35 * _profiles(rng, 1, n, 0.25, 4)[0]
-        fractions = (core, core + 0.3 * _profiles(rng, 1, n, 0.3, 4)[0])
-    elif zones == 2:
-        fractions = (0.5 * _profiles(rng, 1, n, 0.25, 4)[0],)
-    return _Blob(float(xy[0]), float(xy[1]), radius, fractions)
-
-
-@functools.cache
-def _transformers() -> tuple[pyproj.Transformer, pyproj.Transformer]:
-    return transformer(CGCS2000, CHINA_ALBERS), transformer(CHINA_ALBERS, CGCS2000)
-
-
-def _lonlat_to_ea(lon: object, lat: object) -> np.ndarray:
-    return np.column_stack([np.atleast_1d(c) for c in _transformers()[0].transform(lon, lat)])
-
-
-def _ea_to_lonlat(xy: np.ndarray) -> np.ndarray:
-    return np.column_stack(_transformers()[1].transform(xy[:, 0], xy[:, 1]))
-
-
-def _area_m2(geoms: np.ndarray) -> np.ndarray:
-    """Equal-area (China Albers) areas of lon/lat geometries."""
-    return shapely.area(shapely.transform(geoms, lambda xy: _lonlat_to_ea(xy[:, 0], xy[:, 1])))
-
-
-def _anchor(spec: _Anchor, blobs: dict[str, _Blob]) -> np.ndarray:
+def _anchor(spec: _Anchor, blobs: dict[str, Blob]) -> np.ndarray:
     if isinstance(spec[0], str):
         blob = next(b for name, b in blobs.items() if spec[0] in name)
         return blob.point(np.array([np.deg2rad(spec[1])]), np.array([spec[2]]))[0]
-    return _lonlat_to_ea(spec[0], spec[1])[0]
+    return lonlat_to_ea(spec[0], spec[1])[0]
 
 
-def _build_reserves(rng: np.random.Generator) -> tuple[gpd.GeoDataFrame, dict[str, _Blob],
+def _build_reserves(rng: np.random.Generator) -> tuple[gpd.GeoDataFrame, dict[str, Blob],
                                                        dict[str, list[np.ndarray]]]:
     """Zone polygons (one row per reserve and zone), blobs and zone rings in lon/lat."""
-    blobs: dict[str, _Blob] = {}
+    blobs: dict[str, Blob] = {}
     rows: list[dict[str, object]] = []
     rings_ll: dict[str, list[np.ndarray]] = {}
     for spec in RESERVES:
         if spec.straddles:  # centre inside the other reserve's outer zone, near its edge
             centre = blobs[spec.straddles].point(np.array([np.pi / 4]), np.array([0.9]))[0]
         else:
-            centre = _lonlat_to_ea(spec.lon, spec.lat)[0]
-        blob = _blob(rng, centre, spec.area_km2 * 1e6, zones=len(spec.zones))
+            centre = lonlat_to_ea(spec.lon, spec.lat)[0]
+        blob = make_blob(rng, centre, spec.area_km2 * 1e6, zones=len(spec.zones))
         blobs[spec.name] = blob
-        rings = [_ea_to_lonlat(blob.ring(f)) for f in (*blob.fractions, 1.0)]
+        rings = [ea_to_lonlat(blob.ring(f)) for f in (*blob.fractions, 1.0)]
         rings_ll[spec.name] = rings
         for j, zone in enumerate(spec.zones):
             poly = shapely.Polygon(rings[j], [rings[j - 1]] if j else None)
@@ -259,22 +190,22 @@ def _build_reserves(rng: np.random.Generator) -> tuple[gpd.GeoDataFrame, dict[st
 
 
 def _build_blob_layer(rng: np.random.Generator, anchors: list[_Anchor], areas_ha: list[float],
-                      blobs: dict[str, _Blob], *, kmax: int) -> tuple[np.ndarray, list[_Blob]]:
-    made = [_blob(rng, _anchor(a, blobs), ha * 1e4, n=72, amp=0.35, kmax=kmax)
+                      blobs: dict[str, Blob], *, kmax: int) -> tuple[np.ndarray, list[Blob]]:
+    made = [make_blob(rng, _anchor(a, blobs), ha * 1e4, n=72, amp=0.35, kmax=kmax)
             for a, ha in zip(anchors, areas_ha, strict=True)]
-    polys = shapely.polygons([_ea_to_lonlat(b.ring()) for b in made])
+    polys = shapely.polygons([ea_to_lonlat(b.ring()) for b in made])
     return polys, made
 
 
-def _build_admin(reserve_blobs: dict[str, _Blob], extra_ea: np.ndarray) -> tuple[
+def _build_admin(reserve_blobs: dict[str, Blob], extra_ea: np.ndarray) -> tuple[
         gpd.GeoDataFrame, shapely.Geometry]:
     """Voronoi cells of the county seats clipped to a synthetic province (Albers hull + 30 km)."""
-    seats = _lonlat_to_ea([s[3] for s in COUNTY_SEATS], [s[4] for s in COUNTY_SEATS])
+    seats = lonlat_to_ea([s[3] for s in COUNTY_SEATS], [s[4] for s in COUNTY_SEATS])
     pts = np.vstack([seats, extra_ea, *(b.ring() for b in reserve_blobs.values())])
     province = shapely.buffer(shapely.convex_hull(shapely.multipoints(pts)), 30_000, quad_segs=16)
     cells = shapely.get_parts(shapely.voronoi_polygons(
         shapely.multipoints(seats), extend_to=province, ordered=True))
-    cells = shapely.transform(shapely.intersection(cells, province), _ea_to_lonlat)
+    cells = shapely.transform(shapely.intersection(cells, province), ea_to_lonlat)
     admin = gpd.GeoDataFrame(
         {"行政区划代码": [s[0] for s in COUNTY_SEATS], "名称": [s[1] for s in COUNTY_SEATS],
          "级别": "county", "市": [s[2] for s in COUNTY_SEATS], "省": "吉林省",
@@ -283,30 +214,17 @@ def _build_admin(reserve_blobs: dict[str, _Blob], extra_ea: np.ndarray) -> tuple
     return admin, province
 
 
-def _county_index(points: np.ndarray, counties: np.ndarray) -> np.ndarray:
-    """Index of the county holding each point (first match; nearest when outside all)."""
-    tree = shapely.STRtree(counties)
-    found = np.full(len(points), -1, dtype="int64")
-    left, right = tree.query(points, predicate="intersects")
-    found[left[::-1]] = right[::-1]
-    missing = np.flatnonzero(found < 0)
-    if missing.size:
-        left, right = tree.query_nearest(points[missing])
-        found[missing[left[::-1]]] = right[::-1]
-    return found
-
-
 def _counts(n: int, shares: dict[str, float]) -> dict[str, int]:
     counts = {k: round(v * n) for k, v in shares.items()}
     counts["reserve"] = n - sum(counts.values())
     return counts
 
 
-def _in_zones(rng: np.random.Generator, blobs: list[_Blob], weights: np.ndarray,
+def _in_zones(rng: np.random.Generator, blobs: list[Blob], weights: np.ndarray,
               m: int) -> np.ndarray:
     """Points inside reserve zones, area-uniform within a zone, zone chosen by _ZONE_PROBS."""
     which = rng.choice(len(blobs), size=m, p=weights / weights.sum())
-    theta = rng.uniform(0.0, _TAU, m)
+    theta = rng.uniform(0.0, TAU, m)
     u = rng.uniform(0.0, 1.0, m)
     out = np.empty((m, 2))
     for i, blob in enumerate(blobs):
@@ -323,11 +241,11 @@ def _in_zones(rng: np.random.Generator, blobs: list[_Blob], weights: np.ndarray,
     return out
 
 
-def _in_blobs(rng: np.random.Generator, blobs: list[_Blob], m: int) -> np.ndarray:
+def _in_blobs(rng: np.random.Generator, blobs: list[Blob], m: int) -> np.ndarray:
     """Points well inside the given blobs (wetlands, mines), bigger blobs more often."""
     w = np.array([np.sqrt(np.mean(b.radius**2)) for b in blobs])
     which = rng.choice(len(blobs), size=m, p=w / w.sum())
-    theta = rng.uniform(0.0, _TAU, m)
+    theta = rng.uniform(0.0, TAU, m)
     frac = 0.85 * np.sqrt(rng.uniform(0.0, 1.0, m))
     out = np.empty((m, 2))
     for i, blob in enumerate(blobs):
@@ -336,7 +254,7 @@ def _in_blobs(rng: np.random.Generator, blobs: list[_Blob], m: int) -> np.ndarra
     return out
 
 
-def _outside(rng: np.random.Generator, blobs: list[_Blob], m: int,
+def _outside(rng: np.random.Generator, blobs: list[Blob], m: int,
              reserves_ea: shapely.Geometry, inner: shapely.Geometry) -> np.ndarray:
     """Points in the province outside every reserve: half near a reserve edge, half anywhere."""
     shapely.prepare(reserves_ea)
@@ -345,7 +263,7 @@ def _outside(rng: np.random.Generator, blobs: list[_Blob], m: int,
     found: list[np.ndarray] = []
     while sum(len(f) for f in found) < m:
         k = 4 * m + 10
-        near = np.vstack([blobs[i].point(rng.uniform(0, _TAU, 1), rng.uniform(1.03, 1.6, 1))
+        near = np.vstack([blobs[i].point(rng.uniform(0, TAU, 1), rng.uniform(1.03, 1.6, 1))
                           for i in rng.integers(0, len(blobs), k // 2)])
         far = np.column_stack([rng.uniform(xmin, xmax, k), rng.uniform(ymin, ymax, k)])
         cand = np.vstack([near, far])
@@ -367,16 +285,6 @@ def _on_boundary(rng: np.random.Generator, rings: list[list[np.ndarray]], m: int
         v = rng.integers(len(ring))
         out[i] = (ring[v] + ring[(v + 1) % len(ring)]) / 2.0 if mids[i] else ring[v]
     return out, int(mids.sum())
-
-
-def _patches(rng: np.random.Generator, centres_ea: np.ndarray, area_m2: np.ndarray) -> np.ndarray:
-    """Small organic polygons (lon/lat) of the given equal-area sizes around Albers centres."""
-    radius = _scaled(_profiles(rng, len(centres_ea), 20, 0.3, 4), area_m2)
-    theta = _angles(20)
-    x = centres_ea[:, :1] + radius * np.cos(theta)
-    y = centres_ea[:, 1:] + radius * np.sin(theta)
-    ll = _ea_to_lonlat(np.column_stack([x.ravel(), y.ravel()]))
-    return shapely.polygons(ll.reshape(len(centres_ea), 20, 2))
 
 
 def _dates(rng: np.random.Generator, start: str, days: int, m: int) -> np.ndarray:
@@ -405,7 +313,7 @@ def _place(rng: np.random.Generator, counts: dict[str, int], scene: _Scene,
             continue
         if kind == "boundary":
             ll, n_mid = _on_boundary(rng, scene.rings, m, midpoint_share)
-            ea = _lonlat_to_ea(ll[:, 0], ll[:, 1])
+            ea = lonlat_to_ea(ll[:, 0], ll[:, 1])
         else:
             if kind == "reserve":
                 ea = _in_zones(rng, scene.reserves, scene.weights, m)
@@ -413,7 +321,7 @@ def _place(rng: np.random.Generator, counts: dict[str, int], scene: _Scene,
                 ea = _outside(rng, scene.reserves, m, scene.union, scene.inner)
             else:
                 ea = _in_blobs(rng, scene.wetlands if kind == "wetland" else scene.mines, m)
-            ll = _ea_to_lonlat(ea)
+            ll = ea_to_lonlat(ea)
         parts_ea.append(ea)
         parts_ll.append(ll)
         kinds += [kind] * m
@@ -456,13 +364,14 @@ def _readme(seed: int, n_leads: int, stats: dict[str, object]) -> str:
 
 
 def _wetlands_frame(polys: np.ndarray, admin: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    county = _county_index(shapely.centroid(polys), admin.geometry.to_numpy())
+    county = county_index(shapely.centroid(polys), admin.geometry.to_numpy())
     codes = admin["行政区划代码"].to_numpy()[county]
     columns = ("湿地名称", "湿地级别", "湿地类型")
     return gpd.GeoDataFrame(
         {"湿地编码": [f"{c}SD{i + 1:02d}" for i, c in enumerate(codes)],
          **{c: [w[i] for w in _WETLANDS] for i, c in enumerate(columns)},
-         "面积(公顷)": np.round(_area_m2(polys) / 1e4, 1), "管护单位": [w[5] for w in _WETLANDS],
+         "面积(公顷)": np.round(equal_area_m2(polys) / 1e4, 1),
+         "管护单位": [w[5] for w in _WETLANDS],
          "数据说明": SYNTHETIC_LABEL},
         geometry=polys, crs=CGCS2000)
 
@@ -470,7 +379,7 @@ def _wetlands_frame(polys: np.ndarray, admin: gpd.GeoDataFrame) -> gpd.GeoDataFr
 def _mines_frame(rng: np.random.Generator, polys: np.ndarray,
                  admin: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Mines named after the county they fall in; 许可证号 of the usual 23-character form."""
-    county = _county_index(shapely.centroid(polys), admin.geometry.to_numpy())
+    county = county_index(shapely.centroid(polys), admin.geometry.to_numpy())
     codes, names = admin["行政区划代码"].to_numpy()[county], admin["名称"].to_numpy()[county]
     issued = rng.integers(2003, 2016, len(_MINES))
     serial = rng.integers(0, 10**12, len(_MINES))
@@ -492,7 +401,7 @@ def _round_2023(rng: np.random.Generator, scene: _Scene, admin: gpd.GeoDataFrame
     counts = _counts(n, _SHARES)
     ll, ea, kinds, n_mid = _place(rng, counts, scene, midpoint_share=0.3)
     ll = np.where((kinds == "boundary")[:, None], ll, np.round(ll, 6))  # boundary: exact
-    county = _county_index(shapely.points(ll), admin.geometry.to_numpy())
+    county = county_index(shapely.points(ll), admin.geometry.to_numpy())
     codes = admin["行政区划代码"].to_numpy()[county]
     activity, note = _attributes(rng, kinds)
     sent_county = np.where(rng.uniform(size=n) < 0.03, "", admin["名称"].to_numpy()[county])
@@ -520,9 +429,9 @@ def _round_2024(rng: np.random.Generator, scene: _Scene, admin: gpd.GeoDataFrame
     area_new = np.exp(rng.uniform(np.log(200.0), np.log(200_000.0), len(ea)))
     area_rep = np.clip(leads23["面积(亩)"].to_numpy()[rep] * _MU_M2 * rng.uniform(1.3, 3.0, n_rep),
                        200.0, 200_000.0)
-    polys = _patches(rng, np.vstack([ea23[rep], ea]), np.concatenate([area_rep, area_new]))
+    polys = patch_polygons(rng, np.vstack([ea23[rep], ea]), np.concatenate([area_rep, area_new]))
     codes = admin["行政区划代码"].to_numpy()[
-        _county_index(shapely.centroid(polys[n_rep:]), admin.geometry.to_numpy())]
+        county_index(shapely.centroid(polys[n_rep:]), admin.geometry.to_numpy())]
     activity, note = _attributes(rng, kinds)
     change = np.where(rng.uniform(size=n) < 0.75, "新增", "扩大")
     change[:n_rep] = "扩大"
@@ -530,7 +439,7 @@ def _round_2024(rng: np.random.Generator, scene: _Scene, admin: gpd.GeoDataFrame
         "图斑编号": [*leads23["线索编号"].to_numpy()[rep],
                      *(f"C{c}2024{i + 1:06d}" for i, c in enumerate(codes))],
         "批次": "2024-H1", "活动类型": [*leads23["活动类型"].to_numpy()[rep], *activity],
-        "变化类型": change, "面积": np.round(_area_m2(polys), 2),
+        "变化类型": change, "面积": np.round(equal_area_m2(polys), 2),
         "前时相": _dates(rng, "2023-09-01", 75, n), "后时相": _dates(rng, "2024-04-01", 75, n),
         "备注": [f"{SYNTHETIC_LABEL}；2023年线索复现"] * n_rep + note},
         geometry=polys, crs=CGCS2000)
