@@ -16,8 +16,13 @@ from numba import njit
 
 __all__ = [
     "build_part",
-    "cell_has_polygon", "entries_by_cell", "orient", "orient_array", "outside_exact_range",
+    "cell_has_polygon",
+    "entries_by_cell",
+    "orient",
+    "orient_array",
+    "outside_exact_range",
     "query_block",
+    "scan_ring_ends",
 ]
 
 _EPS = 2.0**-53
@@ -155,34 +160,31 @@ def entries_by_cell(ecell: np.ndarray, eseg: np.ndarray, segpoly: np.ndarray,
                     n_cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Boundary entries grouped by cell, then by polygon within a cell (CSR).
 
+    A stable counting sort: the entries must come in polygon order (``build_part`` gives
+    them so, and its slices are in polygon order), which they keep within each cell.
+
     Returns ``(cstart, cpoly, cseg)``: the entries of cell ``c`` are
     ``cstart[c] <= e < cstart[c + 1]``, with polygon ``cpoly[e]`` and segment ``cseg[e]``.
     """
     cstart = np.zeros(n_cells + 1, dtype=np.int64)
     for e in range(len(ecell)):
-        cstart[ecell[e] + 1] += 1
-    for c in range(n_cells):
-        cstart[c + 1] += cstart[c]
-    pos = cstart[:-1].copy()
+        cstart[ecell[e]] += 1
+    total = 0
+    for c in range(n_cells):  # exclusive prefix sums: cstart[c] is where cell c begins
+        k = cstart[c]
+        cstart[c] = total
+        total += k
     cpoly = np.empty(len(ecell), dtype=np.int64)
     cseg = np.empty(len(ecell), dtype=np.int64)
-    for e in range(len(ecell)):
+    for e in range(len(ecell)):  # cstart[c] moves to the end of cell c as it fills
         c = ecell[e]
-        k = pos[c]
+        k = cstart[c]
         cseg[k] = eseg[e]
         cpoly[k] = segpoly[eseg[e]]
-        pos[c] = k + 1
-    for c in range(n_cells):  # few entries per cell: insertion sort by polygon
-        a, b = cstart[c], cstart[c + 1]
-        for k in range(a + 1, b):
-            p, s = cpoly[k], cseg[k]
-            m = k - 1
-            while m >= a and cpoly[m] > p:
-                cpoly[m + 1] = cpoly[m]
-                cseg[m + 1] = cseg[m]
-                m -= 1
-            cpoly[m + 1] = p
-            cseg[m + 1] = s
+        cstart[c] = k + 1
+    for c in range(n_cells, 0, -1):  # back to starts: the end of c - 1 is c's start
+        cstart[c] = cstart[c - 1]
+    cstart[0] = 0
     return cstart, cpoly, cseg
 
 
@@ -402,6 +404,35 @@ def _cell_of(v: float, step: float, k0: int) -> int:
 
 
 @njit(**_JIT)
+def scan_ring_ends(xy: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mark the ring-closing vertices of polygons given by their coordinates in order.
+
+    A ring ends at the first vertex after its start that repeats the start: right for
+    valid polygons, whose rings are simple. Returns the mask and, per polygon, whether
+    the scan ended exactly at its last vertex with rings of at least 4 vertices (the
+    caller settles the others by their ring structure).
+    """
+    mask = np.zeros(xy.shape[0], dtype=np.bool_)
+    ok = np.ones(len(counts), dtype=np.bool_)
+    start = 0
+    for j in range(len(counts)):
+        end = start + counts[j]
+        s = start
+        while s < end:
+            x0, y0 = xy[s, 0], xy[s, 1]
+            v = s + 1
+            while v < end and not (xy[v, 0] == x0 and xy[v, 1] == y0):
+                v += 1
+            if v >= end or v - s < 3:
+                ok[j] = False
+                break
+            mask[v] = True
+            s = v + 1
+        start = end
+    return mask, ok
+
+
+@njit(**_JIT)
 def _far_cells(
     xa: float, ya: float, xb: float, yb: float, kx0: int, nx: int, ky0: int, ny: int,
     step: float, stride: int, tol: float, out: np.ndarray, n: int,
@@ -613,7 +644,16 @@ def build_part(
         k = k2
     for q in range(size):
         boundary[fcell[q]] = True
-    ecell_all = np.concatenate((ecell[:n_ent], fcell[:size]))
-    eseg_all = np.concatenate((eseg[:n_ent], fseg))
+    # both lists are in polygon order: merge them so that the entries stay in it
+    ecell_all = np.empty(n_ent + size, dtype=np.int64)
+    eseg_all = np.empty(n_ent + size, dtype=np.int64)
+    a = b = 0
+    for q in range(n_ent + size):
+        if b >= size or (a < n_ent and poly[eseg[a]] <= poly[fseg[b]]):
+            ecell_all[q], eseg_all[q] = ecell[a], eseg[a]
+            a += 1
+        else:
+            ecell_all[q], eseg_all[q] = fcell[b], fseg[b]
+            b += 1
     return (v0[:n_seg].copy(), v1[:n_seg].copy(), poly[:n_seg].copy(), ecell_all, eseg_all,
             cx, cv, crow, fa[:n_fill].copy(), fb[:n_fill].copy(), fpoly[:n_fill].copy())

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from geo._kernels import scan_ring_ends
+
 __all__ = ["Segments", "expand", "ring_ends"]
 
 def expand(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -42,8 +44,9 @@ def expand(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def ring_ends(polys: np.ndarray, xy: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Return a mask of the ring-closing vertices in ``shapely.get_coordinates`` order.
 
-    A polygon whose first coordinate comes back only at its last vertex is one ring (GEOS
-    rings are closed); the others are split into rings by shapely.
+    Rings are found by a compiled scan (a ring ends where its first coordinate comes back,
+    as GEOS rings are closed and valid rings simple); polygons the scan cannot split
+    cleanly are split by their ring structure, read with shapely.
 
     Parameters
     ----------
@@ -67,16 +70,13 @@ def ring_ends(polys: np.ndarray, xy: np.ndarray, counts: np.ndarray) -> np.ndarr
     >>> ring_ends(polys, shapely.get_coordinates(polys), np.array([5, 10])).nonzero()[0]
     array([ 4,  9, 14])
     """
+    counts = np.asarray(counts, dtype=np.int64)
     first = np.cumsum(counts) - counts
-    last = first + counts - 1
-    mask = np.zeros(len(xy), dtype=bool)
-    mask[last] = True
-    # vertices sharing the first x of their polygon (a superset of its repeats)
-    back = xy[:, 0] == np.repeat(xy[first, 0], counts)
-    one_ring = (np.add.reduceat(back, first, dtype=np.int64) == 2) & back[last]
-    one_ring &= xy[last, 1] == xy[first, 1]
-    several = np.flatnonzero(~one_ring)
-    if len(several):
+    mask, scanned = scan_ring_ends(np.ascontiguousarray(xy, dtype=np.float64), counts)
+    several = np.flatnonzero(~scanned)
+    if len(several):  # rings the scan cannot tell apart: as GEOS structures them
+        for j in several:
+            mask[first[j]:first[j] + counts[j]] = False
         sizes, owner = _ring_sizes(polys[several])
         owner = several[owner]
         mask[first[owner] + _cumsum_by_owner(sizes, owner) - 1] = True

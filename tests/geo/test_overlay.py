@@ -119,6 +119,19 @@ def test_grid_resolution_does_not_change_the_answer(data, cells):
     assert_same_pairs(got, brute_pairs(pts, polys))
 
 
+@SETTINGS
+@given(scene(), st.sampled_from([64, 500, 20_000]))
+def test_cell_entries_are_grouped_by_polygon(data, cells):
+    # the query tests a polygon once per cell, with all its edges there: its entries in a
+    # cell must be contiguous, in polygon order
+    _, polys = data
+    grid = PolygonGrid(polys, cells=cells, workers=2)
+    cstart, cpoly, _ = grid._cells()
+    for c in np.flatnonzero(np.diff(cstart) > 1):
+        run = cpoly[cstart[c]:cstart[c + 1]]
+        assert np.all(np.diff(run) >= 0), (c, run)
+
+
 def test_points_on_edges_vertices_and_in_holes():
     shell = shapely.box(X0, Y0, X0 + 4, Y0 + 4)
     holed = shell.difference(shapely.box(X0 + 1, Y0 + 1, X0 + 3, Y0 + 3))
@@ -344,3 +357,16 @@ def test_exact_orientation_sum_matches_rationals(ax, ay, bx, by, t, ulps):
     exact = (Fraction(ax) - Fraction(cx)) * (Fraction(by) - Fraction(cy)) - (
         Fraction(ay) - Fraction(cy)) * (Fraction(bx) - Fraction(cx))
     assert _orient_exact(ax, ay, bx, by, cx, cy) == (exact > 0) - (exact < 0)
+
+
+def test_ring_ends_of_a_ring_through_its_own_start_follow_geos():
+    # invalid (self-touching at its first vertex): the scan would cut it in two; the ring
+    # structure says one ring of seven coordinates
+    from geo._segments import ring_ends
+
+    eight = shapely.Polygon([(0, 0), (2, 0), (2, 2), (0, 0), (-2, 2), (-2, 0), (0, 0)])
+    square = shapely.box(5, 5, 6, 6)
+    polys = np.array([eight, square], dtype=object)
+    xy = shapely.get_coordinates(polys)
+    mask = ring_ends(polys, xy, shapely.get_num_coordinates(polys))
+    assert np.flatnonzero(mask).tolist() == [6, 11]
