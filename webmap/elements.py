@@ -79,6 +79,13 @@ class VectorLayer(Layer):
     boost
         ``(below_zoom, weight)``: below that zoom, polygon outlines get at least that
         weight, so patches too small to see still show as dots of their colour.
+    scale
+        ``(below_zoom, factor)`` steps by increasing zoom: below the first zoom that
+        applies, point markers (radius and ring) and boosted outlines are drawn that
+        much smaller, so that an overview of many leads leaves the layers below visible.
+    outline_above
+        Draw the polygons' outlines once more above every other layer (not clickable),
+        so that features drawn over them never hide their boundaries.
     show
         Whether the layer is on when the map opens.
     kind
@@ -110,6 +117,8 @@ class VectorLayer(Layer):
         fallback: dict[str, Any] | None = None,
         radius: float = 5.0,
         boost: tuple[int, float] | None = None,
+        scale: Sequence[tuple[int, float]] = (),
+        outline_above: bool = False,
         show: bool = True,
         kind: str = "",
         source: str | None = None,
@@ -132,6 +141,8 @@ class VectorLayer(Layer):
                 "labels": [escape(label) for label in data.labels],
                 "tooltip": list(data.tooltip),
                 "boost": {"belowZoom": boost[0], "weight": boost[1]} if boost else None,
+                "scale": [[zoom, factor] for zoom, factor in sorted(scale)] or None,
+                "outlineAbove": outline_above,
             }
         )
 

@@ -117,6 +117,9 @@ _LEAD_RADIUS = 5.0
 _MINE_RADIUS = 6.0
 #: Below zoom 13 a lead patch of a few hundred m² is under 2 px: draw its outline thick.
 _SMALL_POLYGON_BOOST = (13, 6.0)
+#: Markers and thickened patches shrink at overview zooms (below 8: to half...), so that
+#: crowds of leads leave the reserves under them visible.
+_OVERVIEW_SCALE = ((8, 0.5), (10, 0.6), (12, 0.8))
 
 
 def _basemaps(m: folium.Map, tianditu_key: str | None, *, amap: bool) -> None:
@@ -247,6 +250,7 @@ def _lead_layer(
         styles=lead_styles(),
         radius=_LEAD_RADIUS,
         boost=_SMALL_POLYGON_BOOST,
+        scale=_OVERVIEW_SCALE,
         kind="leads",
         source=source,
         extra=extra,
@@ -339,6 +343,7 @@ def build_map(
             features.reserve_features(reserve_frame),
             styles=reserve_styles(),
             fallback=reserve_styles()[reserve_style_key(Zone.UNZONED, None)],
+            outline_above=True,
             kind="reserves",
         ).add_to(m)
     if wetland_frame is not None:
@@ -355,6 +360,7 @@ def build_map(
             fallback=MINE_STYLE,
             radius=_MINE_RADIUS,
             boost=_SMALL_POLYGON_BOOST,
+            scale=_OVERVIEW_SCALE,
             kind="mines",
         ).add_to(m)
     lead_layer = None
@@ -386,10 +392,11 @@ _APP_LAYERS: dict[str, tuple[str, dict[str, Any]]] = {
     "admin": (LAYER_ADMIN, {"fallback": ADMIN_STYLE}),
     "reserves": (LAYER_RESERVES, {"styles": reserve_styles(),
                                   "fallback": reserve_styles()[reserve_style_key(Zone.UNZONED,
-                                                                                 None)]}),
+                                                                                 None)],
+                                  "outline_above": True}),
     "wetlands": (LAYER_WETLANDS, {"fallback": WETLAND_STYLE}),
     "mines": (LAYER_MINES, {"fallback": MINE_STYLE, "radius": _MINE_RADIUS,
-                            "boost": _SMALL_POLYGON_BOOST}),
+                            "boost": _SMALL_POLYGON_BOOST, "scale": _OVERVIEW_SCALE}),
 }
 
 

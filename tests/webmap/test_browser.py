@@ -21,11 +21,12 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from shapely.geometry import Point
 
 from geo.shift import wgs84_to_gcj02
 from tests.conftest import require_service
 from tests.webmap.conftest import USERS
-from tests.webmap.frames import XSS_NOTE, make_frames
+from tests.webmap.frames import XSS_NOTE, make_frames, make_leads, make_reserves
 from webmap.app import create_app
 from webmap.map import BASEMAP_AMAP, BASEMAP_NONE, write_map
 from webmap.settings import Settings
@@ -295,9 +296,15 @@ def test_amap_basemap_shifts_our_layers_to_gcj02(opened, map_file):
     lat, lon = opened.js(f"lvdunMap.latLngOf({json.dumps(lead)})")
     amap = opened.page.locator(".leaflet-control-layers-base label", has_text=BASEMAP_AMAP)
     assert opened.js("lvdunMap.gcj()") is False
+    outline = ("(l => [l.lvdunPaths[0].getBounds().toBBoxString(), "
+               "l.lvdunOutline.lvdunPaths[0].getBounds().toBBoxString()])(lvdunMap.reserves)")
+    zone, drawn_above = opened.js(outline)
+    assert zone == drawn_above  # a reserve zone and its outline drawn above the leads
     amap.click()
     assert amap.locator("input").is_checked()
     assert opened.js("lvdunMap.gcj()") is True
+    shifted_zone, shifted_outline = opened.js(outline)
+    assert shifted_zone == shifted_outline != zone
     shifted = opened.js(f"lvdunMap.latLngOf({json.dumps(lead)})")
     glon, glat = wgs84_to_gcj02(lon, lat)
     assert shifted == pytest.approx([float(glat), float(glon)], abs=1e-9)
@@ -306,6 +313,70 @@ def test_amap_basemap_shifts_our_layers_to_gcj02(opened, map_file):
     assert opened.js("lvdunMap.gcj()") is False
     assert opened.js(f"lvdunMap.latLngOf({json.dumps(lead)})") == pytest.approx([lat, lon])
     assert opened.errors == []
+
+
+# -- the overview: crowded leads, reserves still readable ------------------------------------
+#: The national reserve's outer boundary (its experimental zone) runs along this latitude.
+EDGE_LAT = 42.16
+BACKGROUND = (0xF4, 0xF3, 0xEE)  # lvdun-map.css: the map without a basemap
+
+
+@pytest.fixture(scope="module")
+def crowded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """40 problem leads in a row on a reserve boundary, one lead alone away from it all."""
+    lons = [127.86 + k * 0.007 for k in range(40)]
+    leads = make_leads(41)
+    leads["status"] = "problem"
+    leads["geometry"] = [*(Point(lon, EDGE_LAT) for lon in lons), Point(127.6, 41.7)]
+    path = tmp_path_factory.mktemp("crowded") / "map.html"
+    write_map(path, leads=leads, reserves=make_reserves())
+    return path
+
+
+def _dark(pixel: tuple[int, int, int]) -> bool:
+    return max(pixel) < 110  # the national outline, #1a1a1a
+
+
+def _red(pixel: tuple[int, int, int]) -> bool:
+    return pixel[0] > 170 and pixel[0] - pixel[1] > 50  # a problem lead, #e31a1c
+
+
+@pytest.mark.parametrize("zoom", [7, 10])
+def test_reserve_outline_stays_visible_over_crowded_leads(page, crowded_file, zoom):
+    page.page.goto(crowded_file.as_uri())
+    page.page.wait_for_function("window.lvdunMap !== undefined")
+    page.js(f"lvdunMap.map.setView([{EDGE_LAT}, 128.0], {zoom}, {{animate: false}}); 0")
+    lons = [127.88 + k * 0.014 for k in range(18)]  # along the row, inside the reserve's span
+
+    def on_line() -> list[tuple[int, int, int]]:
+        return [page.drawn(EDGE_LAT, lon, size=1)[0] for lon in lons]
+
+    drawn = on_line()
+    assert all(_dark(p) for p in drawn), drawn  # the boundary, drawn over the leads
+    page.js("lvdunMap.map.getPane('lvdunOutlines').style.display = 'none'; 0")
+    covered = on_line()
+    assert sum(_red(p) for p in covered) >= len(lons) - 2, covered  # else leads hide it
+    assert page.errors == []
+
+
+def test_markers_shrink_at_overview_zooms(page, crowded_file):
+    page.page.goto(crowded_file.as_uri())
+    page.page.wait_for_function("window.lvdunMap !== undefined")
+
+    def inked(zoom: int) -> tuple[int, int, int]:
+        """Pixels of the lone lead at a zoom, and the width and height they span."""
+        page.js(f"lvdunMap.map.setView([41.7, 127.6], {zoom}, {{animate: false}}); 0")
+        pixels = page.drawn(41.7, 127.6, size=25)
+        ink = [k for k, p in enumerate(pixels)
+               if max(abs(a - b) for a, b in zip(p, BACKGROUND, strict=True)) > 40]
+        cols, rows = [k % 25 for k in ink], [k // 25 for k in ink]
+        return len(ink), max(cols) - min(cols) + 1, max(rows) - min(rows) + 1
+
+    near, far = inked(12), inked(7)
+    assert near[0] > 25 and near[1] >= 7  # a marker of radius 5 (a triangle: a mining lead)
+    assert far[0] < 0.7 * near[0]
+    assert far[1] < near[1] and far[2] < near[2]
+    assert page.errors == []
 
 
 # -- the web app ---------------------------------------------------------------------------
@@ -402,6 +473,9 @@ def test_app_page_groups_its_layers_and_switches_basemaps(page, served, tokens):
     titles = [t.strip() for t in
               control.locator(".leaflet-control-layers-group-name").all_inner_texts()]
     assert titles == [BASEMAP_TITLE, "线索", "保护地"]
+    zones = page.js("[lvdunMap.reserves.lvdunPaths.length, "
+                    "lvdunMap.reserves.lvdunOutline.lvdunPaths.length]")
+    assert zones[0] == zones[1] > 0  # outlines made from the zones the API sent
     assert page.js("lvdunMap.visibleCount()") == 6
     lead = page.layer_box("线索", LAYER_LEADS)
     lead.uncheck()

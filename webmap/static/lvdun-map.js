@@ -59,18 +59,34 @@
   };
 
   /**
+   * The size factor of markers and thickened outlines at a zoom level.
+   * steps: [[belowZoom, factor]] by increasing zoom (the first that applies), or null.
+   */
+  lvdun.zoomScale = function (steps, zoom) {
+    if (steps) {
+      for (var i = 0; i < steps.length; i++) {
+        if (zoom < steps[i][0]) {
+          return steps[i][1];
+        }
+      }
+    }
+    return 1;
+  };
+
+  /**
    * Thicken the outline of polygons while the map is zoomed out (below `belowZoom`),
-   * so that small patches (a few hundred m²) still show as dots of their colour.
+   * so that small patches (a few hundred m²) still show as dots of their colour; at
+   * overview zooms the dots shrink with the markers (spec.scale).
    */
   function boostSmallPolygons(layer, styleOf, boost) {
-    var boosted = null;
+    var boosted = null; // the outline weight now given to polygons; 0: none
 
     layer.lvdunPathStyle = function (path) {
       var style = styleOf(path.feature);
       if (!boosted || path instanceof L.CircleMarker) {
         return style;
       }
-      return L.extend({}, style, { weight: Math.max(style.weight || 1, boost.weight) });
+      return L.extend({}, style, { weight: Math.max(style.weight || 1, boosted) });
     };
 
     function restyle(force) {
@@ -78,11 +94,13 @@
       if (!map) {
         return;
       }
-      var on = map.getZoom() < boost.belowZoom;
-      if (on === boosted && force !== true) {
+      var zoom = map.getZoom();
+      var weight = zoom < boost.belowZoom
+        ? boost.weight * lvdun.zoomScale(layer.lvdunSpec.scale, zoom) : 0;
+      if (weight === boosted && force !== true) {
         return;
       }
-      boosted = on;
+      boosted = weight;
       var paths = layer.lvdunPaths;
       for (var i = 0; i < paths.length; i++) {
         if (!(paths[i] instanceof L.CircleMarker) && paths[i].setStyle) {
@@ -106,9 +124,17 @@
     });
   }
 
-  /** A circle marker drawn as another shape: unit `vertices` scaled by the radius. */
+  /**
+   * A circle marker drawn as another shape: unit `vertices` scaled by the radius. With
+   * `scale` (see lvdun.zoomScale) it is drawn smaller, ring included, at overview zooms.
+   */
   lvdun.ShapeMarker = L.CircleMarker.extend({
-    options: { vertices: null },
+    options: { vertices: null, scale: null },
+    _project: function () {
+      this._lvdunScale = lvdun.zoomScale(this.options.scale, this._map.getZoom());
+      this._radius = this.options.radius * this._lvdunScale;
+      L.CircleMarker.prototype._project.call(this);
+    },
     _updatePath: function () {
       if (this.options.vertices && this.options.vertices.length) {
         this._renderer._lvdunUpdateShape(this);
@@ -125,7 +151,20 @@
    */
   var drawPoly = L.Canvas.prototype._updatePoly;
   var drawCircle = L.Canvas.prototype._updateCircle;
+  var fillStroke = L.Canvas.prototype._fillStroke;
   L.Canvas.include({
+    /** Fill and stroke a path; a scaled-down marker gets its ring scaled too. */
+    _fillStroke: function (ctx, layer) {
+      var scale = layer._lvdunScale;
+      if (!scale || scale === 1) {
+        fillStroke.call(this, ctx, layer);
+        return;
+      }
+      var weight = layer.options.weight;
+      layer.options.weight = weight * scale;
+      fillStroke.call(this, ctx, layer);
+      layer.options.weight = weight;
+    },
     _updatePoly: function (layer, closed) {
       if (!layer.lvdunHidden) {
         drawPoly.call(this, layer, closed);
@@ -236,7 +275,10 @@
         return lvdun.coordsToLatLng(coords);
       },
       pointToLayer: function (feature, latlng) {
-        var options = L.extend({ radius: radius, vertices: shapeOf(feature) }, styleOf(feature));
+        var options = L.extend(
+          { radius: radius, vertices: shapeOf(feature), scale: spec.scale || null },
+          styleOf(feature)
+        );
         return new lvdun.ShapeMarker(latlng, options);
       },
       onEachFeature: function (feature, path) {
@@ -276,9 +318,82 @@
     if (spec.boost) {
       boostSmallPolygons(layer, styleOf, spec.boost);
     }
+    if (spec.outlineAbove) {
+      outlineAbove(layer, styleOf);
+    }
     lvdun.vectorLayers.push(layer);
     return layer;
   };
+
+  /** The pane of outlines drawn above every lvdun layer (below tooltips and popups). */
+  var OUTLINE_PANE = "lvdunOutlines";
+
+  /**
+   * Draw the outlines of a polygon layer a second time, above every other lvdun layer,
+   * in a pane of their own that takes no clicks: where leads crowd over a reserve at an
+   * overview zoom, its boundary stays visible. The outlines follow the layer: shown and
+   * hidden with it, rebuilt when its data changes, shifted with it (lvdun.vectorLayers).
+   */
+  function outlineAbove(layer, styleOf) {
+    var outline = L.geoJSON(null, {
+      pane: OUTLINE_PANE,
+      interactive: false,
+      style: function (feature) {
+        var style = styleOf(feature);
+        var out = { fill: false };
+        ["color", "weight", "opacity", "dashArray"].forEach(function (key) {
+          if (style[key] !== undefined) {
+            out[key] = style[key];
+          }
+        });
+        return out;
+      },
+      coordsToLatLng: function (coords) {
+        return lvdun.coordsToLatLng(coords);
+      },
+      pointToLayer: function () {
+        return null;
+      },
+      onEachFeature: function (feature, path) {
+        outline.lvdunPaths.push(path);
+      }
+    });
+    outline.lvdunPaths = [];
+    outline.lvdunSpec = { kind: "outlines" };
+
+    function rebuild() {
+      outline.clearLayers();
+      outline.lvdunPaths = [];
+      var features = [];
+      for (var i = 0; i < layer.lvdunPaths.length; i++) {
+        var feature = layer.lvdunPaths[i].feature;
+        if (feature && feature.geometry && feature.geometry.type !== "Point" &&
+            feature.geometry.type !== "MultiPoint") {
+          features.push(feature);
+        }
+      }
+      outline.addData({ type: "FeatureCollection", features: features });
+    }
+
+    layer.on("add", function () {
+      var map = layer._map;
+      if (!map.getPane(OUTLINE_PANE)) {
+        var pane = map.createPane(OUTLINE_PANE);
+        pane.style.zIndex = 450; // above the overlay pane (400), below markers and popups
+        pane.style.pointerEvents = "none";
+      }
+      map.addLayer(outline);
+    });
+    layer.on("remove", function () {
+      if (outline._map) {
+        outline._map.removeLayer(outline);
+      }
+    });
+    layer.on("lvdun:data", rebuild);
+    rebuild();
+    layer.lvdunOutline = outline;
+    lvdun.vectorLayers.push(outline);
+  }
 
   /**
    * One popup and one tooltip per layer, filled from the path under the pointer: binding
