@@ -35,14 +35,10 @@ from typing import TypeVar
 import numpy as np
 import shapely
 
-from geo._kernels import (
-    build_part,
-    cell_has_polygon,
-    entries_by_cell,
-    outside_exact_range,
-    query_block,
-)
+from geo._build import build_part, entries_by_cell
+from geo._exact import outside_exact_range
 from geo._predicates import vectorized_count_less
+from geo._query import cell_has_polygon, query_block
 from geo._segments import Segments, ring_ends
 
 __all__ = ["PolygonGrid"]
@@ -224,7 +220,7 @@ class PolygonGrid:
                          np.concatenate([p.fpoly for p in parts]))
         self._tree = shapely.STRtree(polygons) if self.overlaps else None
         self._by_cell: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        self.extreme = any(p.extreme for p in parts)  # see geo._kernels.EXACT_MIN
+        self.extreme = any(p.extreme for p in parts)  # see geo._exact.EXACT_MIN
         log.debug("grid %d x %d (step %g) over %d polygons, %d vertices: %d boundary "
                   "entries, %d crossings, overlaps=%s", self.ax.n, self.ay.n, step,
                   self.n_polygons, n, len(self.ecell), len(self.cx), self.overlaps)
@@ -316,7 +312,7 @@ class PolygonGrid:
     def _query_extreme(
         self, x: np.ndarray, y: np.ndarray, extreme: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Coordinates of extreme magnitude (see ``geo._kernels.EXACT_MIN``): GEOS decides
+        """Coordinates of extreme magnitude (see ``geo._exact.EXACT_MIN``): GEOS decides
         for those points, or for all when polygon vertices have such coordinates."""
         pick = np.arange(len(x)) if self.extreme else extreme
         tree = shapely.STRtree(self.polygons)

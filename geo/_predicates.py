@@ -4,7 +4,7 @@ The orientation test is Shewchuk's ``orient2d`` filter: a float64 evaluation who
 proven correct by an error bound, and an exact evaluation (a sum of error-free products)
 for the few cases the filter cannot decide (points on or within rounding distance of a
 line). It gives the same signs as GEOS ``Orientation::index``, which is exact too. The
-loops are compiled (``geo._kernels``); coordinates of extreme magnitude the compiled exact
+loops are compiled (``geo._exact``); coordinates of extreme magnitude the compiled exact
 sum cannot take (below ``2**-300`` or above ``2**300``) are decided with rationals.
 """
 
@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from geo._kernels import UNDECIDED, orient_array
+from geo._exact import UNDECIDED, orient_array
 
 __all__ = ["orient_sign", "vectorized_count_less"]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from geo._kernels import scan_ring_ends
+from geo._build import scan_ring_ends
 
 __all__ = ["Segments", "expand", "ring_ends"]
 

@@ -348,7 +348,7 @@ def test_exact_orientation_sum_matches_rationals(ax, ay, bx, by, t, ulps):
     # the error-free sum alone, without the float filter that settles most cases
     from fractions import Fraction
 
-    from geo._kernels import _orient_exact
+    from geo._exact import _orient_exact
 
     cx, cy = ax + t * (bx - ax), ay + t * (by - ay)  # on the line, up to rounding
     for _ in range(abs(ulps)):
