@@ -215,16 +215,75 @@ class GeoPackageWorkspace(Workspace):
         return float(row[0]), float(row[1]), float(row[2]), float(row[3])
 
     def _after_features_write(self, layer: str) -> None:
-        row = self.conn.execute(f'SELECT geom FROM "{layer}"').fetchall()
-        geoms = decode_gpkg([r[0] for r in row])
-        geoms = geoms[~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)]
-        if len(geoms):
-            minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+        # the extent from the blobs' envelopes (their first 40 bytes), without decoding
+        # geometries; blobs written without an envelope (points by other tools) are decoded
+        rows = self.conn.execute(
+            f'SELECT fid, substr(geom, 1, 40) FROM "{layer}" WHERE geom IS NOT NULL'
+        ).fetchall()
+        boxes, bare = header_bounds([r[1] for r in rows])
+        if len(bare):
+            fids = [rows[k][0] for k in bare]
+            blobs = []
+            for start in range(0, len(fids), 500):
+                chunk = fids[start:start + 500]
+                marks = ", ".join("?" * len(chunk))
+                blobs += [r[0] for r in self.conn.execute(
+                    f'SELECT geom FROM "{layer}" WHERE fid IN ({marks})', chunk)]
+            geoms = decode_gpkg(blobs)
+            geoms = geoms[~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)]
+            boxes = np.vstack([boxes, shapely.bounds(geoms)])
+        if len(boxes):
+            minx, miny = (float(v) for v in boxes[:, :2].min(axis=0))
+            maxx, maxy = (float(v) for v in boxes[:, 2:].max(axis=0))
             self.conn.execute(
                 "UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?, "
                 "last_change = ? WHERE table_name = ?",
                 (minx, miny, maxx, maxy, now_iso(), layer),
             )
+
+
+def header_bounds(heads: Sequence[bytes | None]) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds read from the envelopes of GeoPackage blob headers (first 40 bytes or more).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(boxes, bare)``: ``(minx, miny, maxx, maxy)`` rows of the non-empty blobs with an
+        envelope, and the positions of non-empty blobs without one (to be decoded).
+
+    Examples
+    --------
+    >>> import shapely, numpy as np
+    >>> blobs = encode_gpkg(np.array([shapely.box(1, 2, 3, 4), shapely.Point()]))
+    >>> boxes, bare = header_bounds([b[:40] for b in blobs])
+    >>> boxes.tolist(), bare.tolist()
+    ([[1.0, 2.0, 3.0, 4.0]], [])
+    """
+    sizes = np.fromiter((-1 if h is None else len(h) for h in heads), dtype=np.int64,
+                        count=len(heads))
+    full = np.flatnonzero(sizes >= 40)
+    boxes = np.empty((0, 4))
+    if len(full):
+        joined = (b"".join(heads) if len(full) == len(heads) and (sizes == 40).all()
+                  else b"".join(bytes(heads[k])[:40] for k in full))
+        raw = np.frombuffer(joined, dtype=np.uint8).reshape(-1, 40)
+        flags = raw[:, 3]
+        enveloped = (flags & 0x10 == 0) & ((flags >> 1) & 0x07 > 0)
+        little = enveloped & (flags & 0x01 == 1)
+        big = enveloped & (flags & 0x01 == 0)
+        # the envelope starts minx, maxx, miny, maxy whatever its type
+        parts = [np.ascontiguousarray(raw[little, 8:40]).view("<f8"),
+                 np.ascontiguousarray(raw[big, 8:40]).view(">f8").astype("<f8")]
+        env = np.vstack([p.reshape(-1, 4) for p in parts])
+        env = env[~np.isnan(env).any(axis=1)]
+        boxes = env[:, [0, 2, 1, 3]]
+        bare_full = full[(flags & 0x10 == 0) & ~enveloped]
+    else:
+        bare_full = np.empty(0, dtype=np.int64)
+    # short blobs: a header with no envelope and a small geometry, unless flagged empty
+    short = [k for k in np.flatnonzero((sizes >= 4) & (sizes < 40))
+             if not bytes(heads[k])[3] & 0x10]
+    return boxes, np.sort(np.concatenate([bare_full, np.asarray(short, dtype=np.int64)]))
 
 
 _HISTORY_GUARD = """

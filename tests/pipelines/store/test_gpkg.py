@@ -55,3 +55,23 @@ def test_refuses_non_cgcs2000_and_non_sqlite(workspace, tmp_path):
         open_workspace(bad).open()
     with pytest.raises(StoreError, match="does not exist"):
         open_workspace(tmp_path / "missing.gpkg", create=False).open()
+
+
+def test_extent_from_envelopes_includes_blobs_without_one(workspace):
+    # a point written by another tool: GeoPackage header without envelope, then the WKB
+    import struct
+
+    pts = gpd.GeoDataFrame({"lead_id": ["A", "B"]},
+                           geometry=[shapely.Point(126.0, 43.0), shapely.Point(127.0, 44.0)],
+                           crs=4490)
+    with workspace.transaction():
+        workspace.insert_features("leads", pts)
+        bare = struct.pack("<2sBBi", b"GP", 0, 0x01, 4490) + shapely.to_wkb(
+            shapely.Point(125.5, 44.5), byte_order=1)
+        workspace.execute('UPDATE "leads" SET geom = ? WHERE lead_id = ?', (bare, "B"))
+        workspace.insert_features("leads", gpd.GeoDataFrame(
+            {"lead_id": ["C"]}, geometry=[shapely.box(126.2, 42.5, 126.4, 42.6)], crs=4490))
+    got = workspace.extent("leads")
+    assert got == pytest.approx((125.5, 42.5, 126.4, 44.5))  # B's blob decoded, C enveloped
+    frame = workspace.read_features("leads")
+    assert tuple(frame.total_bounds) == pytest.approx(got)
