@@ -11,7 +11,10 @@ cells conservatively, by their box or column by column). A cell that no edge of 
 then answer most points with one lookup: ``owner`` (the one polygon whose inside holds the
 cell centre, none, or several) and ``boundary`` (some polygon has edges in the cell).
 
-Points in boundary or overlap cells are settled exactly. For a candidate polygon ``j`` the
+Points in boundary or overlap cells are settled in compiled code (``geo._query``): a
+polygon holding the cell centre without edges in the cell holds the point (cells whose
+centre several polygons hold list them); the polygons with edges in the point's cell are
+tested exactly. For such a candidate polygon ``j`` the
 point ``p`` is on ``j``'s boundary if it lies on one of the edges of ``j`` touching the
 cell; otherwise its parity is the parity of the row-centre point ``q = (p.x, yc)``
 (crossings of ``j``'s edges with the centre line to the right of ``p.x``) plus the edges
@@ -37,8 +40,7 @@ import shapely
 
 from geo._build import build_part, entries_by_cell
 from geo._exact import outside_exact_range
-from geo._predicates import vectorized_count_less
-from geo._query import cell_has_polygon, query_block
+from geo._query import cover_lists, query_block
 from geo._segments import Segments, ring_ends
 
 __all__ = ["PolygonGrid"]
@@ -68,37 +70,8 @@ class _Axis:
         return cls(k0, math.floor(hi / step) - k0 + 2, step)
 
     @property
-    def edges(self) -> np.ndarray:
-        return (self.k0 + np.arange(self.n + 1, dtype=np.float64)) * self.step
-
-    @property
     def centers(self) -> np.ndarray:
         return (self.k0 + 0.5 + np.arange(self.n, dtype=np.float64)) * self.step
-
-    def locate(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return the cell ``k`` holding each value and whether it lies inside the grid."""
-        with np.errstate(invalid="ignore"):
-            f = np.floor(v / self.step) - self.k0
-            ok = (f >= 0) & (f < self.n)
-        return np.where(ok, f, 0).astype(np.int64), ok
-
-    def span(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return the first and last cells meeting ``[lo, hi]``.
-
-        Cells are half-open, like point locations: a value on a cell line belongs to the
-        cell above it only.
-        """
-        klo = (np.floor(lo / self.step) - self.k0).astype(np.int64)
-        khi = (np.floor(hi / self.step) - self.k0).astype(np.int64)
-        return np.maximum(klo, 0), np.minimum(khi, self.n - 1)
-
-    def below(self, v: np.ndarray) -> np.ndarray:
-        """Return the number of cell centres strictly below each value (exact)."""
-        return np.clip(np.ceil(v / self.step - 0.5) - self.k0, 0, self.n).astype(np.int64)
-
-    def centres_upto(self, v: np.ndarray) -> np.ndarray:
-        """Return the number of cell centres below or at each value (exact)."""
-        return np.clip(np.floor(v / self.step - 0.5) - self.k0 + 1, 0, self.n).astype(np.int64)
 
 
 @dataclass
@@ -192,7 +165,7 @@ class PolygonGrid:
         span = max(xmax - xmin, ymax - ymin, 1e-9 * max(1.0, abs(xmax), abs(ymax)))
         step = _step(max(xmax - xmin, span / 64), max(ymax - ymin, span / 64), cells)
         self.ax, self.ay = _Axis.make(xmin, xmax, step), _Axis.make(ymin, ymax, step)
-        self.xc, self.yc = self.ax.centers, self.ay.centers
+        self.yc = self.ay.centers
         self.stride = self.ax.n + 1  # one spare column per row keeps intervals in their row
         self.n_cells = self.stride * self.ay.n
         # a tolerance far above the rounding of interpolated crossings
@@ -218,7 +191,6 @@ class PolygonGrid:
         self._fill_owner(np.concatenate([p.fa for p in parts]),
                          np.concatenate([p.fb for p in parts]),
                          np.concatenate([p.fpoly for p in parts]))
-        self._tree = shapely.STRtree(polygons) if self.overlaps else None
         self._by_cell: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.extreme = any(p.extreme for p in parts)  # see geo._exact.EXACT_MIN
         log.debug("grid %d x %d (step %g) over %d polygons, %d vertices: %d boundary "
@@ -264,6 +236,13 @@ class PolygonGrid:
         owner -= 1
         if self.overlaps:
             owner[count > 1] = _OVERLAP
+            by_poly = np.argsort(fpoly, kind="stable")
+            self.ostart, self.opoly = cover_lists(fa[by_poly], fb[by_poly],
+                                                  fpoly[by_poly].astype(np.int64), count,
+                                                  n_cells)
+        else:
+            self.ostart = np.zeros(n_cells + 1, dtype=np.int64)
+            self.opoly = np.zeros(0, dtype=np.int64)
         self.owner = owner
 
     # -- query ------------------------------------------------------------------------------
@@ -289,25 +268,15 @@ class PolygonGrid:
         cstart, cpoly, cseg = self._cells()
         seg = self.seg
 
-        def block(ab: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        def block(ab: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
             return query_block(
                 x, y, ab[0], ab[1], self.ax.k0, self.ax.n, self.ax.step, self.ay.k0,
                 self.ay.n, self.ay.step, self.stride, self.owner, self.boundary, self.yc,
-                cstart, cpoly, cseg, seg.v0, seg.v1, self.xy, self.cx, self.cv, self.gkey,
-                self.gstart, self.gstop, self.tol)
+                cstart, cpoly, cseg, self.ostart, self.opoly, seg.v0, seg.v1, self.xy,
+                self.cx, self.cv, self.gkey, self.gstart, self.gstop, self.tol)
 
         done = _run(block, _blocks(len(x), parts=self.workers), self.workers)
-        i = np.concatenate([d[0] for d in done])
-        j = np.concatenate([d[1] for d in done])
-        many = np.concatenate([d[2] for d in done])
-        if not len(many) or self._tree is None:
-            return i, j
-        # where polygons overlap: the polygons without edges in the point's cell
-        mi, mj = self._covering(many, x, y, cstart, cpoly)
-        npoly = self.n_polygons
-        key = np.concatenate([i * npoly + j, mi * npoly + mj])
-        key.sort()
-        return key // npoly, key % npoly
+        return np.concatenate([d[0] for d in done]), np.concatenate([d[1] for d in done])
 
     def _query_extreme(
         self, x: np.ndarray, y: np.ndarray, extreme: np.ndarray,
@@ -333,31 +302,3 @@ class PolygonGrid:
             self._by_cell = entries_by_cell(self.ecell, self.eseg, self.seg.poly,
                                             self.n_cells)
         return self._by_cell
-
-    def _covering(
-        self, pi: np.ndarray, x: np.ndarray, y: np.ndarray, cstart: np.ndarray,
-        cpoly: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Pairs of points ``pi`` (in cells whose centre several polygons cover) and the
-        polygons covering their cell's centre without edges in the cell."""
-        px, py = x[pi], y[pi]
-        kx, _ = self.ax.locate(px)
-        ky, _ = self.ay.locate(py)
-        qi, qj = self._tree.query(shapely.points(px, py))
-        qj = qj.astype(np.int64)
-        cell = ky[qi] * self.stride + kx[qi]
-        fresh = ~cell_has_polygon(cstart, cpoly, cell, qj)
-        qi, qj = qi[fresh], qj[fresh]
-        start, stop = self._group(qj, ky[qi])
-        odd = vectorized_count_less(self.cx, start, stop, self.xc[kx[qi]]) % 2 == 1
-        return pi[qi[odd]], qj[odd]
-
-    def _group(self, j: np.ndarray, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return the slice of centre crossings of polygon ``j`` on ``row`` (empty if none)."""
-        zero = np.zeros(len(j), dtype=np.int64)
-        if not len(self.gkey):
-            return zero, zero
-        key = j * self.ay.n + row
-        g = np.minimum(np.searchsorted(self.gkey, key), len(self.gkey) - 1)
-        found = self.gkey[g] == key
-        return np.where(found, self.gstart[g], zero), np.where(found, self.gstop[g], zero)

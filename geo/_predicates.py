@@ -16,7 +16,7 @@ import numpy as np
 
 from geo._exact import UNDECIDED, orient_array
 
-__all__ = ["orient_sign", "vectorized_count_less"]
+__all__ = ["orient_sign"]
 
 
 def orient_sign(
@@ -52,45 +52,3 @@ def orient_sign(
         d = (a_x - c_x) * (b_y - c_y) - (a_y - c_y) * (b_x - c_x)
         sign[t] = (d > 0) - (d < 0)
     return sign.reshape(shape)
-
-
-def vectorized_count_less(
-    values: np.ndarray, start: np.ndarray, stop: np.ndarray, v: np.ndarray, *,
-    inclusive: bool = False,
-) -> np.ndarray:
-    """Count, for each query, the elements of a sorted slice that are below a value.
-
-    Parameters
-    ----------
-    values : numpy.ndarray
-        float64 array, sorted within each slice ``values[start[q]:stop[q]]``.
-    start, stop : numpy.ndarray
-        Slice bounds per query (int64).
-    v : numpy.ndarray
-        The value per query.
-    inclusive : bool, default False
-        Count elements ``<= v`` instead of ``< v``.
-
-    Returns
-    -------
-    numpy.ndarray
-        int64 counts, one per query (a binary search run for all queries at once).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> vals = np.array([1.0, 2.0, 3.0, 0.5, 9.0])
-    >>> vectorized_count_less(vals, np.array([0, 3]), np.array([3, 5]), np.array([2.5, 0.5]))
-    array([2, 0])
-    """
-    lo = np.asarray(start, dtype=np.int64).copy()
-    hi = np.asarray(stop, dtype=np.int64).copy()
-    active = np.flatnonzero(lo < hi)
-    while len(active):
-        mid = (lo[active] + hi[active]) >> 1
-        vm = values[mid]
-        below = vm <= v[active] if inclusive else vm < v[active]
-        lo[active] = np.where(below, mid + 1, lo[active])
-        hi[active] = np.where(below, hi[active], mid)
-        active = active[lo[active] < hi[active]]
-    return lo - np.asarray(start, dtype=np.int64)

@@ -13,23 +13,36 @@ from numba import njit
 
 from geo._exact import JIT, orient
 
-__all__ = ["cell_has_polygon", "query_block"]
+__all__ = ["cover_lists", "query_block"]
 
 _OVERLAP = -2  # owner code of cells whose centre lies in several polygons
 
 
 @njit(**JIT)
-def cell_has_polygon(cstart: np.ndarray, cpoly: np.ndarray, cells: np.ndarray,
-                     polys: np.ndarray) -> np.ndarray:
-    """Whether polygon ``polys[q]`` has edges in cell ``cells[q]``."""
-    out = np.zeros(len(cells), dtype=np.bool_)
-    for q in range(len(cells)):
-        c = cells[q]
-        for e in range(cstart[c], cstart[c + 1]):
-            if cpoly[e] == polys[q]:
-                out[q] = True
-                break
-    return out
+def cover_lists(fa: np.ndarray, fb: np.ndarray, fpoly: np.ndarray, count: np.ndarray,
+                n_cells: int) -> tuple[np.ndarray, np.ndarray]:
+    """The polygons holding the centre of each cell held by several (CSR).
+
+    ``[fa[q], fb[q])`` are the cells whose centre polygon ``fpoly[q]`` holds, in polygon
+    order; ``count`` is how many polygons hold each cell's centre. Returns
+    ``(ostart, opoly)``: cell ``c``'s polygons are ``opoly[ostart[c]:ostart[c + 1]]``, in
+    polygon order, for the cells with ``count > 1`` (none for the others).
+    """
+    ostart = np.zeros(n_cells + 1, dtype=np.int64)
+    total = 0
+    for c in range(n_cells):
+        ostart[c] = total
+        if count[c] > 1:
+            total += count[c]
+    ostart[n_cells] = total
+    opoly = np.empty(total, dtype=np.int64)
+    pos = ostart[:-1].copy()
+    for q in range(len(fa)):
+        for c in range(fa[q], fb[q]):
+            if count[c] > 1:
+                opoly[pos[c]] = fpoly[q]
+                pos[c] += 1
+    return ostart, opoly
 
 
 @njit(**JIT)
@@ -109,12 +122,14 @@ def query_block(
     kx0: int, nx: int, stepx: float, ky0: int, ny: int, stepy: float, stride: int,
     owner: np.ndarray, boundary: np.ndarray, ycentres: np.ndarray,
     cstart: np.ndarray, cpoly: np.ndarray, cseg: np.ndarray,
+    ostart: np.ndarray, opoly: np.ndarray,
     v0: np.ndarray, v1: np.ndarray, xy: np.ndarray, cx: np.ndarray, cv: np.ndarray,
     gkey: np.ndarray, gstart: np.ndarray, gstop: np.ndarray, tol: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Points ``i0 <= i < i1``: pairs ``(i, j)`` sorted by ``i`` then ``j``, and the points
-    in cells where several polygons cover the centre (polygons without edges in the cell
-    are left to the caller for those).
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points ``i0 <= i < i1``: pairs ``(i, j)`` sorted by ``i`` then ``j``.
+
+    Cells whose centre several polygons hold list them in ``opoly[ostart[c]:ostart[c + 1]]``
+    (empty elsewhere).
 
     Loads are grouped in passes (cells, then grid values, then decisions) so that the
     processor overlaps their cache misses, and points in boundary cells are settled in
@@ -139,27 +154,22 @@ def query_block(
         else:
             own[k] = -1
             hard[k] = False
-    # points settled by the grid alone
+    # points settled by the grid alone; the others (boundary cells, cells whose centre
+    # several polygons hold) are settled below
     out_i = np.empty(m, dtype=np.int64)
     out_j = np.empty(m, dtype=np.int64)
-    many = np.empty(m, dtype=np.int64)
     n = 0
-    n_many = 0
     n_hard = 0
     for k in range(m):
+        if own[k] == _OVERLAP:
+            hard[k] = True
         if hard[k]:
             n_hard += 1
-            if own[k] == _OVERLAP:
-                many[n_many] = i0 + k
-                n_many += 1
         elif own[k] >= 0:
             out_i[n] = i0 + k
             out_j[n] = own[k]
             n += 1
-        elif own[k] == _OVERLAP:
-            many[n_many] = i0 + k
-            n_many += 1
-    # points in boundary cells, in cell order
+    # in cell order
     hk = np.empty(n_hard, dtype=np.int64)
     h = 0
     for k in range(m):
@@ -167,9 +177,12 @@ def query_block(
             hk[h] = k
             h += 1
     hk = hk[np.argsort(cell[hk])]
-    cap = 0  # at most one pair per entry of the cell, and the owner
+    cap = 0  # at most one pair per entry of the cell, and the owner or covering polygons
     for k in hk:
-        cap += cstart[cell[k] + 1] - cstart[cell[k]] + 1
+        c = cell[k]
+        cap += cstart[c + 1] - cstart[c] + 1
+        if own[k] == _OVERLAP:
+            cap += ostart[c + 1] - ostart[c]
     hi = np.empty(cap, dtype=np.int64)  # allocated once: no array changes in the loop
     hj = np.empty(cap, dtype=np.int64)
     nh = 0
@@ -193,14 +206,28 @@ def query_block(
                 hj[nh] = j
                 nh += 1
             e = f
-        if own[k] >= 0 and not own_seen:  # covers the centre, no edges in the cell: inside
+        # polygons holding the centre without edges in the cell hold the whole cell
+        if own[k] >= 0 and not own_seen:
             hi[nh] = i0 + k
             hj[nh] = own[k]
             nh += 1
-            q = nh - 1  # keep the point's polygons in order
-            while q > first and hj[q - 1] > hj[q]:
-                hj[q - 1], hj[q] = hj[q], hj[q - 1]
-                q -= 1
+        elif own[k] == _OVERLAP:
+            for o in range(ostart[c], ostart[c + 1]):
+                j = opoly[o]
+                edged = False
+                for e in range(cstart[c], cstart[c + 1]):
+                    if cpoly[e] == j:
+                        edged = True
+                        break
+                if not edged:
+                    hi[nh] = i0 + k
+                    hj[nh] = j
+                    nh += 1
+        for q in range(first + 1, nh):  # keep the point's polygons in order
+            w = q
+            while w > first and hj[w - 1] > hj[w]:
+                hj[w - 1], hj[w] = hj[w], hj[w - 1]
+                w -= 1
     # merge the two lists, both sorted by point (a point is in one list only)
     order = np.argsort(hi[:nh], kind="mergesort")
     ri = np.empty(n + nh, dtype=np.int64)
@@ -216,4 +243,4 @@ def query_block(
             ri[r] = hi[order[b]]
             rj[r] = hj[order[b]]
             b += 1
-    return ri, rj, many[:n_many].copy()
+    return ri, rj
