@@ -162,6 +162,27 @@ def test_overlapping_polygons_all_match():
     assert np.bincount(got[0]).max() >= 5  # some point lies in many of them
 
 
+@pytest.mark.parametrize("cells", [64, 4096, 100_000])
+def test_nested_polygons_like_province_city_county_all_match(cells):
+    # every cell centre lies in several polygons: the cells list them
+    rng = np.random.default_rng(11)
+    province = shapely.Point(X0, Y0).buffer(4.0, quad_segs=32)
+    cities = [shapely.Point(X0 + dx, Y0 + dy).buffer(1.8, quad_segs=16)
+              for dx, dy in ((-1.5, 0), (1.5, 0))]
+    counties = [shapely.box(X0 + a, Y0 + b, X0 + a + 1, Y0 + b + 1)
+                for a in (-2.5, -1.5, 0.5, 1.5) for b in (-0.5, 0.5)]
+    holed = shapely.box(X0 - 3, Y0 - 3, X0 + 3, Y0 + 3).difference(
+        shapely.box(X0 - 1, Y0 - 1, X0 + 1, Y0 + 1))
+    polys = np.array([province, *cities, *counties, holed], dtype=object)
+    xy = np.column_stack([rng.uniform(X0 - 5, X0 + 5, 20_000),
+                          rng.uniform(Y0 - 5, Y0 + 5, 20_000)])
+    pts = np.concatenate([shapely.points(xy), shapely.points(shapely.get_coordinates(polys))])
+    xy = shapely.get_coordinates(pts)
+    got = PolygonGrid(polys, cells=cells, workers=2).query_points(xy[:, 0], xy[:, 1])
+    assert_same_pairs(got, brute_pairs(pts, polys))
+    assert np.bincount(got[0]).max() >= 4
+
+
 def test_many_points_use_both_threads_and_stay_exact():
     rng = np.random.default_rng(2)
     polys = [shapely.Point(X0 + 3 * k, Y0).buffer(1.4, quad_segs=64) for k in range(8)]
