@@ -13,32 +13,7 @@ import shapely
 
 from geo._build import scan_ring_ends
 
-__all__ = ["Segments", "expand", "ring_ends"]
-
-def expand(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Enumerate ``range(counts[t])`` for every ``t``.
-
-    Parameters
-    ----------
-    counts : numpy.ndarray
-        Non-negative integer counts.
-
-    Returns
-    -------
-    tuple of numpy.ndarray
-        ``(owner, offset)``: int64 arrays of length ``counts.sum()``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> expand(np.array([2, 0, 3]))
-    (array([0, 0, 2, 2, 2]), array([0, 1, 0, 1, 2]))
-    """
-    counts = np.asarray(counts, dtype=np.int64)
-    owner = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
-    starts = np.cumsum(counts) - counts
-    offset = np.arange(len(owner), dtype=np.int64) - np.repeat(starts, counts)
-    return owner, offset
+__all__ = ["Segments", "ring_ends"]
 
 
 def ring_ends(polys: np.ndarray, xy: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -121,10 +96,6 @@ class Segments:
         """Join segment tables (vertex indices must already be global)."""
         return cls(*(np.concatenate([getattr(p, f) for p in parts])
                      for f in ("v0", "v1", "poly")))
-
-    def shift(self, offset: int) -> Segments:
-        """Return the segments with vertex indices moved by ``offset``."""
-        return Segments(self.v0 + offset, self.v1 + offset, self.poly)
 
     def __len__(self) -> int:
         return len(self.v0)
