@@ -190,17 +190,14 @@ _REFERENCE: dict[tuple[str, str], dict[str, gpd.GeoDataFrame]] = {}
 _REFERENCE_LOCK = threading.Lock()
 
 
-def _reference(location: str, run_id: str) -> dict[str, gpd.GeoDataFrame]:
+def _reference(ws: Workspace, run_id: str) -> dict[str, gpd.GeoDataFrame]:
     """The reserves, wetlands, mines and admin layers of a workspace (cached per run)."""
-    key = (location, run_id)
+    key = (str(ws.location), run_id)
     with _REFERENCE_LOCK:
         if key not in _REFERENCE:
-            from pipelines.store import open_workspace
-
-            with open_workspace(location, create=False) as ws:
-                frames = {name: ws.read_features(name)
-                          for name in ("reserves", "wetlands", "mines", "admin")}
-            for old in [k for k in _REFERENCE if k[0] == location]:
+            frames = {name: ws.read_features(name)
+                      for name in ("reserves", "wetlands", "mines", "admin")}
+            for old in [k for k in _REFERENCE if k[0] == key[0]]:
                 del _REFERENCE[old]
             _REFERENCE[key] = frames
         return _REFERENCE[key]
@@ -222,8 +219,8 @@ def classify_partition(
     from pipelines.classify import classify_frames
     from pipelines.store import open_workspace
 
-    ref = _reference(location, run_id)
     with open_workspace(location, create=False) as ws:
+        ref = _reference(ws, run_id)
         leads = ws.read_features("leads", where="fid >= ? AND fid < ?",
                                  params=(int(fid_lo), int(fid_hi)))
     return classify_frames(leads, ref["reserves"], wetlands=ref["wetlands"],
