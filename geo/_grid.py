@@ -38,9 +38,9 @@ from typing import TypeVar
 import numpy as np
 import shapely
 
-from geo._build import build_part, entries_by_cell
+from geo._build import build_part, cover_lists, entries_by_cell
 from geo._exact import outside_exact_range
-from geo._query import cover_lists, query_block
+from geo._query import query_block
 from geo._segments import Segments, ring_ends
 
 __all__ = ["PolygonGrid"]

@@ -13,36 +13,9 @@ from numba import njit
 
 from geo._exact import JIT, orient
 
-__all__ = ["cover_lists", "query_block"]
+__all__ = ["query_block"]
 
 _OVERLAP = -2  # owner code of cells whose centre lies in several polygons
-
-
-@njit(**JIT)
-def cover_lists(fa: np.ndarray, fb: np.ndarray, fpoly: np.ndarray, count: np.ndarray,
-                n_cells: int) -> tuple[np.ndarray, np.ndarray]:
-    """The polygons holding the centre of each cell held by several (CSR).
-
-    ``[fa[q], fb[q])`` are the cells whose centre polygon ``fpoly[q]`` holds, in polygon
-    order; ``count`` is how many polygons hold each cell's centre. Returns
-    ``(ostart, opoly)``: cell ``c``'s polygons are ``opoly[ostart[c]:ostart[c + 1]]``, in
-    polygon order, for the cells with ``count > 1`` (none for the others).
-    """
-    ostart = np.zeros(n_cells + 1, dtype=np.int64)
-    total = 0
-    for c in range(n_cells):
-        ostart[c] = total
-        if count[c] > 1:
-            total += count[c]
-    ostart[n_cells] = total
-    opoly = np.empty(total, dtype=np.int64)
-    pos = ostart[:-1].copy()
-    for q in range(len(fa)):
-        for c in range(fa[q], fb[q]):
-            if count[c] > 1:
-                opoly[pos[c]] = fpoly[q]
-                pos[c] += 1
-    return ostart, opoly
 
 
 @njit(**JIT)
