@@ -1,4 +1,11 @@
-"""folium elements of the published map, drawn by the helpers in ``static/lvdun-map.js``."""
+"""folium elements of the published map, drawn by the helpers in ``static/lvdun-map.js``.
+
+No text of the data ever passes through Jinja. branca compiles what a ``MacroElement``
+template renders as a new template (``Element(script(...))``), so a reserve name like
+``{{ lipsum.__globals__... }}`` would run as Python. Every element here therefore builds
+its JavaScript in Python, from element names and :func:`~pipelines.escape.script_json`
+only, and adds it to the page as :class:`RawHtml`, which is written as it is.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +17,8 @@ from typing import Any, ClassVar
 from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 from folium.map import Layer
-from folium.template import Template
 
+from pipelines.escape import script_json
 from webmap.features import LayerData
 
 __all__ = [
@@ -24,34 +31,10 @@ __all__ = [
     "RawHtml",
     "RawJson",
     "ScaleBar",
+    "ScriptElement",
     "VectorLayer",
     "script_json",
 ]
-
-
-def script_json(value: Any) -> str:
-    """Return ``value`` as JSON that is safe inside an HTML ``<script>`` element.
-
-    ``<`` and ``>`` are written as ``\\u003c`` / ``\\u003e`` so that no data can close the
-    script; non-ASCII text stays UTF-8. Wrap text that is already JSON (a GeoJSON
-    FeatureCollection) in :class:`RawJson` to embed it as it is.
-
-    Examples
-    --------
-    >>> script_json({"t": "</script>"})
-    '{"t":"\\\\u003c/script\\\\u003e"}'
-    """
-    raw = (
-        value.text
-        if isinstance(value, RawJson)
-        else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    )
-    return (
-        raw.replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )
 
 
 class RawJson:
@@ -59,6 +42,38 @@ class RawJson:
 
     def __init__(self, text: str) -> None:
         self.text = text
+
+
+class RawHtml(Element):
+    """HTML written as it is (never compiled as a Jinja template); escape it beforehand."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self._name = "RawHtml"
+        self.html = html
+
+    def render(self, **kwargs: Any) -> str:
+        """Return the HTML."""
+        return self.html
+
+
+class ScriptElement(MacroElement):
+    """An element whose script is built in Python and written to the page as it is.
+
+    Subclasses return their JavaScript from :meth:`script`; it may hold element names
+    and :func:`script_json` values only. Nothing is compiled as a template.
+    """
+
+    def script(self) -> str:
+        """Return the element's JavaScript."""
+        raise NotImplementedError
+
+    def render(self, **kwargs: Any) -> None:
+        """Add the script to the page's scripts, then render the children."""
+        figure = self.get_root()
+        figure.script.add_child(RawHtml(self.script()), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
 
 
 class VectorLayer(Layer):
@@ -96,17 +111,6 @@ class VectorLayer(Layer):
         More spec entries for ``lvdun.vectorLayer`` (the leads' filters and shapes;
         values are raw and the browser only sets them as text).
     """
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = lvdun.vectorLayer(
-                lvdun.readJson({{ this.data_id_js }}),
-                {{ this.spec_js }}
-            );
-        {% endmacro %}
-        """
-    )
 
     def __init__(
         self,
@@ -150,50 +154,37 @@ class VectorLayer(Layer):
     def render(self, **kwargs: Any) -> None:
         """Write the data as a JSON block in the page body, then the layer's script.
 
-        Large data read with ``JSON.parse`` loads much faster than a JavaScript literal,
-        and never passes through Jinja.
+        Large data read with ``JSON.parse`` loads much faster than a JavaScript literal;
+        neither the data nor the spec ever passes through Jinja.
         """
+        figure = self.get_root()
+        name = self.get_name()
         if self.data_json:
-            figure = self.get_root()
             figure.html.add_child(
-                RawHtml(
-                    f'<script type="application/json" id="{self.get_name()}-data">'
-                    f"{self.data_json}</script>"
-                ),
-                name=f"{self.get_name()}_data",
+                RawHtml(f'<script type="application/json" id="{name}-data">'
+                        f"{self.data_json}</script>"),
+                name=f"{name}_data",
             )
-        super().render(**kwargs)
+        script = f"var {name} = lvdun.vectorLayer(lvdun.readJson({self.data_id_js}), " \
+                 f"{self.spec_js});"
+        if self.show:
+            script += f"\n{name}.addTo({self._parent.get_name()});"
+        figure.script.add_child(RawHtml(script), name=name)
 
 
-class RawHtml(Element):
-    """HTML written as it is (never compiled as a Jinja template); escape it beforehand."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self._name = "RawHtml"
-        self.html = html
-
-    def render(self, **kwargs: Any) -> str:
-        """Return the HTML."""
-        return self.html
-
-
-class _MapCall(MacroElement):
+class _MapCall(ScriptElement):
     """Call one lvdun helper with the parent map and JSON arguments."""
 
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            lvdun.{{ this.function }}({{ this._parent.get_name() }}, {{ this.args_js }});
-        {% endmacro %}
-        """
-    )
     function = ""
 
     def __init__(self, *args: Any) -> None:
         super().__init__()
         self._name = type(self).__name__
         self.args_js = ", ".join(script_json(arg) for arg in args)
+
+    def script(self) -> str:
+        """``lvdun.<function>(map, args...)``."""
+        return f"lvdun.{self.function}({self._parent.get_name()}, {self.args_js});"
 
 
 class Legend(_MapCall):
@@ -223,17 +214,9 @@ class ScaleBar(_MapCall):
         super().__init__(position)
 
 
-class _LayersCall(MacroElement):
+class _LayersCall(ScriptElement):
     """Call one lvdun helper with the map, some of its vector layers and JSON options."""
 
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            lvdun.{{ this.function }}({{ this._parent.get_name() }}, {{ this.layers_js }},
-                {{ this.options_js }});
-        {% endmacro %}
-        """
-    )
     function = ""
 
     def __init__(self, layers: Mapping[str, VectorLayer | None], options: Any) -> None:
@@ -244,8 +227,13 @@ class _LayersCall(MacroElement):
         self.layers_js = "{" + ", ".join(names) + "}"
         self.options_js = script_json(options)
 
+    def script(self) -> str:
+        """``lvdun.<function>(map, {kind: layer...}, options)``."""
+        return (f"lvdun.{self.function}({self._parent.get_name()}, {self.layers_js}, "
+                f"{self.options_js});")
 
-class LeadControls(MacroElement):
+
+class LeadControls(ScriptElement):
     """The filter panel, the search box and ``window.lvdunMap`` (``lvdun.leadControls``).
 
     Parameters
@@ -255,15 +243,6 @@ class LeadControls(MacroElement):
     statuses
         ``(code, label, colour)`` of each status, in workflow order.
     """
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            lvdun.leadControls({{ this._parent.get_name() }}, {{ this.leads_js }},
-                {{ this.reserves_js }}, {{ this.options_js }});
-        {% endmacro %}
-        """
-    )
 
     def __init__(
         self,
@@ -276,6 +255,11 @@ class LeadControls(MacroElement):
         self.leads_js = leads.get_name() if leads else "null"
         self.reserves_js = reserves.get_name() if reserves else "null"
         self.options_js = script_json({"statuses": [list(s) for s in statuses]})
+
+    def script(self) -> str:
+        """``lvdun.leadControls(map, leads, reserves, options)``."""
+        return (f"lvdun.leadControls({self._parent.get_name()}, {self.leads_js}, "
+                f"{self.reserves_js}, {self.options_js});")
 
 
 class AppInit(_LayersCall):
@@ -293,7 +277,7 @@ class GcjBasemaps(_MapCall):
         super().__init__(list(names))
 
 
-class GroupedLayerControl(JSCSSMixin, MacroElement):
+class GroupedLayerControl(JSCSSMixin, ScriptElement):
     """The layer control: basemaps as radio buttons under a title, overlays grouped by kind.
 
     Drawn by ``lvdun.groupedLayers`` over the vendored leaflet-groupedlayercontrol. Like
@@ -316,15 +300,6 @@ class GroupedLayerControl(JSCSSMixin, MacroElement):
         Show the control as an icon that opens on hover instead of open.
     """
 
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = lvdun.groupedLayers({{ this._parent.get_name() }},
-                [{{ this.layers_js }}],
-                {{ this.spec_js }});
-        {% endmacro %}
-        """
-    )
     #: The names folium's own GroupedLayerControl uses: both are inlined from webmap/static.
     default_js: ClassVar[list[tuple[str, str]]] = [
         (
@@ -399,3 +374,8 @@ class GroupedLayerControl(JSCSSMixin, MacroElement):
             }
         )
         super().render(**kwargs)
+
+    def script(self) -> str:
+        """``var control = lvdun.groupedLayers(map, [layers...], spec)``."""
+        return (f"var {self.get_name()} = lvdun.groupedLayers({self._parent.get_name()},\n"
+                f"    [{self.layers_js}],\n    {self.spec_js});\n")

@@ -27,7 +27,6 @@ from __future__ import annotations
 import collections
 import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -35,10 +34,10 @@ from urllib.parse import quote
 import folium
 import geopandas as gpd
 import pandas as pd
-from branca.element import Element
 from folium.plugins import Fullscreen, MeasureControl
 
 from layers.schema import NOT_PROBLEM_REASONS, STATUS_LABELS, Status, Zone
+from pipelines.escape import html_text
 from webmap import features, lead_features
 from webmap.elements import (
     AppInit,
@@ -47,6 +46,7 @@ from webmap.elements import (
     LeadControls,
     Legend,
     MapTitle,
+    RawHtml,
     ScaleBar,
     VectorLayer,
 )
@@ -193,9 +193,9 @@ def _new_map(title: str, tianditu_key: str | None, *, amap: bool) -> OfflineMap:
     m = OfflineMap(tiles=None, prefer_canvas=True, control_scale=False, font_size="13px")
     m.options.update(max_zoom=20, min_zoom=3)
     root = m.get_root()
-    root.header.add_child(Element(f"<title>{escape(title)}</title>"), name="lvdun_title")
+    root.header.add_child(RawHtml(f"<title>{html_text(title)}</title>"), name="lvdun_title")
     # no favicon request (a 404 in the web app, a console error in every browser test)
-    root.header.add_child(Element('<link rel="icon" href="data:,">'), name="lvdun_icon")
+    root.header.add_child(RawHtml('<link rel="icon" href="data:,">'), name="lvdun_icon")
     _basemaps(m, tianditu_key, amap=amap)
     return m
 
