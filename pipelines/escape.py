@@ -27,6 +27,7 @@ import html
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
@@ -43,6 +44,8 @@ __all__ = [
     "script_json",
     "sql_identifier",
     "xlsx_cell",
+    "xlsx_put",
+    "xlsx_row",
     "xml_text",
 ]
 
@@ -99,13 +102,22 @@ def html_text(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
+def _bind_xlsx(cell: Any, value: Any) -> Any:
+    if isinstance(value, str):
+        cell.value = strip_control(value)[0]
+        cell.data_type = "s"  # never "f": text that looks like a formula stays text
+    else:
+        cell.value = value
+    return cell
+
+
 def xlsx_cell(sheet: Any, value: Any) -> Any:
     """Return an openpyxl cell of ``sheet`` holding ``value`` as the ledger shows it.
 
     Text loses the control characters that XLSX cannot hold, and text that a
     spreadsheet would take for a formula (``= + - @``, tab, CR) is stored as a string
     cell, so that it shows and reads back as typed and never runs. Other values (numbers,
-    dates, None) are stored as they are. Pass the result to ``sheet.append``.
+    dates, None) are stored as they are.
 
     Parameters
     ----------
@@ -121,13 +133,17 @@ def xlsx_cell(sheet: Any, value: Any) -> Any:
     """
     from openpyxl.cell import Cell
 
-    if isinstance(value, str):
-        text, _ = strip_control(value)
-        cell = Cell(sheet, value=None)
-        cell._value = text
-        cell.data_type = "s"
-        return cell
-    return Cell(sheet, value=value)
+    return _bind_xlsx(Cell(sheet), value)
+
+
+def xlsx_row(sheet: Any, values: Iterable[Any]) -> None:
+    """Append a row of ``values`` to ``sheet``, each through :func:`xlsx_cell`."""
+    sheet.append([xlsx_cell(sheet, value) for value in values])
+
+
+def xlsx_put(sheet: Any, row: int, column: int, value: Any) -> Any:
+    """Set the cell at ``row``, ``column`` of ``sheet`` as :func:`xlsx_cell` does; return it."""
+    return _bind_xlsx(sheet.cell(row=row, column=column), value)
 
 
 def csv_cell(value: Any) -> Any:

@@ -46,6 +46,7 @@ from layers.aliases import normalize_header
 from layers.read import is_blank
 from layers.schema import REASON_REQUIRED, STATUS_LABELS, Status
 from pipelines.errors import ConflictError, LedgerError, RecordError, TransitionError
+from pipelines.escape import csv_unescape
 from pipelines.export import (
     EDITABLE,
     HIDDEN,
@@ -208,7 +209,7 @@ def _read_csv(path: Path) -> LedgerFile:
             continue
     else:
         raise LedgerError(f"{path}: neither UTF-8 nor GBK text")
-    cells = [list(r) for r in csv.reader(io.StringIO(text))]
+    cells = [[csv_unescape(c) for c in r] for r in csv.reader(io.StringIO(text))]
     return _rows(cells, path, "csv")
 
 

@@ -38,6 +38,7 @@ from layers.schema import (
     TRANSITIONS,
     Status,
 )
+from layers.text import strip_control
 from pipelines.errors import ConflictError, NotFoundError, RecordError, TransitionError
 from pipelines.evidence import describe_evidence
 from pipelines.store.base import Workspace, now_iso
@@ -162,6 +163,26 @@ def _given(value: object) -> bool:
 
 def _text(value: object) -> str | None:
     return str(value).strip() if _given(value) else None
+
+
+def _cleaned(**values: Any) -> tuple[dict[str, Any], int]:
+    """``values`` with control characters removed from text, and how many were removed."""
+    removed = 0
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, str):
+            value, count = strip_control(value)
+            removed += count
+        out[key] = value
+    return out, removed
+
+
+def _note_with(note: str | None, removed: int) -> str | None:
+    """The history note, saying how many control characters the input lost."""
+    if not removed:
+        return note
+    mark = f"（输入中的 {removed} 个控制字符已移除）"
+    return f"{note} {mark}" if note else mark
 
 
 def check_transition(
@@ -352,6 +373,10 @@ def set_status(
     NotFoundError, TransitionError, ConflictError, RecordError, EvidenceError
     """
     target = parse_status(status) if not isinstance(status, Status) else status
+    texts, removed = _cleaned(reason=reason, note=note, by=by, opinion=opinion,
+                              responsible_unit=responsible_unit, measures=measures)
+    reason, note, by, opinion = texts["reason"], texts["note"], texts["by"], texts["opinion"]
+    responsible_unit, measures = texts["responsible_unit"], texts["measures"]
     given = {"responsible_unit": _text(responsible_unit), "measures": _text(measures),
              "deadline": parse_date(deadline, what="deadline")}
     files: list[dict[str, Any]] = []
@@ -370,7 +395,8 @@ def set_status(
         new_version = version + 1
         new_opinion = _text(opinion)
         opinion_changed = new_opinion is not None and new_opinion != state["opinion"]
-        history_note = note if note is not None else (new_opinion if opinion_changed else None)
+        history_note = _note_with(
+            note if note is not None else (new_opinion if opinion_changed else None), removed)
         ws.upsert_rows("lead_status", pd.DataFrame([{
             "lead_id": lead_id, "status": target.value, "version": new_version,
             "reason": _text(reason), "updated_at": at, "updated_by": who, **record,
@@ -415,6 +441,10 @@ def update_record(
         When the record is edited on a lead that is not 问题/整改中/已整改, or the
         reason of a 非问题 lead is not a reason code.
     """
+    texts, removed = _cleaned(reason=reason, note=note, by=by, opinion=opinion,
+                              responsible_unit=responsible_unit, measures=measures)
+    reason, note, by, opinion = texts["reason"], texts["note"], texts["by"], texts["opinion"]
+    responsible_unit, measures = texts["responsible_unit"], texts["measures"]
     wanted = {"responsible_unit": _text(responsible_unit), "measures": _text(measures),
               "deadline": parse_date(deadline, what="deadline"), "reason": _text(reason),
               "opinion": _text(opinion)}
@@ -454,7 +484,8 @@ def update_record(
             for k, (old, new) in changes.items()
         )
         _append_history(ws, lead_id, new_version, at, who, current, current, reason_now,
-                        note if note is not None else described, [], run_id)
+                        _note_with(note if note is not None else described, removed), [],
+                        run_id)
         if "opinion" in changes:
             _store_opinion(ws, lead_id, wanted["opinion"], at, who)
     log.info("lead %s: record edited (v%d): %s", lead_id, new_version, ", ".join(changes))

@@ -15,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from pipelines.escape import csv_cell, xml_text
 from pipelines.export.ledger_format import (
     DATE_COLUMNS,
     DATETIME_COLUMNS,
@@ -72,7 +73,10 @@ def write_csv(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContext
     for canon in columns:
         if canon in DATE_COLUMNS or canon in DATETIME_COLUMNS:
             table[canon] = [cell_text(canon, v) for v in table[canon]]
-    table.rename(columns=columns).to_csv(path, index=False, encoding="utf-8-sig")
+        if table[canon].dtype == object:
+            table[canon] = [csv_cell(v) for v in table[canon]]
+    header = [csv_cell(name) for name in columns.values()]
+    table.to_csv(path, index=False, header=header, encoding="utf-8-sig")
     return path
 
 
@@ -118,5 +122,8 @@ def write_shp(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContext
 def write_kml(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContext) -> Path:
     """Write ``rows`` as KML in WGS 84, named by lead id (arguments as :func:`write_csv`)."""
     frame = _geo_frame(rows).rename(columns={"线索编号": "Name"})
+    for column in frame.columns:
+        if frame[column].dtype == object and column != "geometry":
+            frame[column] = [xml_text(v) if isinstance(v, str) else v for v in frame[column]]
     pyogrio.write_dataframe(frame.to_crs(4326), path, driver="KML")
     return path

@@ -20,6 +20,7 @@ import pandas as pd
 
 from layers.schema import NOT_PROBLEM_REASONS, STATUS_LABELS, ZONE_LABELS, Status, Zone
 from pipelines.deadlines import OVERDUE_KINDS
+from pipelines.escape import xlsx_row
 from pipelines.export.formats import ExportContext
 from pipelines.export.ledger_format import (
     DATE_COLUMNS,
@@ -77,9 +78,9 @@ def write_xlsx(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContex
     book = Workbook()
     sheet = book.active
     sheet.title = MAIN_SHEET
-    sheet.append(list(columns.values()))
+    xlsx_row(sheet, columns.values())
     for record in table.itertuples(index=False):
-        sheet.append(list(record))
+        xlsx_row(sheet, record)
     last = len(table) + 1
     letters = {c: get_column_letter(k) for k, c in enumerate(columns, start=1)}
     edit_fill = PatternFill("solid", fgColor=_EDIT_CELL)
@@ -128,11 +129,11 @@ def write_xlsx(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContex
                  ("exported_at", ctx.exported_at.isoformat()), ("group", title),
                  ("workspace", ctx.location),
                  ("editable", ",".join(EDITABLE.values()))):
-        meta.append(list(item))
+        xlsx_row(meta, item)
     snapshot = book.create_sheet(ROWS_SHEET)
-    snapshot.append(list(columns))
+    xlsx_row(snapshot, columns)
     for _, record in table.iterrows():
-        snapshot.append([cell_text(c, record[c]) for c in columns])
+        xlsx_row(snapshot, [cell_text(c, record[c]) for c in columns])
     meta.sheet_state = snapshot.sheet_state = "veryHidden"
     _add_thumbnails(sheet, table, len(columns) + 1, ctx.chips)
     book.active = 0
@@ -210,14 +211,14 @@ def _write_summary(sheet: Any, rows: gpd.GeoDataFrame, title: str, ctx: ExportCo
          [(label, int((late["kind"] == kind).sum())) for kind, label in OVERDUE_KINDS.items()]),
     ]
     for heading, items in blocks:
-        sheet.append([heading, "线索数" if heading != "台账" else ""])
+        xlsx_row(sheet, [heading, "线索数" if heading != "台账" else ""])
         for cell in sheet[sheet.max_row]:
             cell.font = Font(bold=True)
         for item in items:
-            sheet.append(list(item))
+            xlsx_row(sheet, item)
         sheet.append([])
-    sheet.append(["说明", "黄色表头的列（" + "、".join(EDITABLE.values()) + "）可填写，其余列"
-                  "只读；填好后用 lvdun status import 导入，空白单元格不会清除已有内容。"])
+    xlsx_row(sheet, ["说明", "黄色表头的列（" + "、".join(EDITABLE.values()) + "）可填写，其余列"
+                     "只读；填好后用 lvdun status import 导入，空白单元格不会清除已有内容。"])
     sheet.column_dimensions["A"].width = 24
     sheet.column_dimensions["B"].width = 40
 

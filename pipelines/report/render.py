@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipelines.escape import xlsx_put, xlsx_row
 from pipelines.report.model import Chart, Report, Table
 
 __all__ = ["FORMATS", "render_html", "render_markdown", "write_xlsx"]
@@ -141,37 +142,37 @@ def write_xlsx(report: Report, path: str | Path) -> Path:
     bold = Font(bold=True)
     for section in report.sections:
         sheet = book.create_sheet(_sheet_title(section.title, used))
-        sheet.append([section.title])
+        xlsx_row(sheet, [section.title])
         sheet.cell(row=1, column=1).font = Font(bold=True, size=13)
         if section is report.sections[0]:
             for line in report.scope:
-                sheet.append([line])
+                xlsx_row(sheet, [line])
         sheet.append([])
         for block in section.blocks:
             if isinstance(block, Table):
-                sheet.append([block.title])
+                xlsx_row(sheet, [block.title])
                 sheet.cell(row=sheet.max_row, column=1).font = bold
-                sheet.append([str(c) for c in block.frame.columns])
+                xlsx_row(sheet, [str(c) for c in block.frame.columns])
                 for cell in sheet[sheet.max_row]:
                     cell.font = bold
                 for row in block.frame.itertuples(index=False):
-                    sheet.append([_plain(v) for v in row])
+                    xlsx_row(sheet, [_plain(v) for v in row])
                 if block.note:
-                    sheet.append([block.note])
+                    xlsx_row(sheet, [block.note])
                 sheet.append([])
             elif isinstance(block, Chart):
                 image = Image(io.BytesIO(block.png))
                 anchor = sheet.max_row + 1
-                sheet.cell(row=anchor, column=1, value=block.title).font = bold
+                xlsx_put(sheet, anchor, 1, block.title).font = bold
                 sheet.add_image(image, f"A{anchor + 1}")
                 rows = int(image.height / 20) + 2
                 if block.legend:
-                    sheet.cell(row=anchor + rows, column=1, value=block.legend)
+                    xlsx_put(sheet, anchor + rows, 1, block.legend)
                 sheet.cell(row=anchor + rows + 1, column=1, value=None)
                 for _ in range(rows + 1):
                     sheet.append([])
             else:
-                sheet.append([block])
+                xlsx_row(sheet, [block])
         sheet.column_dimensions["A"].width = 28
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
