@@ -77,6 +77,8 @@ class Prepared:
     #: Values of optional fields that could not be read: the row is kept, the value left
     #: empty, and each is listed next to the rejects.
     warnings: list[Reject] = field(default_factory=list)
+    #: Per column of the file, how many values held control characters (removed on reading).
+    control_chars: dict[str, int] = field(default_factory=dict)
 
     @property
     def rejected_rows(self) -> int:
@@ -151,6 +153,10 @@ def canonicalize(
     columns = map_headers(source.frame.columns, layer, overrides=overrides, file=name)
     n = len(source)
     problems = _Problems(source.rows)
+    at = {int(r): i for i, r in enumerate(source.rows)}
+    for p in source.problems:  # records the reader could not lay out (e.g. fields too many)
+        if int(p.row) in at:
+            problems.add(at[int(p.row)], p.field, p.value, p.reason)
     notes = list(source.notes)
     spec = LAYER_FIELDS[layer]
     missing = [f for f, (_, required) in spec.items() if required and f not in columns]
@@ -188,7 +194,8 @@ def canonicalize(
         notes.append(f"{name}: {len(warnings)} values of optional fields could not be read and "
                      "were left empty (listed in the rejects file)")
     return Prepared(frame=frame, rejects=rejects, read=n, notes=notes, crs=crs_info,
-                    columns=columns, warnings=warnings)
+                    columns=columns, warnings=warnings,
+                    control_chars=dict(source.control_chars))
 
 
 def _fill_blanks(

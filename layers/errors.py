@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from geo.errors import LvdunError
 
-__all__ = ["FieldError", "InputError", "LayerError", "ReadError"]
+__all__ = ["DamagedFileError", "FieldError", "InputError", "LayerError", "ReadError"]
 
 
 class LayerError(LvdunError):
@@ -13,6 +13,14 @@ class LayerError(LvdunError):
 
 class ReadError(LayerError, OSError):
     """A file cannot be opened or is not in a format lvdun reads."""
+
+
+class DamagedFileError(ReadError):
+    """A file is truncated, incomplete or damaged: it is refused whole, nothing is stored.
+
+    The message names the file and what is wrong with it (e.g. a ``.shp`` shorter than its
+    ``.shx`` says, a missing ``.dbf``) and says to copy the complete file again.
+    """
 
 
 class InputError(LayerError, ValueError):

@@ -2,7 +2,9 @@
 
 Every reader returns a :class:`Source`: the attribute table with the file's own headers,
 the row number a person would look up for each record, and geometries with their CRS when
-the format carries them. Nothing is interpreted here beyond text encoding and layout.
+the format carries them. Nothing is interpreted here beyond text encoding and layout:
+control characters are removed from text, records that do not fit the header are marked
+for rejection, and truncated or damaged files are refused whole.
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import struct
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -22,11 +26,14 @@ import shapely
 from pyproj import CRS
 
 from layers.aliases import COORD_ALIASES, FIELD_ALIASES, normalize_header, split_unit
-from layers.errors import ReadError
+from layers.errors import DamagedFileError, ReadError
+from layers.text import strip_control
 
 __all__ = [
+    "COLUMN_NAMES",
     "TABLE_SUFFIXES",
     "VECTOR_SUFFIXES",
+    "RowProblem",
     "Source",
     "detect_text_encoding",
     "is_blank",
@@ -38,6 +45,15 @@ log = logging.getLogger(__name__)
 VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".kml", ".kmz", ".zip", ".fgb", ".gml")
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 _ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+class RowProblem(NamedTuple):
+    """A record the reader could not lay out (e.g. more fields than the header): rejected."""
+
+    row: int
+    field: str
+    value: object
+    reason: str
 
 
 @dataclass
@@ -61,6 +77,11 @@ class Source:
         What was read: the layer or sheet name, the text encoding, the header's row.
     notes
         What the reader decided and the user should know (encoding detected, rows skipped).
+    problems
+        Records kept in ``frame`` that must be rejected for how they were laid out, by row.
+    control_chars
+        Per column, how many values held control characters (removed on reading, see
+        :func:`layers.text.strip_control`); :data:`COLUMN_NAMES` counts column names.
     """
 
     path: Path
@@ -73,6 +94,8 @@ class Source:
     encoding: str | None = None
     header_row: int | None = None
     notes: list[str] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+    control_chars: dict[str, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -98,21 +121,28 @@ def read_source(
     encoding
         Text encoding of a CSV or a shapefile's .dbf; detected when not given.
 
+    Control characters (see :func:`layers.text.strip_control`) are removed from every text
+    value and column name; how many values per column is in ``Source.control_chars`` and
+    logged as a warning.
+
     Raises
     ------
     ReadError
         When the file is missing, empty or of an unsupported format.
+    DamagedFileError
+        When the file is truncated or damaged (a shapefile shorter than its index says, a
+        missing .shx or .dbf, shapes that cannot be decoded, a CSV quote never closed).
     """
     path = Path(path)
     if not path.exists():
         raise ReadError(f"file {path} does not exist")
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
-        return _read_csv(path, encoding=encoding)
+        return _without_control(_read_csv(path, encoding=encoding))
     if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(path, sheet=sheet)
+        return _without_control(_read_xlsx(path, sheet=sheet))
     if suffix in VECTOR_SUFFIXES:
-        return _read_vector(path, layer=layer, encoding=encoding)
+        return _without_control(_read_vector(path, layer=layer, encoding=encoding))
     raise ReadError(
         f"file {path}: unsupported format {suffix!r}; lvdun reads "
         f"{', '.join(VECTOR_SUFFIXES + TABLE_SUFFIXES)}"
@@ -152,21 +182,75 @@ def _read_csv(path: Path, *, encoding: str | None) -> Source:
         text = data.decode(enc)
     except (UnicodeDecodeError, LookupError) as exc:
         raise ReadError(f"file {path} cannot be decoded as {enc}: {exc}") from exc
-    sample = text[:20000]
     try:
-        sep = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|").delimiter
+        sep = csv.Sniffer().sniff(text[:20000].split("\n", 1)[0], delimiters=",;\t|").delimiter
     except csv.Error:
         sep = ","
-    frame = pd.read_csv(
-        io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=True
-    )
-    frame.columns = [str(c).replace("\n", " ").strip() for c in frame.columns]
-    frame, skipped = _drop_empty(frame)
+    records = _csv_records(path, text, sep)
+    start = next((i for i, r in enumerate(records) if any(v.strip() for v in r)), None)
+    if start is None:
+        raise ReadError(f"file {path} is empty")
+    header = _unique([v.replace("\n", " ").strip() for v in records[start]])
+    width = len(header)
+    body: list[list[str]] = []
+    rows: list[int] = []
+    problems: list[RowProblem] = []
+    skipped = padded = 0
+    for number, record in enumerate(records[start + 1 :], start=start + 2):
+        extra = record[width:]
+        if not any(v.strip() for v in record):
+            skipped += 1
+            continue
+        if any(v.strip() for v in extra):
+            last = width + 1 + max(i for i, v in enumerate(extra) if v.strip())
+            problems.append(RowProblem(
+                number, f"column {width + 1}" + (f"-{last}" if last > width + 1 else "")
+                + " (no header)", strip_control(sep.join(extra).strip(sep))[0],
+                f"{len(record)} fields but the header has {width}: a separator {sep!r} too "
+                f"many, or a value holding {sep!r} without quotes; remove the separator or "
+                'put the value in double quotes ("...")'))
+        elif extra:
+            padded += 1
+        body.append(record[:width] + [""] * (width - len(record)))
+        rows.append(number)
+    frame = pd.DataFrame(body, columns=header, dtype=object) if body else \
+        pd.DataFrame(columns=header, dtype=object)
     if skipped:
         notes.append(f"{path.name}: {skipped} empty rows skipped (no values at all)")
-    rows = frame.index.to_numpy() + 2  # header is row 1
-    return Source(path, frame.reset_index(drop=True), rows, encoding=enc, header_row=1,
-                  notes=notes)
+    if padded:
+        notes.append(f"{path.name}: {padded} rows end with empty fields beyond the header; "
+                     "ignored (they hold nothing)")
+    return Source(path, frame, np.asarray(rows, dtype="int64"), encoding=enc,
+                  header_row=start + 1, notes=notes, problems=problems)
+
+
+def _csv_records(path: Path, text: str, sep: str) -> list[list[str]]:
+    """Split CSV text into records; a quoted value never closed refuses the file."""
+    records: list[list[str]] = []
+    try:
+        records.extend(csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True))
+    except csv.Error as exc:
+        if "unexpected end of data" not in str(exc):  # quotes inside values: read leniently
+            return list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+        raise DamagedFileError(
+            f"{path.name}: row {len(records) + 1}: a quoted value starts there and is never "
+            'closed, so every row after it would be read into it; add the closing " (write '
+            '"" for a quote inside a value) or copy the complete file again'
+        ) from None
+    return records
+
+
+def _unique(header: list[str]) -> list[str]:
+    """Column names as pandas makes them: blanks named by position, repeats numbered."""
+    out: list[str] = []
+    for j, name in enumerate(header):
+        name = name or f"column_{j + 1}"
+        base, k = name, 0
+        while name in out:
+            k += 1
+            name = f"{base}.{k}"
+        out.append(name)
+    return out
 
 
 def _drop_empty(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -188,6 +272,35 @@ def is_blank(value: object) -> bool:
         return bool(pd.isna(value))
     except (TypeError, ValueError):  # arrays and other containers are values
         return False
+
+
+#: The key of ``Source.control_chars`` that counts column names.
+COLUMN_NAMES = "(column names)"
+
+
+def _without_control(source: Source) -> Source:
+    """Remove control characters from every text value and column name, counting them."""
+    counts: dict[str, int] = {}
+    header = [strip_control(h)[0] if isinstance(h, str) else h for h in source.frame.columns]
+    if renamed := sum(a != b for a, b in zip(source.frame.columns, header, strict=True)):
+        counts[COLUMN_NAMES] = renamed
+    frame = source.frame.set_axis(_unique([str(h) for h in header]) if renamed else header,
+                                  axis=1)
+    for j, name in enumerate(frame.columns):
+        column = frame.iloc[:, j]
+        if pd.api.types.is_object_dtype(column) or isinstance(column.dtype, pd.StringDtype):
+            pairs = [strip_control(v) if isinstance(v, str) else (v, 0) for v in column]
+            if dirty := sum(k > 0 for _, k in pairs):
+                frame.isetitem(j, [v for v, _ in pairs])
+                counts[str(name)] = dirty
+    if counts:
+        what = ", ".join(f"{n} column name{'s' if n > 1 else ''}" if c == COLUMN_NAMES else
+                         f"{n} value{'s' if n > 1 else ''} of {c}" for c, n in counts.items())
+        log.warning("%s: control characters removed from %s (XLSX and PostgreSQL cannot hold "
+                    "them; if they stood for something, fix the file and ingest it again)",
+                    source.path.name, what)
+        source.frame, source.control_chars = frame, counts
+    return source
 
 
 _KNOWN_HEADERS = {
@@ -282,6 +395,7 @@ def _read_vector(path: Path, *, layer: str | None, encoding: str | None) -> Sour
             shps = [n for n in zf.namelist() if n.lower().endswith(".shp")]
         if len(shps) == 1 and layer is None:
             target = f"/vsizip/{path}/{shps[0]}"
+    shapes = _check_shapefiles(path, layer)  # before GDAL, which reads damage as NULLs
     try:
         layers = pyogrio.list_layers(target)
     except Exception as exc:  # pyogrio raises DataSourceError and friends
@@ -305,10 +419,16 @@ def _read_vector(path: Path, *, layer: str | None, encoding: str | None) -> Sour
             enc = detect_text_encoding(dbf[32:])
             enc = "UTF-8" if enc == "utf-8-sig" else "GB18030"
             notes.append(f"{path.name}: no .cpg; .dbf text encoding detected as {enc}")
+    record_types = shapes.get(layer) if layer is not None else (
+        next(iter(shapes.values())) if len(shapes) == 1 else None)
     try:
-        frame = pyogrio.read_dataframe(target, layer=layer, encoding=enc)
+        frame = pyogrio.read_dataframe(target, layer=layer, encoding=enc,
+                                       fid_as_index=record_types is not None)
     except Exception as exc:
         raise ReadError(f"file {path} cannot be read: {exc}") from exc
+    if record_types is not None:
+        _check_decoded(record_types, frame.index.to_numpy(),
+                       np.asarray(frame.geometry.values, dtype=object))
     _refuse_mojibake(path, [str(c) for c in frame.columns], enc)
     if suffix in (".kml", ".kmz"):
         frame = _drop_kml_styling(frame)
@@ -320,6 +440,109 @@ def _read_vector(path: Path, *, layer: str | None, encoding: str | None) -> Sour
     return Source(path, attrs.reset_index(drop=True), rows, geometry=geoms,
                   crs=CRS.from_user_input(crs) if crs is not None else None,
                   layer=layer, encoding=enc, notes=notes)
+
+
+#: Shape types of the shapefile format; 0 (Null) is a record without a shape.
+_SHAPE_TYPES = {0: "Null", 1: "Point", 3: "PolyLine", 5: "Polygon", 8: "MultiPoint",
+                11: "PointZ", 13: "PolyLineZ", 15: "PolygonZ", 18: "MultiPointZ", 21: "PointM",
+                23: "PolyLineM", 25: "PolygonM", 28: "MultiPointM", 31: "MultiPatch"}
+
+
+#: A shapefile's name as shown to the user, and the shape type of each record its .shx lists.
+_Records = tuple[str, np.ndarray]
+
+
+def _check_shapefiles(path: Path, layer: str | None) -> dict[str, _Records]:
+    """Check the shapefiles of ``path`` about to be read, by layer name (the .shp's stem).
+
+    GDAL reads a truncated or damaged record as a NULL geometry, which would store a
+    feature without its shape; so the files are checked against each other first.
+    """
+    found: dict[str, _Records] = {}
+    if path.suffix.lower() == ".shp":
+        parts = {p.suffix.lower(): p.read_bytes() for p in path.parent.iterdir()
+                 if p.stem == path.stem and p.suffix.lower() in (".shx", ".dbf")}
+        found[path.stem] = _check_shapefile(path.name, path.read_bytes(), parts)
+    elif path.suffix.lower() == ".zip":
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+            for member in (n for n in names if n.lower().endswith(".shp")):
+                stem = member[:-4]
+                if layer in (None, Path(stem).name):
+                    parts = {n[-4:].lower(): zf.read(n) for n in names if n[:-4] == stem
+                             and n[-4:].lower() in (".shx", ".dbf")}
+                    found[Path(stem).name] = _check_shapefile(f"{path.name}: {member}",
+                                                              zf.read(member), parts)
+    return found
+
+
+def _check_shapefile(shown: str, shp: bytes, parts: dict[str, bytes]) -> _Records:
+    """Refuse a shapefile whose .shp, .shx and .dbf do not hold the same complete records."""
+    side = shown[:-4]  # the sidecar files' names without extension, as shown
+    for ext in (".shx", ".dbf"):
+        if ext not in parts:
+            raise DamagedFileError(
+                f"{shown}: its {ext} ({Path(side).name}{ext}) is missing; a shapefile is several "
+                "files (.shp, .shx, .dbf, with .prj and .cpg): copy them all together")
+    shx, dbf = parts[".shx"], parts[".dbf"]
+    if len(shx) < 100 or shx[:4] != b"\x00\x00\x27\x0a" or (len(shx) - 100) % 8:
+        raise DamagedFileError(f"{side}.shx is truncated or not a shapefile index ({len(shx):,} "
+                               "bytes); copy the complete .shx again")
+    index = np.frombuffer(shx, dtype=">i4", offset=100).reshape(-1, 2).astype("int64") * 2
+    starts, lengths = index[:, 0], index[:, 1]
+    n, size = len(index), len(shp)
+    end = int((starts + 8 + lengths).max()) if n else 100
+    declared = struct.unpack(">i", shp[24:28])[0] * 2 if size >= 100 else 100
+    if size < max(end, declared, 100):
+        what = (f"its .shx lists {n:,} records up to byte {end:,}" if end > size else
+                f"its header gives a length of {declared:,} bytes")
+        raise DamagedFileError(f"{shown} is truncated: {what} but the file has {size:,} bytes; "
+                               "copy the complete .shp again")
+    odd = np.flatnonzero((starts < 100) | (lengths < 4))
+    if shp[:4] != b"\x00\x00\x27\x0a" or len(odd):
+        raise DamagedFileError(f"{shown} is not a shapefile, or its .shx does not belong to it "
+                               "(the .shx points outside its records); copy the complete "
+                               ".shp and .shx again")
+    raw = np.frombuffer(shp, dtype=np.uint8)
+    types = raw[(starts + 8)[:, None] + np.arange(4)].copy().view("<i4").reshape(-1)
+    unknown = np.flatnonzero(~np.isin(types, list(_SHAPE_TYPES)))
+    if len(unknown):
+        raise DamagedFileError(f"{shown} is damaged: record {int(unknown[0]) + 1} has shape "
+                               f"type {int(types[unknown[0]])}, which no shapefile has; copy "
+                               "the complete .shp again")
+    n_dbf, header_len, record_len = struct.unpack("<IHH", dbf[4:12]) if len(dbf) >= 32 else (
+        0, 32, 0)
+    if len(dbf) < max(32, header_len + n_dbf * record_len):
+        raise DamagedFileError(f"{side}.dbf is truncated: its header lists {n_dbf:,} records "
+                               f"({header_len + n_dbf * record_len:,} bytes) but the file has "
+                               f"{len(dbf):,} bytes; copy the complete .dbf again")
+    if n_dbf != n:
+        raise DamagedFileError(f"{shown}: its .dbf lists {n_dbf:,} records but its .shx {n:,}: "
+                               "the files are not of one shapefile or one is incomplete; copy "
+                               "all the files of the shapefile again")
+    return shown, types
+
+
+def _check_decoded(records: _Records, fids: np.ndarray, geoms: np.ndarray) -> None:
+    """Refuse a shapefile in which GDAL could not decode a shape (it returns NULL for it)."""
+    shown, listed = records
+    fids = fids.astype("int64")
+    inside = (fids >= 0) & (fids < len(listed))
+    types = np.zeros(len(fids), dtype="int64")
+    types[inside] = listed[fids[inside]]
+    lost = shapely.is_missing(geoms)
+    lost[~lost] = shapely.is_empty(geoms[~lost])
+    bad = np.flatnonzero(lost & (types != 0))
+    if not len(bad):
+        return
+    numbers = [int(fids[i]) + 1 for i in bad]
+    kinds = ", ".join(dict.fromkeys(_SHAPE_TYPES[int(types[i])] for i in bad))
+    which = (f"record {numbers[0]} holds a {kinds}" if len(bad) == 1 else
+             f"{len(bad):,} records ({', '.join(map(str, numbers[:10]))}"
+             f"{' ...' if len(bad) > 10 else ''}) hold shapes ({kinds})")
+    raise DamagedFileError(f"{shown} is damaged: {which} that cannot be decoded; "
+                           "nothing was stored: copy the complete .shp again, or repair it "
+                           "in the program that wrote it")
 
 
 #: Presentation fields the KML drivers add to every placemark.

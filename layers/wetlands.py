@@ -342,8 +342,10 @@ def _combine(parts: list[Prepared], source: Source, columns: dict[str, str],
         "from": "none: entries without location", "stored_crs": "EPSG:4490"}
     if len(parts) == 2:
         crs["entries_without_location"] = "stored with an empty geometry"
+    warnings = sorted((w for p in parts for w in p.warnings), key=lambda w: (w.row, w.field))
     return Prepared(frame=frame, rejects=rejects, read=len(source), notes=seen, crs=crs,
-                    columns={**columns, **parts[0].columns})
+                    columns={**columns, **parts[0].columns}, warnings=warnings,
+                    control_chars=dict(source.control_chars))
 
 
 def describe_locations(prep: Prepared, name: str, what: str) -> None:

@@ -63,6 +63,8 @@ class IngestReport:
     rejects_path: Path | None = None
     notes: list[str] = field(default_factory=list)
     crs: dict[str, Any] = field(default_factory=dict)
+    #: Per column of the file, how many values held control characters (removed).
+    control_chars: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         """One line: ``read N, stored S, rejected R`` and what storing meant."""
@@ -218,6 +220,7 @@ def store_prepared(
         rejected=prepared.rejected_rows,
         notes=prepared.notes,
         crs=prepared.crs,
+        control_chars=dict(prepared.control_chars),
     )
     if report.read != report.stored + report.rejected:  # the accounting is the contract
         raise IngestError(
@@ -247,6 +250,8 @@ def store_prepared(
                 "inserted": report.inserted, "updated": report.updated,
                 "unchanged": report.unchanged, "linked": report.linked,
                 "values_left_empty": len(prepared.warnings),
+                "control_chars_values": sum(report.control_chars.values()),
+                "control_chars_by_field": report.control_chars,
             },
             crs=prepared.crs,
             message="; ".join(prepared.notes[:50]),
