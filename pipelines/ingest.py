@@ -29,6 +29,7 @@ from layers.reserves import prepare_reserves
 from layers.schema import LAYERS, Status
 from layers.wetlands import prepare_wetlands
 from pipelines.errors import IngestError
+from pipelines.escape import csv_cell, file_name
 from pipelines.identity import link_footprints
 from pipelines.store.base import Workspace, new_run_id, now_iso
 from pipelines.store.tables import KEYS
@@ -263,15 +264,16 @@ def store_prepared(
 def _write_rejects(ws: Workspace, run_id: str, layer: str, path: Path, prep: Prepared) -> Path:
     folder = rejects_dir(ws)
     folder.mkdir(parents=True, exist_ok=True)
-    out = folder / f"{run_id}_{layer}_{path.stem}.csv"
+    out = folder / f"{run_id}_{layer}_{file_name(path.stem)}.csv"
     with out.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["file", "row", "field", "value", "reason", "action"])
         listed = [(r, "row rejected") for r in prep.rejects]
         listed += [(w, "value left empty") for w in prep.warnings]
         for r, action in sorted(listed, key=lambda t: (t[0].row, t[0].field)):
-            writer.writerow([path.name, r.row, r.field, "" if r.value is None else r.value,
-                             r.reason, action])
+            writer.writerow([csv_cell(v) for v in (path.name, r.row, r.field,
+                                                   "" if r.value is None else r.value,
+                                                   r.reason, action)])
     return out
 
 

@@ -97,3 +97,17 @@ def test_control_characters_already_stored_are_removed_on_the_way_out(classified
     values = [c.value for row in load_workbook(xlsx)["台账"].iter_rows() for c in row]
     assert "旧意见" in values
     assert "旧意见" in csv_path.read_text(encoding="utf-8-sig")
+
+
+def test_rejected_values_that_look_like_formulas_are_quoted_in_the_rejects_file(
+        workspace, tmp_path):
+    from pipelines.ingest import ingest
+
+    source = tmp_path / "leads.csv"
+    source.write_text("线索编号,批次,经度,纬度\nA1,2024,=1+1,43.5\nA2,2024,126.5,43.5\n",
+                      encoding="utf-8")
+    report = ingest(workspace, "leads", source, crs="EPSG:4490")
+    assert report.rejected == 1
+    rows = list(csv.reader(report.rejects_path.read_text(encoding="utf-8-sig").splitlines()))
+    values = {v for row in rows for v in row}
+    assert "'=1+1" in values and "=1+1" not in values
