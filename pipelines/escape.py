@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import quote
 
 from layers.text import strip_control
+from pipelines.errors import StoreError
 
 __all__ = [
     "FORMULA_START",
@@ -191,12 +192,10 @@ def sql_identifier(name: str) -> str:
 
     Raises
     ------
-    ValueError
+    StoreError
         If ``name`` is empty, longer than 63 characters or holds a NUL.
     """
     if not _IDENTIFIER.fullmatch(name):
-        from pipelines.errors import StoreError
-
         raise StoreError(f"bad SQL identifier {name!r}")
     return '"' + name.replace('"', '""') + '"'
 

@@ -24,6 +24,7 @@ import shapely
 
 from geo.crs import CGCS2000
 from pipelines.errors import StoreError, WorkspaceError, WorkspaceVersionError
+from pipelines.escape import sql_identifier
 from pipelines.store.tables import (
     FEATURE_LAYERS,
     GEOMETRY_TYPES,
@@ -417,9 +418,10 @@ def _lvdun_version() -> str:
 
 
 def _ident(name: str) -> str:
+    """A table or column name of lvdun's schema, quoted (letters, digits and ``_`` only)."""
     if not name.replace("_", "").isalnum():
         raise StoreError(f"bad identifier {name!r}")
-    return f'"{name}"'
+    return sql_identifier(name)
 
 
 def _layer(name: str) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.errors import StoreError, WorkspaceError
+from pipelines.escape import sql_identifier
 from pipelines.store.base import Workspace
 from pipelines.store.tables import FEATURE_LAYERS, TABLE_KEYS, TABLES
 
@@ -71,7 +72,7 @@ def copy_workspace(source: Workspace, target: Workspace) -> CopyReport:
             report.counts[layer] = target.insert_features(layer, frame, keep_fid=True)
         for table in TABLES:
             key = TABLE_KEYS.get(table) or ("id" if table == "lead_history" else None)
-            frame = source.read_table(table, order=f'"{key}"' if key else "")
+            frame = source.read_table(table, order=sql_identifier(key) if key else "")
             report.counts[table] = target.append_rows(table, frame, keep_id=True)
         for name, expected in report.counts.items():
             stored = target.count(name)

@@ -23,6 +23,7 @@ import shapely
 
 from geo.crs import CGCS2000
 from pipelines.errors import StoreError
+from pipelines.escape import sql_identifier as q
 from pipelines.store.base import SchemaChanges, Workspace, now_iso
 from pipelines.store.tables import FEATURE_LAYERS, GEOMETRY_TYPES, TABLE_KEYS, TABLES
 
@@ -130,10 +131,10 @@ class GeoPackageWorkspace(Workspace):
                 continue
             unique = _UNIQUE.get(layer)
             body = ", ".join(
-                f'"{c}" {t}' + (" UNIQUE" if c == unique else "") for c, t in cols
+                f"{q(c)} {t}" + (" UNIQUE" if c == unique else "") for c, t in cols
             )
             conn.execute(
-                f'CREATE TABLE "{layer}" (fid INTEGER PRIMARY KEY AUTOINCREMENT, '
+                f"CREATE TABLE {q(layer)} (fid INTEGER PRIMARY KEY AUTOINCREMENT, "
                 f"geom {GEOMETRY_TYPES[layer]}, {body})"
             )
             # OR REPLACE: a table dropped by hand may have left its registration behind
@@ -154,9 +155,9 @@ class GeoPackageWorkspace(Workspace):
             serial = "id INTEGER PRIMARY KEY AUTOINCREMENT, " if table == "lead_history" else ""
             key = TABLE_KEYS.get(table)
             body = ", ".join(
-                f'"{c}" {t}' + (" PRIMARY KEY" if c == key else "") for c, t in cols
+                f"{q(c)} {t}" + (" PRIMARY KEY" if c == key else "") for c, t in cols
             )
-            conn.execute(f'CREATE TABLE "{table}" ({serial}{body})')
+            conn.execute(f"CREATE TABLE {q(table)} ({serial}{body})")
             conn.execute(
                 "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier) "
                 "VALUES (?, 'attributes', ?)",
@@ -166,7 +167,8 @@ class GeoPackageWorkspace(Workspace):
         for table, columns in _INDEXES.items():
             for column in columns:
                 conn.execute(
-                    f'CREATE INDEX IF NOT EXISTS "ix_{table}_{column}" ON "{table}" ("{column}")'
+                    f"CREATE INDEX IF NOT EXISTS {q(f'ix_{table}_{column}')} "
+                    f"ON {q(table)} ({q(column)})"
                 )
         if table_missing_trigger(conn):
             conn.execute(_HISTORY_GUARD)
@@ -180,10 +182,10 @@ class GeoPackageWorkspace(Workspace):
         New columns are plain (NULL in existing rows); the table's ``last_change`` in
         ``gpkg_contents`` is updated. ``gpkg_data_columns`` is optional and left alone.
         """
-        have = {row[1] for row in self.conn.execute(f'PRAGMA table_info("{name}")')}
+        have = {row[1] for row in self.conn.execute(f"PRAGMA table_info({q(name)})")}
         missing = [(c, t) for c, t in cols if c not in have]
         for column, kind in missing:
-            self.conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {kind}')
+            self.conn.execute(f"ALTER TABLE {q(name)} ADD COLUMN {q(column)} {kind}")
         if missing:
             self.conn.execute(
                 "UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
@@ -193,7 +195,7 @@ class GeoPackageWorkspace(Workspace):
         return [(name, c) for c, _ in missing]
 
     def _geom_select(self, column: str) -> str:
-        return f'"{column}"'
+        return q(column)
 
     def _geom_insert(self) -> str:
         return "?"
@@ -218,7 +220,7 @@ class GeoPackageWorkspace(Workspace):
         # the extent from the blobs' envelopes (their first 40 bytes), without decoding
         # geometries; blobs written without an envelope (points by other tools) are decoded
         rows = self.conn.execute(
-            f'SELECT fid, substr(geom, 1, 40) FROM "{layer}" WHERE geom IS NOT NULL'
+            f"SELECT fid, substr(geom, 1, 40) FROM {q(layer)} WHERE geom IS NOT NULL"
         ).fetchall()
         boxes, bare = header_bounds([r[1] for r in rows])
         if len(bare):
@@ -228,7 +230,7 @@ class GeoPackageWorkspace(Workspace):
                 chunk = fids[start:start + 500]
                 marks = ", ".join("?" * len(chunk))
                 blobs += [r[0] for r in self.conn.execute(
-                    f'SELECT geom FROM "{layer}" WHERE fid IN ({marks})', chunk)]
+                    f"SELECT geom FROM {q(layer)} WHERE fid IN ({marks})", chunk)]
             geoms = decode_gpkg(blobs)
             geoms = geoms[~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)]
             boxes = np.vstack([boxes, shapely.bounds(geoms)])
