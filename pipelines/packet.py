@@ -11,7 +11,6 @@ attributes, and blank fields for the field record (核查人, 核查日期, 实�
 from __future__ import annotations
 
 import hashlib
-import html
 import logging
 import math
 import os
@@ -32,6 +31,7 @@ import shapely
 from layers.schema import LEVEL_LABELS, ZONE_RANK, Level, Zone
 from pipelines.chips import CHIP_TABLE
 from pipelines.errors import PipelineError
+from pipelines.escape import html_text
 from pipelines.export import NO_COUNTY, OUTSIDE_NAME, export
 from pipelines.store.base import Workspace, new_run_id, now_iso
 from pipelines.views import LEDGER_COLUMNS, leads_view
@@ -200,13 +200,13 @@ class _Page:
         lead_id = str(row.lead_id)
         heading = " · ".join(_text(v) for v in (row.activity_type, row.zone_label,
                                                  row.status_label) if _text(v))
-        head = (f"<header><span>绿盾实地核查单 · {_esc(self.title)}</span>"
+        head = (f"<header><span>绿盾实地核查单 · {html_text(self.title)}</span>"
                 f"<span>第 {number} / {total} 页</span></header>")
         figure = (f'<figure class="map">{self._map(row.geometry, row.dist_boundary_m)}'
                   "<figcaption>位置示意图(据保护区边界绘制,非正式地图)</figcaption></figure>")
         chips = self._chip(lead_id, "before", "前时相") + self._chip(lead_id, "after", "后时相")
-        return (f'<section class="{PAGE_CLASS}" data-lead="{_esc(lead_id)}">\n{head}\n'
-                f"<h1>{_esc(lead_id)}</h1>\n<p class=\"sub\">{_esc(heading)}</p>\n"
+        return (f'<section class="{PAGE_CLASS}" data-lead="{html_text(lead_id)}">\n{head}\n'
+                f"<h1>{html_text(lead_id)}</h1>\n<p class=\"sub\">{html_text(heading)}</p>\n"
                 f'<div class="top">\n{figure}\n{_attributes(row)}\n</div>\n'
                 f'<div class="chips">{chips}</div>\n{_FIELD_RECORD}\n</section>')
 
@@ -217,8 +217,8 @@ class _Page:
                     f"<figcaption>{label}</figcaption></figure>")
         parts = [label, _text(chip["date"]), chip["image"],
                  f"宽 {float(chip['size_m']):.0f} 米" if _text(chip["size_m"]) else ""]
-        caption = " · ".join(_esc(p) for p in parts if p)
-        return (f'<figure class="chip"><img src="{_esc(chip["src"])}" alt="{label}">'
+        caption = " · ".join(html_text(p) for p in parts if p)
+        return (f'<figure class="chip"><img src="{html_text(chip["src"])}" alt="{label}">'
                 f"<figcaption>{caption}</figcaption></figure>")
 
     def _map(self, geom: shapely.Geometry, dist_m: Any) -> str:
@@ -304,7 +304,7 @@ def _legend(order: list[int], zones: gpd.GeoDataFrame) -> str:
     items = [(c, _ZONE_NAMES[c]) for c in colours] + [("#c00", "本线索")]
     rows = "".join(
         f'<rect x="6" y="{8 + 13 * k}" width="9" height="9" fill="{c}"/>'
-        f'<text x="19" y="{16 + 13 * k}" font-size="9">{_esc(n)}</text>'
+        f'<text x="19" y="{16 + 13 * k}" font-size="9">{html_text(n)}</text>'
         for k, (c, n) in enumerate(items)
     )
     top = _MAP_PX - 13 * len(items) - 10
@@ -344,7 +344,8 @@ def _attributes(row: Any) -> str:
     dist = values.get("dist_boundary_m")
     values["dist_boundary_m"] = f"{dist:,.0f}" if _text(dist) else ""
     labels = {**LEDGER_COLUMNS, "lonlat": "中心点经纬度(CGCS2000)", "area": "面积"}
-    rows = "".join(f"<tr><th>{_esc(labels[c])}</th><td>{_esc(_text(values.get(c)))}</td></tr>"
+    rows = "".join(f"<tr><th>{html_text(labels[c])}</th>"
+                   f"<td>{html_text(_text(values.get(c)))}</td></tr>"
                    for c in _ATTRIBUTES if c in labels)
     return f'<table class="attrs">{rows}</table>'
 
@@ -397,12 +398,8 @@ figcaption { font-size: 7.5pt; color: #555; text-align: center; }
 
 def _document(title: str, body: str) -> str:
     return (f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
-            f"<title>{_esc(title)} 绿盾实地核查单</title><style>{_CSS}</style></head>"
+            f"<title>{html_text(title)} 绿盾实地核查单</title><style>{_CSS}</style></head>"
             f"<body>\n{body}\n</body></html>\n")
-
-
-def _esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
 
 
 def _text(value: Any) -> str:

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from html import escape
 from typing import Any, ClassVar
 
 from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 
-from pipelines.escape import script_json
+from pipelines.escape import html_text, script_json
 from webmap.features import LayerData
 
 __all__ = [
@@ -142,7 +141,7 @@ class VectorLayer(Layer):
                 "styles": styles or {},
                 "fallback": fallback or {},
                 "radius": radius,
-                "labels": [escape(label) for label in data.labels],
+                "labels": [html_text(label) for label in data.labels],
                 "tooltip": list(data.tooltip),
                 "boost": {"belowZoom": boost[0], "weight": boost[1]} if boost else None,
                 "scale": [[zoom, factor] for zoom, factor in sorted(scale)] or None,

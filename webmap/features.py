@@ -16,7 +16,6 @@ import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from html import escape
 from typing import Any
 
 import geopandas as gpd
@@ -25,6 +24,7 @@ import pandas as pd
 import shapely
 
 from layers.schema import LEVEL_LABELS, ZONE_LABELS, ZONE_RANK, Level, Zone
+from pipelines.escape import html_text
 from webmap.errors import MapInputError
 from webmap.style import reserve_style_key
 
@@ -236,7 +236,7 @@ def geojson_text(frame: gpd.GeoDataFrame, props: Sequence[Mapping[str, Any]]) ->
 
 
 def _cells(row: Mapping[str, Any], columns: Sequence[str]) -> list[str]:
-    return [escape(text(row.get(column)) or "") for column in columns]
+    return [html_text(text(row.get(column)) or "") for column in columns]
 
 
 def _reserve_zone(value: Any) -> Zone:
@@ -258,7 +258,7 @@ def reserve_features(frame: gpd.GeoDataFrame) -> LayerData:
         level = _level(row.get("level"))
         level_label = LEVEL_LABELS[level] if level else text(row.get("level"))
         cells = _cells(row, ("reserve_name", "reserve_code"))
-        cells += [escape(level_label or ""), ZONE_LABELS[zone]]
+        cells += [html_text(level_label or ""), ZONE_LABELS[zone]]
         return {"k": reserve_style_key(zone, level), "v": cells}
 
     return LayerData(

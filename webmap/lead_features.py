@@ -12,13 +12,13 @@ from __future__ import annotations
 import collections
 import json
 from collections.abc import Callable, Collection, Mapping
-from html import escape
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 
 from layers.schema import ACTIVITY_TYPES, STATUS_LABELS, ZONE_LABELS, ZONE_RANK, Status, Zone
+from pipelines.escape import html_text
 from webmap.features import LayerData, geojson_text, number, parse_zone, text
 from webmap.style import POINT_KEY, UNKNOWN_STATUS, activity_shape
 
@@ -93,15 +93,15 @@ def _overlaps(value: Any) -> str | None:
         try:
             raw = json.loads(raw)
         except ValueError:
-            return escape(raw)
+            return html_text(raw)
     if isinstance(raw, Mapping):
         raw = [raw]
     if not isinstance(raw, list):
-        return escape(str(raw))
+        return html_text(str(raw))
     lines = []
     for item in raw:
         if not isinstance(item, Mapping):
-            lines.append(escape(str(item)))
+            lines.append(html_text(str(item)))
             continue
         name = text(item.get("reserve_name")) or text(item.get("reserve_code")) or "?"
         zone = parse_zone(item.get("zone"))
@@ -110,7 +110,7 @@ def _overlaps(value: Any) -> str | None:
         if share is not None:
             details.append(f"{share:.0%}" if 0 <= share <= 1 else f"{share:g}")
         shown = "，".join(d for d in details if d)
-        lines.append(escape(f"{name}（{shown}）" if shown else name))
+        lines.append(html_text(f"{name}（{shown}）" if shown else name))
     return "；".join(lines) or None
 
 
@@ -123,12 +123,12 @@ def _lead_cell(column: str, row: Mapping[str, Any]) -> str | None:
         label = text(value)
         zone = parse_zone(row.get("zone"))
         label = label or (ZONE_LABELS[zone] if zone else None)
-        return escape(label) if label else None
+        return html_text(label) if label else None
     if column == "status":
         code = status_code(value)
         if code == UNKNOWN_STATUS:
-            return escape(f"状态不明（{text(value)}）")
-        return escape(STATUS_LABELS[Status(code)])
+            return html_text(f"状态不明（{text(value)}）")
+        return html_text(STATUS_LABELS[Status(code)])
     if column == "area_m2":
         area = number(value)
         return None if area is None else f"{area:,.0f}（{area / _SQM_PER_MU:,.2f} 亩）"
@@ -136,7 +136,7 @@ def _lead_cell(column: str, row: Mapping[str, Any]) -> str | None:
         dist = number(value)
         return None if dist is None else f"{dist:,.0f}"
     shown = text(value)
-    return escape(shown) if shown else None
+    return html_text(shown) if shown else None
 
 
 def lead_cells(

@@ -12,13 +12,13 @@ import logging
 import math
 import re
 from collections.abc import Mapping
-from html import escape
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from layers.schema import STATUS_LABELS, Status
+from pipelines.escape import html_text
 from webmap.errors import MapInputError
 from webmap.features import text
 from webmap.lead_features import status_code
@@ -48,7 +48,7 @@ def _history_entry(row: Mapping[str, Any]) -> str:
     line = f"{when} {text(row.get('by')) or ''} {'→'.join(moves)}".strip()
     if details:
         line += "：" + "；".join(details)
-    return f"<li>{escape(line)}</li>"
+    return f"<li>{html_text(line)}</li>"
 
 
 def history_cells(history: Any, *, last: int = HISTORY_IN_POPUP) -> dict[str, str]:
@@ -103,7 +103,7 @@ def _image_src(value: Any, lead_id: str) -> str | None:
         log.warning("chip of %s: not a base64 png/jpeg/gif/webp data URI, left out", lead_id)
         return None
     if raw.startswith(("http://", "https://")):
-        return escape(raw, quote=True)
+        return html_text(raw)
     path = Path(raw)
     mime = _IMAGE_MIME.get(path.suffix.lower())
     if mime is None or not path.is_file():

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from html import escape
 from typing import Any
 
 from layers.schema import (
@@ -22,6 +21,7 @@ from layers.schema import (
     Status,
     Zone,
 )
+from pipelines.escape import html_text
 
 __all__ = [
     "ACTIVITY_SHAPES",
@@ -246,7 +246,7 @@ def _swatch(fill: str, *, outline: str = "#555555", width: float = 1.0, dash: bo
 def _row(symbol: str, label: str, count: int | None = None, status: str | None = None) -> str:
     attr = f' data-status="{status}"' if status else ""
     counted = f'<span class="count"{attr}>{count:,}</span>' if count is not None else ""
-    return f'<div class="row">{symbol}{escape(label)}{counted}</div>'
+    return f'<div class="row">{symbol}{html_text(label)}{counted}</div>'
 
 
 def legend_html(

@@ -8,7 +8,6 @@ tables stacked with their titles, numbers as numbers, charts as images.
 from __future__ import annotations
 
 import base64
-import html
 import io
 import math
 import re
@@ -17,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines.escape import xlsx_put, xlsx_row
+from pipelines.escape import html_text, xlsx_put, xlsx_row
 from pipelines.report.model import Chart, Report, Table
 
 __all__ = ["FORMATS", "render_html", "render_markdown", "write_xlsx"]
@@ -76,7 +75,7 @@ figure{margin:1em 0}figcaption{font-size:13px;color:#555}.note{font-size:13px;co
 
 def render_html(report: Report) -> str:
     """Return the report as one self-contained HTML page (charts as embedded PNG)."""
-    esc = html.escape
+    esc = html_text
     parts = ["<!DOCTYPE html>", '<html lang="zh-CN"><head><meta charset="utf-8">',
              f"<title>{esc(report.title)}</title><style>{_CSS}</style></head><body>",
              f"<h1>{esc(report.title)}</h1>",
@@ -103,12 +102,12 @@ def render_html(report: Report) -> str:
 def _html_table(frame: pd.DataFrame) -> str:
     if frame.empty:
         return "<p>（无）</p>"
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    head = "".join(f"<th>{html_text(c)}</th>" for c in frame.columns)
     body = []
     for row in frame.itertuples(index=False):
         cells = "".join(
             f'<td class="n">{_cell(v)}</td>' if isinstance(v, int | float) and not isinstance(
-                v, bool) else f"<td>{html.escape(_cell(v))}</td>" for v in row)
+                v, bool) else f"<td>{html_text(_cell(v))}</td>" for v in row)
         body.append(f"<tr>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
