@@ -27,9 +27,9 @@ import rasterio
 import shapely
 from pyproj import CRS, Transformer
 
+from geo.chips import chip_grid, default_bands, outline_mask, read_chip, stretch, to_png
 from geo.crs import CGCS2000, transformer
 from geo.errors import RasterError
-from geo.raster import chip_grid, default_bands, outline_mask, read_chip, stretch, to_png
 from pipelines.errors import PipelineError
 from pipelines.export import safe_name
 from pipelines.ingest import file_sha256

@@ -31,7 +31,7 @@ from pyproj import CRS
 from geo.crs import CGCS2000, CHINA_ALBERS, CHINA_BOUNDS, as_crs
 from geo.errors import RasterError
 from geo.overlay import project
-from geo.raster import Vectorized, vectorize
+from geo.vectorize import Vectorized, vectorize
 from layers.canonical import Prepared, Reject
 from layers.schema import ACTIVITY_TYPES
 from pipelines.errors import IngestError

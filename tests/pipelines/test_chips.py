@@ -16,7 +16,7 @@ from pipelines.chips import make_chips
 from pipelines.cli import cli
 from pipelines.errors import PipelineError
 from pipelines.rasters import ingest_change_raster
-from tests.geo.test_raster import ORIGIN, decode_png, shapes_mask, write_raster
+from tests.geo.rasters import ORIGIN, decode_png, shapes_mask, write_raster
 
 X0, Y0 = ORIGIN
 GK_TO_UTM = Transformer.from_crs("EPSG:4500", "EPSG:32652", always_xy=True)

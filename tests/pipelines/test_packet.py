@@ -19,7 +19,7 @@ from pipelines.errors import PipelineError
 from pipelines.packet import HTML_NAME, PAGE_CLASS, find_chromium, write_packets
 from pipelines.rasters import ingest_change_raster
 from tests.conftest import require_service
-from tests.geo.test_raster import disc, write_raster
+from tests.geo.rasters import disc, write_raster
 
 #: Leads per reserve of the ``classified`` fixture plus two patches in 甲's buffer zone.
 EXPECTED = {"甲保护区": 5, "乙保护区": 2, "保护区外": 1}

@@ -17,7 +17,7 @@ from rasterio.transform import from_origin
 from pipelines.cli import cli
 from pipelines.errors import IngestError
 from pipelines.rasters import ingest_change_raster, patch_lead_ids, read_mapping
-from tests.geo.test_raster import ORIGIN, disc, shapes_mask, write_raster
+from tests.geo.rasters import ORIGIN, disc, shapes_mask, write_raster
 
 TO_LONLAT = Transformer.from_crs("EPSG:4500", "EPSG:4490", always_xy=True)
 
