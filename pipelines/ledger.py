@@ -7,9 +7,12 @@ columns and :func:`import_ledger` applies their edits through
 
 What makes the round trip safe:
 
-- Every row carries the lead's version (hidden column 版本). A row whose lead changed in
-  the workspace since the export is refused as a conflict, never applied over the newer
-  state.
+- A ledger changes only the leads of the reserve (or county) it was exported for; rows
+  of other leads are refused (:mod:`pipelines.ledger_scope`).
+- A row whose lead changed in the workspace since the export is refused as a conflict,
+  never applied over the newer state. The version it is judged by is the one the export
+  recorded (its record in the workspace; for Excel without one, the hidden snapshot
+  sheet), not the hidden 版本 cell, which a person can type over.
 - Every row carries 台账标识 (hidden in Excel): ``lvdun:<workspace id>:<export run>:
   <digest of the editable values as exported>``. The workspace id (table ``meta``) tells
   whether the file is a ledger of this workspace; the digest tells whether a person
@@ -61,6 +64,7 @@ from pipelines.export import (
     workspace_id,
 )
 from pipelines.ingest import file_sha256
+from pipelines.ledger_scope import LedgerScope, ledger_scope
 from pipelines.store.base import Workspace, new_run_id, now_iso
 from pipelines.verify import (
     RECORD_FIELDS,
@@ -221,7 +225,8 @@ class RowResult:
     ``outcome`` is ``applied``, ``unchanged`` or ``refused``; a refused row has a
     ``problem``: ``illegal`` (transition or record the workflow does not allow),
     ``conflict`` (the lead changed since the export), ``unknown`` (no such lead),
-    ``invalid`` (a value that cannot be read) or ``duplicate`` (a lead on several rows).
+    ``invalid`` (a value that cannot be read), ``duplicate`` (a lead on several rows) or
+    ``scope`` (not a lead of the reserve or county the ledger was exported for).
     """
 
     row: int
@@ -285,7 +290,9 @@ def import_ledger(
     Raises
     ------
     LedgerError
-        When the file is not a ledger of this workspace; nothing changes.
+        When the file is not a ledger of this workspace, or does not tell which reserve
+        it was exported for (:func:`pipelines.ledger_scope.ledger_scope`); nothing
+        changes.
     """
     ledger = read_ledger(path)
     _check_identity(ws, ledger)
@@ -295,10 +302,11 @@ def import_ledger(
     counts = Counter(_text(v.get("lead_id")) for _, v in ledger.rows)
     try:
         with ws.transaction():
+            scope = ledger_scope(ws, ledger)
             states = _states(ws)
             reference = ledger.snapshot or _workspace_texts(ws)
             for number, values in ledger.rows:
-                result = _import_row(ws, ledger, reference, number, values, states,
+                result = _import_row(ws, ledger, scope, reference, number, values, states,
                                      counts, by, report.run_id)
                 if result is not None:
                     report.rows.append(result)
@@ -357,9 +365,10 @@ def _text(value: Any) -> str | None:
 
 
 def _import_row(
-    ws: Workspace, ledger: LedgerFile, reference: dict[str, dict[str, str]], number: int,
-    values: dict[str, Any], states: dict[str, dict[str, Any]], counts: Counter[str | None],
-    by: str | None, run_id: str,
+    ws: Workspace, ledger: LedgerFile, scope: LedgerScope,
+    reference: dict[str, dict[str, str]], number: int, values: dict[str, Any],
+    states: dict[str, dict[str, Any]], counts: Counter[str | None], by: str | None,
+    run_id: str,
 ) -> RowResult | None:
     lead = _text(values.get("lead_id"))
     if lead is None:
@@ -373,6 +382,9 @@ def _import_row(
     if state is None:
         return RowResult(number, lead, "refused", f"no lead {lead} in this workspace",
                          "unknown")
+    refusal, version = scope.judge(lead, values)
+    if refusal is not None:
+        return RowResult(number, lead, "refused", refusal, "scope")
     result = RowResult(number, lead, "unchanged")
     result.warnings = _read_only_edits(reference, bool(ledger.snapshot), lead, values)
     exported = ledger.snapshot.get(lead)
@@ -394,7 +406,6 @@ def _import_row(
     if not changes:
         result.message = "already so in the workspace"
         return result
-    version = _row_version(values, exported)
     if version != int(state["version"]):
         return _refuse(result, "conflict", _conflict(lead, version, state, changes))
     try:
@@ -460,15 +471,6 @@ def _wanted(values: dict[str, Any]) -> dict[str, Any]:
         "deadline": parse_date(values.get("deadline"), what="整改期限"),
         "opinion": _text(values.get("opinion")),
     }
-
-
-def _row_version(values: dict[str, Any], exported: dict[str, str] | None) -> int | None:
-    for raw in (values.get("version"), (exported or {}).get("version")):
-        try:
-            return int(float(str(raw).strip()))
-        except (TypeError, ValueError):
-            continue
-    return None
 
 
 def _conflict(lead: str, version: int | None, state: dict[str, Any],

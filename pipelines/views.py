@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 
 import geopandas as gpd
 import pandas as pd
 
 from layers.schema import STATUS_LABELS, ZONE_LABELS, Status, Zone
+from pipelines.errors import WorkspaceError
 from pipelines.store.base import Workspace
 
-__all__ = ["LEDGER_COLUMNS", "leads_view", "ledger_frame"]
+__all__ = ["GROUP_COLUMNS", "LEDGER_COLUMNS", "leads_view", "ledger_frame"]
 
 #: Ledger columns (台账): canonical name -> Chinese header, in the order bureaus use.
 LEDGER_COLUMNS: dict[str, str] = {
@@ -48,14 +50,32 @@ LEDGER_COLUMNS: dict[str, str] = {
 }
 
 
-def leads_view(ws: Workspace) -> gpd.GeoDataFrame:
-    """Return every lead with its classification and status, one row per lead.
+#: The column of ``lead_class`` that names a lead's group, per kind of group.
+GROUP_COLUMNS: dict[str, str] = {"reserve": "reserve_code", "county": "county_adcode"}
+
+
+def leads_view(
+    ws: Workspace, *, by: str | None = None, codes: Collection[str | None] | None = None
+) -> gpd.GeoDataFrame:
+    """Return the leads with their classification and status, one row per lead.
 
     Leads not classified yet have empty class columns and zone ``None``.
+
+    Parameters
+    ----------
+    ws
+        The workspace.
+    by, codes
+        Only the leads of these groups (read so from the workspace, not filtered after):
+        ``by="reserve"`` and reserve codes (the winning reserve), or ``by="county"`` and
+        county adcodes. None in ``codes`` stands for the leads outside every reserve
+        (county), not classified ones included. Without ``codes``, every lead.
     """
-    leads = ws.read_features("leads")
-    klass = ws.read_table("lead_class").drop(columns=["batch", "run_id"])
-    status = ws.read_table("lead_status")
+    where, params = ("", []) if codes is None else _group_filter(by or "reserve", codes)
+    leads = ws.read_features("leads", where=where, params=params)
+    klass = ws.read_table("lead_class", where=where, params=params).drop(
+        columns=["batch", "run_id"])
+    status = ws.read_table("lead_status", where=where, params=params)
     area_sent = leads.pop("area_m2")
     view = leads.merge(klass, on="lead_id", how="left").merge(status, on="lead_id", how="left")
     view["area_m2"] = view["area_m2"].where(view["area_m2"].notna(), area_sent)
@@ -73,6 +93,23 @@ def leads_view(ws: Workspace) -> gpd.GeoDataFrame:
         for v in view["overlaps"]
     ]
     return gpd.GeoDataFrame(view, geometry="geometry", crs=leads.crs)
+
+
+def _group_filter(by: str, codes: Collection[str | None]) -> tuple[str, list[str]]:
+    """SQL condition on ``lead_id``: the lead's group is one of ``codes`` (None: none)."""
+    if by not in GROUP_COLUMNS:
+        raise WorkspaceError(f"--by {by!r}: use reserve or county")
+    column = GROUP_COLUMNS[by]
+    named = sorted({str(c) for c in codes if c is not None})
+    parts = []
+    if named:
+        marks = ", ".join("?" * len(named))
+        parts.append(f'"lead_id" IN (SELECT "lead_id" FROM "lead_class" '
+                     f'WHERE "{column}" IN ({marks}))')
+    if any(c is None for c in codes):
+        parts.append(f'"lead_id" NOT IN (SELECT "lead_id" FROM "lead_class" '
+                     f'WHERE "{column}" IS NOT NULL AND "lead_id" IS NOT NULL)')
+    return (" OR ".join(parts) or "1 = 0"), named
 
 
 def _zone_label(zone: str) -> str:

@@ -13,15 +13,11 @@ change the leads of another reserve through any of them.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-import tempfile
-import zipfile
+import threading
 from html import escape
-from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -35,7 +31,8 @@ from pydantic import BaseModel, Field
 from layers.aliases import normalize_status
 from layers.schema import REASON_REQUIRED, STATUS_LABELS, TRANSITIONS, Status
 from pipelines.errors import ConflictError, NotFoundError
-from pipelines.export import FORMATS, OUTSIDE_NAME, export
+from pipelines.escape import content_disposition
+from pipelines.export import FORMATS, ArchiveCache
 from pipelines.users import (
     User,
     authenticate,
@@ -315,43 +312,52 @@ def reserves(user: CurrentUser, ctx: Context) -> list[dict[str, Any]]:
     return out
 
 
-@api_router.get("/exports/{reserve_code}.zip", summary="Download a reserve's ledger",
+_ARCHIVES_LOCK = threading.Lock()
+
+
+def _archives(request: Request) -> ArchiveCache:
+    """The app's cache of downloads (one per app, made on the first download)."""
+    state = request.app.state
+    with _ARCHIVES_LOCK:
+        cache = getattr(state, "lvdun_archives", None)
+        if cache is None:
+            cache = state.lvdun_archives = ArchiveCache()
+    return cache
+
+
+@api_router.get("/exports/{reserve_code:path}.zip", summary="Download a reserve's ledger",
                 response_class=Response,
                 responses={200: {"content": {"application/zip": {}}}})
 def export_reserve(
-    reserve_code: Annotated[str, PathParam(description="Reserve code, or `outside`.")],
+    request: Request,
+    reserve_code: Annotated[str, PathParam(description="Reserve code, percent-encoded "
+                                           "(`/` as `%2F`), or `outside`.")],
     user: CurrentUser,
     ctx: Context,
     format: Annotated[list[str] | None, Query(description="xlsx, csv, gpkg, shp, kml, "
                                               "geojson; repeatable.")] = None,
 ) -> Response:
-    """The verification list of one reserve (``lvdun export --by reserve``) as a zip."""
-    require_read_reserve(user, None if reserve_code == OUTSIDE_CODE else reserve_code)
+    """The verification list of one reserve (``lvdun export --reserve CODE``) as a zip.
+
+    Only that reserve is exported (``outside``: the leads outside every reserve, never a
+    reserve whatever its code or name), and the zip is kept until the workspace changes
+    (:class:`pipelines.export.ArchiveCache`): a second download with no change in between
+    is the same file, exported once. A download records no run in ``runs`` (the run log
+    is of commands, and a run makes the app read every lead again); its ledgers are
+    importable with ``lvdun status import`` all the same, a cached one as the first,
+    since the export keeps its record (group, versions) under its run id in ``meta``.
+    """
+    code = None if reserve_code == OUTSIDE_CODE else reserve_code
+    require_read_reserve(user, code)
     formats = _split(format) or ("xlsx",)
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise InputError(f"unknown format {unknown[0]!r}; use {', '.join(FORMATS)}")
-    ws = ctx.pool.get()
-    counts = ctx.catalog.reserve_counts(ws, user)
-    names = counts.loc[counts["reserve_code"] == reserve_code, "reserve_name"].unique()
-    if not len(names):
-        raise NotFoundError(f"no leads in reserve {reserve_code!r}")
-    group = OUTSIDE_NAME if reserve_code == OUTSIDE_CODE else str(names[0])
-    with tempfile.TemporaryDirectory(prefix="lvdun-export-") as tmp:
-        report = export(ws, tmp, by="reserve", formats=formats)
-        if group not in report.files:
-            raise NotFoundError(f"no leads in reserve {reserve_code!r}")
-        folder = Path(report.files[group][0]).parent
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in sorted(folder.rglob("*")):
-                if path.is_file():
-                    archive.write(path, f"{folder.name}/{path.relative_to(folder)}")
-    filename = f"{folder.name}.zip"
-    log.info("%s downloaded the ledger of %s (%s)", user.name, reserve_code, ",".join(formats))
-    return Response(buffer.getvalue(), media_type="application/zip", headers={
-        "Content-Disposition": f"attachment; filename=\"{reserve_code}.zip\"; "
-                               f"filename*=UTF-8''{quote(filename)}"})
+    archive = _archives(request).get(ctx.pool.get(), code, formats=formats)
+    log.info("%s downloaded the ledger of %s (%s, export run %s)", user.name, reserve_code,
+             ",".join(formats), archive.run_id)
+    return Response(archive.data, media_type="application/zip", headers={
+        "Content-Disposition": content_disposition(archive.filename)})
 
 
 # -- layers of the map page -------------------------------------------------------------

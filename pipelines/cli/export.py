@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 
 from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
 from pipelines.export import FORMATS, LEDGER_FORMATS, export
@@ -19,30 +20,49 @@ from pipelines.packet import write_packets
                    "ledger, GPKG, KML and a printable page per lead.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="exports",
               show_default=True, help="Output folder.")
+@click.option("--reserve", "reserves", multiple=True, metavar="CODE",
+              help="Only this reserve (its code); repeatable. With --by county: a county's "
+                   "adcode.")
+@click.option("--outside", is_flag=True,
+              help="Only (with --reserve: also) the leads outside every reserve (county).")
 @handle_errors
-def export_cmd(workspace: str, by: str, formats: tuple[str, ...], out_dir: str) -> None:
+def export_cmd(workspace: str, by: str, formats: tuple[str, ...], out_dir: str,
+               reserves: tuple[str, ...], outside: bool) -> None:
     """Write verification lists (核查清单) per reserve or county.
+
+    Leads are grouped by the reserve's code (the county's adcode): one folder per
+    reserve, named after it, or `<名称>_<代码>` when two reserves share a name; the leads
+    outside every reserve go to `保护区外`.
 
     The XLSX and CSV lists are ledgers (台账): fill in the yellow columns (核查状态, 原因,
     整改责任单位, 整改措施, 整改期限, 备注(核查意见)) and read them back with
-    `lvdun status import FILE`.
+    `lvdun status import FILE`; a ledger changes only the leads of its own reserve.
 
     \b
     Example:
       lvdun export --by reserve --format xlsx --format csv --out exports
+      lvdun export --reserve R01 --reserve R02 --outside --out exports
       lvdun export --by reserve --format packet --out 核查资料包
     """
     packet = "packet" in formats
     formats = tuple(f for f in formats if f != "packet")
+    codes: list[str | None] | None = None
+    if reserves or outside:
+        if packet:
+            raise click.UsageError("--reserve/--outside do not apply to --format packet")
+        codes = [*(c.strip() for c in reserves), *([None] if outside else [])]
     with open_ws(workspace) as ws:
         if packet:
             for group, folder in write_packets(ws, out_dir, by=by).items():
-                console.print(f"{group}: packet → {folder} (+ {folder.name}.zip)")
+                console.print(f"{escape(group)}: packet → {escape(str(folder))} "
+                              f"(+ {escape(folder.name)}.zip)")
             if not formats:
                 return
-        report = export(ws, out_dir, by=by, formats=formats)
-    for group, files in report.files.items():
-        console.print(f"{group}: {report.rows[group]} leads → {', '.join(map(str, files))}")
+        report = export(ws, out_dir, by=by, formats=formats, codes=codes)
+    for group in report.groups.values():
+        code = f" [{group.code}]" if group.code is not None else ""
+        files = ", ".join(map(str, group.files))
+        console.print(escape(f"{group.label}{code}: {group.rows} leads → {files}"))
     if any(f in LEDGER_FORMATS for f in formats):
         console.print(f"ledgers of export run {report.run_id}: fill them in and read them "
                       "back with `lvdun status import FILE`")

@@ -187,7 +187,11 @@ def import_cmd(file: str, workspace: str, by: str | None, dry_run: bool, fmt: st
 
     Each row is judged on its own, with the rules of `lvdun status set`: legal rows are
     applied, the others are reported (illegal transition, conflict with a change made
-    since the export, unknown lead, bad value). A jump such as 待核查 → 整改中 is applied
+    since the export, unknown lead, bad value, scope). A ledger changes only the leads of
+    the reserve (or county) it was exported for: a row of another lead, pasted or typed
+    in, is refused (scope), and a CSV holding rows of several reserves' ledgers changes
+    nothing. Conflicts are judged by the versions the export recorded, not by the hidden
+    版本 cell. A jump such as 待核查 → 整改中 is applied
     step by step along its only forward path (待核查 → 问题 → 整改中); a jump that needs
     a reopening is refused. Importing the same file again changes nothing. A file that is
     not a ledger of this workspace is refused whole. Exit code 1 when a row was refused

@@ -19,6 +19,7 @@ from pipelines.escape import csv_cell, xml_text
 from pipelines.export.ledger_format import (
     DATE_COLUMNS,
     DATETIME_COLUMNS,
+    Scope,
     cell_text,
     ledger_columns,
     ledger_rows,
@@ -47,6 +48,8 @@ class ExportContext:
     overdue: pd.DataFrame
     #: Chip PNG paths per lead id and kind (table ``lead_chips``).
     chips: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: The group the file being written is for (set per group by the export).
+    scope: Scope | None = None
 
 
 def write_csv(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContext) -> Path:

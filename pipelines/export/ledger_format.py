@@ -5,13 +5,24 @@ write ledgers with these columns and values; ``lvdun status import``
 (:mod:`pipelines.ledger`) reads them back and compares cells by :func:`cell_text`. The
 hidden column 台账标识 carries the workspace id, the export run and a digest of the
 editable values as exported.
+
+A ledger is exported for one group, its :class:`Scope`: a reserve (by its code) or a
+county (by its adcode), or the leads outside every reserve (outside every county), whose
+code is None, a value no reserve code can be. The Excel ledger names its scope in its
+hidden sheet ``_lvdun``; every ledger export also keeps its own record in the workspace
+(:func:`record_export`: table ``meta``, ``ledger_export:<run id>``) of each group it wrote
+and the version of every lead it exported, so that an import knows, from the workspace
+and not from the file, which leads a ledger may change and which version it showed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -38,12 +49,17 @@ __all__ = [
     "META_SHEET",
     "NUMBER_COLUMNS",
     "ROWS_SHEET",
+    "SCOPE_KINDS",
     "SUMMARY_SHEET",
     "THUMB_PX",
+    "ExportRecord",
+    "Scope",
     "cell_text",
     "digest",
+    "export_record",
     "ledger_columns",
     "ledger_rows",
+    "record_export",
     "workspace_id",
 ]
 
@@ -78,6 +94,9 @@ NUMBER_COLUMNS: dict[str, int] = {"lon": 6, "lat": 6, "area_m2": 2, "dist_bounda
 #: Times in the ledger are China Standard Time (the workspace stores UTC).
 LEDGER_TZ = timezone(timedelta(hours=8))
 _WORKSPACE_ID = "workspace_id"
+_EXPORT_RECORD = "ledger_export:"
+#: What a ledger may be exported for: one reserve or one county.
+SCOPE_KINDS = ("reserve", "county")
 
 
 def ledger_columns() -> dict[str, str]:
@@ -106,6 +125,116 @@ def workspace_id(ws: Workspace, *, create: bool = False) -> str | None:
         ws.upsert_rows("meta", pd.DataFrame([{"name": _WORKSPACE_ID, "value": value}]))
     log.info("workspace %s: id %s", ws.location, value)
     return value
+
+
+# -- what a ledger was exported for ----------------------------------------------------
+@dataclass(frozen=True)
+class Scope:
+    """The group a ledger was exported for.
+
+    Parameters
+    ----------
+    by
+        ``reserve`` or ``county``.
+    code
+        The reserve's code or the county's adcode; None for the leads outside every
+        reserve (or outside every county), so that no reserve's code, whatever it holds
+        (``outside``, ``保护区外``), can stand for them.
+
+    Examples
+    --------
+    >>> Scope("reserve", None).text()
+    '{"by": "reserve", "code": null}'
+    >>> Scope.parse('{"by": "reserve", "code": "R01"}')
+    Scope(by='reserve', code='R01')
+    """
+
+    by: str
+    code: str | None
+
+    def text(self) -> str:
+        """Return the scope as the ledger's metadata holds it (JSON)."""
+        return json.dumps({"by": self.by, "code": self.code}, ensure_ascii=False)
+
+    @classmethod
+    def parse(cls, text: object) -> Scope | None:
+        """Return the scope :meth:`text` wrote, or None when ``text`` is not one."""
+        try:
+            value = json.loads(str(text))
+        except (TypeError, ValueError):
+            return None
+        if not isinstance(value, dict) or value.get("by") not in SCOPE_KINDS:
+            return None
+        code = value.get("code")
+        if code is not None and not isinstance(code, str):
+            return None
+        return cls(str(value["by"]), code)
+
+
+@dataclass(frozen=True)
+class ExportRecord:
+    """What one ledger export wrote, as the workspace keeps it (:func:`record_export`).
+
+    ``names`` holds the name of each group written, ``leads`` the group and the version
+    (None without a status row) of every lead as exported.
+    """
+
+    run_id: str
+    names: dict[Scope, str]
+    leads: dict[str, tuple[Scope, int | None]]
+
+
+def record_export(
+    ws: Workspace,
+    run_id: str,
+    groups: Iterable[tuple[Scope, str, Mapping[str, int | None]]],
+) -> None:
+    """Keep the record of a ledger export: each group and the versions of its leads.
+
+    The record is a row of table ``meta`` (``ledger_export:<run id>``), not of ``runs``:
+    a web download exports too, and a new run makes the web app read every lead again.
+    ``lvdun export`` still logs its run in ``runs``. Write it in the export's
+    transaction; about 20 bytes per exported lead.
+
+    Parameters
+    ----------
+    ws
+        The workspace exported from.
+    run_id
+        The export run, as 台账标识 and ``_lvdun`` carry it.
+    groups
+        ``(scope, name, {lead id: version})`` per group written.
+    """
+    value = {"run_id": run_id, "groups": [
+        {"by": scope.by, "code": scope.code, "name": name,
+         "versions": {str(k): (None if v is None else int(v)) for k, v in versions.items()}}
+        for scope, name, versions in groups]}
+    ws.upsert_rows("meta", pd.DataFrame([{
+        "name": _EXPORT_RECORD + run_id,
+        "value": json.dumps(value, ensure_ascii=False, separators=(",", ":")),
+    }]))
+
+
+def export_record(ws: Workspace, run_id: str) -> ExportRecord | None:
+    """Return the record :func:`record_export` kept of ``run_id``, or None without one.
+
+    Ledgers exported by an lvdun older than the records have none.
+    """
+    rows = ws.read_table("meta", where='"name" = ?', params=[_EXPORT_RECORD + run_id])
+    if rows.empty or not isinstance(rows["value"].iloc[0], str):
+        return None
+    try:
+        value = json.loads(rows["value"].iloc[0])
+        names: dict[Scope, str] = {}
+        leads: dict[str, tuple[Scope, int | None]] = {}
+        for group in value["groups"]:
+            scope = Scope(str(group["by"]), group["code"])
+            names[scope] = str(group["name"])
+            leads.update({str(k): (scope, v) for k, v in group["versions"].items()})
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        log.warning("the record of export run %s cannot be read (%s)", run_id, exc)
+        return None
+    return ExportRecord(run_id, names, leads)
 
 
 # -- values as the ledger shows them ---------------------------------------------------

@@ -127,6 +127,7 @@ def write_xlsx(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContex
     for item in (("format", FORMAT), ("format_version", str(FORMAT_VERSION)),
                  ("workspace_id", ctx.workspace_id), ("run_id", ctx.run_id),
                  ("exported_at", ctx.exported_at.isoformat()), ("group", title),
+                 ("scope", ctx.scope.text() if ctx.scope else ""),
                  ("workspace", ctx.location),
                  ("editable", ",".join(EDITABLE.values()))):
         xlsx_row(meta, item)

@@ -121,9 +121,65 @@
       out.addEventListener("click", function () {
         localStorage.removeItem(KEY);
       });
+      downloadList(div);
+      L.DomEvent.disableClickPropagation(div);
       return div;
     };
     control.addTo(map);
+  }
+
+  /** One ledger download link per reserve the user may read (GET /api/exports/...). */
+  function downloadList(parent) {
+    var box = el("details", "lvdun-downloads", parent);
+    el("summary", null, box, "台账下载");
+    var list = el("ul", null, box);
+    var message = el("div", "message", box);
+    call("/reserves").then(function (result) {
+      (result.ok && result.body ? result.body : []).forEach(function (reserve) {
+        var link = el("a", null, el("li", null, list),
+          reserve.reserve_name + "（" + reserve.leads + " 条）");
+        link.href = "#";
+        link.setAttribute("data-reserve", reserve.reserve_code);
+        link.addEventListener("click", function (event) {
+          event.preventDefault();
+          download(reserve.reserve_code, reserve.reserve_name, message);
+        });
+      });
+    });
+  }
+
+  /** Fetch a reserve's ledger zip with the token and save it from an object URL. */
+  function download(code, name, message) {
+    message.textContent = "导出中…";
+    fetch(app.api + "/exports/" + encodeURIComponent(String(code)) + ".zip", {
+      headers: { Authorization: "Bearer " + (localStorage.getItem(KEY) || "") }
+    }).then(function (response) {
+      if (!response.ok) {
+        throw new Error("下载失败（" + response.status + "）");
+      }
+      var header = response.headers.get("Content-Disposition") || "";
+      var match = /filename\*=UTF-8''([^;]+)/i.exec(header);
+      var filename = name + ".zip";
+      try {
+        filename = match ? decodeURIComponent(match[1]) : filename;
+      } catch (e) {
+        // keep the reserve's name
+      }
+      return response.blob().then(function (blob) {
+        var url = URL.createObjectURL(blob);
+        var save = el("a", null, document.body);
+        save.href = url;
+        save.download = filename;
+        save.click();
+        save.remove();
+        setTimeout(function () {
+          URL.revokeObjectURL(url);
+        }, 60000);
+        message.textContent = "";
+      });
+    }).catch(function (error) {
+      message.textContent = error.message;
+    });
   }
 
   /**
