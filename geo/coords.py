@@ -33,6 +33,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
+from geo.errors import CoordinateError
+
 __all__ = [
     "ParsedCoordinates",
     "format_dms",
@@ -398,7 +400,7 @@ def parse_coordinates_detail(
     2
     """
     if axis not in _AXIS_LIMIT:
-        raise ValueError(f"axis must be 'x' or 'y', not {axis!r}")
+        raise CoordinateError(f"axis must be 'x' or 'y', not {axis!r}")
     fast = _numeric_fast_path(values)
     if fast is not None:
         no = np.zeros(len(fast), dtype=bool)

@@ -21,7 +21,7 @@ import pyproj
 from numpy.typing import ArrayLike
 from pyproj import CRS
 
-from geo.errors import CRSError
+from geo.errors import CoordinateError, CRSError
 
 __all__ = [
     "CGCS2000",
@@ -310,7 +310,7 @@ def detect_gauss_kruger(
     xs = np.asarray(x, dtype="float64").ravel()
     ys = np.asarray(y, dtype="float64").ravel()
     if xs.shape != ys.shape:
-        raise ValueError(f"x and y differ in length: {xs.size} and {ys.size}")
+        raise CoordinateError(f"x and y differ in length: {xs.size} and {ys.size}")
     finite = np.isfinite(xs) & np.isfinite(ys)
     xs, ys = xs[finite], ys[finite]
     degrees = (np.abs(xs) <= 180.0) & (np.abs(ys) <= 180.0)

@@ -6,7 +6,7 @@ adds its own subclasses in its own ``errors.py``.
 
 from __future__ import annotations
 
-__all__ = ["CRSError", "GeoError", "GeometryError", "LvdunError", "RasterError"]
+__all__ = ["CRSError", "CoordinateError", "GeoError", "GeometryError", "LvdunError", "RasterError"]
 
 
 class LvdunError(Exception):
@@ -19,6 +19,10 @@ class GeoError(LvdunError):
 
 class CRSError(GeoError, ValueError):
     """A coordinate reference system is missing, unknown or does not fit the data."""
+
+
+class CoordinateError(GeoError, ValueError):
+    """Coordinates cannot be read or paired as given (an unknown axis, x and y of two lengths)."""
 
 
 class GeometryError(GeoError, ValueError):

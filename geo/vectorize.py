@@ -76,7 +76,7 @@ def iter_windows(height: int, width: int, size: int) -> Iterator[list[Window]]:
     [[(0, 0, 4, 3)], [(4, 0, 1, 3)]]
     """
     if size < 1:
-        raise ValueError(f"window size must be at least 1 pixel, got {size}")
+        raise RasterError(f"window size must be at least 1 pixel, got {size}")
     for row in range(0, height, size):
         yield [
             Window(col, row, min(size, width - col), min(size, height - row))

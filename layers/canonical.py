@@ -24,7 +24,7 @@ from geo.crs import CGCS2000, WGS84, as_crs, transformer
 from geo.repair import repair
 from layers.aliases import candidate_headers, map_headers, split_unit
 from layers.coordinates import column_decimal_comma, points_from_columns
-from layers.errors import FieldError, InputError
+from layers.errors import FieldError, InputError, LayerError
 from layers.read import Source, is_blank
 from layers.schema import LAYER_FIELDS
 
@@ -268,7 +268,7 @@ def _convert(
                     int(i), header, raw[i], "not a date: write it as YYYY-MM-DD")
             values[i] = parsed
         return values
-    raise ValueError(f"unknown field kind {kind}")
+    raise LayerError(f"unknown field kind {kind}")
 
 
 def _parse_date(value: Any) -> str | None:

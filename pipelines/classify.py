@@ -22,7 +22,7 @@ from geo import overlay
 from geo.crs import CGCS2000, CHINA_ALBERS
 from layers.schema import ZONE_LABELS, Zone, zone_priority
 from layers.wetlands import WETLAND_LEVEL_RANK, match_geometries, match_label
-from pipelines.errors import WorkspaceError
+from pipelines.errors import EngineError, WorkspaceError
 from pipelines.mines import mine_columns
 from pipelines.store.base import Workspace, new_run_id, now_iso
 
@@ -69,7 +69,7 @@ def classify(
         ``dask.distributed`` scheduler address for ``engine="dask"``.
     """
     if engine not in ENGINES:
-        raise WorkspaceError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
+        raise EngineError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
     if engine == "postgis":
         from pipelines.engines import require_postgis
 

@@ -31,6 +31,7 @@ from pipelines._demo_shapes import (
     make_blob,
     patch_polygons,
 )
+from pipelines.errors import DemoError
 
 __all__ = ["COUNTY_SEATS", "RESERVES", "SYNTHETIC_LABEL", "ReserveSpec", "write_demo_inputs"]
 
@@ -480,7 +481,7 @@ def write_demo_inputs(out_dir: Path, *, seed: int = 2024, n_leads: int = 3000) -
     ['admin', 'leads_2023', 'leads_2024h1', 'mines', 'readme', 'reserves', 'wetlands']
     """
     if n_leads < 10:
-        raise ValueError(f"n_leads={n_leads}: the demo needs at least 10 leads")
+        raise DemoError(f"n_leads={n_leads}: the demo needs at least 10 leads")
     rng = np.random.default_rng(seed)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,8 @@ from geo.errors import LvdunError
 __all__ = [
     "AuthError",
     "ConflictError",
+    "DemoError",
+    "EngineError",
     "EvidenceError",
     "IngestError",
     "LedgerError",
@@ -14,6 +16,7 @@ __all__ = [
     "PermissionDeniedError",
     "PipelineError",
     "RecordError",
+    "ReportError",
     "StoreError",
     "TransitionError",
     "UserError",
@@ -75,6 +78,18 @@ class AuthError(PipelineError):
 
 class PermissionDeniedError(PipelineError, PermissionError):
     """The user is logged in but their role or reserves do not allow this."""
+
+
+class EngineError(PipelineError, ValueError):
+    """An unknown classification engine, or one the workspace cannot run."""
+
+
+class ReportError(PipelineError, ValueError):
+    """A report asked for in an unknown format or scope."""
+
+
+class DemoError(PipelineError, ValueError):
+    """The demo cannot be made as asked (too few leads)."""
 
 
 class UserError(PipelineError, ValueError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from pipelines.errors import ReportError
 from pipelines.report.model import Chart, Report, Section, Table
 from pipelines.report.render import FORMATS, render_html, render_markdown, write_xlsx
 from pipelines.report.sections import build_report
@@ -53,7 +54,7 @@ def write_report(report: Report, path: str | Path, fmt: str) -> Path:
     if fmt == "xlsx":
         return write_xlsx(report, path)
     if fmt not in FORMATS:
-        raise ValueError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
+        raise ReportError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
     text = render_markdown(report) if fmt == "md" else render_html(report)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")

@@ -16,6 +16,7 @@ import pandas as pd
 
 from layers.schema import STATUS_LABELS, ZONE_LABELS, Status, Zone
 from pipelines.deadlines import overdue as verify_overdue
+from pipelines.errors import ReportError
 from pipelines.export import NO_COUNTY, OUTSIDE_NAME
 from pipelines.store.base import Workspace
 from pipelines.store.tables import TABLES
@@ -66,7 +67,7 @@ def filter_leads(
     elif only == "mines":
         keep &= view["mine_ids"].notna() | view["mine_flag"].notna()
     elif only is not None:
-        raise ValueError(f"only={only!r}: use one of {', '.join(ONLY)}")
+        raise ReportError(f"only={only!r}: use one of {', '.join(ONLY)}")
     return view[keep]
 
 
