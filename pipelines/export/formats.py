@@ -128,5 +128,6 @@ def write_kml(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContext
     for column in frame.columns:
         if frame[column].dtype == object and column != "geometry":
             frame[column] = [xml_text(v) if isinstance(v, str) else v for v in frame[column]]
-    pyogrio.write_dataframe(frame.to_crs(4326), path, driver="KML")
+    # the folder is named by us, not after the file: GDAL rewrites names it finds invalid
+    pyogrio.write_dataframe(frame.to_crs(4326), path, driver="KML", layer="核查清单")
     return path
