@@ -32,7 +32,7 @@ from layers.schema import LEVEL_LABELS, ZONE_RANK, Level, Zone
 from pipelines.chips import CHIP_TABLE
 from pipelines.errors import PipelineError
 from pipelines.escape import html_text
-from pipelines.export import NO_COUNTY, OUTSIDE_NAME, export
+from pipelines.export import export
 from pipelines.store.base import Workspace, new_run_id, now_iso
 from pipelines.views import LEDGER_COLUMNS, leads_view
 
@@ -117,25 +117,27 @@ def write_packets(
     out = Path(out_dir)
     exported = export(ws, out, by=by, formats=("xlsx", "gpkg", "kml"))
     view = leads_view(ws)
-    key = "reserve_name" if by == "reserve" else "county_name"
-    view[key] = view[key].fillna(OUTSIDE_NAME if by == "reserve" else NO_COUNTY)
+    key = "reserve_code" if by == "reserve" else "county_adcode"
     zones = ws.read_features("reserves")
     chips = ws.read_table(CHIP_TABLE)
     packets: dict[str, Path] = {}
     pages: dict[str, int] = {}
-    for group, rows in view.groupby(key, sort=True):
-        folder = exported.files[str(group)][0].parent
+    for label, exported_group in exported.groups.items():  # by code, never by name
+        code = exported_group.code
+        rows = view[view[key].isna()] if code is None else view[view[key] == code]
+        group = exported_group.name if code is not None else label
+        folder = exported_group.files[0].parent
         rows = rows.assign(_order=rows["zone"].map(lambda z: _ZONE_ORDER.get(z, 99)))
         rows = rows.sort_values(["_order", "lead_id"]).drop(columns="_order")
         chip_src = _copy_chips(chips[chips["lead_id"].isin(rows["lead_id"])], folder / "chips")
         page = _Page(title=str(group), zones=zones, group_leads=rows, chips=chip_src,
-                     outside=str(group) in (OUTSIDE_NAME, NO_COUNTY))
+                     outside=code is None)
         body = "\n".join(page.render(row, k + 1, len(rows))
                          for k, row in enumerate(rows.itertuples(index=False)))
         html_path = folder / HTML_NAME
         html_path.write_text(_document(str(group), body), encoding="utf-8")
-        packets[str(group)] = folder
-        pages[str(group)] = len(rows)
+        packets[label] = folder
+        pages[label] = len(rows)
     if chromium is not None:  # a few Chromium processes side by side
         workers = max(1, min(4, os.cpu_count() or 1, len(packets)))
         with ThreadPoolExecutor(max_workers=workers) as pool:

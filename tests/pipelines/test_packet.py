@@ -102,3 +102,18 @@ def test_pdf_has_one_page_per_lead(classified, tmp_path):
     pdf = (packets["乙保护区"] / "核查单.pdf").read_bytes()
     assert pdf.startswith(b"%PDF")
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 2
+
+
+def test_reserves_named_alike_get_packets_of_their_own(workspace, tmp_path):
+    from tests.pipelines.twins import twin_workspace
+
+    ws = twin_workspace(workspace, tmp_path)
+    write_packets(ws, tmp_path / "packets", pdf=False)
+    pages = {p.parent.name: p.read_text(encoding="utf-8")
+             for p in (tmp_path / "packets").glob(f"*/{HTML_NAME}")}
+    twins = {name: html for name, html in pages.items() if name.startswith("甲保护区_")}
+    assert sorted(twins) == ["甲保护区_R01", "甲保护区_R02"]
+    assert "T01" in twins["甲保护区_R01"] and "T03" not in twins["甲保护区_R01"]
+    assert "T03" in twins["甲保护区_R02"] and "T01" not in twins["甲保护区_R02"]
+    outside = pages["保护区外"]
+    assert "T06" in outside and "T05" not in outside
