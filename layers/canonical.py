@@ -26,7 +26,7 @@ from layers.aliases import candidate_headers, map_headers, split_unit
 from layers.coordinates import column_decimal_comma, points_from_columns
 from layers.errors import FieldError, InputError, LayerError
 from layers.read import Source, is_blank
-from layers.schema import LAYER_FIELDS
+from layers.schema import LAYER_FIELDS, SQM_PER_MU
 
 __all__ = [
     "AREA_UNITS",
@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 #: Area units recognised in headers such as ``面积(亩)``: factor to m².
 AREA_UNITS: dict[str, float] = {
     "m2": 1.0, "m²": 1.0, "平方米": 1.0, "㎡": 1.0, "平米": 1.0,
-    "亩": 10000.0 / 15.0,
+    "亩": SQM_PER_MU,
     "公顷": 10000.0, "ha": 10000.0, "hm2": 10000.0, "hm²": 10000.0,
     "km2": 1.0e6, "km²": 1.0e6, "平方公里": 1.0e6, "平方千米": 1.0e6,
 }

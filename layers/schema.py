@@ -16,10 +16,14 @@ __all__ = [
     "LEVEL_LABELS",
     "LEVEL_RANK",
     "NOT_PROBLEM_REASONS",
+    "NO_COUNTY",
+    "OUTSIDE_NAME",
     "REASON_REQUIRED",
+    "SQM_PER_MU",
     "STATUS_LABELS",
     "TRANSITIONS",
     "ZONE_LABELS",
+    "ZONE_ORDER",
     "ZONE_RANK",
     "Level",
     "Status",
@@ -50,6 +54,19 @@ ZONE_RANK: dict[Zone, int] = {
     Zone.UNZONED: 1,
     Zone.OUTSIDE: 0,
 }
+
+#: Zones from the strictest, in the order ledgers, reports and packets list them.
+ZONE_ORDER: tuple[Zone, ...] = (
+    Zone.CORE, Zone.CORE_PROTECTION, Zone.BUFFER, Zone.EXPERIMENTAL, Zone.GENERAL_CONTROL,
+    Zone.UNZONED, Zone.OUTSIDE,
+)
+
+#: How the leads outside every reserve, and outside every county, are shown.
+OUTSIDE_NAME = "保护区外"
+NO_COUNTY = "县界外"
+
+#: Square metres in one 亩 (1 亩 = 10000/15 m²).
+SQM_PER_MU = 10000.0 / 15.0
 
 ZONE_LABELS: dict[Zone, str] = {
     Zone.CORE: "核心区",

@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from layers.schema import STATUS_LABELS, ZONE_LABELS, Status, Zone
+from layers.schema import OUTSIDE_NAME, STATUS_LABELS, ZONE_LABELS, Status, Zone
 from pipelines.errors import NotFoundError
-from pipelines.export import OUTSIDE_NAME
 from pipelines.store.base import Workspace
 from pipelines.views import leads_view
 

@@ -11,7 +11,7 @@ from datetime import date
 
 import pandas as pd
 
-from layers.schema import Status
+from layers.schema import NO_COUNTY, OUTSIDE_NAME, Status
 from pipelines.errors import NotFoundError, RecordError, TransitionError
 from pipelines.store.base import Workspace, now_iso
 from pipelines.verify import _text, parse_date
@@ -26,7 +26,7 @@ _RECTIFICATION_OPEN = (Status.PROBLEM, Status.RECTIFYING)
 _REPORT_OPEN = (Status.PENDING, Status.IN_FIELD)
 OVERDUE_KINDS: dict[str, str] = {"rectification": "整改逾期", "report": "核查上报逾期"}
 #: Group names for leads without a reserve / county (as the exports name them).
-_NO_RESERVE, _NOT_CLASSIFIED, _NO_COUNTY = "保护区外", "未分类", "县界外"
+_NO_RESERVE, _NOT_CLASSIFIED, _NO_COUNTY = OUTSIDE_NAME, "未分类", NO_COUNTY
 
 
 def set_batch_deadline(

@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from geo.crs import CGCS2000, WGS84
-from layers.schema import ACTIVITY_TYPES
+from layers.schema import ACTIVITY_TYPES, SQM_PER_MU
 from pipelines._demo_shapes import (
     TAU,
     Blob,
@@ -39,7 +39,6 @@ log = logging.getLogger(__name__)
 
 #: The label every demo file carries (synthetic demo data).
 SYNTHETIC_LABEL = "合成演示数据"
-_MU_M2 = 10000.0 / 15.0  # 1 亩 in m²
 
 
 class ReserveSpec(NamedTuple):
@@ -428,8 +427,8 @@ def _round_2024(rng: np.random.Generator, scene: _Scene, admin: gpd.GeoDataFrame
     counts = _counts(n - n_rep, {**_SHARES, "boundary": _PATCH_BOUNDARY_SHARE})
     _, ea, kinds, _ = _place(rng, counts, scene, midpoint_share=0.0)
     area_new = np.exp(rng.uniform(np.log(200.0), np.log(200_000.0), len(ea)))
-    area_rep = np.clip(leads23["面积(亩)"].to_numpy()[rep] * _MU_M2 * rng.uniform(1.3, 3.0, n_rep),
-                       200.0, 200_000.0)
+    grown = rng.uniform(1.3, 3.0, n_rep)
+    area_rep = np.clip(leads23["面积(亩)"].to_numpy()[rep] * SQM_PER_MU * grown, 200.0, 200_000.0)
     polys = patch_polygons(rng, np.vstack([ea23[rep], ea]), np.concatenate([area_rep, area_new]))
     codes = admin["行政区划代码"].to_numpy()[
         county_index(shapely.centroid(polys[n_rep:]), admin.geometry.to_numpy())]

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from layers.schema import LEVEL_LABELS, ZONE_RANK, Level, Zone
+from layers.schema import LEVEL_LABELS, SQM_PER_MU, ZONE_ORDER, ZONE_RANK, Level, Zone
 from pipelines.chips import CHIP_TABLE
 from pipelines.errors import PipelineError
 from pipelines.escape import html_text
@@ -54,9 +54,7 @@ _ZONE_NAMES = {"#e06666": "核心区/核心保护区", "#f6b26b": "缓冲区",
                "#b6d7a8": "实验区/一般控制区", "#d9d9d9": "未分区"}
 _LEVELS = {lv.value for lv in Level}
 _RANK = {z.value: r for z, r in ZONE_RANK.items()}
-_ZONE_ORDER = {z.value: k for k, z in enumerate(
-    [Zone.CORE, Zone.CORE_PROTECTION, Zone.BUFFER, Zone.EXPERIMENTAL, Zone.GENERAL_CONTROL,
-     Zone.UNZONED, Zone.OUTSIDE])}
+_ZONE_ORDER = {z.value: k for k, z in enumerate(ZONE_ORDER)}
 #: Attributes shown on a page, in order (ledger column -> label).
 _ATTRIBUTES = ("lead_id", "batch", "activity_type", "change_type", "reserve_name",
                "reserve_level", "zone_label", "overlaps_text", "wetland_names", "mine_ids",
@@ -67,7 +65,6 @@ _OUTSIDE_RADIUS_M = 3000.0
 _OUTSIDE_MAX_M = 15000.0
 _M_PER_DEG_LAT = 110_574.0
 _M_PER_DEG_LON = 111_320.0
-_MU = 10_000.0 / 15.0  # 1 亩 in m²
 
 
 def find_chromium() -> str | None:
@@ -342,7 +339,7 @@ def _attributes(row: Any) -> str:
     values["lonlat"] = (f"{values['lon']:.6f}, {values['lat']:.6f}"
                         if _text(values.get("lon")) else "")
     area = values.get("area_m2")
-    values["area"] = f"{area:,.0f} 平方米({area / _MU:,.2f} 亩)" if _text(area) else ""
+    values["area"] = f"{area:,.0f} 平方米({area / SQM_PER_MU:,.2f} 亩)" if _text(area) else ""
     dist = values.get("dist_boundary_m")
     values["dist_boundary_m"] = f"{dist:,.0f}" if _text(dist) else ""
     labels = {**LEDGER_COLUMNS, "lonlat": "中心点经纬度(CGCS2000)", "area": "面积"}

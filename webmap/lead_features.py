@@ -17,7 +17,15 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
-from layers.schema import ACTIVITY_TYPES, STATUS_LABELS, ZONE_LABELS, ZONE_RANK, Status, Zone
+from layers.schema import (
+    ACTIVITY_TYPES,
+    SQM_PER_MU,
+    STATUS_LABELS,
+    ZONE_LABELS,
+    ZONE_RANK,
+    Status,
+    Zone,
+)
 from pipelines.escape import html_text
 from webmap.features import LayerData, geojson_text, number, parse_zone, text
 from webmap.style import POINT_KEY, UNKNOWN_STATUS, activity_shape
@@ -32,7 +40,6 @@ __all__ = [
     "status_code",
 ]
 
-_SQM_PER_MU = 2000.0 / 3.0
 
 #: (label, column) of the lead popup, in display order.
 LEAD_POPUP_FIELDS: tuple[tuple[str, str], ...] = (
@@ -131,7 +138,7 @@ def _lead_cell(column: str, row: Mapping[str, Any]) -> str | None:
         return html_text(STATUS_LABELS[Status(code)])
     if column == "area_m2":
         area = number(value)
-        return None if area is None else f"{area:,.0f}（{area / _SQM_PER_MU:,.2f} 亩）"
+        return None if area is None else f"{area:,.0f}（{area / SQM_PER_MU:,.2f} 亩）"
     if column == "dist_boundary_m":
         dist = number(value)
         return None if dist is None else f"{dist:,.0f}"

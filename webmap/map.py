@@ -36,7 +36,7 @@ import geopandas as gpd
 import pandas as pd
 from folium.plugins import Fullscreen, MeasureControl
 
-from layers.schema import NOT_PROBLEM_REASONS, STATUS_LABELS, Status, Zone
+from layers.schema import NOT_PROBLEM_REASONS, SQM_PER_MU, STATUS_LABELS, Status, Zone
 from pipelines.escape import html_text
 from webmap import features, lead_features
 from webmap.elements import (
@@ -229,7 +229,7 @@ def _controls(
         secondary_length_unit="kilometers",
         primary_area_unit="sqmeters",
         secondary_area_unit="mu",
-        units={"mu": {"factor": 0.0015, "display": "亩", "decimals": 2}},
+        units={"mu": {"factor": 1 / SQM_PER_MU, "display": "亩", "decimals": 2}},
     ).add_to(m)
     ScaleBar().add_to(m)
     MapTitle(title).add_to(m)

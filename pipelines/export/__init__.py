@@ -34,7 +34,7 @@ from typing import Any
 
 import pandas as pd
 
-from layers.schema import Zone
+from layers.schema import NO_COUNTY, OUTSIDE_NAME, ZONE_ORDER
 from pipelines.deadlines import overdue
 from pipelines.errors import NotFoundError, WorkspaceError
 from pipelines.escape import file_name
@@ -121,8 +121,6 @@ log = logging.getLogger(__name__)
 FORMATS = ("xlsx", "csv", "gpkg", "shp", "kml", "geojson")
 #: The formats that are ledgers (read back by ``lvdun status import``).
 LEDGER_FORMATS = ("xlsx", "csv")
-OUTSIDE_NAME = "保护区外"
-NO_COUNTY = "县界外"
 #: The group names of leads outside every reserve / county, per kind of group.
 _OUTSIDE = {"reserve": OUTSIDE_NAME, "county": NO_COUNTY}
 _NAME_COLUMNS = {"reserve": "reserve_name", "county": "county_name"}
@@ -373,9 +371,7 @@ def _chip_paths(ws: Workspace) -> dict[str, dict[str, str]]:
 
 def _zone_sort(col: pd.Series) -> pd.Series:
     if col.name == "zone":
-        order = {z.value: k for k, z in enumerate(
-            [Zone.CORE, Zone.CORE_PROTECTION, Zone.BUFFER, Zone.EXPERIMENTAL,
-             Zone.GENERAL_CONTROL, Zone.UNZONED, Zone.OUTSIDE])}
+        order = {z.value: k for k, z in enumerate(ZONE_ORDER)}
         return col.map(lambda z: order.get(z, 99))
     return col
 

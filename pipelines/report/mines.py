@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 
 from layers.mines import MINE_STATUSES, RESTORATION_PROGRESS
-from pipelines.export import OUTSIDE_NAME
+from layers.schema import OUTSIDE_NAME
 from pipelines.mines import OUTSIDE_MARK, TRIAGE_MARK, due_checks, refusing
 from pipelines.report.model import Section, Table
 from pipelines.report.summaries import AREA_HA

@@ -7,8 +7,8 @@ from datetime import date
 
 import pandas as pd
 
+from layers.schema import OUTSIDE_NAME
 from pipelines.changes import changes_since
-from pipelines.export import OUTSIDE_NAME
 from pipelines.report.charts import bar_chart
 from pipelines.report.mines import mine_section
 from pipelines.report.model import Report, Section, Table

@@ -14,10 +14,17 @@ from datetime import date
 
 import pandas as pd
 
-from layers.schema import STATUS_LABELS, ZONE_LABELS, Status, Zone
+from layers.schema import (
+    NO_COUNTY,
+    OUTSIDE_NAME,
+    STATUS_LABELS,
+    ZONE_LABELS,
+    ZONE_ORDER,
+    Status,
+    Zone,
+)
 from pipelines.deadlines import overdue as verify_overdue
 from pipelines.errors import ReportError
-from pipelines.export import NO_COUNTY, OUTSIDE_NAME
 from pipelines.store.base import Workspace
 from pipelines.store.tables import TABLES
 
@@ -44,8 +51,6 @@ AREA_HA = "面积(公顷)"
 NO_ACTIVITY = "未填写"
 #: Lead filters of ``--only``: leads touching a wetland, or a mine (inside or flagged near).
 ONLY = ("wetlands", "mines")
-_ZONE_ORDER = [Zone.CORE, Zone.CORE_PROTECTION, Zone.BUFFER, Zone.EXPERIMENTAL,
-               Zone.GENERAL_CONTROL, Zone.UNZONED, Zone.OUTSIDE]
 _VERIFIED = {s.value for s in Status} - {Status.PENDING.value, Status.IN_FIELD.value}
 _PROBLEM = {Status.PROBLEM.value, Status.RECTIFYING.value, Status.RECTIFIED.value,
             Status.CLOSED.value}
@@ -95,7 +100,7 @@ def zone_table(view: pd.DataFrame) -> pd.DataFrame:
     """Counts and areas per functional zone, strictest first (unclassified as 保护区外)."""
     zone = view["zone"].fillna(Zone.OUTSIDE.value)
     rows = [{"功能区": ZONE_LABELS[z], COUNT: int((zone == z.value).sum()),
-             AREA_HA: _ha(view["area_m2"][zone == z.value])} for z in _ZONE_ORDER]
+             AREA_HA: _ha(view["area_m2"][zone == z.value])} for z in ZONE_ORDER]
     rows.append({"功能区": "合计", COUNT: len(view), AREA_HA: _ha(view["area_m2"])})
     return pd.DataFrame(rows)
 
@@ -115,7 +120,7 @@ def by_reserve_zone(view: pd.DataFrame) -> pd.DataFrame:
         zone=view["zone"].fillna(Zone.OUTSIDE.value),
     )
     table = pd.crosstab(frame["reserve"], frame["zone"])
-    cols = [z.value for z in _ZONE_ORDER if z.value in table.columns]
+    cols = [z.value for z in ZONE_ORDER if z.value in table.columns]
     table = table[cols].rename(columns={z: ZONE_LABELS[Zone(z)] for z in cols})
     table["合计"] = table.sum(axis=1)
     table = table.sort_values("合计", ascending=False)

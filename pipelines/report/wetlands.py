@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from layers.schema import OUTSIDE_NAME
 from layers.wetlands import match_geometries
-from pipelines.export import OUTSIDE_NAME
 from pipelines.report.model import Section, Table
 from pipelines.report.summaries import AREA_HA, COUNT
 
