@@ -71,7 +71,7 @@ def _free_port() -> int:
 
 def prepare(workdir: Path, n_leads: int, hot: int) -> tuple[Path, list[Persona]]:
     """Make the demo workspace and one admin plus one editor per reserve."""
-    from pipelines.demo import run_demo
+    from pipelines.demo.run import run_demo
     from pipelines.store import open_workspace
     from pipelines.users import add_user
 

@@ -95,8 +95,8 @@ def workspace(tmp_path: Path):
 @pytest.fixture
 def classified(workspace, zones_file: Path, leads_csv: Path):
     """A workspace with the two reserves and the six leads, classified."""
-    from pipelines.classify import classify
-    from pipelines.ingest import ingest
+    from pipelines.classify.job import classify
+    from pipelines.ingest.files import ingest
 
     ingest(workspace, "reserves", zones_file)
     ingest(workspace, "leads", leads_csv, crs="EPSG:4490")

@@ -1,9 +1,9 @@
 """The JSON API of the web app: leads as GeoJSON, status changes, history, exports, tiles.
 
 Route handlers only parse the request and call the library: rights checks are
-:mod:`pipelines.users`, status changes :func:`pipelines.verify.set_status` (the same
+:mod:`pipelines.users`, status changes :func:`pipelines.verify.status.set_status` (the same
 workflow rules, version checks and history as the command line), exports
-:func:`pipelines.export.export`. Errors travel as exceptions and become HTTP codes in one
+:func:`pipelines.publish.export.export`. Errors travel as exceptions and become HTTP codes in one
 place (:data:`webmap.errors.HTTP_STATUS`).
 
 Every route needs a token (``Authorization: Bearer <token>``); every lead a route returns
@@ -32,7 +32,7 @@ from layers.aliases import normalize_status
 from layers.schema import REASON_REQUIRED, STATUS_LABELS, TRANSITIONS, Status
 from pipelines.errors import ConflictError, NotFoundError
 from pipelines.escape import content_disposition
-from pipelines.export import FORMATS, ArchiveCache
+from pipelines.publish.export import FORMATS, ArchiveCache
 from pipelines.users import (
     User,
     authenticate,
@@ -43,7 +43,7 @@ from pipelines.users import (
     require_edit,
     require_read_reserve,
 )
-from pipelines.verify import history, set_status
+from pipelines.verify.status import history, set_status
 from webmap import features, lead_features
 from webmap.catalog import OUTSIDE_CODE, LeadQuery, api_properties
 from webmap.context import AppContext
@@ -341,7 +341,7 @@ def export_reserve(
 
     Only that reserve is exported (``outside``: the leads outside every reserve, never a
     reserve whatever its code or name), and the zip is kept until the workspace changes
-    (:class:`pipelines.export.ArchiveCache`): a second download with no change in between
+    (:class:`pipelines.publish.export.ArchiveCache`): a second download with no change in between
     is the same file, exported once. A download records no run in ``runs`` (the run log
     is of commands, and a run makes the app read every lead again); its ledgers are
     importable with ``lvdun status import`` all the same, a cached one as the first,

@@ -1,6 +1,6 @@
 """What the web app knows of the leads: the leads view in memory, kept fresh, filtered.
 
-Reading :func:`pipelines.views.leads_view` takes a second or more at 10^5 leads, far too
+Reading :func:`pipelines.publish.views.leads_view` takes a second or more at 10^5 leads, far too
 slow for every request. :class:`LeadCatalog` keeps the view in memory and checks, at each
 request, two cheap marks of the workspace:
 
@@ -30,9 +30,9 @@ import shapely
 
 from layers.schema import STATUS_LABELS, Status
 from pipelines.errors import NotFoundError
+from pipelines.publish.views import leads_view
 from pipelines.store.base import Workspace
 from pipelines.users import User, readable_reserves, require_read
-from pipelines.views import leads_view
 
 __all__ = ["API_FIELDS", "OUTSIDE_CODE", "LeadCatalog", "LeadQuery"]
 

@@ -55,7 +55,7 @@ def demo_cmd(out_dir: str, seed: int, n_leads: int) -> None:
     Example:
       lvdun demo --out demo
     """
-    from pipelines.demo import print_summary, run_demo
+    from pipelines.demo.run import print_summary, run_demo
 
     result = run_demo(Path(out_dir), seed=seed, n_leads=n_leads, console=console)
     with open_ws(str(result.workspace)) as ws:

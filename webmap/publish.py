@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pipelines.publish.views import leads_view
 from pipelines.store.base import Workspace
-from pipelines.views import leads_view
 from webmap.map import write_map
 
 __all__ = ["lead_chip_paths", "publish_map"]
@@ -30,7 +30,7 @@ def lead_chip_paths(
 ) -> dict[str, dict[str, Path]]:
     """Return lead id -> {kind: PNG path} of the chips recorded in ``lead_chips``.
 
-    Paths are as :mod:`pipelines.chips` stored them, resolved against the working folder
+    Paths are as :mod:`pipelines.publish.chips` stored them, resolved against the working folder
     and then the workspace's folder; files that are gone are left to the caller (the map
     builder warns and leaves them out).
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from pipelines.classify import ENGINES, classify
+from pipelines.classify.engines import DASK_SCHEDULER_ENV, ENGINES
+from pipelines.classify.job import classify
 from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
-from pipelines.engines import DASK_SCHEDULER_ENV
 
 
 @click.command("classify")

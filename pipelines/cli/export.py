@@ -6,8 +6,8 @@ import click
 from rich.markup import escape
 
 from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
-from pipelines.export import FORMATS, LEDGER_FORMATS, export
-from pipelines.packet import write_packets
+from pipelines.publish.export import FORMATS, LEDGER_FORMATS, export
+from pipelines.publish.packet import write_packets
 
 
 @click.command("export")

@@ -9,7 +9,7 @@ import click
 
 from layers.schema import LAYERS
 from pipelines.cli.options import console, handle_errors, open_ws, parse_fields, workspace_option
-from pipelines.ingest import IngestReport, ingest
+from pipelines.ingest.files import IngestReport, ingest
 
 __all__ = ["ingest_group", "print_ingest_report"]
 

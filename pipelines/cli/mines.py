@@ -12,7 +12,8 @@ import pandas as pd
 from layers.mines import MINE_STATUSES, RESTORATION_PROGRESS
 from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
 from pipelines.cli.output import print_table
-from pipelines.mines import (
+from pipelines.publish.report.mines import DUE_COLUMNS, REFUSING_COLUMNS
+from pipelines.verify.mines import (
     CHECK_KINDS,
     due_checks,
     list_mines,
@@ -21,7 +22,6 @@ from pipelines.mines import (
     refusing,
     set_progress,
 )
-from pipelines.report.mines import DUE_COLUMNS, REFUSING_COLUMNS
 
 __all__ = ["mines_group"]
 

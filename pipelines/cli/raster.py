@@ -8,10 +8,10 @@ from contextlib import contextmanager
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from pipelines.chips import make_chips
 from pipelines.cli.ingest import ingest_group, print_ingest_report
 from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
-from pipelines.rasters import ingest_change_raster
+from pipelines.ingest.rasters import ingest_change_raster
+from pipelines.publish.chips import make_chips
 
 __all__ = ["change_raster_cmd", "chips_cmd"]
 

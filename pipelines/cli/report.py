@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
-from pipelines.report import FORMATS, ONLY, build_report, render_markdown, write_report
+from pipelines.publish.report import FORMATS, ONLY, build_report, render_markdown, write_report
 
 __all__ = ["report_cmd"]
 
@@ -60,6 +60,6 @@ def report_cmd(workspace: str, batch: str | None, fmt: str | None, out: str | No
     elif fmt == "md":
         console.print(render_markdown(report), markup=False)
     else:
-        from pipelines.report import render_html
+        from pipelines.publish.report import render_html
 
         click.echo(render_html(report))

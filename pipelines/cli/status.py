@@ -13,9 +13,9 @@ from rich.table import Table
 from layers.schema import STATUS_LABELS, Status
 from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
 from pipelines.cli.output import print_table
-from pipelines.deadlines import overdue, set_batch_deadline
-from pipelines.evidence import evidence_summary
-from pipelines.verify import history, set_status
+from pipelines.verify.deadlines import overdue, set_batch_deadline
+from pipelines.verify.evidence import evidence_summary
+from pipelines.verify.status import history, set_status
 
 __all__ = ["status_group"]
 
@@ -202,7 +202,7 @@ def import_cmd(file: str, workspace: str, by: str | None, dry_run: bool, fmt: st
       lvdun status import exports/甲保护区/甲保护区_核查清单.xlsx --by 张三 --dry-run
       lvdun status import exports/甲保护区/甲保护区_核查清单.xlsx --by 张三
     """
-    from pipelines.ledger import import_ledger
+    from pipelines.verify.ledger_import import import_ledger
 
     with open_ws(workspace) as ws:
         report = import_ledger(ws, file, by=by, dry_run=dry_run)

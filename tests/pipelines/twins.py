@@ -58,8 +58,8 @@ LABELS: dict[str | None, str] = {
 
 def twin_workspace(ws: Any, tmp_path: Path) -> Any:
     """Ingest the reserves, counties and leads above into ``ws`` and classify them."""
-    from pipelines.classify import classify
-    from pipelines.ingest import ingest
+    from pipelines.classify.job import classify
+    from pipelines.ingest.files import ingest
 
     zones = gpd.GeoDataFrame(
         {"保护区编码": [r[0] for r in RESERVES], "保护区名称": [r[1] for r in RESERVES],

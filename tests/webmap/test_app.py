@@ -22,7 +22,7 @@ from pipelines.errors import (
     WorkspaceError,
 )
 from pipelines.users import revoke_user
-from pipelines.verify import set_status
+from pipelines.verify.status import set_status
 from tests.webmap.conftest import USERS, auth
 from webmap.app import create_app
 from webmap.errors import InputError, VersionConflictError, http_status

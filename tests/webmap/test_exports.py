@@ -16,10 +16,10 @@ from urllib.parse import quote
 import pandas as pd
 import pytest
 
-from pipelines.ledger import import_ledger
 from pipelines.users import add_user
-from tests.pipelines.test_ledger import Sheet
+from pipelines.verify.ledger_import import import_ledger
 from tests.pipelines.twins import BY_RESERVE, LABELS, twin_workspace
+from tests.pipelines.verify.test_ledger import Sheet
 from tests.webmap.conftest import TestClient, auth
 from tests.webmap.test_browser import browser  # noqa: F401 - Chromium, for the link test
 from webmap.app import create_app
@@ -105,7 +105,7 @@ def test_outside_is_the_leads_outside_every_reserve_only(twin_client, twin_token
 
 def test_a_download_exports_one_reserve_once_and_leaves_the_run_log_alone(
         twin_client, twin_tokens, twins, tmp_path):
-    from pipelines.export import Scope, export_record
+    from pipelines.publish.export import Scope, export_record
 
     ctx = twin_client.app.state.lvdun
     headers = auth(twin_tokens["r01"])

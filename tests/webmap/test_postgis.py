@@ -21,8 +21,8 @@ pytestmark = pytest.mark.postgis
 @pytest.fixture
 def pg_client(pg_workspace, pg_schema_url, zones_file: Path,  # noqa: F811
               leads_csv: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
-    from pipelines.classify import classify
-    from pipelines.ingest import ingest
+    from pipelines.classify.job import classify
+    from pipelines.ingest.files import ingest
 
     ingest(pg_workspace, "reserves", zones_file)
     ingest(pg_workspace, "leads", leads_csv, crs="EPSG:4490")

@@ -108,8 +108,8 @@ def any_workspace(request: pytest.FixtureRequest) -> Workspace:
 @pytest.fixture
 def any_classified(any_workspace: Workspace, zones_file: Path, leads_csv: Path) -> Workspace:
     """:func:`any_workspace` with the two reserves and the six leads, classified."""
-    from pipelines.classify import classify
-    from pipelines.ingest import ingest
+    from pipelines.classify.job import classify
+    from pipelines.ingest.files import ingest
 
     ingest(any_workspace, "reserves", zones_file)
     ingest(any_workspace, "leads", leads_csv, crs="EPSG:4490")

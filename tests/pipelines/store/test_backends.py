@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from pipelines.classify import classify
+from pipelines.classify.job import classify
 from pipelines.errors import (
     ConflictError,
     IngestError,
@@ -21,10 +21,10 @@ from pipelines.errors import (
     StoreError,
     TransitionError,
 )
-from pipelines.export import export
-from pipelines.ingest import ingest
+from pipelines.ingest.files import ingest
+from pipelines.publish.export import export
 from pipelines.store import Workspace
-from pipelines.verify import history, set_status
+from pipelines.verify.status import history, set_status
 from tests.pipelines.store.conftest import assert_same_workspace, snapshot
 
 

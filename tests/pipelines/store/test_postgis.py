@@ -12,14 +12,14 @@ import pytest
 from click.testing import CliRunner
 from psycopg import sql
 
-from pipelines.classify import classify
+from pipelines.classify.job import classify
 from pipelines.errors import StoreError, WorkspaceError
-from pipelines.ingest import ingest
+from pipelines.ingest.files import ingest
 from pipelines.store import GeoPackageWorkspace, open_workspace
 from pipelines.store.copy import copy_workspace
 from pipelines.store.postgis import PostGISWorkspace, parse_url, redact_url
 from pipelines.store.tables import FEATURE_LAYERS, TABLE_KEYS
-from pipelines.verify import set_status
+from pipelines.verify.status import set_status
 from tests.pipelines.store.conftest import assert_same_workspace, snapshot, url_with
 
 

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipelines.errors import StoreError, WorkspaceVersionError
-from pipelines.ingest import ingest
+from pipelines.ingest.files import ingest
 from pipelines.store import Workspace, open_workspace
 from pipelines.store.base import _ident
 from pipelines.store.gpkg import GeoPackageWorkspace

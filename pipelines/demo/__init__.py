@@ -1,0 +1,2 @@
+"""Demo: synthetic inputs (:mod:`.data`, :mod:`.shapes`) and the whole pipeline on them
+(:mod:`.run`)."""

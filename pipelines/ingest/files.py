@@ -1,0 +1,396 @@
+"""Ingest a file into a workspace layer: read, canonicalise, store in one transaction.
+
+Every run is recorded in ``runs`` (input with sha256, parameters, counts, CRS decision);
+every rejected row goes to a rejects file next to the workspace. ``read = stored +
+rejected`` always.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from layers.admin import prepare_admin
+from layers.canonical import Prepared
+from layers.leads import prepare_leads
+from layers.mines import prepare_mines
+from layers.read import read_source
+from layers.reserves import prepare_reserves
+from layers.schema import LAYERS, Status
+from layers.wetlands import prepare_wetlands
+from pipelines.errors import IngestError
+from pipelines.escape import csv_cell, file_name
+from pipelines.ingest.identity import link_footprints
+from pipelines.store.base import Workspace, new_run_id, now_iso
+from pipelines.store.tables import KEYS
+
+__all__ = ["IngestReport", "file_sha256", "ingest", "rejects_dir", "store_prepared"]
+
+log = logging.getLogger(__name__)
+
+_PREPARE: dict[str, Callable[..., Prepared]] = {
+    "reserves": prepare_reserves,
+    "wetlands": prepare_wetlands,
+    "mines": prepare_mines,
+    "leads": prepare_leads,
+    "admin": prepare_admin,
+}
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did. ``read == stored + rejected`` always holds."""
+
+    layer: str
+    file: str
+    run_id: str
+    read: int
+    stored: int
+    rejected: int
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    linked: int = 0
+    rejects_path: Path | None = None
+    notes: list[str] = field(default_factory=list)
+    crs: dict[str, Any] = field(default_factory=dict)
+    #: Per column of the file, how many values held control characters (removed).
+    control_chars: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """One line: ``read N, stored S, rejected R`` and what storing meant."""
+        line = f"read {self.read}, stored {self.stored}, rejected {self.rejected}"
+        linked = f", linked {self.linked}" if self.linked else ""
+        return line + (f" (new {self.inserted}, updated {self.updated}, "
+                       f"unchanged {self.unchanged}{linked})")
+
+
+def file_sha256(path: str | Path) -> str:
+    """Return the hex sha256 of a file (for a shapefile, of its .shp, .dbf and .prj)."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    parts = [path]
+    if path.suffix.lower() == ".shp":
+        parts += [path.with_suffix(s) for s in (".dbf", ".prj", ".cpg") if
+                  path.with_suffix(s).exists()]
+    for part in parts:
+        with part.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def rejects_dir(ws: Workspace) -> Path:
+    """Return the folder next to the workspace where rejects files go."""
+    loc = Path(getattr(ws, "path", Path.cwd() / "lvdun"))
+    return loc.parent / f"{loc.stem}_rejects"
+
+
+def ingest(
+    ws: Workspace,
+    layer: str,
+    path: str | Path,
+    *,
+    layer_name: str | None = None,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    crs: str | int | None = None,
+    coords: str | None = None,
+    fields: Mapping[str, str] | None = None,
+    batch: str | None = None,
+    strict: bool = False,
+    by: str | None = None,
+) -> IngestReport:
+    """Ingest ``path`` into ``layer`` of the workspace.
+
+    Parameters
+    ----------
+    ws
+        The workspace.
+    layer
+        ``reserves``, ``wetlands``, ``mines``, ``leads`` or ``admin``.
+    path
+        The input file (GPKG, SHP, ZIP, GeoJSON, KML, CSV, XLSX).
+    layer_name, sheet, encoding
+        Which layer or sheet to read, and the text encoding when detection is wrong.
+    crs, coords
+        The input CRS (``--crs``) and lon/lat datum or web-map shift (``--coords``).
+    fields
+        ``--field CANON=COLUMN`` overrides of the header aliases.
+    batch
+        Monitoring batch for leads whose file has no 批次 column.
+    strict
+        Fail (and store nothing) when any row is rejected.
+    by
+        Who ran it, recorded in lead history.
+
+    Returns
+    -------
+    IngestReport
+
+    Raises
+    ------
+    IngestError
+        With ``strict`` and rejected rows; nothing is stored.
+    """
+    if layer not in LAYERS:
+        raise IngestError(f"unknown layer {layer!r}; use one of {', '.join(LAYERS)}")
+    path = Path(path)
+    started = now_iso()
+    source = read_source(path, layer=layer_name, sheet=sheet, encoding=encoding)
+    options: dict[str, Any] = {"overrides": fields, "crs": crs, "coords": coords,
+                               "hint_lon": _hint_lon(ws)}
+    if layer == "leads":
+        options["batch"] = batch
+    prepared = _PREPARE[layer](source, **options)
+    params = {
+        "layer": layer, "layer_name": layer_name, "sheet": sheet, "encoding": encoding,
+        "crs": crs, "coords": coords, "fields": dict(fields or {}), "batch": batch,
+        "strict": strict, "columns": prepared.columns,
+    }
+    return store_prepared(ws, layer, prepared, inputs=[path], params=params, strict=strict,
+                          by=by, started=started)
+
+
+def _hint_lon(ws: Workspace) -> float | None:
+    """Centre longitude of what the workspace already holds (reserves, else admin, leads)."""
+    for name in ("reserves", "admin", "leads"):
+        box = ws.extent(name)
+        if box is not None:
+            return (box[0] + box[2]) / 2
+    return None
+
+
+def store_prepared(
+    ws: Workspace,
+    layer: str,
+    prepared: Prepared,
+    *,
+    inputs: list[Path],
+    params: dict[str, Any],
+    strict: bool = False,
+    by: str | None = None,
+    started: str | None = None,
+    command: str | None = None,
+) -> IngestReport:
+    """Store a prepared layer frame in one transaction, with rejects file and run record.
+
+    This is the second half of :func:`ingest`, for producers other than files of rows
+    (e.g. change rasters vectorised into patch leads).
+
+    Parameters
+    ----------
+    ws, layer
+        Where to store.
+    prepared
+        The canonical frame (EPSG:4490) with its rejects and read count.
+    inputs
+        Input files, recorded with their sha256.
+    params
+        Parameters recorded in ``runs``.
+    strict
+        Fail and store nothing when any row was rejected.
+    by
+        Who ran it.
+    started
+        ISO start time (default: now).
+    command
+        Name in ``runs`` (default ``ingest <layer>``).
+    """
+    run_id = new_run_id()
+    started = started or now_iso()
+    path = inputs[0]
+    frame = prepared.frame
+    frame["run_id"] = run_id
+    report = IngestReport(
+        layer=layer,
+        file=str(path),
+        run_id=run_id,
+        read=prepared.read,
+        stored=len(frame),
+        rejected=prepared.rejected_rows,
+        notes=prepared.notes,
+        crs=prepared.crs,
+        control_chars=dict(prepared.control_chars),
+    )
+    if report.read != report.stored + report.rejected:  # the accounting is the contract
+        raise IngestError(
+            f"{path.name}: accounting mismatch read {report.read} != stored {report.stored} "
+            f"+ rejected {report.rejected}; this is a bug, please report it with the file"
+        )
+    if report.rejected or prepared.warnings:
+        report.rejects_path = _write_rejects(ws, run_id, layer, path, prepared)
+    if strict and report.rejected:
+        raise IngestError(
+            f"{path.name}: {report.rejected} rows rejected and --strict is set; nothing stored. "
+            f"See {report.rejects_path}"
+        )
+    with ws.transaction():
+        if layer == "leads":
+            _store_leads(ws, frame, report, run_id=run_id, by=by)
+        else:
+            _store_replacing(ws, layer, frame, report)
+        ws.record_run(
+            run_id,
+            command or f"ingest {layer}",
+            started_at=started,
+            params=params,
+            inputs=[{"path": str(p), "sha256": file_sha256(p)} for p in inputs],
+            counts={
+                "read": report.read, "stored": report.stored, "rejected": report.rejected,
+                "inserted": report.inserted, "updated": report.updated,
+                "unchanged": report.unchanged, "linked": report.linked,
+                "values_left_empty": len(prepared.warnings),
+                "control_chars_values": sum(report.control_chars.values()),
+                "control_chars_by_field": report.control_chars,
+            },
+            crs=prepared.crs,
+            message="; ".join(prepared.notes[:50]),
+        )
+    log.info("%s: %s", path.name, report.summary())
+    return report
+
+
+def _write_rejects(ws: Workspace, run_id: str, layer: str, path: Path, prep: Prepared) -> Path:
+    folder = rejects_dir(ws)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{run_id}_{layer}_{file_name(path.stem)}.csv"
+    with out.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["file", "row", "field", "value", "reason", "action"])
+        listed = [(r, "row rejected") for r in prep.rejects]
+        listed += [(w, "value left empty") for w in prep.warnings]
+        for r, action in sorted(listed, key=lambda t: (t[0].row, t[0].field)):
+            writer.writerow([csv_cell(v) for v in (path.name, r.row, r.field,
+                                                   "" if r.value is None else r.value,
+                                                   r.reason, action)])
+    return out
+
+
+def _same_rows(old: pd.DataFrame, new: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    """Row-wise equality of attributes and geometry (aligned frames)."""
+    same = np.ones(len(new), dtype=bool)
+    for c in cols:
+        a = old[c].astype(object).where(old[c].notna(), None).to_numpy()
+        b = new[c].astype(object).where(new[c].notna(), None).to_numpy()
+        same &= np.array([_eq(x, y) for x, y in zip(a, b, strict=True)], dtype=bool)
+    g_old = np.asarray(old.geometry.values, dtype=object)
+    g_new = np.asarray(new.geometry.values, dtype=object)
+    # a list entry without a shape (described in words) stays the same entry
+    nothing_old = shapely.is_missing(g_old) | shapely.is_empty(g_old)
+    nothing_new = shapely.is_missing(g_new) | shapely.is_empty(g_new)
+    same &= (nothing_old & nothing_new) | shapely.equals_exact(g_old, g_new, tolerance=1e-12)
+    return same
+
+
+def _eq(a: object, b: object) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) <= 1e-9 * max(1.0, abs(a))
+    return a == b or (a is None and b is None)
+
+
+def _store_replacing(
+    ws: Workspace, layer: str, frame: gpd.GeoDataFrame, report: IngestReport
+) -> None:
+    key = KEYS[layer]
+    keys = frame[key].dropna().unique().tolist()
+    old = ws.read_features(layer, where=_in_clause(key, len(keys)), params=keys) if keys \
+        else ws.read_features(layer, where="1 = 0")
+    compare = [c for c in frame.columns if c not in ("run_id", "src_file", "src_row",
+                                                      "geometry")]
+    if layer != "reserves" and len(old):
+        merged = old.set_index(key).reindex(frame[key])
+        present = merged["fid"].notna().to_numpy()
+        same = np.zeros(len(frame), dtype=bool)
+        if present.any():
+            old_rows = gpd.GeoDataFrame(merged[present].reset_index(), geometry="geometry")
+            same[present] = _same_rows(old_rows, frame[present].reset_index(drop=True),
+                                       [c for c in compare if c != key])
+        report.unchanged = int(same.sum())
+        report.updated = int((present & ~same).sum())
+        report.inserted = int((~present).sum())
+    elif layer == "reserves":
+        old_codes = set(old["reserve_code"]) if len(old) else set()
+        report.updated = int(frame["reserve_code"].isin(old_codes).sum())
+        report.inserted = len(frame) - report.updated
+    else:
+        report.inserted = len(frame)
+    ws.delete_where_in(layer, key, keys)
+    ws.insert_features(layer, frame)
+
+
+def _in_clause(column: str, n: int) -> str:
+    return f'"{column}" IN ({", ".join(["?"] * n)})'
+
+
+def _store_leads(
+    ws: Workspace, frame: gpd.GeoDataFrame, report: IngestReport, *, run_id: str,
+    by: str | None,
+) -> None:
+    everything = ws.read_features("leads")
+    frame, links = link_footprints(frame, everything)
+    report.notes.extend(links)
+    report.linked = len(links)
+    ids = frame["lead_id"].tolist()
+    old = everything[everything["lead_id"].isin(ids)].set_index("lead_id")
+    at = now_iso()
+    exists = frame["lead_id"].isin(old.index).to_numpy()
+    frame = frame.copy()
+    frame["first_batch"] = frame["batch"]
+    frame["rounds"] = 1
+    history: list[dict[str, Any]] = []
+    statuses = ws.read_table("lead_status")
+    status_of = dict(zip(statuses["lead_id"], statuses["status"], strict=True))
+    version_of = dict(zip(statuses["lead_id"], statuses["version"], strict=True))
+    same = np.zeros(len(frame), dtype=bool)
+    if exists.any():
+        prev = old.loc[frame.loc[exists, "lead_id"]]
+        frame.loc[exists, "first_batch"] = prev["first_batch"].to_numpy()
+        new_round = (prev["batch"].to_numpy() != frame.loc[exists, "batch"].to_numpy())
+        frame.loc[exists, "rounds"] = prev["rounds"].fillna(1).astype(int).to_numpy() + \
+            new_round.astype(int)
+        compare = ["batch", "activity_type", "change_type", "area_m2", "date_before",
+                   "date_after", "county_sent", "reserve_sent", "zone_sent", "note",
+                   "id_source"]
+        prev_frame = gpd.GeoDataFrame(prev.reset_index(), geometry="geometry")
+        same[exists] = _same_rows(prev_frame, frame[exists].reset_index(drop=True), compare)
+        for lead_id, batch, is_new_round in zip(
+            frame.loc[exists, "lead_id"], frame.loc[exists, "batch"], new_round, strict=True
+        ):
+            if is_new_round:
+                status = status_of.get(lead_id, Status.PENDING.value)
+                history.append({
+                    "lead_id": lead_id, "version": version_of.get(lead_id, 1), "at": at,
+                    "by": by or "ingest", "from_status": status, "to_status": status,
+                    "reason": "再次监测", "note": f"detected again in batch {batch}",
+                    "run_id": run_id,
+                })
+    report.inserted = int((~exists).sum())
+    report.unchanged = int(same.sum())
+    report.updated = int((exists & ~same).sum())
+    ws.delete_where_in("leads", "lead_id", ids)
+    ws.insert_features("leads", frame)
+    new_ids = frame.loc[~exists, "lead_id"].tolist()
+    fresh = [i for i in new_ids if i not in status_of]
+    if fresh:
+        ws.append_rows("lead_status", pd.DataFrame({
+            "lead_id": fresh, "status": Status.PENDING.value, "version": 1,
+            "updated_at": at, "updated_by": by or "ingest",
+        }))
+        history.extend({
+            "lead_id": i, "version": 1, "at": at, "by": by or "ingest", "from_status": None,
+            "to_status": Status.PENDING.value, "reason": "新线索",
+            "note": f"ingested from {Path(report.file).name}", "run_id": run_id,
+        } for i in fresh)
+    if history:
+        ws.append_rows("lead_history", pd.DataFrame(history))

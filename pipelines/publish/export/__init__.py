@@ -1,0 +1,497 @@
+"""Per-reserve (or per-county) verification lists: the XLSX/CSV ledger (台账), GPKG, SHP,
+KML, GeoJSON.
+
+One folder per reserve, one for the leads outside every reserve. Leads are grouped by the
+reserve's *code* (``--by county``: the county's adcode), never by its name: two reserves
+named alike are two groups. A folder is named after the reserve (made safe by
+:func:`pipelines.escape.file_name`); when two reserves' names give the same folder name,
+each is ``<名称>_<代码>``. The leads outside every reserve are a group of their own, code
+None (no reserve's code can be that), folder ``保护区外``: a reserve that is itself named
+``保护区外`` gets ``保护区外_<代码>``. The XLSX and CSV files are the ledger that bureau staff
+fill in and ``lvdun status import`` reads back (:mod:`pipelines.verify.ledger_import`): this module
+defines what a ledger holds (columns, editable ones, values as shown, the hidden identity)
+and writes it. CSV is UTF-8 with BOM so that Excel opens it as it is.
+
+:func:`export` is here, and :func:`export_archive` / :class:`ArchiveCache`, one group as a
+zip (the web app's download); what a ledger holds is defined in
+:mod:`pipelines.publish.export.ledger_format`, the Excel ledger is written by
+:mod:`pipelines.publish.export.xlsx`, the other files by :mod:`pipelines.publish.export.formats`.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import tempfile
+import threading
+import zipfile
+from collections import Counter, OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from layers.schema import NO_COUNTY, OUTSIDE_NAME, ZONE_ORDER
+from pipelines.errors import NotFoundError, WorkspaceError
+from pipelines.escape import file_name
+from pipelines.publish.export.formats import (
+    ExportContext,
+    write_csv,
+    write_geojson,
+    write_gpkg,
+    write_kml,
+    write_shp,
+)
+from pipelines.publish.export.ledger_format import (
+    DATE_COLUMNS,
+    DATETIME_COLUMNS,
+    EDITABLE,
+    FORMAT,
+    FORMAT_VERSION,
+    HIDDEN,
+    IMAGE_COLUMNS,
+    LEDGER_TZ,
+    MAIN_SHEET,
+    META_SHEET,
+    NUMBER_COLUMNS,
+    ROWS_SHEET,
+    SCOPE_KINDS,
+    SUMMARY_SHEET,
+    THUMB_PX,
+    ExportRecord,
+    Scope,
+    cell_text,
+    digest,
+    export_record,
+    ledger_columns,
+    ledger_rows,
+    record_export,
+    workspace_id,
+)
+from pipelines.publish.export.xlsx import write_xlsx
+from pipelines.publish.views import GROUP_COLUMNS, leads_view
+from pipelines.store.base import Workspace, new_run_id, now_iso
+from pipelines.verify.deadlines import overdue
+
+__all__ = [
+    "DATETIME_COLUMNS",
+    "DATE_COLUMNS",
+    "EDITABLE",
+    "FORMAT",
+    "FORMATS",
+    "FORMAT_VERSION",
+    "HIDDEN",
+    "IMAGE_COLUMNS",
+    "LEDGER_FORMATS",
+    "LEDGER_TZ",
+    "MAIN_SHEET",
+    "META_SHEET",
+    "NO_COUNTY",
+    "NUMBER_COLUMNS",
+    "OUTSIDE_NAME",
+    "ROWS_SHEET",
+    "SCOPE_KINDS",
+    "SUMMARY_SHEET",
+    "THUMB_PX",
+    "Archive",
+    "ArchiveCache",
+    "ExportGroup",
+    "ExportRecord",
+    "ExportReport",
+    "Scope",
+    "cell_text",
+    "change_mark",
+    "digest",
+    "export",
+    "export_archive",
+    "export_record",
+    "group_labels",
+    "ledger_columns",
+    "ledger_rows",
+    "record_export",
+    "safe_name",
+    "workspace_id",
+]
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("xlsx", "csv", "gpkg", "shp", "kml", "geojson")
+#: The formats that are ledgers (read back by ``lvdun status import``).
+LEDGER_FORMATS = ("xlsx", "csv")
+#: The group names of leads outside every reserve / county, per kind of group.
+_OUTSIDE = {"reserve": OUTSIDE_NAME, "county": NO_COUNTY}
+_NAME_COLUMNS = {"reserve": "reserve_name", "county": "county_name"}
+
+#: Kept for the modules that imported it: file names go through
+#: :func:`pipelines.escape.file_name`.
+safe_name = file_name
+
+
+@dataclass
+class ExportGroup:
+    """One group of an export: what it is, its folder name, its files and rows.
+
+    ``code`` is the reserve's code (the county's adcode), None for the leads outside
+    every reserve (county); ``label`` names its folder and files and is unique within
+    the workspace's groups.
+    """
+
+    by: str
+    code: str | None
+    name: str
+    label: str
+    files: list[Path] = field(default_factory=list)
+    rows: int = 0
+
+    @property
+    def scope(self) -> Scope:
+        """The group as a ledger's scope."""
+        return Scope(self.by, self.code)
+
+
+@dataclass
+class ExportReport:
+    """Files written per group; the export run and the workspace id the ledgers carry.
+
+    ``groups`` is keyed by the groups' labels (their folder names), as are
+    :attr:`files` and :attr:`rows`; :meth:`group` finds a group by its code.
+    """
+
+    out_dir: Path
+    run_id: str = ""
+    workspace_id: str = ""
+    by: str = "reserve"
+    groups: dict[str, ExportGroup] = field(default_factory=dict)
+
+    @property
+    def files(self) -> dict[str, list[Path]]:
+        """The files written, per group label."""
+        return {label: g.files for label, g in self.groups.items()}
+
+    @property
+    def rows(self) -> dict[str, int]:
+        """The number of leads written, per group label."""
+        return {label: g.rows for label, g in self.groups.items()}
+
+    def group(self, code: str | None) -> ExportGroup | None:
+        """Return the group of ``code`` (None: outside every reserve), if it was written."""
+        return next((g for g in self.groups.values() if g.code == code), None)
+
+
+def group_labels(names: dict[str, str], *, by: str = "reserve") -> dict[str | None, str]:
+    """Return the folder name of every group: its name, or ``<名称>_<代码>`` when shared.
+
+    Parameters
+    ----------
+    names
+        Group code -> group name, for every group of the workspace (not only those
+        exported, so that a group's folder is the same in every export).
+    by
+        ``reserve`` or ``county``.
+
+    Returns
+    -------
+    dict
+        Code -> label, with None -> ``保护区外`` (``县界外``) for the leads outside.
+        Names are compared after :func:`pipelines.escape.file_name` and ignoring case
+        (folders of a zip unpacked on Windows); the name of the outside group is always
+        taken, and a label still taken after adding the code gets ``_2``, ``_3``...
+
+    Examples
+    --------
+    >>> labels = group_labels({"R01": "甲", "R02": "甲", "R03": "乙", "X": "保护区外"})
+    >>> [labels[c] for c in (None, "R01", "R02", "R03", "X")]
+    ['保护区外', '甲_R01', '甲_R02', '乙', '保护区外_X']
+    """
+    outside = file_name(_OUTSIDE[by])
+    bases = {code: file_name(name) for code, name in names.items()}
+    counts = Counter(b.casefold() for b in bases.values())
+    counts[outside.casefold()] += 1
+    labels: dict[str | None, str] = {None: outside}
+    used = {outside.casefold()}
+    for code in sorted(names):
+        label = bases[code]
+        if counts[label.casefold()] > 1:
+            label = f"{file_name(names[code], max_len=40)}_{file_name(code, max_len=40)}"
+        unique, k = label, 2
+        while unique.casefold() in used:
+            unique, k = f"{label}_{k}", k + 1
+        used.add(unique.casefold())
+        labels[code] = unique
+    return labels
+
+
+def _group_names(ws: Workspace, by: str) -> dict[str, str]:
+    """Code -> name of every group the classified leads fall in (the most frequent name)."""
+    code_col, name_col = GROUP_COLUMNS[by], _NAME_COLUMNS[by]
+    rows = ws.query(f'SELECT "{code_col}" AS code, "{name_col}" AS name, COUNT(*) AS n '
+                    f'FROM "lead_class" WHERE "{code_col}" IS NOT NULL '
+                    f'GROUP BY "{code_col}", "{name_col}"')
+    names: dict[str, str] = {}
+    rows = rows.assign(named=rows["name"].notna()).sort_values(
+        ["code", "named", "n", "name"], ascending=[True, False, False, True])
+    for code, name in zip(rows["code"], rows["name"], strict=True):
+        names.setdefault(str(code), str(name) if isinstance(name, str) and name.strip()
+                         else str(code))
+    return names
+
+
+def _wanted_codes(codes: Iterable[str | None] | None,
+                  names: dict[str, str], by: str) -> list[str | None] | None:
+    if codes is None:
+        return None
+    wanted = list(dict.fromkeys(None if c is None else str(c) for c in codes))
+    unknown = [c for c in wanted if c is not None and c not in names]
+    if unknown:
+        what = "reserve" if by == "reserve" else "county"
+        raise NotFoundError(f"no leads in {what} {unknown[0]!r}")
+    return wanted
+
+
+def export(
+    ws: Workspace,
+    out_dir: str | Path,
+    *,
+    by: str = "reserve",
+    formats: tuple[str, ...] = ("xlsx",),
+    codes: Iterable[str | None] | None = None,
+    log_run: bool = True,
+) -> ExportReport:
+    """Write one verification list per reserve (or county) in each of ``formats``.
+
+    The XLSX and CSV lists are ledgers: they carry each lead's version, the workspace's
+    identity and the group they are for, and ``lvdun status import`` reads them back.
+    A ledger export keeps its record (groups, versions: see
+    :func:`pipelines.publish.export.ledger_format.record_export`) and, with ``log_run``, is
+    logged in the run log (``runs``, command ``export``).
+
+    Parameters
+    ----------
+    ws
+        A classified workspace.
+    out_dir
+        Folder to write into; one sub-folder per group.
+    by
+        ``reserve`` (the winning reserve, by code) or ``county`` (by adcode).
+    formats
+        Any of ``FORMATS``.
+    codes
+        Only these groups: reserve codes (``by="county"``: adcodes); None in it stands
+        for the leads outside every reserve (county). Default: every group.
+    log_run
+        Log the export in ``runs``. The web app's downloads do not: a run makes it read
+        every lead again.
+
+    Raises
+    ------
+    WorkspaceError
+        For an unknown format or ``by``, or leads not classified yet.
+    NotFoundError
+        When a code of ``codes`` has no leads.
+    """
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise WorkspaceError(f"unknown format {unknown[0]!r}; use one of {', '.join(FORMATS)}")
+    if by not in SCOPE_KINDS:
+        raise WorkspaceError(f"--by {by!r}: use reserve or county")
+    if not ws.count("lead_class"):
+        raise WorkspaceError("leads are not classified yet: run `lvdun classify` first")
+    started = now_iso()
+    names = _group_names(ws, by)
+    labels = group_labels(names, by=by)
+    wanted = _wanted_codes(codes, names, by)
+    view = leads_view(ws, by=by, codes=wanted)
+    out = Path(out_dir)
+    ledger = any(f in LEDGER_FORMATS for f in formats)
+    opinions = ws.read_table("lead_opinion")
+    ctx = ExportContext(
+        workspace_id=(workspace_id(ws, create=True) or "") if ledger else "",
+        run_id=new_run_id(),
+        exported_at=datetime.now(LEDGER_TZ).replace(tzinfo=None, microsecond=0),
+        location=ws.location,
+        opinions=dict(zip(opinions["lead_id"], opinions["opinion"], strict=True)),
+        overdue=overdue(ws) if "xlsx" in formats else pd.DataFrame(columns=["lead_id", "kind"]),
+        chips=_chip_paths(ws) if "xlsx" in formats else {},
+    )
+    report = ExportReport(out_dir=out, run_id=ctx.run_id, workspace_id=ctx.workspace_id,
+                          by=by)
+    versions: dict[str, dict[str, int | None]] = {}
+    codes_of = view[GROUP_COLUMNS[by]]
+    inside = codes_of.notna().to_numpy()
+    parts: list[tuple[str | None, Any]] = [
+        (str(code), rows) for code, rows in view[inside].groupby(
+            codes_of[inside].astype(str), sort=False)]
+    if (~inside).any():
+        parts.append((None, view[~inside]))
+    if wanted is not None and None in wanted and all(code is not None for code, _ in parts):
+        raise NotFoundError(f"no leads outside every {by}")
+    for code, rows in sorted(parts, key=lambda p: labels[p[0]]):
+        label = labels[code]
+        name = _OUTSIDE[by] if code is None else names[code]
+        group = ExportGroup(by, code, name, label, rows=len(rows))
+        folder = out / label
+        folder.mkdir(parents=True, exist_ok=True)
+        rows = rows.sort_values(["zone", "lead_id"], key=_zone_sort)
+        title = name if code is None or label == file_name(name) else f"{name}（{code}）"
+        own = replace(ctx, scope=group.scope)
+        group.files = [_WRITERS[fmt](rows, folder / f"{label}_核查清单.{fmt}", title, own)
+                       for fmt in formats]
+        report.groups[label] = group
+        versions[label] = {str(k): (None if pd.isna(v) else int(v))
+                           for k, v in zip(rows["lead_id"], rows["version"], strict=True)}
+    if ledger and report.groups:
+        with ws.transaction():
+            record_export(ws, ctx.run_id, [(g.scope, g.name, versions[label])
+                                           for label, g in report.groups.items()])
+            if log_run:
+                ws.record_run(ctx.run_id, "export", started_at=started, params={
+                    "by": by, "formats": list(formats), "out": str(out),
+                    "workspace_id": ctx.workspace_id,
+                    "codes": wanted,
+                    "groups": [{"code": g.code, "name": g.name, "label": label}
+                               for label, g in report.groups.items()]},
+                    counts=report.rows)
+    log.info("exported %d groups to %s (run %s)", len(report.groups), out, ctx.run_id)
+    return report
+
+
+def _chip_paths(ws: Workspace) -> dict[str, dict[str, str]]:
+    """Return the chip PNG paths per lead id and kind (empty when there are none)."""
+    if not ws.count("lead_chips"):
+        return {}
+    chips: dict[str, dict[str, str]] = {}
+    for row in ws.read_table("lead_chips").itertuples(index=False):
+        if row.kind in IMAGE_COLUMNS and isinstance(row.path, str) and row.path:
+            chips.setdefault(str(row.lead_id), {})[str(row.kind)] = row.path
+    return chips
+
+
+def _zone_sort(col: pd.Series) -> pd.Series:
+    if col.name == "zone":
+        order = {z.value: k for k, z in enumerate(ZONE_ORDER)}
+        return col.map(lambda z: order.get(z, 99))
+    return col
+
+
+_WRITERS = {
+    "xlsx": write_xlsx,
+    "csv": write_csv,
+    "gpkg": write_gpkg,
+    "shp": write_shp,
+    "kml": write_kml,
+    "geojson": write_geojson,
+}
+
+
+# -- one group as a zip: the web app's download ------------------------------------------
+@dataclass(frozen=True)
+class Archive:
+    """One group's export as a zip: ``<label>/<label>_核查清单.<fmt>``..."""
+
+    filename: str
+    data: bytes
+    run_id: str
+    scope: Scope
+    rows: int
+
+
+def export_archive(
+    ws: Workspace,
+    code: str | None,
+    *,
+    by: str = "reserve",
+    formats: tuple[str, ...] = ("xlsx",),
+    log_run: bool = False,
+) -> Archive:
+    """Export one group (:func:`export` with ``codes=[code]``) and return it zipped.
+
+    Only that group is exported; by default the export is not logged in ``runs`` (see
+    :func:`export`), its ledgers are importable all the same through their record.
+
+    Raises
+    ------
+    NotFoundError
+        When the group has no leads.
+    """
+    with tempfile.TemporaryDirectory(prefix="lvdun-export-") as tmp:
+        report = export(ws, tmp, by=by, formats=formats, codes=[code], log_run=log_run)
+        group = report.group(code)
+        if group is None:  # not reached: export raises first
+            raise NotFoundError(f"no leads in {by} {code!r}")
+        folder = Path(tmp) / group.label
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    archive.write(path, f"{group.label}/{path.relative_to(folder).as_posix()}")
+    return Archive(f"{group.label}.zip", buffer.getvalue(), report.run_id, group.scope,
+                   group.rows)
+
+
+def change_mark(ws: Workspace) -> tuple[Any, ...]:
+    """Return a mark that changes whenever an export of the workspace would.
+
+    Runs (ingest, classification, chips, ``lvdun export``...), leads, status changes
+    (every one appends to ``lead_history``, opinions and records included), batch
+    deadlines and the day (overdue counts); a few indexed aggregates, no lead is read.
+    """
+    def one(sql: str) -> tuple[Any, ...]:
+        return tuple(ws.execute(sql).fetchone())
+
+    return (one('SELECT COUNT(*), MAX("finished_at") FROM "runs"'),
+            one('SELECT COUNT(*), MAX("fid") FROM "leads"'),
+            one('SELECT MAX("id") FROM "lead_history"'),
+            one('SELECT COUNT(*), MAX("updated_at") FROM "batches"'),
+            datetime.now(LEDGER_TZ).date().isoformat())
+
+
+class ArchiveCache:
+    """Zipped one-group exports, each kept until the workspace changes (:func:`change_mark`).
+
+    A second request for the same group and formats with no change in between gets the
+    same zip, the same export run, without exporting again; requests for one group wait
+    for a single export, those for different groups export side by side.
+
+    Parameters
+    ----------
+    size
+        How many zips to keep (the least recently used go first).
+    """
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._locks: dict[tuple[Any, ...], threading.Lock] = {}
+        self._entries: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], Archive]] = (
+            OrderedDict())
+        #: Exports made (cache misses), for logs and tests.
+        self.exports = 0
+
+    def get(self, ws: Workspace, code: str | None, *, by: str = "reserve",
+            formats: tuple[str, ...] = ("xlsx",)) -> Archive:
+        """Return the zip of group ``code``, exported now only if the workspace changed.
+
+        Arguments as :func:`export_archive`.
+        """
+        key = (by, code, tuple(sorted(set(formats))))
+        with self._lock:
+            key_lock = self._locks.setdefault(key, threading.Lock())
+        with key_lock:
+            mark = change_mark(ws)
+            with self._lock:
+                hit = self._entries.get(key)
+                if hit is not None and hit[0] == mark:
+                    self._entries.move_to_end(key)
+                    return hit[1]
+            archive = export_archive(ws, code, by=by, formats=formats)
+            with self._lock:
+                self.exports += 1
+                self._entries[key] = (mark, archive)
+                self._entries.move_to_end(key)
+                while len(self._entries) > self.size:
+                    old, _ = self._entries.popitem(last=False)
+                    self._locks.pop(old, None)
+        return archive

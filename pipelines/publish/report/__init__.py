@@ -1,0 +1,61 @@
+"""Reports of a workspace: counts and areas, progress, overdue, wetlands, mines, changes.
+
+:func:`build_report` computes a :class:`~pipelines.publish.report.model.Report` once; the
+renderers write it as Markdown, HTML (charts embedded) or XLSX. The numbers are those of
+the workspace's tables (``leads``, ``lead_class``, ``lead_status``, ``batches``,
+``wetlands``, ``mines``), computed by :mod:`pipelines.publish.report.summaries`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from pipelines.errors import ReportError
+from pipelines.publish.report.model import Chart, Report, Section, Table
+from pipelines.publish.report.render import FORMATS, render_html, render_markdown, write_xlsx
+from pipelines.publish.report.sections import build_report
+from pipelines.publish.report.summaries import ONLY, by_reserve_zone, by_status, filter_leads
+from pipelines.store.base import Workspace
+
+__all__ = [
+    "FORMATS",
+    "ONLY",
+    "Chart",
+    "Report",
+    "Section",
+    "Table",
+    "build_report",
+    "by_reserve_zone",
+    "by_status",
+    "filter_leads",
+    "markdown_report",
+    "render_html",
+    "render_markdown",
+    "write_report",
+    "write_xlsx",
+]
+
+
+def markdown_report(ws: Workspace, *, today: date | None = None) -> str:
+    """Return the whole report of ``ws`` as Markdown."""
+    return render_markdown(build_report(ws, today=today, charts=False))
+
+
+def write_report(report: Report, path: str | Path, fmt: str) -> Path:
+    """Write ``report`` to ``path`` as ``md``, ``html`` or ``xlsx``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown format.
+    """
+    path = Path(path)
+    if fmt == "xlsx":
+        return write_xlsx(report, path)
+    if fmt not in FORMATS:
+        raise ReportError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
+    text = render_markdown(report) if fmt == "md" else render_html(report)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,166 @@
+"""Assemble a report from the workspace: overview, progress, wetlands, mines, changes."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+import pandas as pd
+
+from layers.schema import OUTSIDE_NAME
+from pipelines.publish.changes import changes_since
+from pipelines.publish.report.charts import bar_chart
+from pipelines.publish.report.mines import mine_section
+from pipelines.publish.report.model import Report, Section, Table
+from pipelines.publish.report.summaries import (
+    AREA_HA,
+    COUNT,
+    NO_ACTIVITY,
+    batch_progress,
+    by_county,
+    by_reserve_zone,
+    counts_areas,
+    filter_leads,
+    overdue,
+    status_table,
+    zone_table,
+)
+from pipelines.publish.report.wetlands import wetland_section
+from pipelines.publish.views import leads_view
+from pipelines.store.base import Workspace, now_iso
+
+__all__ = ["build_report"]
+
+log = logging.getLogger(__name__)
+
+_ONLY_LABELS = {"wetlands": "仅涉及湿地的线索（疑似侵占湿地）",
+                "mines": "仅涉及矿山的线索（矿山内或有效矿权邻近）"}
+
+
+def build_report(
+    ws: Workspace,
+    *,
+    batch: str | None = None,
+    only: str | None = None,
+    since: str | None = None,
+    today: date | None = None,
+    refusing_months: int = 12,
+    charts: bool = True,
+    cjk: bool = True,
+) -> Report:
+    """Build the report of a workspace.
+
+    Parameters
+    ----------
+    ws
+        The workspace.
+    batch
+        Only leads whose current batch is this one.
+    only
+        ``wetlands`` or ``mines``: only leads touching a wetland, or a mine.
+    since
+        A run id (or unique prefix): add what changed since that run, per reserve.
+    today
+        Reference date of deadlines, overdue rectifications and mine visits.
+    refusing_months
+        Closed mines 未治理 longer than this are listed as refusing restoration.
+    charts
+        Draw charts (PNG) for the HTML and XLSX formats.
+    cjk
+        Use a CJK font for chart labels when one is installed (False: numbered labels).
+    """
+    today = today or date.today()
+    view = filter_leads(leads_view(ws), batch=batch, only=only)
+    scope = [f"生成时间：{now_iso()}；统计日期：{today.isoformat()}；工作空间：{ws.location}"]
+    if batch is not None:
+        scope.append(f"批次：{batch}")
+    if only is not None:
+        scope.append(f"范围：{_ONLY_LABELS[only]}")
+    sections = [_overview(view, charts=charts, cjk=cjk),
+                _progress(ws, view, today, charts=charts, cjk=cjk)]
+    if since is not None:
+        sections.insert(0, _changes(ws, since, view))
+    sections.append(wetland_section(view, ws.read_features("wetlands")))
+    sections.append(mine_section(ws, view, ws.read_features("mines"), today=today,
+                                 refusing_months=refusing_months))
+    return Report(title="绿盾线索核查报告", scope=scope, sections=sections)
+
+
+def _overview(view: pd.DataFrame, *, charts: bool, cjk: bool) -> Section:
+    section = Section("overview", "线索概况")
+    dims = pd.Series(view.geometry.geom_type.fillna("")).str.contains("Polygon")
+    no_area = int(view["area_m2"].isna().sum())
+    section.blocks.append(
+        f"线索总数：{len(view)}（图斑 {int(dims.sum())}，点位 {int((~dims).sum())}）；"
+        f"面积合计 {round(float(view['area_m2'].sum()) / 1e4, 2)} 公顷"
+        + (f"，{no_area} 条点位线索无面积" if no_area else "") + "。")
+    section.blocks.append("面积：图斑按等积投影（China Albers）计算，点位线索取上报面积。")
+    by_reserve = counts_areas(view, "reserve_name", "保护区", OUTSIDE_NAME)
+    activity = counts_areas(view, "activity_type", "活动类型", NO_ACTIVITY)
+    status = status_table(view)
+    section.blocks += [
+        Table("by_reserve", "按保护区", by_reserve),
+        Table("by_zone", "按功能区（多保护区重叠时计入最严格的功能区）", zone_table(view)),
+        Table("by_reserve_zone", "保护区 × 功能区（线索数）",
+              by_reserve_zone(view).reset_index()),
+        Table("by_activity", "按活动类型", activity),
+        Table("by_county", "按县（市、区）", by_county(view)),
+        Table("by_status", "按核查状态", status),
+    ]
+    if charts and len(view):
+        top = by_reserve[by_reserve["保护区"] != "合计"].head(15)
+        section.blocks.append(bar_chart("chart_reserve", "各保护区线索数（前15）",
+                                        top["保护区"].tolist(), top[COUNT].tolist(),
+                                        unit=COUNT, use_font=cjk))
+        rows = status[status["核查状态"] != "合计"]
+        section.blocks.append(bar_chart("chart_status", "核查状态", rows["核查状态"].tolist(),
+                                        rows[COUNT].tolist(), unit=COUNT, use_font=cjk))
+        rows = activity[activity["活动类型"] != "合计"]
+        section.blocks.append(bar_chart("chart_activity", "活动类型面积（公顷）",
+                                        rows["活动类型"].tolist(), rows[AREA_HA].tolist(),
+                                        unit=AREA_HA, use_font=cjk))
+    return section
+
+
+def _progress(ws: Workspace, view: pd.DataFrame, today: date, *, charts: bool,
+              cjk: bool) -> Section:
+    section = Section("progress", "核查进度与逾期")
+    progress = batch_progress(ws, view, today)
+    if progress is None:
+        section.blocks.append("工作空间没有批次上报期限表，未统计上报期限。")
+    else:
+        if not progress["上报期限"].astype(bool).any():
+            section.blocks.append("尚未设置批次上报期限（lvdun status batch-deadline）。")
+        section.blocks.append(Table("batch_progress", "各批次核查进度", progress))
+        if charts and len(progress):
+            share = (progress["已核查"] / progress[COUNT] * 100).round(1)
+            section.blocks.append(bar_chart("chart_progress", "各批次核查进度（%）",
+                                            progress["批次"].tolist(), share.tolist(),
+                                            unit="%", use_font=cjk))
+    late = overdue(ws, view, today)
+    kinds = late["逾期类型"].value_counts()
+    section.blocks.append(
+        f"逾期线索 {len(late)} 条：" + ("，".join(f"{k} {v} 条" for k, v in kinds.items())
+                                      or "无") + "（问题/整改中且整改期限已过；或待核查/核查中"
+        "且批次上报期限已过）。")
+    if len(late):
+        section.blocks.append(Table("overdue", "逾期清单", late))
+    return section
+
+
+def _changes(ws: Workspace, since: str, view: pd.DataFrame) -> Section:
+    changes = changes_since(ws, since, view=view)
+    base = changes.baseline
+    section = Section("changes", f"自运行 {base.run_id} 以来的变化")
+    text = (f"基准：运行 {base.run_id}（{base.command}，完成于 {base.finished_at}）；"
+            f"分类基准：{base.class_run or '无'}。")
+    section.blocks.append(text)
+    section.blocks.extend(changes.notes)
+    section.blocks.append(Table("changes_by_reserve", "各保护区变化（条）",
+                                changes.by_reserve().reset_index()))
+    headers = {"lead_id": "线索编号", "kind_label": "变化", "before": "原", "after": "现",
+               "detail": "说明"}
+    for reserve, rows in changes.rows.groupby("reserve", sort=True):
+        table = rows[list(headers)].rename(columns=headers).fillna("").reset_index(drop=True)
+        section.blocks.append(Table(f"changes:{reserve}", str(reserve), table))
+    return section

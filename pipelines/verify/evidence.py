@@ -1,0 +1,262 @@
+"""Evidence files of a status change: sha256, and for photos the EXIF position and time.
+
+A field photo says where and when it was taken. Both are compared with the lead: the
+distance in metres from the photo's GPS position to the lead's geometry (0 inside a patch),
+and whether the photo was taken before, on or after the detection date (后时相,
+``date_after``). A photo taken before the detection, or far from the lead, does not show
+what the satellite saw; the history shows it so that a reviewer notices.
+
+Photo GPS positions are WGS 84; leads are CGCS2000 (EPSG:4490). The two datums differ by
+centimetres, far below GPS precision, so the position is used as it is. Distances are
+computed in an azimuthal equidistant projection on the GRS 80 ellipsoid centred on the
+photo, which is exact for the distance from its centre.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from PIL import ExifTags, Image, UnidentifiedImageError
+from pyproj import CRS, Transformer
+
+from geo.crs import CGCS2000
+from pipelines.errors import EvidenceError
+from pipelines.ingest.files import file_sha256
+
+__all__ = [
+    "PhotoInfo",
+    "describe_evidence",
+    "distance_to_m",
+    "evidence_summary",
+    "read_photo",
+]
+
+log = logging.getLogger(__name__)
+
+_GPS = ExifTags.GPS
+_BASE = ExifTags.Base
+
+
+@dataclass(frozen=True)
+class PhotoInfo:
+    """What a photo's EXIF says: GPS position (WGS 84) and the time it was taken.
+
+    ``taken_at`` is the camera's local time (EXIF ``DateTimeOriginal``), with its UTC
+    offset when the camera recorded one.
+    """
+
+    lon: float | None
+    lat: float | None
+    taken_at: datetime | None
+
+
+def read_photo(path: str | Path) -> PhotoInfo | None:
+    """Return the EXIF position and time of an image, or None for a file that is no image.
+
+    Parameters
+    ----------
+    path
+        A JPEG, TIFF, PNG or WebP file (whatever Pillow opens); other files give None.
+
+    Returns
+    -------
+    PhotoInfo or None
+        Fields are None when the EXIF data does not hold them (or holds zeros, which
+        cameras write without a GPS fix).
+    """
+    try:
+        with warnings.catch_warnings():
+            # Only the header is read, never the pixels: a huge image is harmless here.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                exif = image.getexif()
+    except (UnidentifiedImageError, Image.DecompressionBombError):
+        return None
+    except OSError as exc:
+        raise EvidenceError(f"evidence file {path}: cannot be read ({exc})") from exc
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    details = exif.get_ifd(ExifTags.IFD.Exif)
+    lat = _coordinate(gps.get(_GPS.GPSLatitude), gps.get(_GPS.GPSLatitudeRef), limit=90)
+    lon = _coordinate(gps.get(_GPS.GPSLongitude), gps.get(_GPS.GPSLongitudeRef), limit=180)
+    if lat is None or lon is None or (lat == 0 and lon == 0):
+        lat = lon = None
+    taken = (
+        _exif_time(details.get(_BASE.DateTimeOriginal), details.get(_BASE.OffsetTimeOriginal))
+        or _exif_time(exif.get(_BASE.DateTime), details.get(_BASE.OffsetTime))
+    )
+    return PhotoInfo(lon=lon, lat=lat, taken_at=taken)
+
+
+def _coordinate(value: Any, ref: Any, *, limit: float) -> float | None:
+    """Degrees from EXIF (degrees, minutes, seconds) rationals and an N/S/E/W reference."""
+    if value is None:
+        return None
+    try:
+        parts = [float(v) for v in (value if isinstance(value, tuple | list) else [value])]
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    parts = [*parts, 0.0, 0.0][:3]
+    if not all(math.isfinite(p) for p in parts):
+        return None
+    degrees = parts[0] + parts[1] / 60 + parts[2] / 3600
+    if isinstance(ref, bytes):
+        ref = ref.decode("ascii", "replace")
+    if str(ref or "").strip().upper() in ("S", "W"):
+        degrees = -degrees
+    return degrees if abs(degrees) <= limit else None
+
+
+def _exif_time(value: Any, offset: Any) -> datetime | None:
+    """Parse ``YYYY:MM:DD HH:MM:SS`` (EXIF) with an optional ``+08:00`` offset."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        taken = datetime.strptime(value.strip().rstrip("\x00")[:19], "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    if isinstance(offset, str) and len(offset.strip()) >= 6:
+        text = offset.strip()
+        try:
+            sign = -1 if text[0] == "-" else 1
+            hours, minutes = int(text[1:3]), int(text[4:6])
+        except ValueError:
+            return taken
+        taken = taken.replace(tzinfo=timezone(sign * timedelta(hours=hours, minutes=minutes)))
+    return taken
+
+
+def distance_to_m(geometry: shapely.Geometry, lon: float, lat: float) -> float:
+    """Return the distance in metres from (lon, lat) to ``geometry`` (EPSG:4490); 0 inside.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> round(distance_to_m(shapely.Point(126.5, 43.5), 126.5, 43.501))
+    111
+    >>> distance_to_m(shapely.box(126.4, 43.4, 126.6, 43.6), 126.5, 43.5)
+    0.0
+    """
+    local = CRS.from_proj4(
+        f"+proj=aeqd +lat_0={lat} +lon_0={lon} +ellps=GRS80 +units=m +no_defs"
+    )
+    to_local = Transformer.from_crs(CGCS2000, local, always_xy=True)
+
+    def project(coords: np.ndarray) -> np.ndarray:
+        x, y = to_local.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    return float(shapely.distance(shapely.transform(geometry, project), shapely.Point(0, 0)))
+
+
+def describe_evidence(
+    paths: list[str | Path] | tuple[str | Path, ...],
+    *,
+    geometry: shapely.Geometry | None = None,
+    detected: str | date | None = None,
+) -> list[dict[str, Any]]:
+    """Describe evidence files for the history: sha256, and photos compared with the lead.
+
+    Parameters
+    ----------
+    paths
+        The evidence files.
+    geometry
+        The lead's geometry in EPSG:4490, for the distance; None skips it.
+    detected
+        The detection date (后时相, the lead's ``date_after``), ISO ``YYYY-MM-DD``.
+
+    Returns
+    -------
+    list of dict
+        Per file: ``path, name, sha256, bytes, kind`` (``photo`` or ``file``); photos add
+        ``lon, lat`` (WGS 84), ``taken_at`` (ISO), ``distance_m`` (to the lead) and
+        ``taken`` (``before``, ``same_day`` or ``after`` the detection date), each only
+        when known.
+
+    Raises
+    ------
+    EvidenceError
+        When a file does not exist or cannot be read.
+    """
+    detected_on = _as_date(detected)
+    out: list[dict[str, Any]] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_file():
+            raise EvidenceError(f"evidence file {path} does not exist (or is a folder)")
+        entry: dict[str, Any] = {
+            "path": str(path), "name": path.name, "sha256": file_sha256(path),
+            "bytes": path.stat().st_size, "kind": "file",
+        }
+        photo = read_photo(path)
+        if photo is not None:
+            entry["kind"] = "photo"
+            if photo.lon is not None and photo.lat is not None:
+                entry["lon"], entry["lat"] = round(photo.lon, 7), round(photo.lat, 7)
+                if geometry is not None and not shapely.is_empty(geometry):
+                    entry["distance_m"] = round(distance_to_m(geometry, photo.lon, photo.lat), 1)
+            if photo.taken_at is not None:
+                entry["taken_at"] = photo.taken_at.isoformat()
+                if detected_on is not None:
+                    day = photo.taken_at.date()
+                    entry["taken"] = ("before" if day < detected_on else
+                                      "same_day" if day == detected_on else "after")
+            log.info("evidence %s: photo at %s, %s, taken %s", path.name,
+                     entry.get("lon"), entry.get("lat"), entry.get("taken_at"))
+        out.append(entry)
+    return out
+
+
+def _as_date(value: str | date | None) -> date | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        return None
+
+
+_TAKEN_LABELS = {"before": "检测前拍摄", "same_day": "检测当日拍摄", "after": "检测后拍摄"}
+
+
+def evidence_summary(entry: dict[str, Any]) -> str:
+    """Return one line describing an evidence entry of the history, in Chinese.
+
+    Examples
+    --------
+    >>> evidence_summary({"name": "a.jpg", "sha256": "ab12cd34ef", "kind": "photo",
+    ...                   "distance_m": 35.2, "taken": "after",
+    ...                   "taken_at": "2024-07-02T10:00:00"})
+    'a.jpg [ab12cd34] 距线索 35 米, 检测后拍摄 2024-07-02'
+    >>> evidence_summary({"name": "plan.pdf", "sha256": "0f0f0f0f0f", "kind": "file"})
+    'plan.pdf [0f0f0f0f]'
+    """
+    text = f"{entry.get('name') or Path(str(entry.get('path', ''))).name} " \
+           f"[{str(entry.get('sha256', ''))[:8]}]"
+    if entry.get("kind") != "photo":
+        return text
+    parts = []
+    if entry.get("distance_m") is not None:
+        parts.append(f"距线索 {entry['distance_m']:.0f} 米")
+    elif entry.get("lon") is None:
+        parts.append("无GPS位置")
+    taken_at = str(entry.get("taken_at") or "")[:10]
+    if entry.get("taken") in _TAKEN_LABELS:
+        parts.append(f"{_TAKEN_LABELS[entry['taken']]} {taken_at}")
+    elif taken_at:
+        parts.append(f"拍摄于 {taken_at}")
+    else:
+        parts.append("无拍摄时间")
+    return f"{text} " + ", ".join(parts)

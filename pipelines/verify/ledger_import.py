@@ -1,0 +1,526 @@
+"""Reading a filled-in verification ledger (台账) back: ``lvdun status import``.
+
+``lvdun export --format xlsx|csv`` writes one ledger per reserve or county (its columns
+and layout are defined in :mod:`pipelines.publish.export`); bureau staff fill in the editable
+columns and :func:`import_ledger` applies their edits through
+:func:`pipelines.verify.status.set_status`, so the rules are those of every other change.
+
+What makes the round trip safe:
+
+- A ledger changes only the leads of the reserve (or county) it was exported for; rows
+  of other leads are refused (:mod:`pipelines.verify.ledger_scope`).
+- A row whose lead changed in the workspace since the export is refused as a conflict,
+  never applied over the newer state. The version it is judged by is the one the export
+  recorded (its record in the workspace; for Excel without one, the hidden snapshot
+  sheet), not the hidden 版本 cell, which a person can type over.
+- Every row carries 台账标识 (hidden in Excel): ``lvdun:<workspace id>:<export run>:
+  <digest of the editable values as exported>``. The workspace id (table ``meta``) tells
+  whether the file is a ledger of this workspace; the digest tells whether a person
+  edited the row. An Excel ledger also holds a hidden sheet ``_lvdun`` with the export's
+  identity and every exported value, so edits to read-only columns are found exactly.
+- Only the editable columns change anything: 核查状态, 原因, 整改责任单位, 整改措施,
+  整改期限, 备注(核查意见). A blank editable cell keeps the stored value.
+
+Import decisions (documented for users in ``lvdun status import --help``):
+
+- Rows are judged one by one: legal rows are applied, every other row is reported with
+  its reason (illegal transition, conflict, unknown lead, bad value, duplicate lead).
+  All of it runs in one transaction, so a failure of the import itself (an unreadable
+  file, a database error) changes nothing; ``dry_run`` rolls the transaction back after
+  judging every row, so it reports exactly what a real import would do.
+- A status jump that skips states (待核查 → 整改中) is applied along its unique forward
+  path (:func:`pipelines.verify.status.transition_path`), each step its own history entry. A
+  jump that would need a reopening or a step back on the way is refused.
+- Importing the same file again changes nothing: rows already in effect are unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zipfile import BadZipFile
+
+from layers.aliases import normalize_header
+from layers.read import is_blank
+from layers.schema import REASON_REQUIRED, STATUS_LABELS, Status
+from pipelines.errors import ConflictError, LedgerError, RecordError, TransitionError
+from pipelines.escape import csv_unescape
+from pipelines.ingest.files import file_sha256
+from pipelines.publish.export import (
+    EDITABLE,
+    HIDDEN,
+    IMAGE_COLUMNS,
+    MAIN_SHEET,
+    META_SHEET,
+    ROWS_SHEET,
+    cell_text,
+    digest,
+    ledger_columns,
+    ledger_rows,
+    workspace_id,
+)
+from pipelines.publish.views import leads_view
+from pipelines.store.base import Workspace, new_run_id, now_iso
+from pipelines.verify.ledger_scope import LedgerScope, ledger_scope
+from pipelines.verify.status import (
+    RECORD_FIELDS,
+    RECORD_LABELS,
+    check_transition,
+    parse_date,
+    parse_status,
+    set_status,
+    transition_path,
+    update_record,
+)
+
+__all__ = [
+    "ImportReport",
+    "LedgerFile",
+    "RowResult",
+    "import_ledger",
+    "read_ledger",
+]
+
+log = logging.getLogger(__name__)
+
+#: Read-only columns that change with every edit: not compared with a CSV ledger.
+_MOVING = frozenset({"updated_at", "updated_by"})
+
+
+# -- reading a ledger back ------------------------------------------------------------------
+@dataclass
+class LedgerFile:
+    """A ledger read back: its rows (canonical names -> raw cell values) and identity."""
+
+    path: Path
+    kind: str
+    rows: list[tuple[int, dict[str, Any]]]
+    columns: list[str]
+    extra_columns: list[str] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)
+    snapshot: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def identities(self) -> set[tuple[str, str]]:
+        """Return the (workspace id, export run) pairs the file names."""
+        found = {(p[1], p[2]) for _, values in self.rows
+                 if len(p := str(values.get("ledger_id") or "").split(":")) == 4
+                 and p[0] == "lvdun"}
+        if self.meta.get("workspace_id"):
+            found.add((self.meta["workspace_id"], self.meta.get("run_id", "")))
+        return found
+
+
+def _header_map(headers: list[Any]) -> tuple[dict[int, str], list[str]]:
+    names = {normalize_header(label): canon for canon, label in ledger_columns().items()}
+    names.update({normalize_header(a): "opinion" for a in ("核查意见", "备注核查意见")})
+    pictures = {normalize_header(label) for label in IMAGE_COLUMNS.values()}
+    found: dict[int, str] = {}
+    extra: list[str] = []
+    for k, header in enumerate(headers):
+        if is_blank(header) or normalize_header(header) in pictures:  # thumbnails: read-only
+            continue
+        canon = names.get(normalize_header(header))
+        if canon is None or canon in found.values():
+            extra.append(str(header))
+        else:
+            found[k] = canon
+    return found, extra
+
+
+def _rows(cells: list[list[Any]], path: Path, kind: str) -> LedgerFile:
+    for h in range(min(5, len(cells))):
+        mapping, extra = _header_map(list(cells[h]))
+        if "lead_id" in mapping.values():
+            break
+    else:
+        raise LedgerError(
+            f"{path}: no header row with 线索编号 in the first 5 rows: not a ledger "
+            "(export one with `lvdun export --format xlsx`)"
+        )
+    rows = [(h + 2 + n, {canon: (line[k] if k < len(line) else None)
+                         for k, canon in mapping.items()})
+            for n, line in enumerate(cells[h + 1:])]
+    return LedgerFile(path, kind, rows, list(mapping.values()), extra)
+
+
+def read_ledger(path: str | Path) -> LedgerFile:
+    """Read an Excel (.xlsx) or CSV ledger; columns are found by their headers.
+
+    Rows may be re-sorted or deleted and columns added or moved: the lead id and the
+    headers tie everything together.
+
+    Raises
+    ------
+    LedgerError
+        When the file cannot be read or has no 线索编号 column.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise LedgerError(f"{path} does not exist")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path)
+    if suffix in (".csv", ".txt"):
+        return _read_csv(path)
+    raise LedgerError(f"{path}: a ledger is an .xlsx or .csv file, not {suffix or 'no suffix'}")
+
+
+def _read_xlsx(path: Path) -> LedgerFile:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = load_workbook(path, data_only=True)
+    except (OSError, KeyError, ValueError, BadZipFile, InvalidFileException) as exc:
+        raise LedgerError(f"{path}: cannot be read as an Excel workbook ({exc})") from exc
+    visible = [s for s in book.worksheets if s.sheet_state == "visible"]
+    order = sorted(visible, key=lambda s: s.title != MAIN_SHEET)
+    ledger: LedgerFile | None = None
+    for sheet in order:
+        try:
+            ledger = _rows([list(r) for r in sheet.iter_rows(values_only=True)], path, "xlsx")
+            break
+        except LedgerError:
+            continue
+    if ledger is None:
+        raise LedgerError(f"{path}: no sheet has a 线索编号 column: not a ledger")
+    if META_SHEET in book.sheetnames:
+        ledger.meta = {str(k): str(v) for k, v, *_ in
+                       book[META_SHEET].iter_rows(values_only=True) if k is not None}
+    if ROWS_SHEET in book.sheetnames:
+        lines = list(book[ROWS_SHEET].iter_rows(values_only=True))
+        if lines:
+            names = [str(h) for h in lines[0]]
+            for line in lines[1:]:
+                values = {n: "" if v is None else str(v) for n, v in zip(names, line,
+                                                                         strict=False)}
+                ledger.snapshot[values.get("lead_id", "")] = values
+    return ledger
+
+
+def _read_csv(path: Path) -> LedgerFile:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise LedgerError(f"{path}: neither UTF-8 nor GBK text")
+    cells = [[csv_unescape(c) for c in r] for r in csv.reader(io.StringIO(text))]
+    return _rows(cells, path, "csv")
+
+
+# -- importing a ledger ---------------------------------------------------------------------
+@dataclass
+class RowResult:
+    """What the import did with one row.
+
+    ``outcome`` is ``applied``, ``unchanged`` or ``refused``; a refused row has a
+    ``problem``: ``illegal`` (transition or record the workflow does not allow),
+    ``conflict`` (the lead changed since the export), ``unknown`` (no such lead),
+    ``invalid`` (a value that cannot be read), ``duplicate`` (a lead on several rows) or
+    ``scope`` (not a lead of the reserve or county the ledger was exported for).
+    """
+
+    row: int
+    lead_id: str | None
+    outcome: str
+    message: str = ""
+    problem: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    """The row-by-row result of :func:`import_ledger`."""
+
+    path: Path
+    dry_run: bool
+    run_id: str
+    rows: list[RowResult] = field(default_factory=list)
+    not_in_file: list[str] = field(default_factory=list)
+    extra_columns: list[str] = field(default_factory=list)
+
+    def count(self, outcome: str) -> int:
+        """Return how many rows had ``outcome``."""
+        return sum(r.outcome == outcome for r in self.rows)
+
+    def summary(self) -> str:
+        """Return ``applied A, unchanged U, refused R (conflict 1, illegal 2)``."""
+        problems = Counter(r.problem for r in self.rows if r.problem)
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(problems.items()))
+        text = (f"applied {self.count('applied')}, unchanged {self.count('unchanged')}, "
+                f"refused {self.count('refused')}" + (f" ({detail})" if detail else ""))
+        return ("dry run, nothing changed: would have " + text) if self.dry_run else text
+
+
+class _DryRun(Exception):
+    """Raised to roll the import's transaction back after judging every row."""
+
+
+def import_ledger(
+    ws: Workspace, path: str | Path, *, by: str | None = None, dry_run: bool = False
+) -> ImportReport:
+    """Apply the edits of a filled-in ledger (.xlsx or .csv) to the workspace.
+
+    Parameters
+    ----------
+    ws
+        The workspace the ledger was exported from.
+    path
+        The ledger.
+    by
+        Who made the edits (recorded in every history entry).
+    dry_run
+        Judge every row and report, but change nothing.
+
+    Returns
+    -------
+    ImportReport
+        One result per non-empty row, the exported leads whose rows were deleted, and
+        columns that are not part of the ledger (ignored).
+
+    Raises
+    ------
+    LedgerError
+        When the file is not a ledger of this workspace, or does not tell which reserve
+        it was exported for (:func:`pipelines.verify.ledger_scope.ledger_scope`); nothing
+        changes.
+    """
+    ledger = read_ledger(path)
+    _check_identity(ws, ledger)
+    report = ImportReport(Path(path), dry_run, new_run_id(),
+                          extra_columns=ledger.extra_columns)
+    started = now_iso()
+    counts = Counter(_text(v.get("lead_id")) for _, v in ledger.rows)
+    try:
+        with ws.transaction():
+            scope = ledger_scope(ws, ledger)
+            states = _states(ws)
+            reference = ledger.snapshot or _workspace_texts(ws)
+            for number, values in ledger.rows:
+                result = _import_row(ws, ledger, scope, reference, number, values, states,
+                                     counts, by, report.run_id)
+                if result is not None:
+                    report.rows.append(result)
+            if report.count("applied") and not dry_run:
+                ws.record_run(report.run_id, "status import", started_at=started,
+                              params={"file": str(path), "by": by},
+                              inputs=[{"path": str(path), "sha256": file_sha256(path)}],
+                              counts={o: report.count(o) for o in
+                                      ("applied", "unchanged", "refused")},
+                              message=report.summary())
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    present = {k for k in counts if k}
+    report.not_in_file = sorted(k for k in ledger.snapshot if k and k not in present)
+    log.info("ledger import %s: %s", path, report.summary())
+    return report
+
+
+def _check_identity(ws: Workspace, ledger: LedgerFile) -> None:
+    found = ledger.identities()
+    if not found:
+        raise LedgerError(
+            f"{ledger.path} is not a lvdun ledger (no 台账标识 column, no _lvdun sheet); "
+            "nothing was changed. Export a ledger with `lvdun export --format xlsx`, fill it "
+            "in and import that file"
+        )
+    theirs = {w for w, _ in found}
+    own = workspace_id(ws)
+    if theirs != {own}:
+        source = ", ".join(sorted(theirs))
+        why = ("this workspace has not exported any ledger yet" if own is None else
+               f"this workspace is {own}")
+        raise LedgerError(
+            f"{ledger.path} is a ledger of another workspace ({source}), not of "
+            f"{ws.location} ({why}); nothing was changed. Import it into the workspace it "
+            "was exported from"
+        )
+
+
+def _states(ws: Workspace) -> dict[str, dict[str, Any]]:
+    status = ws.read_table("lead_status")
+    opinion = ws.read_table("lead_opinion")[["lead_id", "opinion"]]
+    merged = status.merge(opinion, on="lead_id", how="left")
+    merged = merged.astype(object).where(merged.notna(), None)
+    return {str(r["lead_id"]): r for r in merged.to_dict(orient="records")}
+
+
+def _text(value: Any) -> str | None:
+    if is_blank(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _import_row(
+    ws: Workspace, ledger: LedgerFile, scope: LedgerScope,
+    reference: dict[str, dict[str, str]], number: int, values: dict[str, Any],
+    states: dict[str, dict[str, Any]], counts: Counter[str | None], by: str | None,
+    run_id: str,
+) -> RowResult | None:
+    lead = _text(values.get("lead_id"))
+    if lead is None:
+        if all(is_blank(v) for v in values.values()):
+            return None
+        return RowResult(number, None, "refused", "no 线索编号 in this row", "invalid")
+    if counts[lead] > 1:
+        return RowResult(number, lead, "refused", f"lead {lead} is on {counts[lead]} rows: "
+                         "keep one row per lead", "duplicate")
+    state = states.get(lead)
+    if state is None:
+        return RowResult(number, lead, "refused", f"no lead {lead} in this workspace",
+                         "unknown")
+    refusal, version = scope.judge(lead, values)
+    if refusal is not None:
+        return RowResult(number, lead, "refused", refusal, "scope")
+    result = RowResult(number, lead, "unchanged")
+    result.warnings = _read_only_edits(reference, bool(ledger.snapshot), lead, values)
+    exported = ledger.snapshot.get(lead)
+    texts = {c: cell_text(c, values[c]) for c in EDITABLE if c in values}
+    if exported is not None:
+        edited = any(texts[c] != exported.get(c, "") for c in texts)
+        result.warnings += [f"{EDITABLE[c]} was cleared: a blank cell keeps the stored value"
+                            for c in texts if not texts[c] and exported.get(c)]
+    else:
+        edited = _edited_by_digest(values, texts)
+    if not edited:
+        result.message = "not edited"
+        return result
+    try:
+        wanted = _wanted(values)
+    except (TransitionError, RecordError) as exc:
+        return _refuse(result, "invalid", str(exc))
+    changes = {k: v for k, v in wanted.items() if v is not None and v != _text(state.get(k))}
+    if not changes:
+        result.message = "already so in the workspace"
+        return result
+    if version != int(state["version"]):
+        return _refuse(result, "conflict", _conflict(lead, version, state, changes))
+    try:
+        result.message = _apply(ws, lead, state, wanted, changes, by, run_id)
+    except (TransitionError, RecordError, ConflictError) as exc:
+        return _refuse(result, "conflict" if isinstance(exc, ConflictError) else "illegal",
+                       str(exc))
+    result.outcome = "applied"
+    states[lead] = {**state, **{k: v for k, v in wanted.items() if v is not None}}
+    return result
+
+
+def _refuse(result: RowResult, problem: str, message: str) -> RowResult:
+    result.outcome, result.problem, result.message = "refused", problem, message
+    return result
+
+
+def _read_only_edits(reference: dict[str, dict[str, str]], exact: bool, lead: str,
+                     values: dict[str, Any]) -> list[str]:
+    """Warnings for read-only cells that differ from the export (or the workspace)."""
+    known = reference.get(lead)
+    if known is None:
+        return []
+    labels = ledger_columns()
+    what = "was edited" if exact else "differs from the workspace"
+    return [f"read-only column {labels[c]} {what} ({known.get(c) or '—'} → "
+            f"{cell_text(c, v) or '—'}): ignored"
+            for c, v in values.items()
+            if c not in EDITABLE and c not in HIDDEN and c in known
+            and cell_text(c, v) != known[c]]
+
+
+def _workspace_texts(ws: Workspace) -> dict[str, dict[str, str]]:
+    """The read-only ledger values of every lead as the workspace holds them now.
+
+    A CSV ledger has no copy of what was exported: its read-only cells are compared with
+    the workspace instead (times of the last change are left out: they move on).
+    """
+    view = leads_view(ws)
+    table = ledger_rows(view, {}, workspace="", run_id="")
+    columns = [c for c in ledger_columns()
+               if c not in EDITABLE and c not in HIDDEN and c not in _MOVING]
+    return {str(r["lead_id"]): {c: cell_text(c, r[c]) for c in columns}
+            for r in table.to_dict(orient="records")}
+
+
+def _edited_by_digest(values: dict[str, Any], texts: dict[str, str]) -> bool:
+    """True unless the row's 台账标识 digest shows its editable values as exported."""
+    parts = str(values.get("ledger_id") or "").split(":")
+    if len(parts) != 4 or len(texts) != len(EDITABLE):
+        return True
+    return digest([texts[c] for c in EDITABLE]) != parts[3]
+
+
+def _wanted(values: dict[str, Any]) -> dict[str, Any]:
+    """The editable values of a row, parsed; None where the cell is blank (keep)."""
+    status = _text(values.get("status_label"))
+    return {
+        "status": parse_status(status).value if status else None,
+        "reason": _text(values.get("reason")),
+        "responsible_unit": _text(values.get("responsible_unit")),
+        "measures": _text(values.get("measures")),
+        "deadline": parse_date(values.get("deadline"), what="整改期限"),
+        "opinion": _text(values.get("opinion")),
+    }
+
+
+def _conflict(lead: str, version: int | None, state: dict[str, Any],
+              changes: dict[str, Any]) -> str:
+    labels = {**RECORD_LABELS, "status": "核查状态"}
+
+    def shown(key: str, value: Any) -> str:
+        if key == "status" and value:
+            return STATUS_LABELS[Status(value)]
+        return str(value) if value is not None else "—"
+
+    file_side = ", ".join(f"{labels[k]} {shown(k, v)}" for k, v in changes.items())
+    ws_side = ", ".join(f"{labels[k]} {shown(k, state.get(k))}" for k in changes)
+    seen = f"version {version}" if version is not None else "no version (版本 is blank)"
+    return (f"lead {lead}: the row was edited from {seen} but the workspace holds version "
+            f"{state['version']} (changed {state['updated_at']} by {state['updated_by']}); "
+            f"file: {file_side}; workspace: {ws_side}. Export the ledger again and re-enter "
+            "the change")
+
+
+def _apply(ws: Workspace, lead: str, state: dict[str, Any], wanted: dict[str, Any],
+           changes: dict[str, Any], by: str | None, run_id: str) -> str:
+    version = int(state["version"])
+    current = Status(state["status"])
+    record = {f: wanted[f] for f in RECORD_FIELDS}
+    opinion = wanted["opinion"] if "opinion" in changes else None
+    if "status" not in changes:
+        change = update_record(ws, lead, reason=wanted["reason"], opinion=opinion, by=by,
+                               expected_version=version, run_id=run_id, **record)
+        edited = ", ".join(RECORD_LABELS[k] for k in changes)
+        return f"{edited} edited (version {version} → {change.version if change else version})"
+    target = Status(wanted["status"])
+    path = transition_path(lead, current, target)
+    after = {f: record[f] or state.get(f) for f in RECORD_FIELDS}
+    reason = wanted["reason"]
+    for k, step in enumerate(path):  # judge every step before writing any
+        before = path[k - 1] if k else current
+        last = k == len(path) - 1
+        check_transition(lead, before, step, reason=reason if last else None, record=after)
+    if len(path) == 1 and reason and reason == state.get("reason") and \
+            target != Status.NOT_PROBLEM and (current, target) in REASON_REQUIRED:
+        raise TransitionError(
+            f"lead {lead}: {STATUS_LABELS[current]} → {STATUS_LABELS[target]} needs a new "
+            f"reason, but 原因 still holds the previous one ({reason}); write why"
+        )
+    for k, step in enumerate(path):
+        last = k == len(path) - 1
+        set_status(ws, lead, step, reason=reason if last else None, by=by,
+                   expected_version=version + k, run_id=run_id,
+                   note=None if last else f"ledger import: step towards {target.value}",
+                   opinion=opinion if last else None, **record)
+    steps = " → ".join(STATUS_LABELS[s] for s in [current, *path])
+    return f"{steps} (version {version} → {version + len(path)})"

@@ -1,0 +1,223 @@
+"""Which leads a filled-in ledger may change, and the version each of its rows showed.
+
+A ledger is exported for one group (:class:`pipelines.publish.export.Scope`): a reserve (by its
+code), a county (by its adcode), or the leads outside every reserve. Importing it changes
+only the leads of that group: a row of any other lead (pasted from another reserve's
+ledger, a lead id typed over) is refused with its reason, so that a ledger handed to the
+office of one reserve cannot change the leads of another. A row is judged by the version
+the export recorded, never by its 版本 cell, which anyone can type over.
+
+- **Excel**: the very hidden sheet ``_lvdun`` names the group (``scope``) and the export
+  run. The ledger's leads and their versions as exported are those of the export's record
+  in the workspace (:func:`pipelines.publish.export.export_record`), or, without a record, those
+  of the very hidden snapshot sheet ``_lvdun_rows``. A lead on neither is not a lead of
+  this ledger.
+- **CSV** has no sheet of its own identity, only rows: each row's 台账标识 names its
+  export run, and that run's record tells the group in which the lead was exported and
+  its version then. Those recorded versions are the ones used, not the row's 版本 cell. A
+  CSV whose rows were exported for several groups (a row pasted from another reserve's
+  ledger) cannot tell which group it is for: every row is refused, with the groups
+  listed. A CSV without any record (exported by an older lvdun) is refused whole.
+
+Either way a lead classified into another group since the export is refused too (export
+the ledger again): a ledger changes the leads its group holds now and held when exported.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from layers.read import is_blank
+from pipelines.errors import LedgerError
+from pipelines.publish.export import (
+    NO_COUNTY,
+    OUTSIDE_NAME,
+    ExportRecord,
+    Scope,
+    export_record,
+)
+from pipelines.publish.views import GROUP_COLUMNS
+from pipelines.store.base import Workspace
+
+__all__ = ["LedgerScope", "describe", "ledger_scope"]
+
+log = logging.getLogger(__name__)
+
+_NAME_COLUMNS = {"reserve": "reserve_name", "county": "county_name"}
+
+
+class _Ledger(Protocol):
+    """What :func:`ledger_scope` reads of a :class:`pipelines.verify.ledger_import.LedgerFile`."""
+
+    kind: str
+    rows: list[tuple[int, dict[str, Any]]]
+    meta: dict[str, str]
+    snapshot: dict[str, dict[str, str]]
+
+
+def describe(scope: Scope, name: str | None = None) -> str:
+    """Return a group as messages show it: ``甲保护区 (R01)``, ``保护区外``.
+
+    Examples
+    --------
+    >>> describe(Scope("reserve", "R01"), "甲保护区"), describe(Scope("reserve", None))
+    ('甲保护区 (R01)', 'the leads outside every reserve (保护区外)')
+    """
+    if scope.code is None:
+        return (f"the leads outside every reserve ({OUTSIDE_NAME})" if scope.by == "reserve"
+                else f"the leads outside every county ({NO_COUNTY})")
+    return f"{name} ({scope.code})" if name and name != scope.code else f"{scope.code}"
+
+
+def _run_of(values: dict[str, Any]) -> str | None:
+    parts = str(values.get("ledger_id") or "").split(":")
+    return parts[2] if len(parts) == 4 and parts[0] == "lvdun" and parts[2] else None
+
+
+def _version(raw: Any) -> int | None:
+    if is_blank(raw):
+        return None
+    try:
+        return int(float(str(raw).strip()))
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass
+class LedgerScope:
+    """The group a ledger is for, its leads as exported and where each lead is now.
+
+    Use :meth:`judge` on every row.
+    """
+
+    scope: Scope | None
+    name: str
+    #: Lead -> version as exported, for the leads of this ledger (Excel).
+    versions: dict[str, int | None] = field(default_factory=dict)
+    #: Export run -> its record (CSV: each row names its run).
+    records: dict[str, ExportRecord] = field(default_factory=dict)
+    #: Why no row of the ledger can be imported (a CSV of several groups).
+    problem: str | None = None
+    #: Lead -> (code, name) of the group it is in now.
+    current: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+
+    def judge(self, lead: str, values: dict[str, Any]) -> tuple[str | None, int | None]:
+        """Return why the row of ``lead`` may not change it (None: it may) and the version
+        the row was exported with."""
+        if self.problem is not None or self.scope is None:
+            return self.problem or "the ledger's group is unknown", None
+        here = describe(self.scope, self.name)
+        if self.records:
+            run = _run_of(values)
+            record = self.records.get(run or "")
+            if record is None:
+                return (f"lead {lead}: the row has no 台账标识 of this ledger's export, so it "
+                        f"was not exported in this ledger of {here}; only the rows exported "
+                        "in it are imported"), None
+            scope, version = record.leads.get(lead, (None, None))
+        elif lead in self.versions:
+            scope, version = self.scope, self.versions[lead]
+        else:
+            scope, version = None, None
+        code, name = self.current.get(lead, (None, None))
+        if scope != self.scope:
+            where = (f"it was exported in the ledger of {describe(scope, self._name_of(scope))}"
+                     if scope is not None else
+                     f"it belongs to {describe(Scope(self.scope.by, code), name)}")
+            return (f"lead {lead} is not a lead of this ledger of {here}: {where}; a ledger "
+                    "changes only the leads of the reserve it was exported for: import the "
+                    "row with its own reserve's ledger"), None
+        if code != self.scope.code:
+            return (f"lead {lead} now belongs to {describe(Scope(self.scope.by, code), name)}, "
+                    f"no longer to {here} (classified again since the export): export the "
+                    "ledger again"), None
+        return None, version
+
+    def _name_of(self, scope: Scope) -> str | None:
+        for record in self.records.values():
+            if scope in record.names:
+                return record.names[scope]
+        return None
+
+
+def _current(ws: Workspace, by: str) -> dict[str, tuple[str | None, str | None]]:
+    code_col, name_col = GROUP_COLUMNS[by], _NAME_COLUMNS[by]
+    rows = ws.query(f'SELECT "lead_id", "{code_col}" AS code, "{name_col}" AS name '
+                    'FROM "lead_class"')
+    return {str(lead): (None if is_blank(code) else str(code),
+                        None if is_blank(name) else str(name))
+            for lead, code, name in zip(rows["lead_id"], rows["code"], rows["name"],
+                                        strict=True)}
+
+
+def ledger_scope(ws: Workspace, ledger: _Ledger) -> LedgerScope:
+    """Return what the ledger was exported for (see the module's description).
+
+    Raises
+    ------
+    LedgerError
+        When the ledger does not say which group it is for (an Excel ledger without a
+        ``scope`` in ``_lvdun``, a CSV none of whose export runs has a record): it was
+        exported by an older lvdun; nothing changes.
+    """
+    if ledger.kind == "xlsx" and ledger.meta:
+        found = _excel_scope(ws, ledger)
+    else:
+        found = _csv_scope(ws, ledger)
+    if found.scope is not None:
+        found.current = _current(ws, found.scope.by)
+    return found
+
+
+def _excel_scope(ws: Workspace, ledger: _Ledger) -> LedgerScope:
+    scope = Scope.parse(ledger.meta.get("scope"))
+    if scope is None:
+        raise LedgerError(
+            f"{getattr(ledger, 'path', 'the ledger')} does not say which reserve it was "
+            "exported for (exported by an older lvdun); nothing was changed. Export the "
+            "ledger again and re-enter the changes"
+        )
+    record = export_record(ws, ledger.meta.get("run_id", ""))
+    if record is not None and scope in record.names:
+        versions = {lead: v for lead, (s, v) in record.leads.items() if s == scope}
+        return LedgerScope(scope, record.names[scope], versions)
+    log.info("no record of export run %s: the ledger's snapshot sheet gives its leads",
+             ledger.meta.get("run_id"))
+    versions = {lead: _version(row.get("version")) for lead, row in ledger.snapshot.items()
+                if lead}
+    return LedgerScope(scope, ledger.meta.get("group", ""), versions)
+
+
+def _csv_scope(ws: Workspace, ledger: _Ledger) -> LedgerScope:
+    runs = sorted({run for _, values in ledger.rows if (run := _run_of(values))})
+    records = {run: rec for run in runs if (rec := export_record(ws, run)) is not None}
+    if not records:
+        raise LedgerError(
+            f"{getattr(ledger, 'path', 'the ledger')}: this workspace has no record of its "
+            f"export ({', '.join(runs) or 'no export run named'}), so the reserve it was "
+            "exported for cannot be told (exported by an older lvdun?); nothing was "
+            "changed. Export the ledger again and re-enter the changes"
+        )
+    groups: Counter[Scope] = Counter()
+    for _, values in ledger.rows:
+        record = records.get(_run_of(values) or "")
+        lead = str(values.get("lead_id") or "").strip()
+        if record is not None and lead in record.leads:
+            groups[record.leads[lead][0]] += 1
+    found = LedgerScope(None, "", records=records)
+    if len(groups) == 1:
+        found.scope = next(iter(groups))
+        found.name = found._name_of(found.scope) or ""
+    elif len(groups) > 1:
+        listed = "; ".join(f"{describe(s, found._name_of(s))}: {n} rows"
+                           for s, n in sorted(groups.items(), key=lambda i: -i[1]))
+        found.problem = (f"the rows of this CSV were exported in the ledgers of "
+                         f"{len(groups)} groups ({listed}), so the reserve it is for cannot "
+                         "be told: keep the rows of one reserve's ledger in the file (or "
+                         "import the Excel ledger, which knows its reserve)")
+    else:
+        found.problem = "no row of this CSV was exported by the runs it names"
+    return found

@@ -1,0 +1,527 @@
+"""Field verification (实地核查): status changes along the workflow, append-only history.
+
+States and transitions are those of ``layers.schema``; every change is one transaction
+that updates ``lead_status`` (with a version number) and appends to ``lead_history``.
+
+The rules, the same for the command line, the ledger import and the web:
+
+- 非问题 needs a reason code (``NOT_PROBLEM_REASONS``); every reopening or step back needs
+  a reason.
+- Entering 整改中 needs a rectification record: a responsible unit (整改责任单位) and a
+  deadline (整改期限); measures (整改措施) are optional. A blank value keeps the stored one.
+- A write may name the version it saw (``expected_version``): a different current
+  version is a conflict, shown with both sides, never overwritten.
+- The note of a change may also become the lead's current 核查意见 (``opinion``), which
+  the ledger shows; the history keeps every note.
+- Evidence files are recorded with their sha256; photos with their EXIF position and time,
+  compared with the lead (:mod:`pipelines.verify.evidence`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from layers.aliases import normalize_status
+from layers.schema import (
+    NOT_PROBLEM_REASONS,
+    REASON_REQUIRED,
+    STATUS_LABELS,
+    TRANSITIONS,
+    Status,
+)
+from layers.text import strip_control
+from pipelines.errors import ConflictError, NotFoundError, RecordError, TransitionError
+from pipelines.store.base import Workspace, now_iso
+from pipelines.verify.evidence import describe_evidence
+
+__all__ = [
+    "RECORD_FIELDS",
+    "RECORD_LABELS",
+    "RECORD_STATUSES",
+    "StatusChange",
+    "allowed_next",
+    "check_transition",
+    "current_state",
+    "history",
+    "parse_date",
+    "parse_status",
+    "set_status",
+    "transition_path",
+    "update_record",
+]
+
+log = logging.getLogger(__name__)
+
+#: The rectification record (整改记录) kept with a lead's status.
+RECORD_FIELDS: tuple[str, ...] = ("responsible_unit", "measures", "deadline")
+RECORD_LABELS: dict[str, str] = {
+    "responsible_unit": "整改责任单位",
+    "measures": "整改措施",
+    "deadline": "整改期限",
+    "reason": "原因",
+    "opinion": "核查意见",
+}
+#: Statuses in which the rectification record may be edited without a status change.
+RECORD_STATUSES: tuple[Status, ...] = (Status.PROBLEM, Status.RECTIFYING, Status.RECTIFIED)
+#: Entering these statuses needs these record fields.
+_RECORD_REQUIRED: dict[Status, tuple[str, ...]] = {
+    Status.RECTIFYING: ("responsible_unit", "deadline"),
+}
+_OPTIONS = {"responsible_unit": "--responsible-unit", "deadline": "--deadline"}
+_DATE = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}.*)?$"
+)
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """One applied change (a status change, or a record edit with the same status)."""
+
+    lead_id: str
+    from_status: Status
+    to_status: Status
+    version: int
+    at: str
+    by: str
+    evidence: tuple[dict[str, Any], ...] = ()
+
+
+def parse_status(value: str) -> Status:
+    """Return the status for a code (``problem``) or label (``问题``).
+
+    Raises
+    ------
+    TransitionError
+        For an unknown status, listing the known ones.
+    """
+    status = normalize_status(value)
+    if status is None:
+        known = ", ".join(f"{s.value} ({STATUS_LABELS[s]})" for s in Status)
+        raise TransitionError(f"unknown status {value!r}; statuses: {known}")
+    return status
+
+
+def parse_date(value: object, *, what: str = "date") -> str | None:
+    """Return ``value`` as an ISO date ``YYYY-MM-DD``; None for a blank value.
+
+    Accepts dates, datetimes and the ways people write them: ``2025-06-30``,
+    ``2025/6/30``, ``2025.6.30``, ``2025年6月30日``, ``20250630``.
+
+    Raises
+    ------
+    RecordError
+        When ``value`` is not a date, naming ``what``.
+
+    Examples
+    --------
+    >>> parse_date("2025年6月30日"), parse_date("2025/6/3"), parse_date(" ")
+    ('2025-06-30', '2025-06-03', None)
+    """
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value).strip()
+    if not text:
+        return None
+    match = _DATE.match(text) or _COMPACT_DATE.match(text)
+    if match:
+        try:
+            return date(*(int(g) for g in match.groups())).isoformat()
+        except ValueError:
+            pass
+    raise RecordError(f"{what} {text!r} is not a date: write it as YYYY-MM-DD, e.g. 2025-06-30")
+
+
+def allowed_next(status: Status) -> tuple[Status, ...]:
+    """Return the statuses a lead in ``status`` may move to."""
+    return TRANSITIONS[status]
+
+
+def _describe(statuses: Sequence[Status]) -> str:
+    return ", ".join(f"{s.value} ({STATUS_LABELS[s]})" for s in statuses)
+
+
+def _given(value: object) -> bool:
+    """True for a value that says something (not None, NaN or blank)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return False
+    return bool(str(value).strip())
+
+
+def _text(value: object) -> str | None:
+    return str(value).strip() if _given(value) else None
+
+
+def _cleaned(**values: Any) -> tuple[dict[str, Any], int]:
+    """``values`` with control characters removed from text, and how many were removed."""
+    removed = 0
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, str):
+            value, count = strip_control(value)
+            removed += count
+        out[key] = value
+    return out, removed
+
+
+def _note_with(note: str | None, removed: int) -> str | None:
+    """The history note, saying how many control characters the input lost."""
+    if not removed:
+        return note
+    mark = f"（输入中的 {removed} 个控制字符已移除）"
+    return f"{note} {mark}" if note else mark
+
+
+def check_transition(
+    lead_id: str,
+    current: Status,
+    target: Status,
+    *,
+    reason: str | None,
+    record: dict[str, Any],
+) -> None:
+    """Raise :class:`TransitionError` unless ``current → target`` is allowed as given.
+
+    Parameters
+    ----------
+    lead_id
+        For the message.
+    current, target
+        The statuses.
+    reason
+        The reason given with the change.
+    record
+        The rectification record the lead will hold after the change
+        (``responsible_unit``, ``measures``, ``deadline``).
+    """
+    allowed = TRANSITIONS[current]
+    if target not in allowed:
+        raise TransitionError(
+            f"lead {lead_id}: cannot go from {current.value} ({STATUS_LABELS[current]}) "
+            f"to {target.value} ({STATUS_LABELS[target]}); allowed: {_describe(allowed)}"
+        )
+    if (current, target) in REASON_REQUIRED and not _given(reason):
+        hint = (f"; reasons for 非问题: {', '.join(NOT_PROBLEM_REASONS)}"
+                if target == Status.NOT_PROBLEM else "")
+        raise TransitionError(
+            f"lead {lead_id}: {STATUS_LABELS[current]} → {STATUS_LABELS[target]} needs a "
+            f"reason (--reason){hint}"
+        )
+    if target == Status.NOT_PROBLEM and reason not in NOT_PROBLEM_REASONS:
+        raise TransitionError(
+            f"lead {lead_id}: reason {reason!r} is not a 非问题 reason code; use one of "
+            f"{', '.join(NOT_PROBLEM_REASONS)} (details go in --note)"
+        )
+    missing = [f for f in _RECORD_REQUIRED.get(target, ()) if not _given(record.get(f))]
+    if missing:
+        names = " and ".join(f"{RECORD_LABELS[f]} ({_OPTIONS[f]})" for f in missing)
+        raise TransitionError(
+            f"lead {lead_id}: {STATUS_LABELS[current]} → {STATUS_LABELS[target]} needs a "
+            f"rectification record: {names}"
+        )
+
+
+def transition_path(lead_id: str, current: Status, target: Status) -> list[Status]:
+    """Return the statuses to pass through from ``current`` to ``target`` (target last).
+
+    A legal transition is a path of one step. Otherwise the path is the unique shortest
+    one whose steps all move forward (need no reason): 待核查 → 整改中 passes through
+    问题. A jump that would need a reason on the way (a reopening, a step back), or that
+    several shortest paths could explain, is refused.
+
+    Raises
+    ------
+    TransitionError
+        When no such path exists or it is not unique; the message lists the allowed
+        next statuses.
+
+    Examples
+    --------
+    >>> [s.value for s in transition_path("L1", Status.PENDING, Status.RECTIFYING)]
+    ['problem', 'rectifying']
+    """
+    if target == current:
+        return []
+    if target in TRANSITIONS[current]:
+        return [target]
+    frontier: list[list[Status]] = [[current]]
+    found: list[list[Status]] = []
+    while frontier and not found:
+        extended: list[list[Status]] = []
+        for path in frontier:
+            for step in TRANSITIONS[path[-1]]:
+                if step in path or (path[-1], step) in REASON_REQUIRED:
+                    continue
+                if step == target:
+                    found.append([*path[1:], step])
+                else:
+                    extended.append([*path, step])
+        frontier = extended
+    allowed = _describe(TRANSITIONS[current])
+    if not found:
+        raise TransitionError(
+            f"lead {lead_id}: cannot go from {current.value} ({STATUS_LABELS[current]}) "
+            f"to {target.value} ({STATUS_LABELS[target]}), not even step by step without "
+            f"a reopening; allowed: {allowed}"
+        )
+    if len(found) > 1:
+        ways = " or ".join(" → ".join(STATUS_LABELS[s] for s in [current, *p]) for p in found)
+        raise TransitionError(
+            f"lead {lead_id}: {STATUS_LABELS[current]} → {STATUS_LABELS[target]} can be "
+            f"reached in several ways ({ways}); change it step by step; allowed: {allowed}"
+        )
+    return found[0]
+
+
+def current_state(ws: Workspace, lead_id: str) -> dict[str, Any]:
+    """Return the ``lead_status`` row of a lead as a dict, plus its ``opinion``.
+
+    Raises
+    ------
+    NotFoundError
+        When the lead does not exist.
+    """
+    rows = ws.read_table("lead_status", where='"lead_id" = ?', params=[lead_id])
+    if rows.empty:
+        raise NotFoundError(f"no lead {lead_id!r} in the workspace {ws.location}")
+    state = {k: (None if pd.isna(v) else v) for k, v in rows.iloc[0].items()}
+    opinion = ws.read_table("lead_opinion", where='"lead_id" = ?', params=[lead_id])
+    state["opinion"] = None if opinion.empty else _text(opinion["opinion"].iloc[0])
+    return state
+
+
+def _check_version(lead_id: str, state: dict[str, Any], expected: int | None) -> None:
+    version = int(state["version"])
+    if expected is not None and int(expected) != version:
+        current = Status(state["status"])
+        raise ConflictError(
+            f"lead {lead_id}: you edited version {expected} but the workspace holds version "
+            f"{version} (status {STATUS_LABELS[current]}, changed {state['updated_at']} by "
+            f"{state['updated_by']}); reload and try again"
+        )
+
+
+def _lead_for_evidence(ws: Workspace, lead_id: str) -> tuple[Any, Any]:
+    """The lead's geometry and detection date (后时相), or Nones."""
+    leads = ws.read_features("leads", where='"lead_id" = ?', params=[lead_id])
+    if leads.empty:
+        return None, None
+    return leads.geometry.iloc[0], leads["date_after"].iloc[0]
+
+
+def set_status(
+    ws: Workspace,
+    lead_id: str,
+    status: str | Status,
+    *,
+    reason: str | None = None,
+    note: str | None = None,
+    by: str | None = None,
+    evidence: Sequence[str | Path] = (),
+    expected_version: int | None = None,
+    responsible_unit: str | None = None,
+    measures: str | None = None,
+    deadline: str | date | None = None,
+    opinion: str | None = None,
+    run_id: str | None = None,
+) -> StatusChange:
+    """Move a lead to ``status`` if the workflow allows it, and record it in history.
+
+    Parameters
+    ----------
+    ws
+        The workspace.
+    lead_id
+        The lead.
+    status
+        Target status, as code or Chinese label.
+    reason
+        Required for 非问题 (one of ``NOT_PROBLEM_REASONS``) and for reopening or
+        stepping back.
+    note, by
+        Free text kept in the history, and who made the change.
+    evidence
+        Evidence files: stored with their sha256; photos with EXIF position and time
+        compared with the lead (distance, taken before or after the detection).
+    expected_version
+        The version the caller saw; a different current version is a conflict.
+    responsible_unit, measures, deadline
+        The rectification record (整改责任单位, 整改措施, 整改期限); entering 整改中 needs
+        a unit and a deadline, given now or stored before. Blank values keep the stored
+        ones.
+    opinion
+        The lead's new 核查意见 (shown in the ledger); also the history note when
+        ``note`` is None.
+    run_id
+        The run (e.g. a ledger import) that made the change, kept in the history.
+
+    Raises
+    ------
+    NotFoundError, TransitionError, ConflictError, RecordError, EvidenceError
+    """
+    target = parse_status(status) if not isinstance(status, Status) else status
+    texts, removed = _cleaned(reason=reason, note=note, by=by, opinion=opinion,
+                              responsible_unit=responsible_unit, measures=measures)
+    reason, note, by, opinion = texts["reason"], texts["note"], texts["by"], texts["opinion"]
+    responsible_unit, measures = texts["responsible_unit"], texts["measures"]
+    given = {"responsible_unit": _text(responsible_unit), "measures": _text(measures),
+             "deadline": parse_date(deadline, what="deadline")}
+    files: list[dict[str, Any]] = []
+    if evidence:  # read the files before taking the write lock
+        geometry, detected = _lead_for_evidence(ws, lead_id)
+        files = describe_evidence(list(evidence), geometry=geometry, detected=detected)
+    with ws.transaction():
+        state = current_state(ws, lead_id)
+        current = Status(state["status"])
+        version = int(state["version"])
+        _check_version(lead_id, state, expected_version)
+        record = {f: given[f] if given[f] is not None else state[f] for f in RECORD_FIELDS}
+        check_transition(lead_id, current, target, reason=reason, record=record)
+        at = now_iso()
+        who = by or "unknown"
+        new_version = version + 1
+        new_opinion = _text(opinion)
+        opinion_changed = new_opinion is not None and new_opinion != state["opinion"]
+        history_note = _note_with(
+            note if note is not None else (new_opinion if opinion_changed else None), removed)
+        ws.upsert_rows("lead_status", pd.DataFrame([{
+            "lead_id": lead_id, "status": target.value, "version": new_version,
+            "reason": _text(reason), "updated_at": at, "updated_by": who, **record,
+        }]))
+        _append_history(ws, lead_id, new_version, at, who, current, target, _text(reason),
+                        history_note, files, run_id)
+        if opinion_changed:
+            _store_opinion(ws, lead_id, new_opinion, at, who)
+    log.info("lead %s: %s -> %s (v%d)", lead_id, current.value, target.value, new_version)
+    return StatusChange(lead_id, current, target, new_version, at, who, tuple(files))
+
+
+def update_record(
+    ws: Workspace,
+    lead_id: str,
+    *,
+    reason: str | None = None,
+    responsible_unit: str | None = None,
+    measures: str | None = None,
+    deadline: str | date | None = None,
+    opinion: str | None = None,
+    note: str | None = None,
+    by: str | None = None,
+    expected_version: int | None = None,
+    run_id: str | None = None,
+) -> StatusChange | None:
+    """Edit a lead's rectification record, reason or 核查意见 without changing its status.
+
+    The change gets a new version and a history entry whose from- and to-status are the
+    same; its note lists what changed (``整改期限: 2025-06-30 → 2025-09-30``) unless
+    ``note`` is given. Blank values keep the stored ones.
+
+    Returns
+    -------
+    StatusChange or None
+        None when every given value equals the stored one (nothing is written).
+
+    Raises
+    ------
+    NotFoundError, ConflictError, RecordError
+    TransitionError
+        When the record is edited on a lead that is not 问题/整改中/已整改, or the
+        reason of a 非问题 lead is not a reason code.
+    """
+    texts, removed = _cleaned(reason=reason, note=note, by=by, opinion=opinion,
+                              responsible_unit=responsible_unit, measures=measures)
+    reason, note, by, opinion = texts["reason"], texts["note"], texts["by"], texts["opinion"]
+    responsible_unit, measures = texts["responsible_unit"], texts["measures"]
+    wanted = {"responsible_unit": _text(responsible_unit), "measures": _text(measures),
+              "deadline": parse_date(deadline, what="deadline"), "reason": _text(reason),
+              "opinion": _text(opinion)}
+    with ws.transaction():
+        state = current_state(ws, lead_id)
+        current = Status(state["status"])
+        changes = {k: (state[k], v) for k, v in wanted.items()
+                   if v is not None and v != _text(state[k])}
+        if not changes:
+            return None
+        _check_version(lead_id, state, expected_version)
+        edited = [f for f in RECORD_FIELDS if f in changes]
+        if edited and current not in RECORD_STATUSES:
+            raise TransitionError(
+                f"lead {lead_id} is {STATUS_LABELS[current]}: the rectification record "
+                f"({', '.join(RECORD_LABELS[f] for f in edited)}) belongs to "
+                f"{'/'.join(STATUS_LABELS[s] for s in RECORD_STATUSES)} leads"
+            )
+        if "reason" in changes and current == Status.NOT_PROBLEM \
+                and wanted["reason"] not in NOT_PROBLEM_REASONS:
+            raise TransitionError(
+                f"lead {lead_id}: reason {wanted['reason']!r} is not a 非问题 reason code; "
+                f"use one of {', '.join(NOT_PROBLEM_REASONS)}"
+            )
+        at = now_iso()
+        who = by or "unknown"
+        new_version = int(state["version"]) + 1
+        reason_now = wanted["reason"] if "reason" in changes else _text(state["reason"])
+        record = {f: changes[f][1] if f in changes else state[f] for f in RECORD_FIELDS}
+        ws.upsert_rows("lead_status", pd.DataFrame([{
+            "lead_id": lead_id, "status": current.value, "version": new_version,
+            "reason": reason_now, "updated_at": at, "updated_by": who, **record,
+        }]))
+        described = "; ".join(
+            f"{RECORD_LABELS[k]}: {new}" if k == "opinion" else
+            f"{RECORD_LABELS[k]}: {old if _given(old) else '—'} → {new}"
+            for k, (old, new) in changes.items()
+        )
+        _append_history(ws, lead_id, new_version, at, who, current, current, reason_now,
+                        _note_with(note if note is not None else described, removed), [],
+                        run_id)
+        if "opinion" in changes:
+            _store_opinion(ws, lead_id, wanted["opinion"], at, who)
+    log.info("lead %s: record edited (v%d): %s", lead_id, new_version, ", ".join(changes))
+    return StatusChange(lead_id, current, current, new_version, at, who)
+
+
+def _append_history(
+    ws: Workspace, lead_id: str, version: int, at: str, who: str, current: Status,
+    target: Status, reason: str | None, note: str | None, files: list[dict[str, Any]],
+    run_id: str | None,
+) -> None:
+    ws.append_rows("lead_history", pd.DataFrame([{
+        "lead_id": lead_id, "version": version, "at": at, "by": who,
+        "from_status": current.value, "to_status": target.value, "reason": reason,
+        "note": note, "evidence": json.dumps(files, ensure_ascii=False) if files else None,
+        "run_id": run_id,
+    }]))
+
+
+def _store_opinion(ws: Workspace, lead_id: str, opinion: str | None, at: str, who: str) -> None:
+    ws.upsert_rows("lead_opinion", pd.DataFrame([{
+        "lead_id": lead_id, "opinion": opinion, "updated_at": at, "updated_by": who,
+    }]))
+
+
+def history(ws: Workspace, lead_id: str) -> pd.DataFrame:
+    """Return a lead's history, oldest first.
+
+    The ``evidence`` column holds JSON lists as :func:`pipelines.verify.evidence.describe_evidence`
+    returns them.
+
+    Raises
+    ------
+    NotFoundError
+        When the lead does not exist.
+    """
+    if not ws.count("lead_status", '"lead_id" = ?', [lead_id]):
+        raise NotFoundError(f"no lead {lead_id!r} in the workspace {ws.location}")
+    return ws.read_table("lead_history", where='"lead_id" = ?', params=[lead_id], order="id")
