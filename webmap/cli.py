@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
+from pipelines.cli.options import console, handle_errors, open_ws, settings, workspace_option
 from webmap.publish import publish_map
 
 __all__ = ["demo_cmd", "map_cmd"]
@@ -37,7 +36,7 @@ def map_cmd(workspace: str, out: str, title: str, history: bool, chips: bool) ->
     """
     with open_ws(workspace) as ws:
         path = publish_map(ws, out, title=title, history=history, chips=chips,
-                           tianditu_key=os.environ.get("LVDUN_TIANDITU_KEY") or None)
+                           tianditu_key=settings().tianditu_key or None)
     console.print(f"map written to {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
@@ -60,7 +59,7 @@ def demo_cmd(out_dir: str, seed: int, n_leads: int) -> None:
     result = run_demo(Path(out_dir), seed=seed, n_leads=n_leads, console=console)
     with open_ws(str(result.workspace)) as ws:
         map_path = publish_map(ws, Path(out_dir) / "map.html", title="绿盾线索（合成演示数据）",
-                               tianditu_key=os.environ.get("LVDUN_TIANDITU_KEY") or None)
+                               tianditu_key=settings().tianditu_key or None)
         print_summary(ws, console=console)
     console.print()
     console.print(f"[bold]workspace[/]  {result.workspace}")

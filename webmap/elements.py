@@ -1,7 +1,7 @@
 """folium elements of the published map, drawn by the helpers in ``static/lvdun-map.js``.
 
 No text of the data ever passes through Jinja. branca compiles what a ``MacroElement``
-template renders as a new template (``Element(script(...))``), so a reserve name like
+template renders as a new template (it wraps it in a new ``Element``), so a name like
 ``{{ lipsum.__globals__... }}`` would run as Python. Every element here therefore builds
 its JavaScript in Python, from element names and :func:`~pipelines.escape.script_json`
 only, and adds it to the page as :class:`RawHtml`, which is written as it is.

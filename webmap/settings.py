@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pipelines.settings import Settings as LvdunSettings
 
 __all__ = ["Settings"]
 
 
-class Settings(BaseSettings):
+class Settings(LvdunSettings):
     """What ``lvdun serve`` needs to know; each field reads ``LVDUN_<FIELD>``.
+
+    The fields of :class:`pipelines.settings.Settings` (workspace, 天地图 key...) and the
+    server's own.
 
     Read at the entry point (:func:`webmap.serve.serve_cmd`) and handed to
     :func:`webmap.app.create_app`; library code never reads the environment.
@@ -20,13 +24,9 @@ class Settings(BaseSettings):
     8000
     """
 
-    model_config = SettingsConfigDict(env_prefix="LVDUN_", extra="ignore")
-
-    workspace: str = Field("lvdun.gpkg", description="A .gpkg file or a postgresql:// URL.")
     host: str = Field("127.0.0.1", description="Address to listen on.")
     port: int = Field(8000, ge=0, le=65535, description="Port to listen on.")
     title: str = Field("绿盾线索", description="Title of the map page.")
-    tianditu_key: str | None = Field(None, description="天地图 tk key for its basemaps.")
     page_size: int = Field(1000, ge=1, description="Default GeoJSON page size.")
     max_page_size: int = Field(10000, ge=1, description="Largest GeoJSON page.")
     map_view_loading: int = Field(

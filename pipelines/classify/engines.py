@@ -27,7 +27,6 @@ identical ``lead_class`` tables.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import threading
 from typing import Any
@@ -43,7 +42,6 @@ from pipelines.errors import EngineError, WorkspaceError
 from pipelines.store.base import Workspace
 
 __all__ = [
-    "DASK_SCHEDULER_ENV",
     "ENGINES",
     "check_engine",
     "classify_partition",
@@ -59,7 +57,6 @@ log = logging.getLogger(__name__)
 ENGINES = ("geos", "postgis", "dask")
 
 #: Environment variable naming a ``dask.distributed`` scheduler address for ``--engine dask``.
-DASK_SCHEDULER_ENV = "LVDUN_DASK_SCHEDULER"
 
 #: Most vertices per piece of a subdivided zone polygon (``ST_Subdivide``).
 SUBDIVIDE_VERTICES = 256
@@ -282,8 +279,8 @@ def dask_classify(
     near_m, mine_margin_m : float
         As :func:`pipelines.classify.job.classify`.
     scheduler : str, optional
-        Address of a ``dask.distributed`` scheduler (``tcp://host:8786``); default the
-        ``LVDUN_DASK_SCHEDULER`` environment variable, else the local threaded scheduler.
+        Address of a ``dask.distributed`` scheduler (``tcp://host:8786``); None: the local
+        threaded scheduler. The command line passes ``LVDUN_DASK_SCHEDULER`` here.
         Its workers must reach the workspace (a shared path or the PostGIS server).
     partition_rows : int
         Leads per partition.
@@ -306,7 +303,7 @@ def dask_classify(
             "pip install dask distributed"
         ) from exc
 
-    address = scheduler or os.environ.get(DASK_SCHEDULER_ENV) or None
+    address = scheduler or None
     ranges = fid_ranges(ws, partition_rows)
     if not ranges:
         raise WorkspaceError("no leads in the workspace: run `lvdun ingest leads FILE` first")

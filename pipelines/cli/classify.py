@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from pipelines.classify.engines import DASK_SCHEDULER_ENV, ENGINES
+from pipelines.classify.engines import ENGINES
 from pipelines.classify.job import classify
-from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
+from pipelines.cli.options import console, handle_errors, open_ws, settings, workspace_option
 
 
 @click.command("classify")
@@ -15,9 +15,9 @@ from pipelines.cli.options import console, handle_errors, open_ws, workspace_opt
               help="Overlay engine: geos (in process), postgis (in the database of a "
                    "PostGIS workspace), dask (partitions of leads read from the store and "
                    "classified in dask tasks, local or --scheduler).")
-@click.option("--scheduler", envvar=DASK_SCHEDULER_ENV, default=None, metavar="ADDRESS",
+@click.option("--scheduler", default=None, metavar="ADDRESS",
               help="dask.distributed scheduler address for --engine dask "
-                   f"(env {DASK_SCHEDULER_ENV}); default a local threaded scheduler.")
+                   "(env LVDUN_DASK_SCHEDULER); default a local threaded scheduler.")
 @click.option("--near-m", type=float, default=1000.0, show_default=True,
               help="Flag leads within this many metres of a reserve boundary.")
 @handle_errors
@@ -31,7 +31,8 @@ def classify_cmd(workspace: str, engine: str, scheduler: str | None, near_m: flo
       lvdun classify -w lvdun.gpkg --engine dask --scheduler tcp://10.0.0.5:8786
     """
     with open_ws(workspace) as ws:
-        report = classify(ws, near_m=near_m, engine=engine, scheduler=scheduler)
+        report = classify(ws, near_m=near_m, engine=engine,
+                          scheduler=scheduler or settings().dask_scheduler)
     zones = ", ".join(f"{k} {v}" for k, v in sorted(report.by_zone.items()))
     console.print(f"classified {report.leads} leads ({zones}); "
                   f"{report.near_boundary} within {near_m:g} m of a boundary")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -11,16 +10,24 @@ import click
 from rich.console import Console
 
 from geo.errors import LvdunError
-from pipelines.store import DEFAULT_WORKSPACE, Workspace, open_workspace
+from pipelines.settings import Settings
+from pipelines.store import Workspace, open_workspace
 
-__all__ = ["console", "handle_errors", "open_ws", "workspace_option"]
+__all__ = ["console", "handle_errors", "open_ws", "settings", "workspace_option"]
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
+
+@functools.cache
+def settings() -> Settings:
+    """The ``LVDUN_`` settings, read once when a command first needs them."""
+    return Settings()
+
+
 workspace_option = click.option(
     "-w", "--workspace",
-    default=lambda: os.environ.get("LVDUN_WORKSPACE", DEFAULT_WORKSPACE),
+    default=lambda: settings().workspace,
     show_default="./lvdun.gpkg or $LVDUN_WORKSPACE",
     help="Workspace: a .gpkg file or a postgresql:// URL.",
 )
