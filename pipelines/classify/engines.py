@@ -27,14 +27,12 @@ identical ``lead_class`` tables.
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from psycopg import sql
 
 from geo import overlay
 from pipelines.classify.frames import classify_frames
@@ -129,9 +127,7 @@ def require_postgis(ws: Workspace) -> None:
     ws : Workspace
         The workspace to check.
     """
-    from pipelines.store.postgis import PostGISWorkspace
-
-    if not isinstance(ws, PostGISWorkspace):
+    if ws.kind != "postgis":
         raise WorkspaceError(
             f"--engine postgis needs a PostGIS workspace (postgresql://…); "
             f"{ws.location} is a {type(ws).__name__}: use --engine geos or --engine dask"
@@ -164,26 +160,7 @@ def postgis_pairs(ws: Workspace, leads: gpd.GeoDataFrame, reserves: gpd.GeoDataF
         When ``ws`` is not on PostGIS.
     """
     require_postgis(ws)
-    conn = ws.conn
-    parts = sql.Identifier(f"lvdun_zone_parts_{secrets.token_hex(6)}")
-    leads_t = ws._qualified("leads")  # type: ignore[attr-defined]
-    zones_t = ws._qualified("reserves")  # type: ignore[attr-defined]
-    try:
-        conn.execute(sql.SQL(
-            "CREATE TEMP TABLE {parts} AS SELECT fid AS zone_fid, "
-            "ST_Subdivide(geom, {n}) AS geom FROM {zones} "
-            "WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom)"
-        ).format(parts=parts, n=sql.Literal(SUBDIVIDE_VERTICES), zones=zones_t))
-        conn.execute(sql.SQL("CREATE INDEX ON {} USING GIST (geom)").format(parts))
-        conn.execute(sql.SQL("ANALYZE {}").format(parts))
-        rows = conn.execute(sql.SQL(
-            "SELECT DISTINCT l.fid, z.fid FROM {leads} l "
-            "JOIN {parts} p ON l.geom && p.geom "
-            "JOIN {zones} z ON z.fid = p.zone_fid "
-            "WHERE NOT ST_IsEmpty(l.geom) AND ST_Intersects(z.geom, l.geom)"
-        ).format(leads=leads_t, parts=parts, zones=zones_t)).fetchall()
-    finally:
-        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(parts))
+    rows = ws.lead_zone_fids(SUBDIVIDE_VERTICES)
     log.debug("postgis engine: %d lead/zone pairs", len(rows))
     return _positions(rows, leads, reserves)
 
@@ -246,8 +223,7 @@ def classify_partition(
 
 def fid_ranges(ws: Workspace, rows: int) -> list[tuple[int, int]]:
     """Cut the leads into ``[lo, hi)`` fid ranges of at most ``rows`` leads."""
-    fids = np.array([r[0] for r in ws.execute('SELECT fid FROM "leads" ORDER BY fid')],
-                    dtype="int64")
+    fids = ws.lead_fids()
     if not len(fids):
         return []
     starts = fids[::max(1, int(rows))]

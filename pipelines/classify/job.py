@@ -89,11 +89,10 @@ def classify(
     result["run_id"] = run_id
     by_zone = result["zone"].value_counts().to_dict()
     with ws.transaction():
-        ws.execute('DELETE FROM "lead_class"')
-        ws.append_rows("lead_class", result)
+        ws.replace_lead_class(result)
         snapshot = result.assign(snapshot_id=run_id + "/" + result["lead_id"].astype(str))
         ws.append_rows("lead_class_history", snapshot)
-        last_event = ws.execute('SELECT MAX("id") FROM "lead_history"').fetchone()[0]
+        last_event = ws.last_history_id()
         ws.record_run(
             run_id, "classify", started_at=started,
             params={"near_m": near_m, "engine": engine, "mine_margin_m": mine_margin_m},

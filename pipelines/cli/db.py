@@ -29,11 +29,9 @@ def init_cmd(workspace: str) -> None:
     Example:
       lvdun db init -w postgresql://lvdun@gis.example.cn/lvdun?schema=lvdun
     """
-    from pipelines.store.postgis import PostGISWorkspace  # psycopg only when needed
-
     with open_ws(workspace, create=True) as ws:
-        if isinstance(ws, PostGISWorkspace):
-            info = ws.describe()
+        if ws.kind == "postgis":
+            info = ws.describe()  # type: ignore[attr-defined]
             console.print(f"PostgreSQL {info['server_version']}, PostGIS "
                           f"{info['postgis_version']} at {info['host']}")
             console.print(f"workspace ready: database {info['database']}, schema "

@@ -304,8 +304,7 @@ def _store_replacing(
 ) -> None:
     key = KEYS[layer]
     keys = frame[key].dropna().unique().tolist()
-    old = ws.read_features(layer, where=_in_clause(key, len(keys)), params=keys) if keys \
-        else ws.read_features(layer, where="1 = 0")
+    old = ws.read_features_in(layer, key, keys)
     compare = [c for c in frame.columns if c not in ("run_id", "src_file", "src_row",
                                                       "geometry")]
     if layer != "reserves" and len(old):
@@ -327,10 +326,6 @@ def _store_replacing(
         report.inserted = len(frame)
     ws.delete_where_in(layer, key, keys)
     ws.insert_features(layer, frame)
-
-
-def _in_clause(column: str, n: int) -> str:
-    return f'"{column}" IN ({", ".join(["?"] * n)})'
 
 
 def _store_leads(

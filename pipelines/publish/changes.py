@@ -109,14 +109,11 @@ def baseline(ws: Workspace, ref: str) -> Baseline:
     if "lead_history_id" in counts:
         cutoff, basis = int(counts["lead_history_id"]), "recorded by the run"
     else:
-        ids = ws.query('SELECT MAX("id") AS m FROM "lead_history" WHERE "run_id" = ?',
-                       [run_id])["m"].iloc[0]
-        if ids is not None and not pd.isna(ids):
-            cutoff, basis = int(ids), "last history row written by the run"
+        last = ws.last_history_id(run_id=run_id)
+        if last is not None:
+            cutoff, basis = last, "last history row written by the run"
         else:
-            ids = ws.query('SELECT MAX("id") AS m FROM "lead_history" WHERE "at" <= ?',
-                           [str(run["finished_at"])])["m"].iloc[0]
-            cutoff = 0 if ids is None or pd.isna(ids) else int(ids)
+            cutoff = ws.last_history_id(at_or_before=str(run["finished_at"])) or 0
             basis = "history rows written before the run finished (to the second)"
     class_run = run_id if run["command"] == "classify" else _class_run_before(
         ws.runs(), str(run["started_at"]), cutoff)

@@ -25,6 +25,7 @@ import shapely
 from geo.crs import CGCS2000
 from pipelines.errors import StoreError, WorkspaceError, WorkspaceVersionError
 from pipelines.escape import sql_identifier
+from pipelines.store.queries import JobQueries
 from pipelines.store.tables import (
     FEATURE_LAYERS,
     GEOMETRY_TYPES,
@@ -56,7 +57,7 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + secrets.token_hex(3)
 
 
-class Workspace(ABC):
+class Workspace(JobQueries, ABC):
     """A lvdun workspace: feature layers, attribute tables and the run log.
 
     Use as a context manager; every write happens inside :meth:`transaction`, which
@@ -70,6 +71,11 @@ class Workspace(ABC):
     def __init__(self) -> None:
         self._conn: Any = None
         self._depth = 0
+
+    @property
+    @abstractmethod
+    def kind(self) -> str:
+        """The backend: ``"gpkg"`` or ``"postgis"`` (the one way jobs tell them apart)."""
 
     # -- backend hooks ------------------------------------------------------------
     @abstractmethod
@@ -108,10 +114,10 @@ class Workspace(ABC):
     def _has_table(self, name: str) -> bool:
         """Return True when ``name`` exists."""
 
-    def _after_features_write(self, layer: str) -> None:  # noqa: B027 - optional hook
+    def _after_features_write(self, layer: str) -> None:
         """Refresh layer metadata (extent) after a write; optional."""
 
-    def _after_explicit_ids(self, name: str, column: str) -> None:  # noqa: B027 - optional
+    def _after_explicit_ids(self, name: str, column: str) -> None:
         """Move the id counter of ``name`` past ids inserted explicitly; optional."""
 
     def _insert_rows(

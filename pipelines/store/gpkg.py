@@ -77,6 +77,11 @@ class GeoPackageWorkspace(Workspace):
 
     param = "?"
 
+    @property
+    def kind(self) -> str:
+        """``"gpkg"``."""
+        return "gpkg"
+
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         super().__init__()
         self.path = Path(path)

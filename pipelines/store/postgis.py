@@ -111,6 +111,11 @@ class PostGISWorkspace(Workspace):
 
     param = "%s"
 
+    @property
+    def kind(self) -> str:
+        """``"postgis"``."""
+        return "postgis"
+
     def __init__(self, url: str) -> None:
         super().__init__()
         self.url = url
@@ -328,6 +333,16 @@ class PostGISWorkspace(Workspace):
             "server_version": self.server_version(),
             "postgis_version": self.postgis_version(),
         }
+
+    # -- overlay --------------------------------------------------------------------
+    def lead_zone_fids(self, subdivide_vertices: int) -> list[tuple[int, int]]:
+        """Return the ``(lead fid, reserves fid)`` pairs that intersect, computed in SQL.
+
+        See :func:`pipelines.store.postgis_overlay.lead_zone_fids`.
+        """
+        from pipelines.store.postgis_overlay import lead_zone_fids
+
+        return lead_zone_fids(self, subdivide_vertices)
 
     # -- geometries -----------------------------------------------------------------
     def _geom_select(self, column: str) -> str:

@@ -52,8 +52,7 @@ def set_batch_deadline(
         raise RecordError("reporting deadline is empty: give a date, e.g. 2025-06-30")
     with ws.transaction():
         if not ws.count("leads", '"batch" = ?', [batch]):
-            known = ws.query('SELECT DISTINCT "batch" FROM "leads" ORDER BY "batch"')["batch"]
-            names = ", ".join(str(b) for b in known if b is not None) or "none"
+            names = ", ".join(str(b) for b in ws.lead_batches()) or "none"
             raise NotFoundError(f"no lead belongs to batch {batch!r}; batches: {names}")
         ws.upsert_rows("batches", pd.DataFrame([{
             "batch": batch, "report_deadline": due, "note": _text(note),
@@ -66,12 +65,7 @@ def set_batch_deadline(
 def batch_deadlines(ws: Workspace) -> pd.DataFrame:
     """Return the batches with a reporting deadline, and their open and total leads."""
     batches = ws.read_table("batches", order='"batch"')
-    counts = ws.query(
-        'SELECT l."batch" AS batch, COUNT(*) AS leads, SUM(CASE WHEN s."status" IN (?, ?) '
-        'THEN 1 ELSE 0 END) AS open FROM "leads" l LEFT JOIN "lead_status" s '
-        'ON s."lead_id" = l."lead_id" GROUP BY l."batch"',
-        [s.value for s in _REPORT_OPEN],
-    )
+    counts = ws.batch_lead_counts([s.value for s in _REPORT_OPEN])
     out = batches.merge(counts, on="batch", how="left")
     out[["leads", "open"]] = out[["leads", "open"]].fillna(0).astype(int)
     return out

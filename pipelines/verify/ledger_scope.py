@@ -145,8 +145,7 @@ class LedgerScope:
 
 def _current(ws: Workspace, by: str) -> dict[str, tuple[str | None, str | None]]:
     code_col, name_col = GROUP_COLUMNS[by], _NAME_COLUMNS[by]
-    rows = ws.query(f'SELECT "lead_id", "{code_col}" AS code, "{name_col}" AS name '
-                    'FROM "lead_class"')
+    rows = ws.lead_groups(code_col, name_col)
     return {str(lead): (None if is_blank(code) else str(code),
                         None if is_blank(name) else str(name))
             for lead, code, name in zip(rows["lead_id"], rows["code"], rows["name"],

@@ -228,8 +228,7 @@ def set_progress(
                                   "needs a reason (--note)")
         version = ws.count("mine_history", '"mine_id" = ?', [mine_id]) + 1
         at, who = now_iso(), by or "unknown"
-        ws.execute('UPDATE "mines" SET "restoration_progress" = ? WHERE "mine_id" = ?',
-                   [target, mine_id])
+        ws.set_mine_progress(mine_id, target)
         ws.append_rows("mine_history", pd.DataFrame([{
             "event_id": new_run_id(), "mine_id": mine_id, "version": version, "at": at,
             "on_date": day.isoformat(), "by": who, "from_progress": current,

@@ -227,9 +227,7 @@ def group_labels(names: dict[str, str], *, by: str = "reserve") -> dict[str | No
 def _group_names(ws: Workspace, by: str) -> dict[str, str]:
     """Code -> name of every group the classified leads fall in (the most frequent name)."""
     code_col, name_col = GROUP_COLUMNS[by], _NAME_COLUMNS[by]
-    rows = ws.query(f'SELECT "{code_col}" AS code, "{name_col}" AS name, COUNT(*) AS n '
-                    f'FROM "lead_class" WHERE "{code_col}" IS NOT NULL '
-                    f'GROUP BY "{code_col}", "{name_col}"')
+    rows = ws.lead_group_counts(code_col, name_col)
     names: dict[str, str] = {}
     rows = rows.assign(named=rows["name"].notna()).sort_values(
         ["code", "named", "n", "name"], ascending=[True, False, False, True])
@@ -438,14 +436,7 @@ def change_mark(ws: Workspace) -> tuple[Any, ...]:
     (every one appends to ``lead_history``, opinions and records included), batch
     deadlines and the day (overdue counts); a few indexed aggregates, no lead is read.
     """
-    def one(sql: str) -> tuple[Any, ...]:
-        return tuple(ws.execute(sql).fetchone())
-
-    return (one('SELECT COUNT(*), MAX("finished_at") FROM "runs"'),
-            one('SELECT COUNT(*), MAX("fid") FROM "leads"'),
-            one('SELECT MAX("id") FROM "lead_history"'),
-            one('SELECT COUNT(*), MAX("updated_at") FROM "batches"'),
-            datetime.now(LEDGER_TZ).date().isoformat())
+    return (*ws.change_counters(), datetime.now(LEDGER_TZ).date().isoformat())
 
 
 class ArchiveCache:

@@ -1,0 +1,203 @@
+"""The statements lvdun's jobs need, named by what they do.
+
+:class:`JobQueries` is mixed into :class:`~pipelines.store.base.Workspace`: the jobs in
+``pipelines/ingest``, ``classify``, ``verify`` and ``publish`` call these methods instead
+of writing SQL, so that every statement lives in the store. The SQL here is portable
+(``?`` placeholders, quoted names); a backend overrides a method where its SQL differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from pipelines.errors import StoreError, WorkspaceError
+from pipelines.store.tables import TABLES
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+__all__ = ["JobQueries"]
+
+
+class JobQueries:
+    """Named reads and writes of lvdun's jobs (a mixin of :class:`Workspace`)."""
+
+    if TYPE_CHECKING:  # supplied by Workspace
+        def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+
+        def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame: ...
+
+        def append_rows(self, table: str, frame: pd.DataFrame, *,
+                        keep_id: bool = False) -> int: ...
+
+        def read_features(self, layer: str, *, where: str = "",
+                          params: Sequence[Any] = ()) -> gpd.GeoDataFrame: ...
+
+    # -- classification --------------------------------------------------------------
+    def replace_lead_class(self, frame: pd.DataFrame) -> int:
+        """Replace every row of ``lead_class`` with ``frame``; return the row count.
+
+        Run it inside :meth:`~pipelines.store.base.Workspace.transaction` so that readers
+        never see the table empty.
+        """
+        self.execute('DELETE FROM "lead_class"')
+        return self.append_rows("lead_class", frame)
+
+    def lead_zone_fids(self, subdivide_vertices: int) -> list[tuple[int, int]]:
+        """Return the ``(lead fid, reserves fid)`` pairs that intersect, computed in SQL.
+
+        Only a PostGIS workspace computes overlays in SQL; see
+        :meth:`pipelines.store.postgis.PostGISWorkspace.lead_zone_fids`.
+
+        Raises
+        ------
+        WorkspaceError
+            On any other backend.
+        """
+        raise WorkspaceError(f"{getattr(self, 'location', self)}: overlays in SQL need a "
+                             "PostGIS workspace")
+
+    def lead_fids(self) -> np.ndarray:
+        """Return the ``fid`` of every lead, ascending, as int64."""
+        return np.array([r[0] for r in self.execute('SELECT fid FROM "leads" ORDER BY fid')],
+                        dtype="int64")
+
+    def lead_groups(self, code_column: str, name_column: str) -> pd.DataFrame:
+        """Return the group code and name of every classified lead.
+
+        Parameters
+        ----------
+        code_column, name_column : str
+            Columns of ``lead_class`` holding the group's code and name
+            (``reserve_code`` / ``reserve_name``, ``county_adcode`` / ``county_name``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``lead_id``, ``code`` and ``name``, one row per ``lead_class`` row.
+        """
+        code, name = _class_column(code_column), _class_column(name_column)
+        return self.query(f'SELECT "lead_id", "{code}" AS code, "{name}" AS name '
+                          'FROM "lead_class"')
+
+    def lead_group_counts(self, code_column: str, name_column: str) -> pd.DataFrame:
+        """Count the classified leads of each (group code, group name) pair.
+
+        Parameters
+        ----------
+        code_column, name_column : str
+            As :meth:`lead_groups`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``code``, ``name`` and ``n``; leads without a code are left out.
+        """
+        code, name = _class_column(code_column), _class_column(name_column)
+        return self.query(f'SELECT "{code}" AS code, "{name}" AS name, COUNT(*) AS n '
+                          f'FROM "lead_class" WHERE "{code}" IS NOT NULL '
+                          f'GROUP BY "{code}", "{name}"')
+
+    # -- history -----------------------------------------------------------------------
+    def last_history_id(self, *, run_id: str | None = None,
+                        at_or_before: str | None = None) -> int | None:
+        """Return the highest ``lead_history`` id, None when no row matches.
+
+        Parameters
+        ----------
+        run_id : str, optional
+            Only rows written by this run.
+        at_or_before : str, optional
+            Only rows whose ``at`` (ISO time) is at most this.
+        """
+        where, params = [], []
+        if run_id is not None:
+            where.append('"run_id" = ?')
+            params.append(run_id)
+        if at_or_before is not None:
+            where.append('"at" <= ?')
+            params.append(at_or_before)
+        sql = 'SELECT MAX("id") FROM "lead_history"'
+        sql += " WHERE " + " AND ".join(where) if where else ""
+        value = self.execute(sql, params).fetchone()[0]
+        return None if value is None or pd.isna(value) else int(value)
+
+    def change_counters(self) -> tuple[tuple[Any, ...], ...]:
+        """Return indexed aggregates that change whenever the workspace's content does.
+
+        ``(runs count, last finished_at)``, ``(leads count, highest fid)``,
+        ``(highest lead_history id,)`` and ``(batches count, last updated_at)``.
+        """
+        def one(sql: str) -> tuple[Any, ...]:
+            return tuple(self.execute(sql).fetchone())
+
+        return (one('SELECT COUNT(*), MAX("finished_at") FROM "runs"'),
+                one('SELECT COUNT(*), MAX("fid") FROM "leads"'),
+                one('SELECT MAX("id") FROM "lead_history"'),
+                one('SELECT COUNT(*), MAX("updated_at") FROM "batches"'))
+
+    # -- batches -------------------------------------------------------------------------
+    def lead_batches(self) -> list[Any]:
+        """Return the distinct batches of the leads, sorted; leads without one are left out."""
+        rows = self.query('SELECT DISTINCT "batch" FROM "leads" WHERE "batch" IS NOT NULL '
+                          'ORDER BY "batch"')
+        return rows["batch"].tolist()
+
+    def batch_lead_counts(self, open_statuses: Sequence[str]) -> pd.DataFrame:
+        """Count the leads of every batch, and those whose status is one of ``open_statuses``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``batch``, ``leads`` and ``open`` (one row per batch of ``leads``,
+            leads without a batch in a row of their own).
+        """
+        statuses = list(open_statuses)
+        if not statuses:
+            raise StoreError("batch_lead_counts needs at least one status")
+        marks = ", ".join(["?"] * len(statuses))
+        return self.query(
+            f'SELECT l."batch" AS batch, COUNT(*) AS leads, SUM(CASE WHEN s."status" IN '
+            f'({marks}) THEN 1 ELSE 0 END) AS open FROM "leads" l LEFT JOIN "lead_status" s '
+            'ON s."lead_id" = l."lead_id" GROUP BY l."batch"',
+            statuses,
+        )
+
+    # -- features --------------------------------------------------------------------------
+    def read_features_in(self, layer: str, column: str,
+                         values: Sequence[Any]) -> gpd.GeoDataFrame:
+        """Return the features of ``layer`` whose ``column`` is one of ``values``.
+
+        Parameters
+        ----------
+        layer : str
+            A feature layer.
+        column : str
+            One of its columns.
+        values : sequence
+            The values to match; none gives an empty frame with the layer's columns.
+        """
+        if not values:
+            return self.read_features(layer, where="1 = 0")
+        if not column.replace("_", "").isalnum():
+            raise StoreError(f"bad identifier {column!r}")
+        where = f'"{column}" IN ({", ".join(["?"] * len(values))})'
+        return self.read_features(layer, where=where, params=list(values))
+
+    # -- mines ---------------------------------------------------------------------------
+    def set_mine_progress(self, mine_id: str, progress: str | None) -> int:
+        """Set the ``restoration_progress`` of one mine; return the rows changed."""
+        cur = self.execute('UPDATE "mines" SET "restoration_progress" = ? WHERE "mine_id" = ?',
+                           [progress, mine_id])
+        return max(cur.rowcount, 0)
+
+
+def _class_column(name: str) -> str:
+    """``name`` when it is a column of ``lead_class``."""
+    if name not in {c for c, _ in TABLES["lead_class"]}:
+        raise StoreError(f"lead_class has no column {name!r}")
+    return name
