@@ -214,8 +214,7 @@ def classify_partition(
 
     with open_workspace(location, create=False) as ws:
         ref = _reference(ws, run_id)
-        leads = ws.read_features("leads", where="fid >= ? AND fid < ?",
-                                 params=(int(fid_lo), int(fid_hi)))
+        leads = ws.read_features_fid_range("leads", fid_lo, fid_hi)
     return classify_frames(leads, ref["reserves"], wetlands=ref["wetlands"],
                            mines=ref["mines"], admin=ref["admin"], near_m=near_m,
                            mine_margin_m=mine_margin_m)

@@ -153,7 +153,7 @@ def changes_since(ws: Workspace, ref: str, *, view: pd.DataFrame | None = None) 
     """
     base = baseline(ws, ref)
     view = leads_view(ws) if view is None else view
-    history = ws.read_table("lead_history", order='"id"')
+    history = ws.read_table_ordered("lead_history", "id")
     before = history[history["id"] <= base.history_id]
     after = history[history["id"] > base.history_id]
     then = before.groupby("lead_id")["to_status"].last()
@@ -208,7 +208,7 @@ def _place(name: object, zone: object) -> str:
 
 def _reclassified(ws: Workspace, class_run: str, view: pd.DataFrame, reserve: object,
                   existed: set[str]) -> list[dict[str, object]]:
-    old = ws.read_table("lead_class_history", where='"run_id" = ?', params=[class_run])
+    old = ws.read_table_equal("lead_class_history", "run_id", class_run)
     old = old.set_index("lead_id")
     rows = []
     for lead_id, where, code, name, zone, version in zip(

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.errors import StoreError, WorkspaceError
+from pipelines.escape import sql_identifier
 from pipelines.store.tables import TABLES
 
 if TYPE_CHECKING:
@@ -36,6 +37,62 @@ class JobQueries:
 
         def read_features(self, layer: str, *, where: str = "",
                           params: Sequence[Any] = ()) -> gpd.GeoDataFrame: ...
+
+        def read_table(self, table: str, *, where: str = "", params: Sequence[Any] = (),
+                       order: str = "") -> pd.DataFrame: ...
+
+        def count(self, name: str, where: str = "", params: Sequence[Any] = ()) -> int: ...
+
+    # -- rows by one column ------------------------------------------------------------
+    def count_equal(self, name: str, column: str, value: Any) -> int:
+        """Return the number of rows of layer or table ``name`` whose ``column`` is ``value``.
+
+        Parameters
+        ----------
+        name : str
+            A layer or table.
+        column : str
+            One of its columns.
+        value : Any
+            The value to match (None matches nothing).
+        """
+        return self.count(name, f"{_name(column)} = ?", [value])
+
+    def read_table_equal(self, table: str, column: str, value: Any, *,
+                         order_by: str | None = None) -> pd.DataFrame:
+        """Return the rows of ``table`` whose ``column`` is ``value``.
+
+        Parameters
+        ----------
+        table : str
+            An attribute table.
+        column : str
+            One of its columns.
+        value : Any
+            The value to match.
+        order_by : str, optional
+            A column to sort the rows by (ascending).
+        """
+        order = _name(order_by) if order_by else ""
+        return self.read_table(table, where=f"{_name(column)} = ?", params=[value],
+                               order=order)
+
+    def read_table_ordered(self, table: str, by: str) -> pd.DataFrame:
+        """Return every row of ``table`` sorted by its column ``by`` (ascending)."""
+        return self.read_table(table, order=_name(by))
+
+    def read_features_fid_range(self, layer: str, lo: int, hi: int) -> gpd.GeoDataFrame:
+        """Return the features of ``layer`` with ``lo <= fid < hi``.
+
+        Parameters
+        ----------
+        layer : str
+            A feature layer.
+        lo, hi : int
+            The half-open ``fid`` range.
+        """
+        return self.read_features(layer, where="fid >= ? AND fid < ?",
+                                  params=(int(lo), int(hi)))
 
     # -- classification --------------------------------------------------------------
     def replace_lead_class(self, frame: pd.DataFrame) -> int:
@@ -183,9 +240,7 @@ class JobQueries:
         """
         if not values:
             return self.read_features(layer, where="1 = 0")
-        if not column.replace("_", "").isalnum():
-            raise StoreError(f"bad identifier {column!r}")
-        where = f'"{column}" IN ({", ".join(["?"] * len(values))})'
+        where = f'{_name(column)} IN ({", ".join(["?"] * len(values))})'
         return self.read_features(layer, where=where, params=list(values))
 
     # -- mines ---------------------------------------------------------------------------
@@ -201,3 +256,10 @@ def _class_column(name: str) -> str:
     if name not in {c for c, _ in TABLES["lead_class"]}:
         raise StoreError(f"lead_class has no column {name!r}")
     return name
+
+
+def _name(column: str) -> str:
+    """A column name of lvdun's schema, quoted (letters, digits and ``_`` only)."""
+    if not column.replace("_", "").isalnum():
+        raise StoreError(f"bad identifier {column!r}")
+    return sql_identifier(column)

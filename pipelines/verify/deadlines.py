@@ -51,7 +51,7 @@ def set_batch_deadline(
     if due is None:
         raise RecordError("reporting deadline is empty: give a date, e.g. 2025-06-30")
     with ws.transaction():
-        if not ws.count("leads", '"batch" = ?', [batch]):
+        if not ws.count_equal("leads", "batch", batch):
             names = ", ".join(str(b) for b in ws.lead_batches()) or "none"
             raise NotFoundError(f"no lead belongs to batch {batch!r}; batches: {names}")
         ws.upsert_rows("batches", pd.DataFrame([{
@@ -64,7 +64,7 @@ def set_batch_deadline(
 
 def batch_deadlines(ws: Workspace) -> pd.DataFrame:
     """Return the batches with a reporting deadline, and their open and total leads."""
-    batches = ws.read_table("batches", order='"batch"')
+    batches = ws.read_table_ordered("batches", "batch")
     counts = ws.batch_lead_counts([s.value for s in _REPORT_OPEN])
     out = batches.merge(counts, on="batch", how="left")
     out[["leads", "open"]] = out[["leads", "open"]].fillna(0).astype(int)

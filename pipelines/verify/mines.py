@@ -226,7 +226,7 @@ def set_progress(
         if back and not (note and note.strip()):
             raise TransitionError(f"mine {mine_id}: going back from {current} to {target} "
                                   "needs a reason (--note)")
-        version = ws.count("mine_history", '"mine_id" = ?', [mine_id]) + 1
+        version = ws.count_equal("mine_history", "mine_id", mine_id) + 1
         at, who = now_iso(), by or "unknown"
         ws.set_mine_progress(mine_id, target)
         ws.append_rows("mine_history", pd.DataFrame([{
@@ -247,8 +247,7 @@ def mine_history(ws: Workspace, key: str) -> pd.DataFrame:
         When the mine does not exist.
     """
     mine_id = str(find_mine(ws, key)["mine_id"])
-    return ws.read_table("mine_history", where='"mine_id" = ?', params=[mine_id],
-                         order='"version"')
+    return ws.read_table_equal("mine_history", "mine_id", mine_id, order_by="version")
 
 
 def record_check(

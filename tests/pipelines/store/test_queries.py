@@ -129,3 +129,26 @@ def test_lead_zone_fids(any_classified: Workspace):
     assert set(pairs) == expected
     assert len(pairs) == len(set(pairs))
     assert pairs
+
+
+def test_rows_by_one_column(any_classified: Workspace):
+    ws = any_classified
+    assert ws.count_equal("leads", "batch", "2024-H1") == 6
+    assert ws.count_equal("leads", "batch", "2099") == 0
+    set_status(ws, "L001", "in_field", by="张三")
+    rows = ws.read_table_equal("lead_history", "lead_id", "L001", order_by="id")
+    assert list(rows["to_status"]) == ["pending", "in_field"]
+    assert list(rows["id"]) == sorted(rows["id"])
+    assert ws.read_table_equal("lead_history", "lead_id", "X").empty
+    ordered = ws.read_table_ordered("lead_history", "id")
+    assert list(ordered["id"]) == sorted(ordered["id"]) and len(ordered) == 7
+    with pytest.raises(StoreError, match="bad identifier"):
+        ws.count_equal("leads", 'batch" OR 1=1 --', "x")
+
+
+def test_read_features_fid_range(any_classified: Workspace):
+    ws = any_classified
+    fids = ws.lead_fids()
+    part = ws.read_features_fid_range("leads", fids[1], fids[3])
+    assert part["fid"].tolist() == fids[1:3].tolist()
+    assert ws.read_features_fid_range("leads", fids[-1] + 1, fids[-1] + 9).empty
