@@ -16,6 +16,14 @@ the workspace keeps only its SHA-256. A salt or a slow hash (scrypt, PBKDF2) pro
 *guessable* secrets such as passwords; a 256-bit random token cannot be guessed, and a plain
 digest lets each request find its user with one indexed lookup.
 
+A token expires (:data:`DEFAULT_EXPIRES_DAYS` days after it was issued unless told
+otherwise); an expired token is refused with a message saying to ask an admin for
+``lvdun users rotate NAME``, which issues a new token (shown once, stored hashed) and
+invalidates the old one at once. Users of a workspace made before tokens expired (schema
+version 1 and older) have no recorded expiry: they are taken as issued when the workspace
+was upgraded (the time its schema table records for version :data:`EXPIRY_SCHEMA`), so
+they expire :data:`DEFAULT_EXPIRES_DAYS` days after the upgrade.
+
 The rights checks are library functions (:func:`can_read`, :func:`require_edit`...) that
 the web app, the command line and tests call alike.
 
@@ -36,7 +44,8 @@ import logging
 import secrets
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -44,8 +53,12 @@ import pandas as pd
 
 from pipelines.errors import AuthError, NotFoundError, PermissionDeniedError, UserError
 from pipelines.store.base import Workspace, now_iso
+from pipelines.store.tables import VERSION_TABLE
 
 __all__ = [
+    "DEFAULT_EXPIRES_DAYS",
+    "EXPIRY_SCHEMA",
+    "MAX_EXPIRES_DAYS",
     "ROLE_LABELS",
     "TOKEN_PREFIX",
     "Role",
@@ -67,6 +80,7 @@ __all__ = [
     "require_read",
     "require_read_reserve",
     "revoke_user",
+    "rotate_user",
 ]
 
 log = logging.getLogger(__name__)
@@ -76,6 +90,12 @@ TOKEN_PREFIX = "lvd_"
 _TOKEN_BYTES = 32
 _HASH_PREFIX = "sha256:"
 _MAX_NAME = 64
+#: Days a token is valid when nothing else is said.
+DEFAULT_EXPIRES_DAYS = 180
+#: The longest validity one may ask for (ten years).
+MAX_EXPIRES_DAYS = 3650
+#: The schema version that brought token expiry (``users.expires_at``).
+EXPIRY_SCHEMA = 2
 
 
 class Role(StrEnum):
@@ -107,6 +127,9 @@ class User:
         Reserve codes an editor may read and update; empty for viewers and admins.
     created_at, revoked_at
         ISO 8601 times; a revoked user cannot log in.
+    expires_at
+        ISO 8601 time after which the user's token is refused (None: never, for users
+        made in code only; the workspace gives every user one).
     """
 
     name: str
@@ -114,11 +137,25 @@ class User:
     reserves: frozenset[str] = field(default_factory=frozenset)
     created_at: str | None = None
     revoked_at: str | None = None
+    expires_at: str | None = None
 
     @property
     def active(self) -> bool:
         """True until the user is revoked."""
         return self.revoked_at is None
+
+    def expired(self, now: datetime | None = None) -> bool:
+        """Return True when the token is past its expiry at ``now`` (default: now).
+
+        Examples
+        --------
+        >>> user = User("a", Role.VIEWER, expires_at="2024-01-01T00:00:00+00:00")
+        >>> user.expired(datetime(2023, 12, 31, tzinfo=UTC)), user.expired()
+        (False, True)
+        """
+        if self.expires_at is None:
+            return False
+        return _parse_time(self.expires_at) <= (now or datetime.now(UTC))
 
     def as_dict(self) -> dict[str, Any]:
         """Return the user as plain JSON-ready values (reserves sorted)."""
@@ -128,6 +165,7 @@ class User:
             "reserves": sorted(self.reserves),
             "created_at": self.created_at,
             "revoked_at": self.revoked_at,
+            "expires_at": self.expires_at,
         }
 
 
@@ -145,6 +183,35 @@ def hash_token(token: str) -> str:
 
 def _new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(_TOKEN_BYTES)
+
+
+def _parse_time(text: str) -> datetime:
+    """An ISO 8601 time as an aware datetime (naive times are UTC)."""
+    at = datetime.fromisoformat(text)
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def _expiry(start: str, days: int) -> str:
+    """ISO 8601 time ``days`` after ``start``."""
+    return (_parse_time(start) + timedelta(days=days)).isoformat()
+
+
+def _check_days(days: int) -> int:
+    if isinstance(days, bool) or not isinstance(days, int) or not (
+            1 <= days <= MAX_EXPIRES_DAYS):
+        raise UserError(f"--expires-days {days!r}: give a whole number of days from 1 to "
+                        f"{MAX_EXPIRES_DAYS}, e.g. --expires-days {DEFAULT_EXPIRES_DAYS}")
+    return days
+
+
+def _upgrade_time(ws: Workspace) -> str | None:
+    """When the workspace was upgraded to token expiry (or made with it), if recorded.
+
+    An open workspace always has its schema table (opening records the version).
+    """
+    row = ws.execute(f'SELECT MIN("upgraded_at") FROM "{VERSION_TABLE}" WHERE "version" >= ?',
+                     [EXPIRY_SCHEMA]).fetchone()
+    return row[0] if row and row[0] else None
 
 
 # -- the users table --------------------------------------------------------------------
@@ -173,25 +240,35 @@ def _known_reserves(ws: Workspace) -> set[str]:
     return {str(code) for code in rows["reserve_code"] if code is not None}
 
 
-def _row_user(row: Mapping[str, Any]) -> User:
+def _row_user(ws: Workspace, row: Mapping[str, Any]) -> User:
     reserves = json.loads(row["reserves"]) if isinstance(row["reserves"], str) else []
     revoked = row["revoked_at"]
+    expires = row.get("expires_at")
+    if not (isinstance(expires, str) and expires):  # a user from before tokens expired
+        start = _upgrade_time(ws) or row["created_at"] or now_iso()
+        expires = _expiry(start, DEFAULT_EXPIRES_DAYS)
     return User(
         name=str(row["name"]),
         role=Role(row["role"]),
         reserves=frozenset(str(code) for code in reserves),
         created_at=row["created_at"],
         revoked_at=revoked if isinstance(revoked, str) and revoked else None,
+        expires_at=expires,
     )
 
 
 def _read_users(ws: Workspace, where: str = "", params: Iterable[Any] = ()) -> list[User]:
     rows = ws.read_table("users", where=where, params=list(params), order='"name"')
-    return [_row_user(row) for row in rows.to_dict("records")]
+    return [_row_user(ws, row) for row in rows.to_dict("records")]
 
 
 def add_user(
-    ws: Workspace, name: str, role: str | Role, *, reserves: Iterable[str] = ()
+    ws: Workspace,
+    name: str,
+    role: str | Role,
+    *,
+    reserves: Iterable[str] = (),
+    expires_days: int = DEFAULT_EXPIRES_DAYS,
 ) -> tuple[User, str]:
     """Add a user and return it with its token, which is shown only this once.
 
@@ -206,6 +283,9 @@ def add_user(
     reserves
         For editors, the reserve codes they look after (at least one, each known to the
         workspace when it has reserves); must be empty for the other roles.
+    expires_days
+        Days the token is valid from now (1 to :data:`MAX_EXPIRES_DAYS`); afterwards
+        :func:`rotate_user` gives a new one.
 
     Returns
     -------
@@ -215,10 +295,12 @@ def add_user(
     Raises
     ------
     UserError
-        For an empty or taken name, an unknown role, or reserves that do not fit the role.
+        For an empty or taken name, an unknown role, reserves that do not fit the role,
+        or a validity outside 1 to :data:`MAX_EXPIRES_DAYS` days.
     """
     clean = _clean_name(name)
     kind = _parse_role(role)
+    days = _check_days(expires_days)
     codes = frozenset(str(code).strip() for code in reserves if str(code).strip())
     if kind is Role.EDITOR and not codes:
         raise UserError(f"editor {clean}: name the reserves they edit with --reserve CODE")
@@ -243,7 +325,8 @@ def add_user(
                     f"editor {clean}: unknown reserve code(s) {', '.join(unknown)}; "
                     f"the workspace has {', '.join(sorted(known))}"
                 )
-        user = User(clean, kind, codes, created_at=now_iso())
+        created = now_iso()
+        user = User(clean, kind, codes, created_at=created, expires_at=_expiry(created, days))
         ws.upsert_rows("users", pd.DataFrame([{
             "name": user.name,
             "role": user.role.value,
@@ -251,6 +334,7 @@ def add_user(
             "token_hash": hash_token(token),
             "created_at": user.created_at,
             "revoked_at": None,
+            "expires_at": user.expires_at,
         }]))
     log.info("added %s %s%s", kind.value, clean, f" for {sorted(codes)}" if codes else "")
     return user, token
@@ -294,29 +378,69 @@ def revoke_user(ws: Workspace, name: str) -> User:
         at = now_iso()
         ws.execute('UPDATE "users" SET "revoked_at" = ? WHERE "name" = ?', [at, clean])
     log.info("revoked user %s", clean)
-    return User(user.name, user.role, user.reserves, user.created_at, at)
+    return replace(user, revoked_at=at)
+
+
+def rotate_user(
+    ws: Workspace, name: str, *, expires_days: int = DEFAULT_EXPIRES_DAYS
+) -> tuple[User, str]:
+    """Give a user a new token, valid ``expires_days`` days from now; the old one stops
+    working at once (expired or not).
+
+    Returns
+    -------
+    tuple of (User, str)
+        The user with its new expiry, and the new plain token, shown only this once.
+
+    Raises
+    ------
+    NotFoundError
+        When there is no such user.
+    UserError
+        When the user is revoked (``lvdun users add NAME`` gives them a token again), or
+        for a validity outside 1 to :data:`MAX_EXPIRES_DAYS` days.
+    """
+    clean = _clean_name(name)
+    days = _check_days(expires_days)
+    token = _new_token()
+    with ws.transaction():
+        user = get_user(ws, clean)
+        if not user.active:
+            raise UserError(f"user {clean} was revoked at {user.revoked_at}; "
+                            f"`lvdun users add {clean} --role {user.role.value}` gives them "
+                            "a token again")
+        expires = _expiry(now_iso(), days)
+        ws.execute('UPDATE "users" SET "token_hash" = ?, "expires_at" = ? WHERE "name" = ?',
+                   [hash_token(token), expires, clean])
+    log.info("rotated the token of %s (valid until %s)", clean, expires)
+    return replace(user, expires_at=expires), token
+
+
+_AUTH_COLUMNS = ("name", "role", "reserves", "created_at", "revoked_at", "expires_at")
+_AUTH_SQL = ("SELECT " + ", ".join('"' + c + '"' for c in _AUTH_COLUMNS)
+             + ' FROM "users" WHERE "token_hash" = ?')
 
 
 def authenticate(ws: Workspace, token: str | None) -> User:
-    """Return the active user holding ``token``.
+    """Return the active user holding ``token``, if it has not expired.
 
     Raises
     ------
     AuthError
         When the token is missing, unknown or revoked (the message never says which
-        user a token belonged to).
+        user a token belonged to), or expired: then the message names the user, so
+        that its holder can ask an admin for ``lvdun users rotate NAME``.
     """
     if not token or not token.strip():
         raise AuthError("log in: send the token as `Authorization: Bearer <token>`")
-    row = ws.execute(  # runs on every request of the web app: one row, no DataFrame
-        'SELECT "name", "role", "reserves", "created_at", "revoked_at" FROM "users" '
-        'WHERE "token_hash" = ?',
-        [hash_token(token.strip())],
-    ).fetchone()
-    columns = ("name", "role", "reserves", "created_at", "revoked_at")
-    user = _row_user(dict(zip(columns, row, strict=True))) if row else None
+    # runs on every request of the web app: one row, no DataFrame
+    row = ws.execute(_AUTH_SQL, [hash_token(token.strip())]).fetchone()
+    user = _row_user(ws, dict(zip(_AUTH_COLUMNS, row, strict=True))) if row else None
     if user is None or not user.active:
         raise AuthError("the token is unknown or was revoked; ask an admin for a new one")
+    if user.expired():
+        raise AuthError(f"the token of {user.name} expired at {user.expires_at}; ask an "
+                        f"admin for a new one: `lvdun users rotate {user.name}`")
     return user
 
 

@@ -1,4 +1,4 @@
-"""``lvdun users add|list|revoke``: who may use the web app, and what they may do."""
+"""``lvdun users add|list|rotate|revoke``: who may use the web app, and what they may do."""
 
 from __future__ import annotations
 
@@ -8,7 +8,16 @@ import click
 from rich.table import Table
 
 from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
-from pipelines.users import ROLE_LABELS, Role, add_user, list_users, revoke_user
+from pipelines.users import (
+    DEFAULT_EXPIRES_DAYS,
+    MAX_EXPIRES_DAYS,
+    ROLE_LABELS,
+    Role,
+    add_user,
+    list_users,
+    revoke_user,
+    rotate_user,
+)
 
 __all__ = ["users_group"]
 
@@ -18,26 +27,62 @@ def users_group() -> None:
     """Users and tokens of the web app (`lvdun serve`): viewers, reserve editors, admins."""
 
 
+expires_option = click.option(
+    "--expires-days", type=click.IntRange(1, MAX_EXPIRES_DAYS), default=DEFAULT_EXPIRES_DAYS,
+    show_default=True, help="Days the token is valid; then `lvdun users rotate NAME`.")
+
+
 @users_group.command("add")
 @click.argument("name")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True,
               help="viewer: read all; editor: read and update their reserves; admin: all.")
 @click.option("--reserve", "reserves", multiple=True, metavar="CODE",
               help="Reserve code an editor looks after; repeatable.")
+@expires_option
 @workspace_option
 @handle_errors
-def add_cmd(name: str, role: str, reserves: tuple[str, ...], workspace: str) -> None:
+def add_cmd(name: str, role: str, reserves: tuple[str, ...], expires_days: int,
+            workspace: str) -> None:
     """Add a user and print their token, once: only its hash is kept.
+
+    The token expires after --expires-days (180 by default); `lvdun users rotate NAME`
+    then gives a new one.
 
     \b
     Example:
       lvdun users add 长白山管理局 --role editor --reserve 220000-CBS
-      lvdun users add 省厅 --role viewer
+      lvdun users add 省厅 --role viewer --expires-days 365
     """
     with open_ws(workspace) as ws:
-        user, token = add_user(ws, name, role, reserves=reserves)
+        user, token = add_user(ws, name, role, reserves=reserves, expires_days=expires_days)
     scope = f" for {', '.join(sorted(user.reserves))}" if user.reserves else ""
-    console.print(f"added {user.role.value} {user.name}{scope}")
+    console.print(f"added {user.role.value} {user.name}{scope}, token valid until "
+                  f"{user.expires_at}")
+    console.print("token (shown only now; give it to the user, who logs in with it):")
+    click.echo(token)
+
+
+@users_group.command("rotate")
+@click.argument("name")
+@expires_option
+@workspace_option
+@handle_errors
+def rotate_cmd(name: str, expires_days: int, workspace: str) -> None:
+    """Give a user a new token and print it, once; their old token stops working now.
+
+    For a token that expired (or may have leaked). Users of a workspace made before
+    tokens expired count as issued when the workspace was upgraded: 180 days later
+    they need a rotation too.
+
+    \b
+    Example:
+      lvdun users rotate 长白山管理局
+      lvdun users rotate 省厅 --expires-days 30
+    """
+    with open_ws(workspace) as ws:
+        user, token = rotate_user(ws, name, expires_days=expires_days)
+    console.print(f"new token for {user.name}, valid until {user.expires_at}; "
+                  "the old one no longer works")
     console.print("token (shown only now; give it to the user, who logs in with it):")
     click.echo(token)
 
@@ -48,7 +93,8 @@ def add_cmd(name: str, role: str, reserves: tuple[str, ...], workspace: str) -> 
               show_default=True)
 @handle_errors
 def list_cmd(workspace: str, fmt: str) -> None:
-    """List users with role, reserves and whether they are revoked (never tokens).
+    """List users with role, reserves, token expiry and whether they are revoked (never
+    tokens).
 
     \b
     Example:
@@ -60,12 +106,14 @@ def list_cmd(workspace: str, fmt: str) -> None:
         click.echo(json.dumps([u.as_dict() for u in users], ensure_ascii=False, indent=2))
         return
     table = Table(title="用户")
-    for col in ("名称", "角色", "保护区", "创建时间", "状态"):
+    for col in ("名称", "角色", "保护区", "创建时间", "到期时间", "状态"):
         table.add_column(col)
     for u in users:
-        state = f"已吊销 {u.revoked_at}" if u.revoked_at else "有效"
+        state = (f"已吊销 {u.revoked_at}" if u.revoked_at else
+                 "已过期 (lvdun users rotate)" if u.expired() else "有效")
         table.add_row(u.name, f"{u.role.value} ({ROLE_LABELS[u.role]})",
-                      ", ".join(sorted(u.reserves)) or "全部", u.created_at or "", state)
+                      ", ".join(sorted(u.reserves)) or "全部", u.created_at or "",
+                      u.expires_at or "", state)
     console.print(table)
 
 

@@ -20,7 +20,7 @@ __all__ = [
 #: is added: a workspace records the version that last upgraded it, and a lvdun that finds
 #: a workspace newer than its own version refuses to open it. Workspaces of older versions
 #: are upgraded on open (missing tables and columns are added).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: The table recording a workspace's schema version, one row per upgrade. It is neither a
 #: layer nor an attribute table: copies, counts and exports never see it.
 VERSION_TABLE = "lvdun_schema"
@@ -181,6 +181,9 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("token_hash", "TEXT"),
         ("created_at", "TEXT"),
         ("revoked_at", "TEXT"),
+        # since schema version 2: when the token stops working (pipelines/users.py; users
+        # of older workspaces have none and expire 180 days after the upgrade)
+        ("expires_at", "TEXT"),
     ],
     "runs": [
         ("run_id", "TEXT"),
