@@ -9,6 +9,14 @@ place (:data:`webmap.errors.HTTP_STATUS`).
 Every route needs a token (``Authorization: Bearer <token>``); every lead a route returns
 or changes passes through the caller's rights, so a reserve editor can neither read nor
 change the leads of another reserve through any of them.
+
+Lead ids go in paths percent-encoded (``encodeURIComponent``), ``/`` as ``%2F``. Starlette
+decodes ``%2F`` before routing, so the lead routes take the rest of the path
+(``{lead_id:path}``) and the routes with a suffix (``/history``, ``/chips/{kind}``,
+``/status``) are declared before ``/leads/{lead_id:path}``: ``/api/leads/A%2F1/history``
+is the history of lead ``A/1``. An id that itself ends in one of those suffixes cannot be
+told from them. Text of filters and status changes holding control characters (the rule
+of :mod:`layers.text`; PostgreSQL cannot store NUL) is refused with 400, on every store.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from pydantic import BaseModel, Field
 
 from layers.aliases import normalize_status
 from layers.schema import REASON_REQUIRED, STATUS_LABELS, TRANSITIONS, Status
+from layers.text import CONTROL_CHARACTERS
 from pipelines.errors import ConflictError, NotFoundError
 from pipelines.escape import content_disposition
 from pipelines.publish.export import FORMATS, ArchiveCache
@@ -51,7 +60,7 @@ from webmap.errors import InputError, VersionConflictError
 from webmap.publish import lead_chip_paths
 from webmap.tiles import encode_tile
 
-__all__ = ["StatusUpdate", "api_router", "current_user", "tiles_router"]
+__all__ = ["StatusUpdate", "api_router", "check_text", "current_user", "tiles_router"]
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +90,44 @@ def current_user(
 
 CurrentUser = Annotated[User, Depends(current_user)]
 Context = Annotated[AppContext, Depends(context)]
+LeadId = Annotated[str, PathParam(description="The lead id, percent-encoded (`/` as `%2F`).",
+                                  examples=["C2224262023000123"])]
 
 
 # -- parameters -------------------------------------------------------------------------
-def _split(values: list[str] | None) -> tuple[str, ...]:
-    """Repeated and comma-separated values, stripped, empties dropped."""
+def check_text(name: str, value: str | None) -> str | None:
+    """Return ``value``; raise :class:`InputError` when it holds a control character.
+
+    Tab, line feed and carriage return are text; the other C0 controls and DEL are not
+    (:data:`layers.text.CONTROL_CHARACTERS`), and PostgreSQL cannot even store NUL, so
+    they are refused alike on every store.
+
+    Examples
+    --------
+    >>> check_text("batch", "2024-H1")
+    '2024-H1'
+    >>> check_text("batch", "a\\x00b")
+    Traceback (most recent call last):
+    ...
+    webmap.errors.InputError: batch 'a\\x00b' holds a control character (U+0000): remove it
+    """
+    if value is None:
+        return None
+    found = CONTROL_CHARACTERS.search(value)
+    if found:
+        raise InputError(f"{name} {value!r} holds a control character "
+                         f"(U+{ord(found.group()):04X}): remove it")
+    return value
+
+
+def _split(values: list[str] | None, name: str = "value") -> tuple[str, ...]:
+    """Repeated and comma-separated values, stripped, empties dropped.
+
+    Raises :class:`InputError` for a value with a control character (:func:`check_text`).
+    """
     out: list[str] = []
     for value in values or []:
+        check_text(name, value)
         out.extend(v.strip() for v in value.split(",") if v.strip())
     return tuple(dict.fromkeys(out))
 
@@ -130,12 +170,14 @@ def lead_query(
     batch: Annotated[list[str] | None, Query(description="Batches, e.g. 2024-H1.")] = None,
     lead_id: Annotated[list[str] | None, Query(description="Lead ids.")] = None,
 ) -> LeadQuery:
-    """The filters of a lead query; asking for a reserve one may not read is a 403."""
-    reserves = _split(reserve)
+    """The filters of a lead query; asking for a reserve one may not read is a 403, a
+    value with a control character a 400."""
+    reserves = _split(reserve, "reserve")
     for code in reserves:
         require_read_reserve(user, None if code == OUTSIDE_CODE else code)
-    return LeadQuery(bbox=_bbox(bbox), status=_statuses(_split(status)), reserve=reserves,
-                     batch=_split(batch), lead_id=_split(lead_id))
+    return LeadQuery(bbox=_bbox(check_text("bbox", bbox)),
+                     status=_statuses(_split(status, "status")), reserve=reserves,
+                     batch=_split(batch, "batch"), lead_id=_split(lead_id, "lead_id"))
 
 
 Filters = Annotated[LeadQuery, Depends(lead_query)]
@@ -200,28 +242,8 @@ def _allowed(status: str) -> list[dict[str, Any]]:
              "reason_required": (current, s) in REASON_REQUIRED} for s in TRANSITIONS[current]]
 
 
-@api_router.get("/leads/{lead_id}", summary="One lead", response_class=Response,
-                responses={200: {"content": {_GEOJSON: {}}}})
-def lead(lead_id: str, user: CurrentUser, ctx: Context) -> Response:
-    """The lead as a GeoJSON Feature, with ``editable`` (may you change it) and
-    ``allowed_next`` (the statuses it may move to)."""
-    row = ctx.catalog.lead(ctx.pool.get(), user, lead_id)
-    geometry = row.get("geometry")
-    feature: dict[str, Any] = {
-        "type": "Feature",
-        "id": lead_id,
-        "geometry": json.loads(shapely.to_geojson(geometry)) if geometry is not None else None,
-        "properties": api_properties(row),
-    }
-    feature["editable"] = can_edit(user, row)
-    feature["allowed_next"] = _allowed(row["status"]) if feature["editable"] else []
-    chips = lead_chip_paths(ctx.pool.get(), [lead_id]).get(lead_id, {})
-    feature["chips"] = sorted(kind for kind, path in chips.items() if path.is_file())
-    return Response(json.dumps(feature, ensure_ascii=False, default=str), media_type=_GEOJSON)
-
-
-@api_router.get("/leads/{lead_id}/history", summary="Status history of a lead")
-def lead_history(lead_id: str, user: CurrentUser, ctx: Context) -> dict[str, Any]:
+@api_router.get("/leads/{lead_id:path}/history", summary="Status history of a lead")
+def lead_history(lead_id: LeadId, user: CurrentUser, ctx: Context) -> dict[str, Any]:
     """Every status change of the lead, oldest first (who, when, from, to, reason, note)."""
     ws = ctx.pool.get()
     ctx.catalog.lead(ws, user, lead_id)
@@ -230,10 +252,10 @@ def lead_history(lead_id: str, user: CurrentUser, ctx: Context) -> dict[str, Any
     return {"lead_id": lead_id, "history": rows.to_dict("records")}
 
 
-@api_router.get("/leads/{lead_id}/chips/{kind}", summary="A before/after image chip",
+@api_router.get("/leads/{lead_id:path}/chips/{kind}", summary="A before/after image chip",
                 response_class=Response, responses={200: {"content": {"image/png": {}}}})
 def lead_chip(
-    lead_id: str,
+    lead_id: LeadId,
     kind: Annotated[str, PathParam(description="before or after")],
     user: CurrentUser,
     ctx: Context,
@@ -264,19 +286,22 @@ class StatusUpdate(BaseModel):
                                  "needs it.")
 
 
-@api_router.post("/leads/{lead_id}/status", summary="Change a lead's status")
+@api_router.post("/leads/{lead_id:path}/status", summary="Change a lead's status")
 def change_status(
-    lead_id: str, body: StatusUpdate, user: CurrentUser, ctx: Context
+    lead_id: LeadId, body: StatusUpdate, user: CurrentUser, ctx: Context
 ) -> dict[str, Any]:
     """Move the lead along the workflow; recorded in its history under your name.
 
     409 when ``version`` is stale (the body gives both versions), 422 when the workflow
     does not allow the move (or 整改中 lacks its record), 400 for a deadline that is not
-    a date, 403 when the lead is not yours to change.
+    a date or text holding a control character, 403 when the lead is not yours to change.
     """
     ws = ctx.pool.get()
     row = ctx.catalog.lead(ws, user, lead_id)
     require_edit(user, row)
+    for name, value in body.model_dump().items():
+        if isinstance(value, str):
+            check_text(name, value)
     try:
         with ctx.write_lock:
             change = set_status(
@@ -297,6 +322,26 @@ def change_status(
     return {"lead_id": change.lead_id, "from_status": change.from_status.value,
             "to_status": change.to_status.value, "version": change.version,
             "at": change.at, "by": change.by}
+
+
+@api_router.get("/leads/{lead_id:path}", summary="One lead", response_class=Response,
+                responses={200: {"content": {_GEOJSON: {}}}})
+def lead(lead_id: LeadId, user: CurrentUser, ctx: Context) -> Response:
+    """The lead as a GeoJSON Feature, with ``editable`` (may you change it) and
+    ``allowed_next`` (the statuses it may move to)."""
+    row = ctx.catalog.lead(ctx.pool.get(), user, lead_id)
+    geometry = row.get("geometry")
+    feature: dict[str, Any] = {
+        "type": "Feature",
+        "id": lead_id,
+        "geometry": json.loads(shapely.to_geojson(geometry)) if geometry is not None else None,
+        "properties": api_properties(row),
+    }
+    feature["editable"] = can_edit(user, row)
+    feature["allowed_next"] = _allowed(row["status"]) if feature["editable"] else []
+    chips = lead_chip_paths(ctx.pool.get(), [lead_id]).get(lead_id, {})
+    feature["chips"] = sorted(kind for kind, path in chips.items() if path.is_file())
+    return Response(json.dumps(feature, ensure_ascii=False, default=str), media_type=_GEOJSON)
 
 
 @api_router.get("/reserves", summary="Reserves with lead counts")

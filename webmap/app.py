@@ -2,7 +2,14 @@
 
 :func:`create_app` takes the :class:`~webmap.settings.Settings` read at the entry point;
 nothing here reads the environment. Domain errors become HTTP responses in one handler,
-with the codes of :data:`webmap.errors.HTTP_STATUS`; the OpenAPI docs are at ``/docs``.
+with the codes of :data:`webmap.errors.HTTP_STATUS`; the OpenAPI docs are at ``/docs``,
+drawn by the Swagger UI vendored in ``webmap/static`` (no CDN: the docs work offline).
+
+Every response carries the headers of :data:`SECURITY_HEADERS` (one middleware,
+:class:`SecurityHeaders`): a Content-Security-Policy that lets the pages run their inline
+scripts and styles, load images from the online basemaps' tile servers and talk to this
+server only, and refuses to be framed. The login page follows its ``next`` parameter only
+to a URL of this origin (checked in the page, which is served without echoing it).
 
 Examples
 --------
@@ -21,22 +28,105 @@ from html import escape
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from geo.errors import LvdunError
+from pipelines.errors import NotFoundError
 from webmap.api import api_router, tiles_router
 from webmap.context import AppContext, WorkspacePool
 from webmap.errors import http_status
 from webmap.map import build_app_map
+from webmap.offline import STATIC_DIR
 from webmap.settings import Settings
 
-__all__ = ["create_app"]
+__all__ = [
+    "CONTENT_SECURITY_POLICY",
+    "MAP_PAGE_POLICY",
+    "SECURITY_HEADERS",
+    "SecurityHeaders",
+    "create_app",
+]
 
 log = logging.getLogger(__name__)
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 _API = "/api"
 _LOGIN = "/login"
+_STATIC = "/static"
+#: Files of ``webmap/static`` the app serves at ``/static/``: what ``/docs`` loads.
+_DOCS_ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css")
+#: Tile servers of the online basemaps the map page offers (webmap/map.py).
+_TILE_HOSTS = ("https://tile.openstreetmap.org", "https://*.tianditu.gov.cn",
+               "https://*.is.autonavi.com")
+
+
+def _policy(*, script: str = "'self' 'unsafe-inline'") -> str:
+    """The Content-Security-Policy of the app, with ``script`` as its script-src."""
+    return "; ".join([
+        "default-src 'self'",
+        f"script-src {script}",
+        "style-src 'self' 'unsafe-inline'",
+        f"img-src 'self' data: blob: {' '.join(_TILE_HOSTS)}",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ])
+
+
+#: The pages inline their scripts and styles; images may be data: and blob: URLs (chips)
+#: or basemap tiles; nothing else leaves this server, and no page may frame this one.
+CONTENT_SECURITY_POLICY = _policy()
+#: The map page also needs ``'unsafe-eval'``: the vendored leaflet-measure compiles its
+#: lodash templates with ``Function()`` when it loads. Only that page gets it.
+MAP_PAGE_POLICY = _policy(script="'self' 'unsafe-inline' 'unsafe-eval'")
+#: Headers added to every response (the map page ``/`` has :data:`MAP_PAGE_POLICY`).
+SECURITY_HEADERS: dict[str, str] = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+#: Paths whose pages have a policy of their own.
+_PAGE_POLICIES = {"/": MAP_PAGE_POLICY}
+
+
+class SecurityHeaders:
+    """ASGI middleware setting :data:`SECURITY_HEADERS` on every HTTP response (the map
+    page's policy is :data:`MAP_PAGE_POLICY`).
+
+    Parameters
+    ----------
+    app
+        The application it wraps.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on; add the headers when the response starts."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        policy = _PAGE_POLICIES.get(scope["path"])
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
+                if policy is not None:
+                    headers["Content-Security-Policy"] = policy
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 @cache
@@ -97,11 +187,31 @@ def create_app(settings: Settings) -> FastAPI:
         ),
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served below with local assets
+        redoc_url=None,  # would load ReDoc from a CDN
     )
     app.state.lvdun = ctx
     app.add_exception_handler(LvdunError, _error_response)  # type: ignore[arg-type]
+    app.add_middleware(SecurityHeaders)
     app.include_router(api_router)
     app.include_router(tiles_router)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} API",
+            swagger_js_url=f"{_STATIC}/swagger-ui-bundle.js",
+            swagger_css_url=f"{_STATIC}/swagger-ui.css",
+            swagger_favicon_url="data:,",
+            swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": True},
+        )
+
+    @app.get(f"{_STATIC}/{{name}}", include_in_schema=False)
+    def static(name: str) -> FileResponse:
+        if name not in _DOCS_ASSETS:
+            raise NotFoundError(f"no file {name!r} here")
+        return FileResponse(STATIC_DIR / name)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index() -> str:

@@ -34,7 +34,9 @@ def test_every_vendored_file_exists_and_is_listed_with_its_licence():
 
 
 def test_vendored_files_stay_small():
-    total = sum(p.stat().st_size for p in STATIC_DIR.iterdir() if p.is_file())
+    # what maps inline; Swagger UI is only served by the web app, for its /docs page
+    total = sum(p.stat().st_size for p in STATIC_DIR.iterdir()
+                if p.is_file() and not p.name.startswith("swagger-ui"))
     assert total < 400_000
 
 

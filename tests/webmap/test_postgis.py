@@ -74,3 +74,31 @@ def test_postgis_status_change_and_history(pg_client):
     assert [f["id"] for f in body["features"]] == ["L001"]
     history = client.get("/api/leads/L001/history", headers=auth(tokens["viewer"])).json()
     assert history["history"][-1]["by"] == "甲编辑"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/tiles/6/54/23.mvt?batch=a%00b", "/tiles/6/54/23.mvt?reserve=R01%00",
+        "/tiles/6/54/23.mvt?status=%00", "/tiles/6/54/23.mvt?lead_id=L001%00",
+        "/tiles/6/54/23.mvt?batch=%1F", "/api/leads?batch=a%00b", "/api/leads?reserve=%00",
+        "/api/map/leads?lead_id=%07",
+    ],
+)  # fmt: skip
+def test_postgis_control_characters_in_filters_are_400(pg_client, path):
+    client, tokens = pg_client
+    response = client.get(path, headers=auth(tokens["viewer"]))
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "InputError"
+    assert "control character" in response.json()["detail"]
+
+
+def test_postgis_nul_in_a_status_change_is_400_and_changes_nothing(pg_client):
+    client, tokens = pg_client
+    ws = client.app.state.lvdun.pool.get()
+    response = client.post("/api/leads/L001/status",
+                           json={"status": "in_field", "version": 1, "note": "到\x00现场"},
+                           headers=auth(tokens["editor"]))
+    assert response.status_code == 400, response.text
+    assert "note" in response.json()["detail"]
+    assert ws.count("lead_history", '"lead_id" = ?', ["L001"]) == 1

@@ -28,6 +28,11 @@
     return node;
   }
 
+  /** The API path of a lead: its id percent-encoded as one segment (a "/" as %2F). */
+  function leadPath(id) {
+    return "/leads/" + encodeURIComponent(String(id));
+  }
+
   function toLogin() {
     var here = window.location.pathname + window.location.search;
     window.location.assign(app.login + "?next=" + encodeURIComponent(here));
@@ -325,7 +330,7 @@
         measures: fields.measures.value.trim() || null,
         deadline: fields.deadline.value.trim() || null
       };
-      call("/leads/" + encodeURIComponent(id) + "/status", {
+      call(leadPath(id) + "/status", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(body)
@@ -365,7 +370,7 @@
       var img = el("img", null, figure);
       img.alt = kind === "before" ? "前时相" : "后时相";
       el("figcaption", null, figure, img.alt);
-      fetch(app.api + "/leads/" + encodeURIComponent(id) + "/chips/" + kind, {
+      fetch(app.api + leadPath(id) + "/chips/" + encodeURIComponent(kind), {
         headers: { Authorization: "Bearer " + (localStorage.getItem(KEY) || "") }
       }).then(function (response) {
         return response.ok ? response.blob() : null;
@@ -384,8 +389,7 @@
     }
     var id = path.feature.properties.i;
     el("div", "loading", div, "加载中…");
-    var enc = encodeURIComponent(id);
-    Promise.all([call("/leads/" + enc), call("/leads/" + enc + "/history")]).then(
+    Promise.all([call(leadPath(id)), call(leadPath(id) + "/history")]).then(
       function (results) {
         div.innerHTML = "";
         if (!results[0].ok) {
