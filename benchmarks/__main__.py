@@ -1,17 +1,20 @@
-"""``python -m benchmarks [overlay|map|web ...]``: run the benchmarks, each printing its table.
+"""``python -m benchmarks [overlay|classify|map|web ...]``: run the benchmarks' tables.
 
-With no argument every benchmark runs in turn (overlay engine vs peers, published map in
-Chromium, web app under load on loopback). Arguments after a name go to that benchmark,
-e.g. ``python -m benchmarks overlay --quick``.
+With no argument every benchmark runs in turn (overlay engine vs peers, the whole classify
+command vs the bare query, published map in Chromium, web app under load on loopback).
+Arguments after a name go to that benchmark, e.g. ``python -m benchmarks overlay --quick``.
 """
 
 from __future__ import annotations
 
 import sys
 
-from benchmarks import bench_map, bench_overlay, bench_web
+from benchmarks import bench_classify, bench_map, bench_overlay, bench_web
 
-BENCHMARKS = {"overlay": bench_overlay.main, "map": bench_map.main, "web": bench_web.main}
+BENCHMARKS = {
+    "overlay": bench_overlay.main, "classify": bench_classify.main, "map": bench_map.main,
+    "web": bench_web.main,
+}
 
 
 def main(argv: list[str]) -> int:

