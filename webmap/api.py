@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from html import escape
 from typing import Annotated, Any
 
 import numpy as np
@@ -40,7 +39,7 @@ from layers.aliases import normalize_status
 from layers.schema import REASON_REQUIRED, STATUS_LABELS, TRANSITIONS, Status
 from layers.text import CONTROL_CHARACTERS
 from pipelines.errors import ConflictError, NotFoundError
-from pipelines.escape import content_disposition
+from pipelines.escape import content_disposition, html_text
 from pipelines.publish.export import FORMATS, ArchiveCache
 from pipelines.users import (
     User,
@@ -415,7 +414,7 @@ _CONTEXT_BUILDERS = {
 
 
 def _layer_json(data: features.LayerData, **more: Any) -> str:
-    spec = {"labels": [escape(label) for label in data.labels], "tooltip": list(data.tooltip),
+    spec = {"labels": [html_text(label) for label in data.labels], "tooltip": list(data.tooltip),
             **data.spec, **more}
     head = json.dumps(spec, ensure_ascii=False, separators=(",", ":"))
     return f'{{"data":{data.geojson or "null"},{head[1:]}'

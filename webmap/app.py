@@ -24,7 +24,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cache
-from html import escape
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -35,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from geo.errors import LvdunError
 from pipelines.errors import NotFoundError
+from pipelines.escape import html_text
 from webmap.api import api_router, tiles_router
 from webmap.context import AppContext, WorkspacePool
 from webmap.errors import http_status
@@ -219,7 +219,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get(_LOGIN, response_class=HTMLResponse, include_in_schema=False)
     def login() -> str:
-        return (_login_template().replace("__TITLE__", escape(settings.title))
+        return (_login_template().replace("__TITLE__", html_text(settings.title))
                 .replace("__API__", _API))
 
     log.info("serving %s", pool.location)
