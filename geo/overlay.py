@@ -15,8 +15,9 @@ import shapely
 from pyproj import CRS
 
 from geo._grid import PolygonGrid
-from geo.crs import CHINA_ALBERS, gk6_crs, gk6_zone, transformer
+from geo.crs import CHINA_ALBERS, transformer
 from geo.errors import GeometryError
+from geo.nearest import SegmentIndex, nearest_line_distance
 
 __all__ = ["area_shares", "boundary_distance", "intersects_pairs", "project", "winners"]
 
@@ -218,21 +219,36 @@ def boundary_distance(geoms: object, boundaries: object, *, crs: CRS) -> np.ndar
     """Return each geometry's distance in metres to the nearest of ``boundaries``.
 
     Distances are computed in the CGCS2000 Gauss-Krüger 6° zone of each geometry's
-    centroid (scale error under 0.14 % within a zone). NaN where there are no boundaries.
+    centroid (scale error under 0.14 % within a zone), between the projected geometry and
+    the projected boundary vertices. The boundaries (lines) are cut into short pieces
+    indexed once in degrees; only the pieces that can be nearest to a geometry are
+    projected and measured (:mod:`geo.nearest`). NaN where there are no boundaries.
+
+    Parameters
+    ----------
+    geoms : array-like of shapely geometries
+        Points, patches or any geometry, in ``crs`` (geographic).
+    boundaries : array-like of shapely geometries
+        LineStrings / MultiLineStrings (e.g. ``shapely.boundary`` of polygons).
+    crs : pyproj.CRS
+        The geographic CRS of both.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float distances aligned with ``geoms``.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> from geo.crs import CGCS2000
+    >>> ring = shapely.boundary(shapely.box(120.0, 30.0, 120.01, 30.01))
+    >>> d = boundary_distance(shapely.points([120.005], [30.001]), [ring], crs=CGCS2000)
+    >>> round(float(d[0]), 1)
+    111.0
     """
     g = _as_array(geoms)
     b = _as_array(boundaries)
-    out = np.full(len(g), np.nan)
     if len(g) == 0 or len(b) == 0:
-        return out
-    lon = shapely.get_x(shapely.centroid(g))
-    zones = gk6_zone(lon)
-    for zone in np.unique(zones):
-        sel = np.flatnonzero(zones == zone)
-        dst = gk6_crs(int(zone))
-        g_p = project(g[sel], crs, dst)
-        b_p = project(b, crs, dst)
-        tree = shapely.STRtree(b_p)
-        idx, dist = tree.query_nearest(g_p, return_distance=True, all_matches=False)
-        out[sel[idx[0]]] = dist
-    return out
+        return np.full(len(g), np.nan)
+    return nearest_line_distance(g, SegmentIndex(b), crs=crs)

@@ -1,0 +1,243 @@
+"""Distances in metres to the nearest of many lines, from an index of their short pieces.
+
+The lines are cut into pieces of at most :data:`PIECE` segments, indexed once in degrees
+(one shapely ``STRtree``). For each geometry the piece nearest in degrees gives an upper
+bound ``D`` on the distance, computed exactly in the geometry's Gauss-Krüger 6° zone; every
+piece that could be nearer than ``D`` lies in a lon/lat box that ``D`` bounds (a
+Gauss-Krüger grid distance is never shorter than the geodesic, and a geodesic of length
+``D`` moves at most ``D / M`` in latitude and ``D / (N cos φ)`` in longitude); only the
+pieces in that box are projected and measured. The answer is the distance between the
+projected geometry and the projected lines, as GEOS computes it (within rounding).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from pyproj import CRS
+
+from geo.crs import gk6_crs, gk6_zone, transformer
+from geo.errors import GeometryError
+
+__all__ = ["PIECE", "SegmentIndex", "nearest_line_distance"]
+
+PIECE = 8  # segments per indexed piece
+_M_PER_DEG = 110_000.0  # under both the meridian's (110.57 km) and the equator's (111.32 km)
+# a straight segment in the projection bends away from the lon/lat chord by about
+# L² tan φ / 8R; this margin (degrees per squared degree of segment) is several times that
+_BEND = 0.05
+_CHUNK = 100_000  # geometries measured at a time
+_POINT = 0
+_LINES = (1, 2, 5)  # LineString, LinearRing, MultiLineString
+_POLYGONAL = (3, 6)
+
+
+class SegmentIndex:
+    """The segments of line geometries, cut into short pieces and indexed in degrees.
+
+    Parameters
+    ----------
+    lines : numpy.ndarray of shapely geometries
+        LineStrings, LinearRings or MultiLineStrings (points count as segments of length
+        zero); missing and empty geometries are skipped.
+
+    Raises
+    ------
+    GeometryError
+        When a geometry is polygonal (pass its boundary).
+    """
+
+    def __init__(self, lines: np.ndarray) -> None:
+        lines = lines[~(shapely.is_missing(lines) | shapely.is_empty(lines))]
+        if np.isin(shapely.get_type_id(lines), _POLYGONAL).any():
+            raise GeometryError("nearest line distance needs lines, got polygons: "
+                                "pass their boundaries")
+        parts = shapely.get_parts(lines)
+        coords, part = shapely.get_coordinates(parts, return_index=True)
+        self.xy = coords
+        n = len(coords)
+        # segment k runs from vertex a[k] to b[k]; a part of one vertex is one zero segment
+        nxt = np.arange(1, n + 1)
+        same = np.zeros(n, dtype=bool)
+        same[:-1] = part[1:] == part[:-1]
+        counts = np.bincount(part, minlength=len(parts)) if n else np.zeros(0, "int64")
+        single = np.zeros(n, dtype=bool)
+        if n:
+            single = counts[part] == 1
+        keep = same | single
+        self.a = np.flatnonzero(keep)
+        self.b = np.where(single[keep], self.a, nxt[keep])
+        seg_part = part[self.a] if n else np.zeros(0, "int64")
+        # pieces: runs of at most PIECE segments within one part
+        first_in_part = np.ones(len(self.a), dtype=bool)
+        first_in_part[1:] = seg_part[1:] != seg_part[:-1]
+        start = np.flatnonzero(first_in_part)
+        rank = np.arange(len(self.a)) - np.repeat(start, np.diff(np.append(start, len(self.a))))
+        piece_start = np.flatnonzero(first_in_part | (rank % PIECE == 0))
+        self.first = piece_start
+        self.count = np.diff(np.append(piece_start, len(self.a)))
+        self.pieces = self._geometries(self.xy[:, 0], self.xy[:, 1], np.arange(len(self.first)))
+        seg_len = np.hypot(*(self.xy[self.b] - self.xy[self.a]).T) if n else np.zeros(0)
+        longest = (np.maximum.reduceat(seg_len, self.first) if len(self.first)
+                   else np.zeros(0))
+        self.margin = _BEND * longest**2 + 1e-9
+        self.max_margin = float(self.margin.max(initial=0.0))
+        bounds = shapely.bounds(self.pieces)
+        self.bounds = bounds + np.array([-1.0, -1.0, 1.0, 1.0]) * self.margin[:, None]
+        self.tree = shapely.STRtree(self.pieces)
+
+    def __len__(self) -> int:
+        return len(self.first)
+
+    def segments(self, pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Segment positions of ``pieces`` and, for each, its position in ``pieces``."""
+        counts = self.count[pieces]
+        owner = np.repeat(np.arange(len(pieces)), counts)
+        offset = np.arange(len(owner)) - np.repeat(np.cumsum(counts) - counts, counts)
+        return self.first[pieces][owner] + offset, owner
+
+    def _geometries(self, x: np.ndarray, y: np.ndarray, pieces: np.ndarray) -> np.ndarray:
+        """Pieces as LineStrings (Points for one zero segment) from vertex coordinates."""
+        seg, owner = self.segments(pieces)
+        lengths = self.count[pieces] + 1
+        last = np.cumsum(self.count[pieces]) - 1
+        vert = np.empty(int(lengths.sum()), dtype="int64")
+        pos = np.arange(len(seg)) + owner  # each piece's vertices: its a's then its last b
+        vert[pos] = self.a[seg]
+        vert[last + np.arange(len(pieces)) + 1] = self.b[seg[last]] if len(pieces) else []
+        idx = np.repeat(np.arange(len(pieces)), lengths)
+        out = np.empty(len(pieces), dtype=object)
+        if len(pieces):
+            out[:] = shapely.linestrings(x[vert], y[vert], indices=idx)
+        return out
+
+    def projected(self, pieces: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """``pieces`` as geometries in the coordinates ``x, y`` (one per vertex)."""
+        return self._geometries(x, y, pieces)
+
+
+def _point_segment(px: np.ndarray, py: np.ndarray, ax: np.ndarray, ay: np.ndarray,
+                   bx: np.ndarray, by: np.ndarray) -> np.ndarray:
+    """Distances of points to segments, as GEOS ``Distance::pointToSegment`` computes them."""
+    dx, dy = bx - ax, by - ay
+    len2 = dx * dx + dy * dy
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = ((px - ax) * dx + (py - ay) * dy) / len2
+        s = ((ay - py) * dx - (ax - px) * dy) / len2
+        mid = np.abs(s) * np.sqrt(len2)
+    to_a = np.hypot(px - ax, py - ay)
+    to_b = np.hypot(px - bx, py - by)
+    return np.where((len2 == 0) | (r <= 0), to_a, np.where(r >= 1, to_b, mid))
+
+
+def _pair_min(lead: np.ndarray, dist: np.ndarray, n: int) -> np.ndarray:
+    out = np.full(n, np.inf)
+    np.minimum.at(out, lead, dist)
+    return out
+
+
+class _Zone:
+    """Candidate pieces measured in one Gauss-Krüger zone (vertices projected on demand)."""
+
+    def __init__(self, index: SegmentIndex, src: CRS, zone: int) -> None:
+        self.index = index
+        self.trans = transformer(src, gk6_crs(zone))
+        self.x = np.full(len(index.xy), np.nan)
+        self.y = np.full(len(index.xy), np.nan)
+
+    def _project_vertices(self, seg: np.ndarray) -> None:
+        vert = np.union1d(self.index.a[seg], self.index.b[seg])
+        todo = vert[np.isnan(self.x[vert])]
+        if len(todo):
+            self.x[todo], self.y[todo] = self.trans.transform(self.index.xy[todo, 0],
+                                                              self.index.xy[todo, 1])
+
+    def project(self, geoms: np.ndarray) -> np.ndarray:
+        t = self.trans
+        return shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0],
+                                                                               xy[:, 1])))
+
+    def distances(self, lead: np.ndarray, piece: np.ndarray, points: np.ndarray,
+                  px: np.ndarray, py: np.ndarray, shapes: np.ndarray, n: int) -> np.ndarray:
+        """Per lead (0..n-1), the least distance to its candidate pieces (inf for none).
+
+        ``points[k]`` tells whether lead ``k`` is a point at projected ``px[k], py[k]``;
+        otherwise ``shapes[k]`` is its projected geometry.
+        """
+        out = np.full(n, np.inf)
+        pt = points[lead]
+        if pt.any():
+            lp, pp = lead[pt], piece[pt]
+            seg, owner = self.index.segments(pp)
+            self._project_vertices(seg)
+            a, b = self.index.a[seg], self.index.b[seg]
+            d = _point_segment(px[lp][owner], py[lp][owner], self.x[a], self.y[a],
+                               self.x[b], self.y[b])
+            out = np.minimum(out, _pair_min(lp[owner], d, n))
+        if (~pt).any():
+            lo, po = lead[~pt], piece[~pt]
+            uniq, inv = np.unique(po, return_inverse=True)
+            seg, _ = self.index.segments(uniq)
+            self._project_vertices(seg)
+            geoms = self.index.projected(uniq, self.x, self.y)
+            d = shapely.distance(shapes[lo], geoms[inv])
+            out = np.minimum(out, _pair_min(lo, d, n))
+        return out
+
+
+def nearest_line_distance(geoms: np.ndarray, index: SegmentIndex, *, crs: CRS) -> np.ndarray:
+    """Distance in metres from each geometry to the nearest indexed line.
+
+    Measured in the CGCS2000 Gauss-Krüger 6° zone of each geometry's centroid between the
+    projected geometry and the projected line vertices (as ``shapely.distance`` after
+    projecting both). NaN for missing or empty geometries and when there are no lines.
+    """
+    out = np.full(len(geoms), np.nan)
+    if len(index) == 0 or len(geoms) == 0:
+        return out
+    ok = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
+    if not len(ok):
+        return out
+    lon = shapely.get_x(shapely.centroid(geoms[ok]))
+    zones = gk6_zone(lon)
+    for zone in np.unique(zones):
+        measure = _Zone(index, crs, int(zone))
+        sel = ok[zones == zone]
+        for start in range(0, len(sel), _CHUNK):
+            rows = sel[start:start + _CHUNK]
+            out[rows] = _chunk(geoms[rows], index, measure)
+    return out
+
+
+def _chunk(g: np.ndarray, index: SegmentIndex, measure: _Zone) -> np.ndarray:
+    n = len(g)
+    points = shapely.get_type_id(g) == _POINT
+    px = np.full(n, np.nan)
+    py = np.full(n, np.nan)
+    if points.any():
+        px[points], py[points] = measure.trans.transform(shapely.get_x(g[points]),
+                                                         shapely.get_y(g[points]))
+    shapes = np.empty(n, dtype=object)
+    if (~points).any():
+        shapes[~points] = measure.project(g[~points])
+    # an upper bound: the exact distance to the piece nearest in degrees
+    lead, piece = index.tree.query_nearest(g, all_matches=False)
+    bound = measure.distances(lead, piece, points, px, py, shapes, n)
+    # every piece that may be nearer lies in the box this bound gives
+    box = shapely.bounds(g)
+    # a patch's projected edges bend away from its lon/lat edges as a piece's do
+    box += np.array([-1.0, -1.0, 1.0, 1.0]) * (
+        _BEND * ((box[:, 2] - box[:, 0]) ** 2 + (box[:, 3] - box[:, 1]) ** 2))[:, None]
+    h_lat = bound / _M_PER_DEG
+    lat_hi = np.minimum(np.maximum(np.abs(box[:, 1]), np.abs(box[:, 3])) + h_lat, 89.9)
+    h_lon = bound / (_M_PER_DEG * np.cos(np.radians(lat_hi)))
+    grow = np.column_stack([-h_lon, -h_lat, h_lon, h_lat])
+    search = box + grow
+    wide = search + np.array([-1.0, -1.0, 1.0, 1.0]) * index.max_margin
+    lead, piece = index.tree.query(shapely.box(*wide.T))
+    pb, sb = index.bounds[piece], search[lead]
+    hit = ((pb[:, 0] <= sb[:, 2]) & (pb[:, 2] >= sb[:, 0]) & (pb[:, 1] <= sb[:, 3])
+           & (pb[:, 3] >= sb[:, 1]))
+    lead, piece = lead[hit], piece[hit]
+    best = measure.distances(lead, piece, points, px, py, shapes, n)
+    return np.minimum(best, bound)
