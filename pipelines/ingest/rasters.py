@@ -244,7 +244,7 @@ def ingest_change_raster(
                                 command="ingest change-raster")
         if len(patches):
             # the store may give a patch the id of an earlier lead with the same footprint
-            stored = ws.read_features("leads", where="run_id = ?", params=[report.run_id])
+            stored = ws.read_features_equal("leads", "run_id", report.run_id)
             final = dict(zip(stored["src_row"].astype(int), stored["lead_id"], strict=True))
             patches["lead_id"] = [final.get(int(n), i) for n, i in
                                   zip(patches["patch_no"], patches["lead_id"], strict=True)]

@@ -77,6 +77,20 @@ class JobQueries:
         return self.read_table(table, where=f"{_name(column)} = ?", params=[value],
                                order=order)
 
+    def read_features_equal(self, layer: str, column: str, value: Any) -> gpd.GeoDataFrame:
+        """Return the features of ``layer`` whose ``column`` is ``value``, by ``fid``.
+
+        Parameters
+        ----------
+        layer : str
+            A feature layer.
+        column : str
+            One of its columns.
+        value : Any
+            The value to match.
+        """
+        return self.read_features(layer, where=f"{_name(column)} = ?", params=[value])
+
     def read_table_ordered(self, table: str, by: str) -> pd.DataFrame:
         """Return every row of ``table`` sorted by its column ``by`` (ascending)."""
         return self.read_table(table, order=_name(by))

@@ -294,11 +294,11 @@ def current_state(ws: Workspace, lead_id: str) -> dict[str, Any]:
     NotFoundError
         When the lead does not exist.
     """
-    rows = ws.read_table("lead_status", where='"lead_id" = ?', params=[lead_id])
+    rows = ws.read_table_equal("lead_status", "lead_id", lead_id)
     if rows.empty:
         raise NotFoundError(f"no lead {lead_id!r} in the workspace {ws.location}")
     state = {k: (None if pd.isna(v) else v) for k, v in rows.iloc[0].items()}
-    opinion = ws.read_table("lead_opinion", where='"lead_id" = ?', params=[lead_id])
+    opinion = ws.read_table_equal("lead_opinion", "lead_id", lead_id)
     state["opinion"] = None if opinion.empty else _text(opinion["opinion"].iloc[0])
     return state
 
@@ -316,7 +316,7 @@ def _check_version(lead_id: str, state: dict[str, Any], expected: int | None) ->
 
 def _lead_for_evidence(ws: Workspace, lead_id: str) -> tuple[Any, Any]:
     """The lead's geometry and detection date (后时相), or Nones."""
-    leads = ws.read_features("leads", where='"lead_id" = ?', params=[lead_id])
+    leads = ws.read_features_equal("leads", "lead_id", lead_id)
     if leads.empty:
         return None, None
     return leads.geometry.iloc[0], leads["date_after"].iloc[0]
@@ -524,4 +524,4 @@ def history(ws: Workspace, lead_id: str) -> pd.DataFrame:
     """
     if not ws.count("lead_status", '"lead_id" = ?', [lead_id]):
         raise NotFoundError(f"no lead {lead_id!r} in the workspace {ws.location}")
-    return ws.read_table("lead_history", where='"lead_id" = ?', params=[lead_id], order="id")
+    return ws.read_table_equal("lead_history", "lead_id", lead_id, order_by="id")

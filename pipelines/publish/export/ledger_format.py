@@ -117,7 +117,7 @@ def workspace_id(ws: Workspace, *, create: bool = False) -> str | None:
     A copy made with ``lvdun db copy`` keeps the id: it is the same workspace elsewhere.
     """
     with ws.transaction():
-        rows = ws.read_table("meta", where='"name" = ?', params=[_WORKSPACE_ID])
+        rows = ws.read_table_equal("meta", "name", _WORKSPACE_ID)
         if not rows.empty and isinstance(rows["value"].iloc[0], str):
             return str(rows["value"].iloc[0])
         if not create:
@@ -221,7 +221,7 @@ def export_record(ws: Workspace, run_id: str) -> ExportRecord | None:
 
     Ledgers exported by an lvdun older than the records have none.
     """
-    rows = ws.read_table("meta", where='"name" = ?', params=[_EXPORT_RECORD + run_id])
+    rows = ws.read_table_equal("meta", "name", _EXPORT_RECORD + run_id)
     if rows.empty or not isinstance(rows["value"].iloc[0], str):
         return None
     try:

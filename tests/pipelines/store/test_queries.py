@@ -152,3 +152,11 @@ def test_read_features_fid_range(any_classified: Workspace):
     part = ws.read_features_fid_range("leads", fids[1], fids[3])
     assert part["fid"].tolist() == fids[1:3].tolist()
     assert ws.read_features_fid_range("leads", fids[-1] + 1, fids[-1] + 9).empty
+
+
+def test_read_features_equal(any_classified: Workspace):
+    ws = any_classified
+    frame = ws.read_features_equal("leads", "lead_id", "L003")
+    assert frame["lead_id"].tolist() == ["L003"]
+    assert frame.crs.to_epsg() == 4490
+    assert ws.read_features_equal("leads", "lead_id", "X").empty
