@@ -7,7 +7,7 @@ Usage::
 
 Synthetic leads (points and small patches over Jilin, every status, nine activity types,
 six batches, twenty reserves with zones, a distinct area each) are written with
-:func:`webmap.map.write_map` and opened from disk in Debian's Chromium (headless,
+:func:`webmap.map.build.write_map` and opened from disk in Debian's Chromium (headless,
 software rendering). *load* runs from navigation until ``window.lvdunMap`` exists and the
 next frame is painted; *filter* is one status filter applied and cleared again through
 the page's filter panel; *heap* is Chromium's used JS heap after loading.
@@ -55,7 +55,7 @@ class Row:
 
 
 def synthetic(n: int, *, seed: int = 7) -> dict[str, gpd.GeoDataFrame]:
-    """Leads and reserve zones as :func:`webmap.map.build_map` takes them (synthetic)."""
+    """Leads and reserve zones as :func:`webmap.map.build.build_map` takes them (synthetic)."""
     rng = np.random.default_rng(seed)
     minx, miny, maxx, maxy = BOX
     xs = rng.uniform(minx, maxx, n)
@@ -143,7 +143,7 @@ def measure(path: Path, browser: object) -> tuple[float, float, float]:
 
 def run(sizes: list[int], *, history: bool, repeat: int) -> list[Row]:
     """Write and load a map at every size; return the table rows."""
-    from webmap.map import write_map
+    from webmap.map.build import write_map
 
     rows: list[Row] = []
     browser_cm = None

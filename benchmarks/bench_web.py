@@ -91,7 +91,7 @@ def prepare(workdir: Path, n_leads: int, hot: int) -> tuple[Path, list[Persona]]
 
 def start_server(workspace: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     """``lvdun serve`` in its own process; returns once it answers."""
-    code = "from webmap.serve import serve_cmd; serve_cmd()"
+    code = "from webmap.app.serve import serve_cmd; serve_cmd()"
     env = {**os.environ, "LVDUN_LOG_LEVEL": "warning"}
     process = subprocess.Popen(
         [sys.executable, "-c", code, "-w", str(workspace), "--host", HOST, "--port", str(port)],

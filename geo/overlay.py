@@ -195,7 +195,9 @@ def area_shares(
     """Return the area of ``geoms[left] ∩ polygons[right]`` and its share of ``geoms[left]``.
 
     Areas are in m², computed in an Albers equal-area projection for China
-    (``geo.crs.CHINA_ALBERS``). Points and lines have no area: their share is 1.
+    (``geo.crs.CHINA_ALBERS``). Points and lines have no area: their share is 1, and no
+    intersection is computed for them; only the polygonal geometries and the polygons they
+    are paired with are projected and intersected.
 
     Returns
     -------
@@ -204,14 +206,22 @@ def area_shares(
     """
     g = _as_array(geoms)
     p = _as_array(polygons)
+    area = np.zeros(len(left))
+    share = np.ones(len(left))
     if len(left) == 0:
-        return np.empty(0), np.empty(0)
-    g_ea = project(g, crs, CHINA_ALBERS)
-    p_ea = project(p, crs, CHINA_ALBERS)
-    pieces = shapely.intersection(g_ea[left], p_ea[right])
-    area = shapely.area(pieces)
-    whole = shapely.area(g_ea[left])
-    share = np.where(whole > 0, area / np.where(whole > 0, whole, 1.0), 1.0)
+        return area, share
+    left, right = np.asarray(left), np.asarray(right)
+    rows = np.flatnonzero(shapely.get_dimensions(g[left]) == 2)
+    if not len(rows):
+        return area, share
+    gi, g_inv = np.unique(left[rows], return_inverse=True)
+    pj, p_inv = np.unique(right[rows], return_inverse=True)
+    g_ea = project(g[gi], crs, CHINA_ALBERS)
+    p_ea = project(p[pj], crs, CHINA_ALBERS)
+    pieces = shapely.intersection(g_ea[g_inv], p_ea[p_inv])
+    area[rows] = shapely.area(pieces)
+    whole = shapely.area(g_ea)[g_inv]
+    share[rows] = np.where(whole > 0, area[rows] / np.where(whole > 0, whole, 1.0), 1.0)
     return area, np.clip(share, 0.0, 1.0)
 
 

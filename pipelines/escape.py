@@ -74,7 +74,7 @@ def script_json(value: Any) -> str:
     ``<`` and ``>`` are written as ``\\u003c`` / ``\\u003e`` so that no data can close the
     script, and U+2028 / U+2029 are escaped for old JavaScript parsers; non-ASCII text
     stays UTF-8. ``value`` may also be an object with a ``text`` attribute holding JSON
-    already (:class:`webmap.elements.RawJson`), embedded as it is.
+    already (:class:`webmap.map.elements.RawJson`), embedded as it is.
 
     Examples
     --------

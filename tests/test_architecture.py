@@ -49,7 +49,7 @@ def test_imports_run_one_way(path):
 
 
 #: The modules that read ``LVDUN_`` settings from the environment.
-SETTINGS = {"pipelines/settings.py", "webmap/settings.py", "webmap/app/settings.py"}
+SETTINGS = {"pipelines/settings.py", "webmap/app/settings.py"}
 
 
 @pytest.mark.parametrize("path", _modules(), ids=_rel)

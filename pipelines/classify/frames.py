@@ -102,21 +102,39 @@ def classify_frames(
 def _overlaps(
     n: int, left: np.ndarray, right: np.ndarray, share: np.ndarray, prio: np.ndarray,
     reserves: gpd.GeoDataFrame,
-) -> list[str]:
+) -> np.ndarray:
+    """Each lead's overlaps as a JSON list, strictest first (ties in pair order).
+
+    One JSON fragment per zone polygon and one text per distinct share are made in Python;
+    the fragments of the pairs are then joined with array operations, one pass per rank
+    within a lead (the most overlaps any lead has), not one per pair.
+    """
+    out = np.full(n, "[]", dtype=object)
+    if not len(left):
+        return out
     codes = reserves["reserve_code"].to_numpy()
     names = reserves["reserve_name"].to_numpy()
     zones = reserves["zone"].to_numpy()
-    items: dict[int, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
-    for i, j, s in zip(left, right, share, strict=True):
-        items[int(i)].append((int(prio[j]), {
-            "reserve_code": codes[j], "reserve_name": names[j], "zone": zones[j],
-            "share": round(float(s), 6),
-        }))
-    return [
-        json.dumps([d for _, d in sorted(items[i], key=lambda t: -t[0])], ensure_ascii=False)
-        if i in items else "[]"
-        for i in range(n)
-    ]
+    used, used_inv = np.unique(right, return_inverse=True)
+    head = np.array([json.dumps({"reserve_code": codes[j], "reserve_name": names[j],
+                                 "zone": zones[j]}, ensure_ascii=False)[:-1] + ', "share": '
+                     for j in used.tolist()], dtype=object)
+    values, value_inv = np.unique(share, return_inverse=True)
+    text = np.array([repr(round(float(v), 6)) + "}" for v in values.tolist()], dtype=object)
+    frag = head[used_inv] + text[value_inv]
+    order = np.lexsort((np.arange(len(left)), -np.asarray(prio)[right], left))
+    lead, frag = np.asarray(left)[order], frag[order]
+    start = np.ones(len(lead), dtype=bool)
+    start[1:] = lead[1:] != lead[:-1]
+    first = np.flatnonzero(start)
+    rank = np.arange(len(lead)) - np.repeat(first, np.diff(np.append(first, len(lead))))
+    acc = np.empty(n, dtype=object)
+    acc[lead[first]] = "[" + frag[first]
+    for r in range(1, int(rank.max()) + 1):
+        at = rank == r
+        acc[lead[at]] = acc[lead[at]] + ", " + frag[at]
+    out[lead[first]] = acc[lead[first]] + "]"
+    return out
 
 
 def _area_in_zone(

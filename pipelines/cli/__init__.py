@@ -3,7 +3,7 @@
 Commands of higher layers (``webmap``: map, serve, demo) register themselves under the
 entry-point group ``lvdun.commands``, so that this package never imports ``webmap``. They
 are loaded when first needed (listed in ``--help`` or run), not when this package is
-imported: ``webmap.cli`` imports :mod:`pipelines.cli.options`, which imports this package.
+imported: ``webmap.map.cli`` imports :mod:`pipelines.cli.options`, which imports this package.
 """
 
 from __future__ import annotations

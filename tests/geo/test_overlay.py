@@ -325,6 +325,26 @@ def test_area_shares_of_points_are_one():
     assert share.tolist() == [1.0] and area.tolist() == [0.0]
 
 
+
+def test_area_shares_of_mixed_points_and_patches_match_intersecting_everything():
+    rng = np.random.default_rng(5)
+    tiles = [shapely.box(X0 + a * 0.05, Y0 + b * 0.05, X0 + (a + 1) * 0.05, Y0 + (b + 1) * 0.05)
+             for a in range(4) for b in range(4)]
+    pts = shapely.points(rng.uniform(X0, X0 + 0.2, 50), rng.uniform(Y0, Y0 + 0.2, 50))
+    c = rng.uniform(X0, X0 + 0.2, (30, 2))
+    patches = shapely.box(c[:, 0], c[:, 1], c[:, 0] + 0.03, c[:, 1] + 0.02)
+    geoms = np.concatenate([pts, patches])[rng.permutation(80)]
+    left, right = overlay.intersects_pairs(geoms, tiles)
+    area, share = overlay.area_shares(geoms, tiles, left, right, crs=CGCS2000)
+    g_ea = overlay.project(geoms, CGCS2000, overlay.CHINA_ALBERS)
+    t_ea = overlay.project(np.asarray(tiles, dtype=object), CGCS2000, overlay.CHINA_ALBERS)
+    expected = shapely.area(shapely.intersection(g_ea[left], t_ea[right]))
+    whole = shapely.area(g_ea[left])
+    np.testing.assert_array_equal(area, expected)
+    np.testing.assert_array_equal(share, np.where(whole > 0, np.clip(
+        expected / np.where(whole > 0, whole, 1), 0, 1), 1.0))
+    assert (share[shapely.get_type_id(geoms[left]) == 0] == 1).all()
+
 @SETTINGS
 @given(st.lists(polygon(), min_size=1, max_size=4), st.integers(0, 2**32 - 1))
 def test_boundary_distance_matches_a_direct_computation(polys, seed):

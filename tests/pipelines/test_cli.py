@@ -91,7 +91,7 @@ def _python(code: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_webmap_cli_imports_first_and_its_commands_are_listed():
-    code = ("import webmap.cli\n"
+    code = ("import webmap.map.cli\n"
             "from click.testing import CliRunner\n"
             "from pipelines.cli import cli\n"
             "print(CliRunner().invoke(cli, ['--help']).output)")

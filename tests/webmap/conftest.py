@@ -10,8 +10,8 @@ import pytest
 
 from pipelines.users import add_user
 from tests.webmap.frames import make_frames
-from webmap.app import create_app
-from webmap.settings import Settings
+from webmap.app.factory import create_app
+from webmap.app.settings import Settings
 
 with warnings.catch_warnings():
     # starlette 1.x suggests httpx2 for its TestClient when it finds httpx; httpx works.

@@ -1,7 +1,7 @@
 """The map and the web app in a real browser: Debian's Chromium driven by Playwright.
 
 The published map is opened from disk (``file://``); the web app runs as ``lvdun serve``
-runs it (uvicorn, :func:`webmap.app.create_app`) in a thread on a free loopback port.
+runs it (uvicorn, :func:`webmap.app.factory.create_app`) in a thread on a free loopback port.
 Online basemap tiles are answered locally with a blank image (no internet here, and
 tests must not depend on it).
 """
@@ -27,10 +27,10 @@ from geo.shift import wgs84_to_gcj02
 from tests.conftest import require_service
 from tests.webmap.conftest import USERS
 from tests.webmap.frames import XSS_NOTE, make_frames, make_leads, make_reserves
-from webmap.app import create_app
-from webmap.map import BASEMAP_AMAP, BASEMAP_NONE, write_map
-from webmap.settings import Settings
-from webmap.style import (
+from webmap.app.factory import create_app
+from webmap.app.settings import Settings
+from webmap.map.build import BASEMAP_AMAP, BASEMAP_NONE, write_map
+from webmap.map.style import (
     BASEMAP_TITLE,
     LAYER_ADMIN,
     LAYER_GROUPS,

@@ -52,12 +52,12 @@ from pipelines.users import (
     require_read_reserve,
 )
 from pipelines.verify.status import history, set_status
-from webmap import features, lead_features
-from webmap.catalog import OUTSIDE_CODE, LeadQuery, api_properties
-from webmap.context import AppContext
+from webmap.app.catalog import OUTSIDE_CODE, LeadQuery, api_properties
+from webmap.app.context import AppContext
+from webmap.app.tiles import encode_tile
 from webmap.errors import InputError, VersionConflictError
-from webmap.publish import lead_chip_paths
-from webmap.tiles import encode_tile
+from webmap.map import features, lead_features
+from webmap.map.publish import lead_chip_paths
 
 __all__ = ["StatusUpdate", "api_router", "check_text", "current_user", "tiles_router"]
 

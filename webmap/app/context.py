@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pipelines.store import Workspace, open_workspace
-from webmap.catalog import LeadCatalog
-from webmap.settings import Settings
+from webmap.app.catalog import LeadCatalog
+from webmap.app.settings import Settings
 
 __all__ = ["AppContext", "WorkspacePool"]
 

@@ -1,6 +1,6 @@
 """The web app behind ``lvdun serve``: the map page, the login page and the API (FastAPI).
 
-:func:`create_app` takes the :class:`~webmap.settings.Settings` read at the entry point;
+:func:`create_app` takes the :class:`~webmap.app.settings.Settings` read at the entry point;
 nothing here reads the environment. Domain errors become HTTP responses in one handler,
 with the codes of :data:`webmap.errors.HTTP_STATUS`; the OpenAPI docs are at ``/docs``,
 drawn by the Swagger UI vendored in ``webmap/static`` (no CDN: the docs work offline).
@@ -35,12 +35,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from geo.errors import LvdunError
 from pipelines.errors import NotFoundError
 from pipelines.escape import html_text
-from webmap.api import api_router, tiles_router
-from webmap.context import AppContext, WorkspacePool
+from webmap.app.api import api_router, tiles_router
+from webmap.app.context import AppContext, WorkspacePool
+from webmap.app.settings import Settings
 from webmap.errors import http_status
-from webmap.map import build_app_map
-from webmap.offline import STATIC_DIR
-from webmap.settings import Settings
+from webmap.map.build import build_app_map
+from webmap.map.offline import STATIC_DIR
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
@@ -52,7 +52,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_TEMPLATES = Path(__file__).resolve().parent / "templates"
+_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 _API = "/api"
 _LOGIN = "/login"
 _STATIC = "/static"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from geo.errors import LvdunError
-from webmap.settings import Settings
+from webmap.app.settings import Settings
 
 __all__ = ["serve_cmd"]
 
@@ -35,7 +35,7 @@ def serve_cmd(workspace: str | None, host: str | None, port: int | None) -> None
     """
     import uvicorn
 
-    from webmap.app import create_app
+    from webmap.app.factory import create_app
 
     overrides = {k: v for k, v in
                  {"workspace": workspace, "host": host, "port": port}.items() if v is not None}

@@ -15,8 +15,8 @@ class Settings(LvdunSettings):
     The fields of :class:`pipelines.settings.Settings` (workspace, 天地图 key...) and the
     server's own.
 
-    Read at the entry point (:func:`webmap.serve.serve_cmd`) and handed to
-    :func:`webmap.app.create_app`; library code never reads the environment.
+    Read at the entry point (:func:`webmap.app.serve.serve_cmd`) and handed to
+    :func:`webmap.app.factory.create_app`; library code never reads the environment.
 
     Examples
     --------

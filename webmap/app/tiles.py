@@ -3,7 +3,7 @@
 Tiles are the usual web-Mercator XYZ grid (``/tiles/{z}/{x}/{y}.mvt``, y from the north),
 4096 units a side with a 64-unit buffer, one layer ``leads``. A PostGIS workspace makes
 them in the database (``ST_AsMVT``); a GeoPackage one in process, from the web app's
-:class:`~webmap.catalog.LeadCatalog`, with :mod:`mapbox_vector_tile`.
+:class:`~webmap.app.catalog.LeadCatalog`, with :mod:`mapbox_vector_tile`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import shapely
 
 from pipelines.store.base import Workspace
 from pipelines.users import User, readable_reserves
-from webmap.catalog import OUTSIDE_CODE, LeadCatalog, LeadQuery
+from webmap.app.catalog import OUTSIDE_CODE, LeadCatalog, LeadQuery
 from webmap.errors import InputError
 
 __all__ = [

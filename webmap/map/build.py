@@ -1,6 +1,6 @@
 """The published map: one self-contained HTML file that opens from disk and works offline.
 
-Leaflet and its plugins are inlined (:mod:`webmap.offline`); the default basemap is none
+Leaflet and its plugins are inlined (:mod:`webmap.map.offline`); the default basemap is none
 (a plain light background), so nothing is fetched from the internet unless the user
 picks an optional online basemap: OpenStreetMap, 天地图 (with a key) or 高德 Amap, whose
 GCJ-02 tiles make the page shift every lvdun layer by the GCJ-02 formula while it is
@@ -38,8 +38,9 @@ from folium.plugins import Fullscreen, MeasureControl
 
 from layers.schema import NOT_PROBLEM_REASONS, SQM_PER_MU, STATUS_LABELS, Status, Zone
 from pipelines.escape import html_text
-from webmap import features, lead_features
-from webmap.elements import (
+from webmap.errors import AssetError
+from webmap.map import features, lead_features
+from webmap.map.elements import (
     AppInit,
     GcjBasemaps,
     GroupedLayerControl,
@@ -50,11 +51,10 @@ from webmap.elements import (
     ScaleBar,
     VectorLayer,
 )
-from webmap.errors import AssetError
-from webmap.features import LayerData
-from webmap.offline import OfflineMap, external_resources
-from webmap.popup import chip_cells, history_cells
-from webmap.style import (
+from webmap.map.features import LayerData
+from webmap.map.offline import OfflineMap, external_resources
+from webmap.map.popup import chip_cells, history_cells
+from webmap.map.style import (
     ACTIVITY_SHAPES,
     ADMIN_STYLE,
     BASEMAP_TITLE,
@@ -220,7 +220,7 @@ def _controls(
     """Add full screen, measure, scale, title, legend, filters and the layer control.
 
     The layer control lists the basemaps (radio buttons) under 底图 and the overlays
-    grouped by kind (:data:`~webmap.style.LAYER_GROUPS`).
+    grouped by kind (:data:`~webmap.map.style.LAYER_GROUPS`).
     """
     Fullscreen(position="topleft", title="全屏", title_cancel="退出全屏").add_to(m)
     MeasureControl(
@@ -303,7 +303,7 @@ def build_map(
         Optional ``lead_history`` rows (``lead_id, at, by, from_status, to_status, reason,
         note``): each popup lists the lead's last entries, newest first.
     chips
-        Optional lead id -> before/after images (see :func:`webmap.popup.chip_cells`);
+        Optional lead id -> before/after images (see :func:`webmap.map.popup.chip_cells`);
         files are inlined, so the map stays one file.
     title
         Page title and the heading shown on the map.
@@ -316,7 +316,7 @@ def build_map(
     Returns
     -------
     folium.Map
-        An :class:`~webmap.offline.OfflineMap`: rendering it inlines every script and
+        An :class:`~webmap.map.offline.OfflineMap`: rendering it inlines every script and
         stylesheet, so the saved HTML needs no internet (except optional basemap tiles).
 
     Raises

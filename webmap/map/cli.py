@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from pipelines.cli.options import console, handle_errors, open_ws, settings, workspace_option
-from webmap.publish import publish_map
+from webmap.map.publish import publish_map
 
 __all__ = ["demo_cmd", "map_cmd"]
 

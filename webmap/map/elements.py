@@ -18,7 +18,7 @@ from folium.elements import JSCSSMixin
 from folium.map import Layer
 
 from pipelines.escape import html_text, script_json
-from webmap.features import LayerData
+from webmap.map.features import LayerData
 
 __all__ = [
     "AppInit",
@@ -83,7 +83,7 @@ class VectorLayer(Layer):
     name
         Name in the layer control.
     data
-        The layer from :mod:`webmap.features` (features with ``k`` and escaped ``v``).
+        The layer from :mod:`webmap.map.features` (features with ``k`` and escaped ``v``).
     styles
         Style key -> Leaflet path options.
     fallback
@@ -187,7 +187,7 @@ class _MapCall(ScriptElement):
 
 
 class Legend(_MapCall):
-    """The legend control; ``html`` must be escaped already (:func:`webmap.style.legend_html`)."""
+    """The legend control; ``html`` must be escaped already (see ``style.legend_html``)."""
 
     function = "addLegend"
 

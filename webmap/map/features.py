@@ -1,12 +1,12 @@
 """Frames to GeoJSON for the map: lon/lat geometries, a style key and escaped cells.
 
-Each feature carries ``k`` (style key, see :mod:`webmap.style`) and ``v``, its popup
+Each feature carries ``k`` (style key, see :mod:`webmap.map.style`) and ``v``, its popup
 cells: one HTML string per label of the layer's :class:`LayerData`. Every value that
 comes from the data is passed through :func:`html.escape` before it is written into the
 page, so a name holding ``<script>`` shows as text. The browser only puts the cells in a
 table next to the labels (``lvdun.vectorLayer``), so the labels are written once per
 layer rather than once per feature. This module holds what every layer shares and the
-reserve, wetland, mine and county layers; the leads are in :mod:`webmap.lead_features`.
+reserve, wetland, mine and county layers; the leads are in :mod:`webmap.map.lead_features`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import shapely
 from layers.schema import LEVEL_LABELS, ZONE_LABELS, ZONE_RANK, Level, Zone
 from pipelines.escape import html_text
 from webmap.errors import MapInputError
-from webmap.style import reserve_style_key
+from webmap.map.style import reserve_style_key
 
 __all__ = [
     "MAP_CRS",

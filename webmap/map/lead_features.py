@@ -27,8 +27,8 @@ from layers.schema import (
     Zone,
 )
 from pipelines.escape import html_text
-from webmap.features import LayerData, geojson_text, number, parse_zone, text
-from webmap.style import POINT_KEY, UNKNOWN_STATUS, activity_shape
+from webmap.map.features import LayerData, geojson_text, number, parse_zone, text
+from webmap.map.style import POINT_KEY, UNKNOWN_STATUS, activity_shape
 
 __all__ = [
     "LEAD_EXTRA_LABELS",
@@ -157,7 +157,7 @@ def lead_cells(
         The lead's attributes; a missing key or value gives an empty cell (shown "—").
     history, chips
         HTML of the last history entries and of the image chips, as made by
-        :func:`webmap.popup.history_cells` and :func:`webmap.popup.chip_cells` (escaped
+        :func:`webmap.map.popup.history_cells` and :func:`webmap.map.popup.chip_cells` (escaped
         there), or None.
 
     Examples
@@ -307,8 +307,8 @@ def lead_features(
     frame
         Leads from :func:`prepare_frame`.
     history, chips
-        Lead id -> popup HTML from :func:`webmap.popup.history_cells` /
-        :func:`webmap.popup.chip_cells`.
+        Lead id -> popup HTML from :func:`webmap.map.popup.history_cells` /
+        :func:`webmap.map.popup.chip_cells`.
     ids
         Also write the raw lead id as ``i`` (the web app asks the API about it).
     editable

@@ -42,7 +42,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: The vendored files (a plain folder next to this module, shipped as package data).
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 
 
 @dataclass(frozen=True)
@@ -238,7 +238,7 @@ def adopt_resources(root: Element) -> set[str]:
         raise AssetError(
             "these map elements need resources that are not vendored for offline use: "
             + "; ".join(missing)
-            + ". Vendor them in webmap/static and list them in webmap.offline.BUNDLES."
+            + ". Vendor them in webmap/static and list them in webmap.map.offline.BUNDLES."
         )
     return needed
 

@@ -1,7 +1,7 @@
 """Popup extras of the leads: the last history entries and before/after image chips.
 
 Both are HTML fragments made here, with every value from the data escaped, and handed to
-:func:`webmap.lead_features.lead_features` by lead id; they never come from a column of the
+:func:`webmap.map.lead_features.lead_features` by lead id; they never come from a column of the
 leads frame, which could hold any HTML.
 """
 
@@ -20,9 +20,9 @@ import pandas as pd
 from layers.schema import STATUS_LABELS, Status
 from pipelines.escape import html_text
 from webmap.errors import MapInputError
-from webmap.features import text
-from webmap.lead_features import status_code
-from webmap.style import UNKNOWN_STATUS
+from webmap.map.features import text
+from webmap.map.lead_features import status_code
+from webmap.map.style import UNKNOWN_STATUS
 
 __all__ = ["HISTORY_IN_POPUP", "chip_cells", "history_cells"]
 

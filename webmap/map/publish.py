@@ -9,7 +9,7 @@ from typing import Any
 
 from pipelines.publish.views import leads_view
 from pipelines.store.base import Workspace
-from webmap.map import write_map
+from webmap.map.build import write_map
 
 __all__ = ["lead_chip_paths", "publish_map"]
 
@@ -83,7 +83,7 @@ def publish_map(
     chips
         Before/after thumbnails in the popups: True for the chips the workspace records
         (``lvdun chips``, inlined into the file), False for none, or a mapping lead id ->
-        before/after images (paths or data URIs, see :func:`webmap.popup.chip_cells`).
+        before/after images (paths or data URIs, see :func:`webmap.map.popup.chip_cells`).
     amap
         Offer the Amap basemaps (our layers are shifted to GCJ-02 while one is shown).
     """

@@ -24,10 +24,10 @@ from pipelines.errors import (
 from pipelines.users import revoke_user
 from pipelines.verify.status import set_status
 from tests.webmap.conftest import USERS, auth
-from webmap.app import create_app
+from webmap.app.factory import create_app
+from webmap.app.settings import Settings
+from webmap.app.tiles import tile_bounds
 from webmap.errors import InputError, VersionConflictError, http_status
-from webmap.settings import Settings
-from webmap.tiles import tile_bounds
 
 ALL = ["L001", "L002", "L003", "L004", "L005", "L006"]
 
@@ -371,7 +371,7 @@ def test_serve_command_runs_uvicorn_with_the_settings(classified, monkeypatch):
     import uvicorn
     from click.testing import CliRunner
 
-    from webmap.serve import serve_cmd
+    from webmap.app.serve import serve_cmd
 
     calls = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
@@ -386,7 +386,7 @@ def test_serve_command_runs_uvicorn_with_the_settings(classified, monkeypatch):
 def test_serve_command_fails_cleanly_without_a_workspace(tmp_path):
     from click.testing import CliRunner
 
-    from webmap.serve import serve_cmd
+    from webmap.app.serve import serve_cmd
 
     result = CliRunner().invoke(serve_cmd, ["-w", str(tmp_path / "none.gpkg")])
     assert result.exit_code == 1
@@ -441,7 +441,7 @@ def test_chips_of_a_lead_through_the_api(client, tokens, classified, tmp_path):
 
 
 def test_published_map_inlines_the_workspace_chips(classified, tmp_path):
-    from webmap.publish import publish_map
+    from webmap.map.publish import publish_map
 
     _add_chips(classified, tmp_path, "L004")
     chip = 'src=\\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB'  # in JSON

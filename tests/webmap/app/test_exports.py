@@ -22,8 +22,8 @@ from tests.pipelines.twins import BY_RESERVE, LABELS, twin_workspace
 from tests.pipelines.verify.test_ledger import Sheet
 from tests.webmap.conftest import TestClient, auth
 from tests.webmap.test_browser import browser  # noqa: F401 - Chromium, for the link test
-from webmap.app import create_app
-from webmap.settings import Settings
+from webmap.app.factory import create_app
+from webmap.app.settings import Settings
 
 #: name, role, reserves
 USERS = {

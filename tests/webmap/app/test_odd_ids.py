@@ -18,8 +18,8 @@ import pytest
 
 from pipelines.users import add_user
 from tests.webmap.conftest import TestClient, auth
-from webmap.app import create_app
-from webmap.settings import Settings
+from webmap.app.factory import create_app
+from webmap.app.settings import Settings
 
 #: Awkward ids, each at the place of one point (all inside reserve R01 of zones_file).
 ODD_IDS = [
@@ -139,7 +139,7 @@ def test_unknown_ids_with_slashes_are_a_lead_404(odd):
 
 
 def test_the_page_encodes_ids_in_paths():
-    from webmap.offline import STATIC_DIR
+    from webmap.map.offline import STATIC_DIR
 
     script = (STATIC_DIR / "lvdun-app.js").read_text("utf-8")
     assert '"/leads/" + id' not in script and '"/leads/" + lead' not in script

@@ -12,8 +12,8 @@ import pytest
 from pipelines.users import add_user
 from tests.pipelines.store.conftest import pg_database, pg_schema_url, pg_workspace  # noqa: F401
 from tests.webmap.conftest import TestClient, auth
-from webmap.app import create_app
-from webmap.settings import Settings
+from webmap.app.factory import create_app
+from webmap.app.settings import Settings
 
 pytestmark = pytest.mark.postgis
 

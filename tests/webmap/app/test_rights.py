@@ -14,7 +14,7 @@ import mapbox_vector_tile
 import pytest
 
 from tests.webmap.conftest import auth
-from webmap.api import api_router, tiles_router
+from webmap.app.api import api_router, tiles_router
 
 R01 = {"L001", "L002", "L006"}
 R02 = {"L003", "L004"}

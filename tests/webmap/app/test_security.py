@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.webmap.conftest import auth
-from webmap.offline import STATIC_DIR
+from webmap.map.offline import STATIC_DIR
 
 #: The headers every response carries, and what they must say.
 HEADERS = {

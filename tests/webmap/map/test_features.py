@@ -8,8 +8,8 @@ import geopandas as gpd
 from shapely.geometry import Point, box
 
 from tests.webmap.frames import CRS, make_reserves
-from webmap import features
-from webmap.style import LEVEL_OUTLINE, ZONE_FILL
+from webmap.map import features
+from webmap.map.style import LEVEL_OUTLINE, ZONE_FILL
 
 
 def test_reserves_keyed_by_zone_and_level_strictest_on_top():

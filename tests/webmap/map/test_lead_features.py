@@ -8,8 +8,8 @@ import pytest
 
 from layers.schema import STATUS_LABELS, ZONE_LABELS, Status, Zone
 from tests.webmap.frames import make_leads
-from webmap import features, lead_features
-from webmap.style import POINT_KEY, STATUS_COLOURS, lead_styles
+from webmap.map import features, lead_features
+from webmap.map.style import POINT_KEY, STATUS_COLOURS, lead_styles
 
 LABELS = [label for label, _ in lead_features.LEAD_POPUP_FIELDS]
 

@@ -16,7 +16,7 @@ from shapely.geometry import Point
 from layers.schema import STATUS_LABELS, ZONE_LABELS, Zone
 from tests.webmap.frames import CRS, XSS_NOTE, make_frames, make_leads, make_reserves
 from webmap.errors import MapInputError
-from webmap.map import (
+from webmap.map.build import (
     BASEMAP_AMAP,
     BASEMAP_AMAP_IMG,
     BASEMAP_NONE,
@@ -27,8 +27,8 @@ from webmap.map import (
     build_map,
     write_map,
 )
-from webmap.offline import external_resources
-from webmap.style import (
+from webmap.map.offline import external_resources
+from webmap.map.style import (
     LAYER_ADMIN,
     LAYER_GROUPS,
     LAYER_LEADS,

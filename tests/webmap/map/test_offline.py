@@ -10,7 +10,7 @@ import pytest
 from folium.plugins import HeatMap
 
 from webmap.errors import AssetError
-from webmap.offline import (
+from webmap.map.offline import (
     BUNDLES,
     STATIC_DIR,
     OfflineMap,

@@ -10,8 +10,8 @@ import pytest
 
 from tests.webmap.frames import make_frames
 from webmap.errors import MapInputError
-from webmap.map import write_map
-from webmap.popup import chip_cells, history_cells
+from webmap.map.build import write_map
+from webmap.map.popup import chip_cells, history_cells
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="

@@ -13,11 +13,11 @@ from click.testing import CliRunner
 from pipelines.cli import cli
 from pipelines.store import open_workspace
 from tests.webmap.conftest import auth
-from webmap.app import create_app
-from webmap.elements import RawHtml
-from webmap.map import build_app_map, build_map
-from webmap.offline import InlineAssets
-from webmap.settings import Settings
+from webmap.app.factory import create_app
+from webmap.app.settings import Settings
+from webmap.map.build import build_app_map, build_map
+from webmap.map.elements import RawHtml
+from webmap.map.offline import InlineAssets
 
 #: Runs Python when compiled and rendered as a Jinja template (the reported exploit).
 EXPLOIT = "{{ lipsum.__globals__.os.mkdir(dict(PWNED=1)|list|first) }}"
