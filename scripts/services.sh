@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Services the test suite talks to: PostgreSQL with PostGIS, and Chromium for browser tests.
+# Services the test suite talks to: PostgreSQL with PostGIS, Chromium for browser tests, and
+# QGIS (python3-qgis, Debian's /usr/bin/python3) to open the QField projects.
 # Installs what is missing when apt-get is usable (root); otherwise says what is missing and
 # lets the tests skip (or fail, under LVDUN_REQUIRE_SERVICES=1).
 set -uo pipefail
@@ -39,5 +40,10 @@ fi
 if [ ! -x /usr/bin/chromium ]; then
   echo "services: installing Chromium"
   apt_install chromium || true
+fi
+
+if ! /usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1; then
+  echo "services: installing QGIS (python3-qgis: opening QField projects in the tests)"
+  apt_install python3-qgis || true
 fi
 exit 0

@@ -18,6 +18,7 @@ from rich.logging import RichHandler
 from pipelines.cli.classify import classify_cmd
 from pipelines.cli.db import db_group
 from pipelines.cli.export import export_cmd
+from pipelines.cli.field import field_group
 from pipelines.cli.ingest import ingest_group
 from pipelines.cli.mines import mines_group
 from pipelines.cli.raster import chips_cmd
@@ -116,7 +117,7 @@ def cli(verbose: int, quiet: bool) -> None:
 
 
 for command in (ingest_group, chips_cmd, classify_cmd, status_group, export_cmd, report_cmd,
-                mines_group, db_group, users_group):
+                field_group, mines_group, db_group, users_group):
     cli.add_command(command)
 
 

@@ -48,7 +48,13 @@ from zipfile import BadZipFile
 from layers.aliases import normalize_header
 from layers.read import is_blank
 from layers.schema import REASON_REQUIRED, STATUS_LABELS, Status
-from pipelines.errors import ConflictError, LedgerError, RecordError, TransitionError
+from pipelines.errors import (
+    ConflictError,
+    EvidenceError,
+    LedgerError,
+    RecordError,
+    TransitionError,
+)
 from pipelines.escape import csv_unescape
 from pipelines.ingest.files import file_sha256
 from pipelines.publish.export import (
@@ -79,14 +85,19 @@ from pipelines.verify.status import (
 )
 
 __all__ = [
+    "EVIDENCE",
     "ImportReport",
     "LedgerFile",
     "RowResult",
+    "apply_ledger",
     "import_ledger",
     "read_ledger",
 ]
 
 log = logging.getLogger(__name__)
+
+#: The key of a row's evidence files (not a ledger column: field apps' photos).
+EVIDENCE = "_evidence"
 
 #: Read-only columns that change with every edit: not compared with a CSV ledger.
 _MOVING = frozenset({"updated_at", "updated_by"})
@@ -294,7 +305,40 @@ def import_ledger(
         it was exported for (:func:`pipelines.verify.ledger_scope.ledger_scope`); nothing
         changes.
     """
-    ledger = read_ledger(path)
+    return apply_ledger(ws, read_ledger(path), by=by, dry_run=dry_run)
+
+
+def apply_ledger(
+    ws: Workspace, ledger: LedgerFile, *, by: str | None = None, dry_run: bool = False,
+    command: str = "status import",
+) -> ImportReport:
+    """Apply the rows of a ledger read back (:func:`read_ledger`, or a field app's file).
+
+    The rules of :func:`import_ledger`, for any source that gives its rows as ledger
+    values (canonical names: ``lead_id``, ``status_label``, ``reason``, ``opinion``...,
+    and ``ledger_id`` naming the export): :mod:`pipelines.verify.field_import` reads
+    QField, ODK and KML files into a :class:`LedgerFile` and applies it here. A row may
+    also carry :data:`EVIDENCE` (evidence files for its status change).
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace the file was exported from.
+    ledger : LedgerFile
+        The rows and identity of the file.
+    by : str or None
+        Who made the edits.
+    dry_run : bool
+        Judge every row and report, but change nothing.
+    command : str
+        The command the run is logged as in ``runs``.
+
+    Raises
+    ------
+    LedgerError
+        As :func:`import_ledger`.
+    """
+    path = ledger.path
     _check_identity(ws, ledger)
     report = ImportReport(Path(path), dry_run, new_run_id(),
                           extra_columns=ledger.extra_columns)
@@ -311,7 +355,7 @@ def import_ledger(
                 if result is not None:
                     report.rows.append(result)
             if report.count("applied") and not dry_run:
-                ws.record_run(report.run_id, "status import", started_at=started,
+                ws.record_run(report.run_id, command, started_at=started,
                               params={"file": str(path), "by": by},
                               inputs=[{"path": str(path), "sha256": file_sha256(path)}],
                               counts={o: report.count(o) for o in
@@ -323,7 +367,7 @@ def import_ledger(
         pass
     present = {k for k in counts if k}
     report.not_in_file = sorted(k for k in ledger.snapshot if k and k not in present)
-    log.info("ledger import %s: %s", path, report.summary())
+    log.info("%s %s: %s", command, path, report.summary())
     return report
 
 
@@ -409,8 +453,9 @@ def _import_row(
     if version != int(state["version"]):
         return _refuse(result, "conflict", _conflict(lead, version, state, changes))
     try:
-        result.message = _apply(ws, lead, state, wanted, changes, by, run_id)
-    except (TransitionError, RecordError, ConflictError) as exc:
+        result.message = _apply(ws, lead, state, wanted, changes, by, run_id,
+                                list(values.get(EVIDENCE) or ()))
+    except (TransitionError, RecordError, ConflictError, EvidenceError) as exc:
         return _refuse(result, "conflict" if isinstance(exc, ConflictError) else "illegal",
                        str(exc))
     result.outcome = "applied"
@@ -492,7 +537,8 @@ def _conflict(lead: str, version: int | None, state: dict[str, Any],
 
 
 def _apply(ws: Workspace, lead: str, state: dict[str, Any], wanted: dict[str, Any],
-           changes: dict[str, Any], by: str | None, run_id: str) -> str:
+           changes: dict[str, Any], by: str | None, run_id: str,
+           evidence: list[Any] | None = None) -> str:
     version = int(state["version"])
     current = Status(state["status"])
     record = {f: wanted[f] for f in RECORD_FIELDS}
@@ -521,6 +567,7 @@ def _apply(ws: Workspace, lead: str, state: dict[str, Any], wanted: dict[str, An
         set_status(ws, lead, step, reason=reason if last else None, by=by,
                    expected_version=version + k, run_id=run_id,
                    note=None if last else f"ledger import: step towards {target.value}",
-                   opinion=opinion if last else None, **record)
+                   opinion=opinion if last else None,
+                   evidence=(evidence or ()) if last else (), **record)
     steps = " → ".join(STATUS_LABELS[s] for s in [current, *path])
     return f"{steps} (version {version} → {version + len(path)})"
