@@ -158,7 +158,7 @@ def _read_odk(path: Path) -> LedgerFile:
             accuracy = cell("position-Accuracy")
             where = (f"核查位置 {_number(lon, path, number, 'position-Longitude'):.6f},"
                      f"{_number(lat, path, number, 'position-Latitude'):.6f}") + (
-                f"（精度 {_number(accuracy, path, number, 'position-Accuracy'):.0f} 米）"
+                f"（精度 {_number(accuracy, path, number, 'position-Accuracy'):.1f} 米）"
                 if accuracy else "")
             notes = f"{notes}（{where}）" if notes else where
         photos = [file for name in ("photo1", "photo2", "photo3") if (value := cell(name))
