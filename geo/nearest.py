@@ -27,6 +27,7 @@ _M_PER_DEG = 110_000.0  # under both the meridian's (110.57 km) and the equator'
 # L² tan φ / 8R; this margin (degrees per squared degree of segment) is several times that
 _BEND = 0.05
 _CHUNK = 100_000  # geometries measured at a time
+_START = 0.05  # degrees around a geometry searched first
 _POINT = 0
 _LINES = (1, 2, 5)  # LineString, LinearRing, MultiLineString
 _POLYGONAL = (3, 6)
@@ -146,8 +147,10 @@ class _Zone:
         self.y = np.full(len(index.xy), np.nan)
 
     def _project_vertices(self, seg: np.ndarray) -> None:
-        vert = np.union1d(self.index.a[seg], self.index.b[seg])
-        todo = vert[np.isnan(self.x[vert])]
+        need = np.zeros(len(self.x), dtype=bool)
+        need[self.index.a[seg]] = True
+        need[self.index.b[seg]] = True
+        todo = np.flatnonzero(need & np.isnan(self.x))
         if len(todo):
             self.x[todo], self.y[todo] = self.trans.transform(self.index.xy[todo, 0],
                                                               self.index.xy[todo, 1])
@@ -210,6 +213,13 @@ def nearest_line_distance(geoms: np.ndarray, index: SegmentIndex, *, crs: CRS) -
 
 
 def _chunk(g: np.ndarray, index: SegmentIndex, measure: _Zone) -> np.ndarray:
+    """Distances of ``g`` (one zone's geometries) by a growing search of the index.
+
+    The pieces within ``_START`` degrees of a geometry (else the piece nearest in degrees)
+    give candidates; the exact distance to the likeliest of them bounds the distance, and
+    :func:`_finish` measures the pieces that bound allows (from a wider box when the bound
+    reaches beyond the first).
+    """
     n = len(g)
     points = shapely.get_type_id(g) == _POINT
     px = np.full(n, np.nan)
@@ -220,24 +230,87 @@ def _chunk(g: np.ndarray, index: SegmentIndex, measure: _Zone) -> np.ndarray:
     shapes = np.empty(n, dtype=object)
     if (~points).any():
         shapes[~points] = measure.project(g[~points])
-    # an upper bound: the exact distance to the piece nearest in degrees
-    lead, piece = index.tree.query_nearest(g, all_matches=False)
-    bound = measure.distances(lead, piece, points, px, py, shapes, n)
-    # every piece that may be nearer lies in the box this bound gives
     box = shapely.bounds(g)
     # a patch's projected edges bend away from its lon/lat edges as a piece's do
     box += np.array([-1.0, -1.0, 1.0, 1.0]) * (
         _BEND * ((box[:, 2] - box[:, 0]) ** 2 + (box[:, 3] - box[:, 1]) ** 2))[:, None]
+    lat0 = np.maximum(np.abs(box[:, 1]), np.abs(box[:, 3]))
+
+    def exact(lead: np.ndarray, piece: np.ndarray) -> np.ndarray:
+        return measure.distances(lead, piece, points, px, py, shapes, n)
+
+    out = np.full(n, np.inf)
+    # first the pieces within _START degrees; the piece nearest in degrees for the others
+    k, piece = _query(index, box, _START, _START)
+    found = np.zeros(n, dtype=bool)
+    found[k] = True
+    far = np.flatnonzero(~found)
+    if len(far):
+        k_far, p_far = index.tree.query_nearest(g[far], all_matches=False)
+        k, piece = np.concatenate([k, far[k_far]]), np.concatenate([piece, p_far])
+    reach = np.where(found, _START, 0.0)
+    # an upper bound: the exact distance to the piece of least gap (in a rough metric)
+    low = _gap(index, box, k, piece, np.minimum(lat0[k] + _START, 89.9))
+    order = np.lexsort((low, k))
+    lead, piece = k[order], piece[order]
+    first = np.ones(len(lead), dtype=bool)
+    first[1:] = lead[1:] != lead[:-1]
+    bound = np.full(n, np.inf)
+    bound[lead[first]] = exact(lead[first], piece[first])[lead[first]]
+    # every piece that may be nearer lies in the box this bound gives
     h_lat = bound / _M_PER_DEG
-    lat_hi = np.minimum(np.maximum(np.abs(box[:, 1]), np.abs(box[:, 3])) + h_lat, 89.9)
+    lat_hi = np.minimum(lat0 + h_lat, 89.9)
     h_lon = bound / (_M_PER_DEG * np.cos(np.radians(lat_hi)))
-    grow = np.column_stack([-h_lon, -h_lat, h_lon, h_lat])
-    search = box + grow
-    wide = search + np.array([-1.0, -1.0, 1.0, 1.0]) * index.max_margin
-    lead, piece = index.tree.query(shapely.box(*wide.T))
-    pb, sb = index.bounds[piece], search[lead]
-    hit = ((pb[:, 0] <= sb[:, 2]) & (pb[:, 2] >= sb[:, 0]) & (pb[:, 1] <= sb[:, 3])
-           & (pb[:, 3] >= sb[:, 1]))
-    lead, piece = lead[hit], piece[hit]
-    best = measure.distances(lead, piece, points, px, py, shapes, n)
-    return np.minimum(best, bound)
+    covered = (h_lat <= reach) & (h_lon <= reach)
+    inner = covered[lead]
+    out = np.minimum(out, _finish(index, box, lead[inner], piece[inner], bound, lat_hi, exact))
+    wider = np.flatnonzero(~covered)
+    if len(wider):
+        k, piece = _query(index, box[wider], h_lon[wider], h_lat[wider])
+        out = np.minimum(out, _finish(index, box, wider[k], piece, bound, lat_hi, exact))
+    return out
+
+
+def _query(index: SegmentIndex, box: np.ndarray, h_lon: np.ndarray | float,
+           h_lat: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """Pieces whose (bent) extent may meet ``box`` grown by ``h_lon``, ``h_lat`` degrees."""
+    grow = np.column_stack(np.broadcast_arrays(-h_lon, -h_lat, h_lon, h_lat)[:4])
+    wide = box + grow + np.array([-1.0, -1.0, 1.0, 1.0]) * index.max_margin
+    return index.tree.query(shapely.box(*wide.T))
+
+
+def _gap(index: SegmentIndex, box: np.ndarray, lead: np.ndarray, piece: np.ndarray,
+         lat_hi: np.ndarray) -> np.ndarray:
+    """Metres between the boxes of leads and pieces at the least scale of a latitude band.
+
+    A lower bound on the distance of any path that stays within ``|lat| <= lat_hi``
+    (``lat_hi`` per pair): a Gauss-Krüger distance is never shorter than the geodesic.
+    """
+    pb, lb = index.bounds[piece], box[lead]
+    gap_lon = np.maximum(0.0, np.maximum(pb[:, 0] - lb[:, 2], lb[:, 0] - pb[:, 2]))
+    gap_lat = np.maximum(0.0, np.maximum(pb[:, 1] - lb[:, 3], lb[:, 1] - pb[:, 3]))
+    return _M_PER_DEG * np.hypot(gap_lat, gap_lon * np.cos(np.radians(lat_hi)))
+
+
+def _finish(index: SegmentIndex, box: np.ndarray, lead: np.ndarray, piece: np.ndarray,
+            bound: np.ndarray, lat_hi: np.ndarray, exact: object) -> np.ndarray:
+    """Least exact distance per lead over the candidate pieces the ``bound`` allows.
+
+    ``lat_hi`` is the band a path shorter than ``bound`` stays in, so a candidate whose
+    :func:`_gap` exceeds the bound cannot be nearer. The likeliest piece is measured first
+    and tightens the bound before the rest are pruned and measured.
+    """
+    out = np.full(len(bound), np.inf)
+    if not len(lead):
+        return out
+    out[lead] = bound[lead]
+    low = _gap(index, box, lead, piece, lat_hi[lead])
+    keep = low <= bound[lead]
+    lead, piece, low = lead[keep], piece[keep], low[keep]
+    order = np.lexsort((low, lead))
+    lead, piece, low = lead[order], piece[order], low[order]
+    first = np.ones(len(lead), dtype=bool)
+    first[1:] = lead[1:] != lead[:-1]
+    out = np.minimum(out, exact(lead[first], piece[first]))  # type: ignore[operator]
+    rest = ~first & (low <= out[lead])
+    return np.minimum(out, exact(lead[rest], piece[rest]))  # type: ignore[operator]
