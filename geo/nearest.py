@@ -1,12 +1,14 @@
 """Distances in metres to the nearest of many lines, from an index of their short pieces.
 
 The lines are cut into pieces of at most :data:`PIECE` segments, indexed once in degrees
-(one shapely ``STRtree``). For each geometry the piece nearest in degrees gives an upper
-bound ``D`` on the distance, computed exactly in the geometry's Gauss-Krüger 6° zone; every
-piece that could be nearer than ``D`` lies in a lon/lat box that ``D`` bounds (a
-Gauss-Krüger grid distance is never shorter than the geodesic, and a geodesic of length
-``D`` moves at most ``D / M`` in latitude and ``D / (N cos φ)`` in longitude); only the
-pieces in that box are projected and measured. The answer is the distance between the
+(one shapely ``STRtree``). For each geometry, the pieces within 0.05° (else the piece
+nearest in degrees) are candidates; the exact distance to the likeliest of them, computed
+in the geometry's Gauss-Krüger 6° zone, bounds the distance ``D``. Every piece that could
+be nearer lies in a lon/lat box that ``D`` bounds (a Gauss-Krüger grid distance is never
+shorter than the geodesic, and a geodesic of length ``D`` moves at most ``D / M`` in
+latitude and ``D / (N cos φ)`` in longitude), and is kept only when the gap between its box
+and the geometry's, at the least scale over that band, is not over ``D``. Only the kept
+pieces' vertices are projected and measured. The answer is the distance between the
 projected geometry and the projected lines, as GEOS computes it (within rounding).
 """
 
@@ -26,10 +28,9 @@ _M_PER_DEG = 110_000.0  # under both the meridian's (110.57 km) and the equator'
 # a straight segment in the projection bends away from the lon/lat chord by about
 # L² tan φ / 8R; this margin (degrees per squared degree of segment) is several times that
 _BEND = 0.05
-_CHUNK = 100_000  # geometries measured at a time
+_CHUNK = 20_000  # geometries measured at a time (bounds the candidate arrays)
 _START = 0.05  # degrees around a geometry searched first
 _POINT = 0
-_LINES = (1, 2, 5)  # LineString, LinearRing, MultiLineString
 _POLYGONAL = (3, 6)
 
 
@@ -98,7 +99,7 @@ class SegmentIndex:
         return self.first[pieces][owner] + offset, owner
 
     def _geometries(self, x: np.ndarray, y: np.ndarray, pieces: np.ndarray) -> np.ndarray:
-        """Pieces as LineStrings (Points for one zero segment) from vertex coordinates."""
+        """Pieces as LineStrings (two equal vertices for a zero segment) from coordinates."""
         seg, owner = self.segments(pieces)
         lengths = self.count[pieces] + 1
         last = np.cumsum(self.count[pieces]) - 1
