@@ -76,7 +76,9 @@ def classify_frames(
     out["reserve_level"] = np.where(has, reserves["level"].to_numpy()[pick], None)
     zone = np.where(has, reserves["zone"].to_numpy()[pick], Zone.OUTSIDE.value)
     out["zone"] = zone
-    out["zone_label"] = [ZONE_LABELS[Zone(z)] for z in zone]
+    labels, label_inv = np.unique(zone.astype(str), return_inverse=True)
+    out["zone_label"] = np.array([ZONE_LABELS[Zone(z)] for z in labels.tolist()],
+                                 dtype=object)[label_inv]
     out["overlaps"] = _overlaps(n, left, right, share, prio, reserves)
 
     is_patch = shapely.get_dimensions(geoms) == 2
@@ -225,7 +227,4 @@ def _county(
     names = counties["admin_name"].to_numpy()
     has = win >= 0
     pick = right[np.where(has, win, 0)] if len(right) else np.zeros(n, dtype=int)
-    return (
-        [codes[p] if h else None for p, h in zip(pick, has, strict=True)],
-        [names[p] if h else None for p, h in zip(pick, has, strict=True)],
-    )
+    return (list(np.where(has, codes[pick], None)), list(np.where(has, names[pick], None)))
