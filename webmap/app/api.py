@@ -52,7 +52,7 @@ from pipelines.users import (
     require_read_reserve,
 )
 from pipelines.verify.status import history, set_status
-from webmap.app.catalog import OUTSIDE_CODE, LeadQuery, api_properties
+from webmap.app.catalog import OUTSIDE_CODE, LeadQuery, api_properties, query_codes
 from webmap.app.context import AppContext
 from webmap.app.tiles import encode_tile
 from webmap.errors import InputError, VersionConflictError
@@ -175,7 +175,7 @@ def lead_query(
     for code in reserves:
         require_read_reserve(user, None if code == OUTSIDE_CODE else code)
     return LeadQuery(bbox=_bbox(check_text("bbox", bbox)),
-                     status=_statuses(_split(status, "status")), reserve=reserves,
+                     status=_statuses(_split(status, "status")), reserve=query_codes(reserves),
                      batch=_split(batch, "batch"), lead_id=_split(lead_id, "lead_id"))
 
 
@@ -345,10 +345,17 @@ def lead(lead_id: LeadId, user: CurrentUser, ctx: Context) -> Response:
 
 @api_router.get("/reserves", summary="Reserves with lead counts")
 def reserves(user: CurrentUser, ctx: Context) -> list[dict[str, Any]]:
-    """The reserves whose leads you may read, with the number of leads per status."""
+    """The reserves whose leads you may read, with the number of leads per status.
+
+    The leads outside every reserve are listed with ``reserve_code`` null (query them with
+    ``reserve=outside``), so that they never merge with a reserve coded ``outside``.
+    """
     counts = ctx.catalog.reserve_counts(ctx.pool.get(), user)
     out = []
-    for (code, name), rows in counts.groupby(["reserve_code", "reserve_name"], sort=True):
+    for (code, name), rows in counts.groupby(["reserve_code", "reserve_name"], sort=True,
+                                             dropna=False):
+        code = None if pd.isna(code) else code
+        name = None if pd.isna(name) else name
         out.append({"reserve_code": code, "reserve_name": name,
                     "leads": int(rows["count"].sum()),
                     "by_status": {s: int(n) for s, n in zip(rows["status"], rows["count"],

@@ -34,12 +34,22 @@ from pipelines.publish.views import leads_view
 from pipelines.store.base import Workspace
 from pipelines.users import User, readable_reserves, require_read
 
-__all__ = ["API_FIELDS", "OUTSIDE_CODE", "LeadCatalog", "LeadQuery"]
+__all__ = ["API_FIELDS", "NO_RESERVE", "OUTSIDE_CODE", "LeadCatalog", "LeadQuery", "query_codes"]
 
 log = logging.getLogger(__name__)
 
 #: Reserve "code" naming the leads outside every reserve (or not classified yet).
 OUTSIDE_CODE = "outside"
+#: How the catalog marks those leads inside: a text with a control character, which no
+#: stored code can hold (they are removed on the way in), so that a reserve coded
+#: ``outside`` stays itself and its editor never reads the leads outside every reserve.
+#: (Not a NUL: numpy drops trailing NULs from strings.)
+NO_RESERVE = "\x1f(no reserve)"
+
+
+def query_codes(codes: tuple[str, ...]) -> tuple[str, ...]:
+    """Reserve codes of an API query as the catalog marks them (``outside``: none)."""
+    return tuple(NO_RESERVE if code == OUTSIDE_CODE else code for code in codes)
 #: Lead attributes the API returns, in this order (those the view has).
 API_FIELDS: tuple[str, ...] = (
     "lead_id", "batch", "first_batch", "rounds", "activity_type", "change_type",
@@ -67,7 +77,7 @@ class LeadQuery:
     status
         Status codes.
     reserve
-        Reserve codes (:data:`OUTSIDE_CODE` for leads outside every reserve).
+        Reserve codes (:data:`NO_RESERVE` for leads outside every reserve).
     batch
         Batch names.
     lead_id
@@ -86,7 +96,7 @@ class _State:
     view: gpd.GeoDataFrame
     bounds: np.ndarray  # (n, 4) minx, miny, maxx, maxy
     position: dict[str, int]
-    reserve: np.ndarray  # reserve code per lead, OUTSIDE_CODE when none
+    reserve: np.ndarray  # reserve code per lead, NO_RESERVE when none
     signature: tuple[Any, ...]
     history_mark: int
     generation: int
@@ -126,7 +136,7 @@ class LeadCatalog:
         geoms = view.geometry.values
         bounds = shapely.bounds(np.asarray(geoms, dtype=object))
         reserve = view["reserve_code"].astype(object).where(view["reserve_code"].notna(),
-                                                             OUTSIDE_CODE).to_numpy()
+                                                             NO_RESERVE).to_numpy()
         self._generation += 1
         log.info("loaded %d leads from %s", len(view), ws.location)
         return _State(view, bounds, {lid: k for k, lid in enumerate(view["lead_id"])},
@@ -231,20 +241,20 @@ class LeadCatalog:
             if k is None:
                 raise NotFoundError(f"no lead {lead_id!r} in the workspace")
             row = state.view.iloc[k].to_dict()
-            row["reserve_code"] = None if state.reserve[k] == OUTSIDE_CODE else state.reserve[k]
+            row["reserve_code"] = None if state.reserve[k] == NO_RESERVE else state.reserve[k]
         require_read(user, row)
         return row
 
     def reserve_counts(self, ws: Workspace, user: User) -> pd.DataFrame:
         """Return leads per reserve and status among those ``user`` may read.
 
-        Columns: ``reserve_code`` (:data:`OUTSIDE_CODE` for none), ``reserve_name``,
+        Columns: ``reserve_code`` (None for none), ``reserve_name``,
         ``status``, ``count``.
         """
         with self.fresh(ws) as state:
             mask = self._mask(state, user, LeadQuery())
             frame = pd.DataFrame({
-                "reserve_code": state.reserve[mask],
+                "reserve_code": [None if c == NO_RESERVE else c for c in state.reserve[mask]],
                 "reserve_name": state.view["reserve_name"].to_numpy()[mask],
                 "status": state.view["status"].to_numpy()[mask],
             })

@@ -18,7 +18,7 @@ import shapely
 
 from pipelines.store.base import Workspace
 from pipelines.users import User, readable_reserves
-from webmap.app.catalog import OUTSIDE_CODE, LeadCatalog, LeadQuery
+from webmap.app.catalog import NO_RESERVE, LeadCatalog, LeadQuery
 from webmap.errors import InputError
 
 __all__ = [
@@ -147,13 +147,13 @@ def encode_tile(
 
 
 def _reserve_sql(codes: Collection[str], params: list[object]) -> str:
-    """SQL condition: the lead's reserve is one of ``codes`` (OUTSIDE_CODE: none)."""
+    """SQL condition: the lead's reserve is one of ``codes`` (NO_RESERVE: none)."""
     parts = []
-    named = [c for c in codes if c != OUTSIDE_CODE]
+    named = [c for c in codes if c != NO_RESERVE]
     if named:
         parts.append(f'c."reserve_code" IN ({", ".join(["?"] * len(named))})')
         params.extend(named)
-    if OUTSIDE_CODE in codes:
+    if NO_RESERVE in codes:
         parts.append('c."reserve_code" IS NULL')
     return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
 

@@ -141,13 +141,16 @@
     var message = el("div", "message", box);
     call("/reserves").then(function (result) {
       (result.ok && result.body ? result.body : []).forEach(function (reserve) {
+        // null: the leads outside every reserve, named "outside" in the API
+        var code = reserve.reserve_code === null ? "outside" : reserve.reserve_code;
+        var name = reserve.reserve_code === null ? "保护区外" : reserve.reserve_name;
         var link = el("a", null, el("li", null, list),
-          reserve.reserve_name + "（" + reserve.leads + " 条）");
+          name + "（" + reserve.leads + " 条）");
         link.href = "#";
-        link.setAttribute("data-reserve", reserve.reserve_code);
+        link.setAttribute("data-reserve", code);
         link.addEventListener("click", function (event) {
           event.preventDefault();
-          download(reserve.reserve_code, reserve.reserve_name, message);
+          download(code, name, message);
         });
       });
     });
