@@ -82,6 +82,17 @@ class GeoPackageWorkspace(Workspace):
         """``"gpkg"``."""
         return "gpkg"
 
+    def close(self) -> None:
+        """Close the connection; one made in another thread is left to that thread.
+
+        SQLite refuses to close a connection from a thread other than its own; that
+        thread's exit closes it (the web app's pool opens one per thread).
+        """
+        try:
+            super().close()
+        except sqlite3.ProgrammingError:
+            log.debug("left a connection of another thread to its thread")
+
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         super().__init__()
         self.path = Path(path)

@@ -4,7 +4,6 @@ the settings and a few cached pages."""
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,10 +48,7 @@ class WorkspacePool:
         with self._lock:
             opened, self._opened = self._opened, []
         for ws in opened:
-            try:
-                ws.close()
-            except sqlite3.ProgrammingError:  # made in another thread: closed at its exit
-                log.debug("left a connection of another thread to its thread")
+            ws.close()  # a connection of another thread is left to that thread
 
 
 @dataclass

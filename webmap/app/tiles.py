@@ -119,7 +119,7 @@ def encode_tile(
     """
     bounds = tile_bounds(z, x, y)
     query = query or LeadQuery()
-    if type(ws).__name__ == "PostGISWorkspace":
+    if ws.kind == "postgis":
         return _postgis_tile(ws, user, z, x, y, query)
     west, south, east, north = tile_lonlat_bounds(z, x, y, buffer=BUFFER / EXTENT)
     tile_query = LeadQuery(bbox=(west, south, east, north), status=query.status,
