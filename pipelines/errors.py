@@ -17,6 +17,7 @@ __all__ = [
     "PipelineError",
     "RecordError",
     "ReportError",
+    "ReviewError",
     "StoreError",
     "TransitionError",
     "UserError",
@@ -94,3 +95,8 @@ class DemoError(PipelineError, ValueError):
 
 class UserError(PipelineError, ValueError):
     """A user cannot be added or changed as asked (bad role, unknown reserve, taken name)."""
+
+
+class ReviewError(TransitionError):
+    """A review step the workflow does not allow now (nothing submitted, already approved,
+    a return without a reason, a spot check that is not open)."""

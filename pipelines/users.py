@@ -1,10 +1,15 @@
 """Users of the web app and what each may do: roles, reserves, tokens stored hashed.
 
-Three roles:
+Four roles:
 
 - **viewer** reads every lead and layer, changes nothing;
-- **editor** (a reserve office) reads and updates the leads of *its* reserves only, and
-  nothing of the others: not their leads, not their history, not their exports;
+- **editor** (a reserve office, level ``reserve``) reads and updates the leads of *its*
+  reserves only, and nothing of the others: not their leads, not their history, not their
+  exports;
+- **reviewer** (a county, city or province bureau, :class:`Level`) reviews the leads whose
+  county adcode (``lead_class.county_adcode``) starts with one of the adcode prefixes of
+  its area (``2224``), and reads those alone; it changes no status itself
+  (:mod:`pipelines.verify.review`);
 - **admin** reads and updates everything and may list users.
 
 A lead belongs to the reserve that won its classification (``lead_class.reserve_code``,
@@ -52,15 +57,17 @@ from typing import Any
 import pandas as pd
 
 from pipelines.errors import AuthError, NotFoundError, PermissionDeniedError, UserError
+from pipelines.levels import LEVEL_LABELS, Level, check_areas, parse_level
 from pipelines.store.base import Workspace, now_iso
-from pipelines.store.tables import VERSION_TABLE
 
 __all__ = [
     "DEFAULT_EXPIRES_DAYS",
     "EXPIRY_SCHEMA",
+    "LEVEL_LABELS",
     "MAX_EXPIRES_DAYS",
     "ROLE_LABELS",
     "TOKEN_PREFIX",
+    "Level",
     "Role",
     "User",
     "add_user",
@@ -72,6 +79,7 @@ __all__ = [
     "editable_reserves",
     "get_user",
     "hash_token",
+    "in_area",
     "lead_reserve",
     "list_users",
     "readable_reserves",
@@ -79,6 +87,7 @@ __all__ = [
     "require_edit",
     "require_read",
     "require_read_reserve",
+    "require_review",
     "revoke_user",
     "rotate_user",
 ]
@@ -99,16 +108,18 @@ EXPIRY_SCHEMA = 2
 
 
 class Role(StrEnum):
-    """What a user may do: read everything, edit their reserves, or everything."""
+    """What a user may do: read everything, edit their reserves, review an area, or all."""
 
     VIEWER = "viewer"
     EDITOR = "editor"
+    REVIEWER = "reviewer"
     ADMIN = "admin"
 
 
 ROLE_LABELS: dict[Role, str] = {
     Role.VIEWER: "查看",
     Role.EDITOR: "保护区编辑",
+    Role.REVIEWER: "审核",
     Role.ADMIN: "管理员",
 }
 
@@ -130,6 +141,11 @@ class User:
     expires_at
         ISO 8601 time after which the user's token is refused (None: never, for users
         made in code only; the workspace gives every user one).
+    level
+        :class:`Level`: ``reserve`` for editors, the reviewing level of reviewers, None
+        for viewers and admins.
+    areas
+        Adcode prefixes of a reviewer's area (``2224``); empty for the other roles.
     """
 
     name: str
@@ -138,6 +154,8 @@ class User:
     created_at: str | None = None
     revoked_at: str | None = None
     expires_at: str | None = None
+    level: Level | None = None
+    areas: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def active(self) -> bool:
@@ -166,6 +184,8 @@ class User:
             "created_at": self.created_at,
             "revoked_at": self.revoked_at,
             "expires_at": self.expires_at,
+            "level": self.level.value if self.level else None,
+            "areas": sorted(self.areas),
         }
 
 
@@ -209,9 +229,7 @@ def _upgrade_time(ws: Workspace) -> str | None:
 
     An open workspace always has its schema table (opening records the version).
     """
-    row = ws.execute(f'SELECT MIN("upgraded_at") FROM "{VERSION_TABLE}" WHERE "version" >= ?',
-                     [EXPIRY_SCHEMA]).fetchone()
-    return row[0] if row and row[0] else None
+    return ws.schema_upgrade_time(EXPIRY_SCHEMA)
 
 
 # -- the users table --------------------------------------------------------------------
@@ -235,9 +253,16 @@ def _parse_role(role: str | Role) -> Role:
         ) from None
 
 
-def _known_reserves(ws: Workspace) -> set[str]:
-    rows = ws.query('SELECT DISTINCT "reserve_code" FROM "reserves"')
-    return {str(code) for code in rows["reserve_code"] if code is not None}
+def _level_of(level: str | Level | None, kind: Role, name: str) -> Level | None:
+    if kind is Role.REVIEWER:
+        if level in (None, ""):
+            raise UserError(f"审核用户 {name} 需要 --level county、city 或 province")
+        return parse_level(level)
+    if level not in (None, "", Level.RESERVE.value) or (
+            level == Level.RESERVE.value and kind is not Role.EDITOR):
+        raise UserError(f"{kind.value} {name}: only reviewers choose a level "
+                        "(editors are of level reserve)")
+    return Level.RESERVE if kind is Role.EDITOR else None
 
 
 def _row_user(ws: Workspace, row: Mapping[str, Any]) -> User:
@@ -247,19 +272,24 @@ def _row_user(ws: Workspace, row: Mapping[str, Any]) -> User:
     if not (isinstance(expires, str) and expires):  # a user from before tokens expired
         start = _upgrade_time(ws) or row["created_at"] or now_iso()
         expires = _expiry(start, DEFAULT_EXPIRES_DAYS)
+    role = Role(row["role"])
+    level = row.get("level")
+    areas = row.get("areas")
     return User(
         name=str(row["name"]),
-        role=Role(row["role"]),
+        role=role,
         reserves=frozenset(str(code) for code in reserves),
         created_at=row["created_at"],
         revoked_at=revoked if isinstance(revoked, str) and revoked else None,
         expires_at=expires,
+        level=(Level(level) if isinstance(level, str) and level else
+               Level.RESERVE if role is Role.EDITOR else None),
+        areas=frozenset(json.loads(areas)) if isinstance(areas, str) and areas else frozenset(),
     )
 
 
-def _read_users(ws: Workspace, where: str = "", params: Iterable[Any] = ()) -> list[User]:
-    rows = ws.read_table("users", where=where, params=list(params), order='"name"')
-    return [_row_user(ws, row) for row in rows.to_dict("records")]
+def _read_users(ws: Workspace, name: str | None = None) -> list[User]:
+    return [_row_user(ws, row) for row in ws.read_users(name).to_dict("records")]
 
 
 def add_user(
@@ -269,6 +299,8 @@ def add_user(
     *,
     reserves: Iterable[str] = (),
     expires_days: int = DEFAULT_EXPIRES_DAYS,
+    level: str | Level | None = None,
+    areas: Iterable[str] = (),
 ) -> tuple[User, str]:
     """Add a user and return it with its token, which is shown only this once.
 
@@ -279,13 +311,17 @@ def add_user(
     name
         A unique name (a revoked user's name may be given again: it gets a new token).
     role
-        ``viewer``, ``editor`` or ``admin``.
+        ``viewer``, ``editor``, ``reviewer`` or ``admin``.
     reserves
         For editors, the reserve codes they look after (at least one, each known to the
         workspace when it has reserves); must be empty for the other roles.
     expires_days
         Days the token is valid from now (1 to :data:`MAX_EXPIRES_DAYS`); afterwards
         :func:`rotate_user` gives a new one.
+    level
+        For reviewers ``county``, ``city`` or ``province``; editors are ``reserve``.
+    areas
+        For reviewers, the adcode prefixes of their area (6, 4 or 2 digits by level).
 
     Returns
     -------
@@ -302,6 +338,12 @@ def add_user(
     kind = _parse_role(role)
     days = _check_days(expires_days)
     codes = frozenset(str(code).strip() for code in reserves if str(code).strip())
+    rank = _level_of(level, kind, clean)
+    prefixes = frozenset(str(a).strip() for a in areas if str(a).strip())
+    if kind is Role.REVIEWER and rank is not None:
+        prefixes = check_areas(prefixes, rank, clean)
+    elif prefixes:
+        raise UserError(f"{kind.value} {clean}: only reviewers have an area (--area)")
     if kind is Role.EDITOR and not codes:
         raise UserError(f"editor {clean}: name the reserves they edit with --reserve CODE")
     if kind is not Role.EDITOR and codes:
@@ -311,14 +353,14 @@ def add_user(
         )
     token = _new_token()
     with ws.transaction():
-        existing = _read_users(ws, '"name" = ?', [clean])
+        existing = _read_users(ws, clean)
         if existing and existing[0].active:
             raise UserError(
                 f"user {clean} exists ({existing[0].role.value}); "
                 f"`lvdun users revoke {clean}` first to give them a new token"
             )
         if codes:
-            known = _known_reserves(ws)
+            known = ws.reserve_codes()
             unknown = sorted(codes - known)
             if known and unknown:
                 raise UserError(
@@ -326,7 +368,8 @@ def add_user(
                     f"the workspace has {', '.join(sorted(known))}"
                 )
         created = now_iso()
-        user = User(clean, kind, codes, created_at=created, expires_at=_expiry(created, days))
+        user = User(clean, kind, codes, created_at=created, expires_at=_expiry(created, days),
+                    level=rank, areas=prefixes)
         ws.upsert_rows("users", pd.DataFrame([{
             "name": user.name,
             "role": user.role.value,
@@ -335,8 +378,11 @@ def add_user(
             "created_at": user.created_at,
             "revoked_at": None,
             "expires_at": user.expires_at,
+            "level": rank.value if rank else None,
+            "areas": json.dumps(sorted(prefixes)) if prefixes else None,
         }]))
-    log.info("added %s %s%s", kind.value, clean, f" for {sorted(codes)}" if codes else "")
+    log.info("added %s %s%s", kind.value, clean,
+             f" for {sorted(codes or prefixes)}" if codes or prefixes else "")
     return user, token
 
 
@@ -354,7 +400,7 @@ def get_user(ws: Workspace, name: str) -> User:
     NotFoundError
         When there is no such user.
     """
-    users = _read_users(ws, '"name" = ?', [_clean_name(name)])
+    users = _read_users(ws, _clean_name(name))
     if not users:
         raise NotFoundError(f"no user {name!r}; `lvdun users list` shows them")
     return users[0]
@@ -376,7 +422,7 @@ def revoke_user(ws: Workspace, name: str) -> User:
         if not user.active:
             raise UserError(f"user {clean} was already revoked at {user.revoked_at}")
         at = now_iso()
-        ws.execute('UPDATE "users" SET "revoked_at" = ? WHERE "name" = ?', [at, clean])
+        ws.set_user_revoked(clean, at)
     log.info("revoked user %s", clean)
     return replace(user, revoked_at=at)
 
@@ -410,15 +456,13 @@ def rotate_user(
                             f"`lvdun users add {clean} --role {user.role.value}` gives them "
                             "a token again")
         expires = _expiry(now_iso(), days)
-        ws.execute('UPDATE "users" SET "token_hash" = ?, "expires_at" = ? WHERE "name" = ?',
-                   [hash_token(token), expires, clean])
+        ws.set_user_token(clean, hash_token(token), expires)
     log.info("rotated the token of %s (valid until %s)", clean, expires)
     return replace(user, expires_at=expires), token
 
 
-_AUTH_COLUMNS = ("name", "role", "reserves", "created_at", "revoked_at", "expires_at")
-_AUTH_SQL = ("SELECT " + ", ".join('"' + c + '"' for c in _AUTH_COLUMNS)
-             + ' FROM "users" WHERE "token_hash" = ?')
+_AUTH_COLUMNS = ("name", "role", "reserves", "created_at", "revoked_at", "expires_at",
+                 "level", "areas")
 
 
 def authenticate(ws: Workspace, token: str | None) -> User:
@@ -434,8 +478,8 @@ def authenticate(ws: Workspace, token: str | None) -> User:
     if not token or not token.strip():
         raise AuthError("log in: send the token as `Authorization: Bearer <token>`")
     # runs on every request of the web app: one row, no DataFrame
-    row = ws.execute(_AUTH_SQL, [hash_token(token.strip())]).fetchone()
-    user = _row_user(ws, dict(zip(_AUTH_COLUMNS, row, strict=True))) if row else None
+    row = ws.user_by_token(hash_token(token.strip()), _AUTH_COLUMNS)
+    user = _row_user(ws, row) if row else None
     if user is None or not user.active:
         raise AuthError("the token is unknown or was revoked; ask an admin for a new one")
     if user.expired():
@@ -446,7 +490,14 @@ def authenticate(ws: Workspace, token: str | None) -> User:
 
 # -- rights -----------------------------------------------------------------------------
 def readable_reserves(user: User) -> frozenset[str] | None:
-    """Return the reserve codes whose leads ``user`` may read, or None for all of them."""
+    """Return the reserve codes whose leads ``user`` may read, or None for all of them.
+
+    Reviewers read by county, not by reserve: they get an empty set here (whole-reserve
+    listings show them nothing) and read the leads of their area through
+    :func:`can_read` and :func:`in_area`.
+    """
+    if user.role is Role.REVIEWER:
+        return frozenset()
     return user.reserves if user.role is Role.EDITOR else None
 
 
@@ -479,8 +530,26 @@ def can_edit_reserve(user: User, reserve_code: str | None) -> bool:
     return allowed is None or (reserve_code is not None and reserve_code in allowed)
 
 
+def in_area(user: User, county_adcode: object) -> bool:
+    """Return True when ``county_adcode`` lies in a reviewer's area (starts with one of
+    its prefixes); False for every other user and for leads without a county.
+
+    Examples
+    --------
+    >>> city = User("某市局", Role.REVIEWER, level=Level.CITY, areas=frozenset({"2224"}))
+    >>> in_area(city, "222426"), in_area(city, "220104"), in_area(city, None)
+    (True, False, False)
+    """
+    if user.role is not Role.REVIEWER or not isinstance(county_adcode, str):
+        return False
+    return any(county_adcode.startswith(prefix) for prefix in user.areas)
+
+
 def can_read(user: User, lead: Mapping[str, Any]) -> bool:
-    """Return True when ``user`` may read ``lead`` (a row with ``reserve_code``)."""
+    """Return True when ``user`` may read ``lead`` (a row with ``reserve_code``, and
+    ``county_adcode`` for reviewers)."""
+    if user.role is Role.REVIEWER:
+        return in_area(user, lead.get("county_adcode"))
     return can_read_reserve(user, _reserve_of(lead))
 
 
@@ -513,10 +582,27 @@ def require_edit(user: User, lead: Mapping[str, Any]) -> None:
         return
     if user.role is Role.VIEWER:
         raise PermissionDeniedError(f"{user.name} is a viewer and cannot change leads")
+    if user.role is Role.REVIEWER:
+        raise PermissionDeniedError(
+            f"{user.name} 是审核用户，不直接修改线索状态：用 `lvdun review approve|return` 审核")
     raise PermissionDeniedError(
         f"{user.name} may only change the leads of reserve(s) {_codes(user)}; "
         f"lead {lead.get('lead_id', '?')} is not one of them"
     )
+
+
+def require_review(user: User, lead: Mapping[str, Any]) -> None:
+    """Raise :class:`PermissionDeniedError` unless ``user`` reviews ``lead`` (a row with
+    ``lead_id`` and ``county_adcode``): a reviewer whose area holds its county."""
+    lead_id = lead.get("lead_id", "?")
+    if user.role is not Role.REVIEWER or user.level is None:
+        raise PermissionDeniedError(
+            f"{user.name} 不是审核用户（{ROLE_LABELS[user.role]}），不能审核线索 {lead_id}")
+    if not in_area(user, lead.get("county_adcode")):
+        county = lead.get("county_adcode")
+        raise PermissionDeniedError(
+            f"线索 {lead_id} 不在 {user.name} 的辖区（{', '.join(sorted(user.areas))}）内："
+            f"它的县级行政区划代码为 {county if isinstance(county, str) else '（无）'}")
 
 
 def require_admin(user: User) -> None:
@@ -537,9 +623,9 @@ def lead_reserve(ws: Workspace, lead_id: str) -> str | None:
     NotFoundError
         When the workspace has no such lead.
     """
-    if not ws.count("leads", '"lead_id" = ?', [lead_id]):
+    if not ws.count_equal("leads", "lead_id", lead_id):
         raise NotFoundError(f"no lead {lead_id!r} in the workspace {ws.location}")
-    rows = ws.read_table("lead_class", where='"lead_id" = ?', params=[lead_id])
+    rows = ws.read_table_equal("lead_class", "lead_id", lead_id)
     if rows.empty:
         return None
     return _reserve_of(rows.iloc[0].to_dict())

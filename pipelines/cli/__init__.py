@@ -23,6 +23,7 @@ from pipelines.cli.ingest import ingest_group
 from pipelines.cli.mines import mines_group
 from pipelines.cli.raster import chips_cmd
 from pipelines.cli.report import report_cmd
+from pipelines.cli.review import review_group
 from pipelines.cli.status import status_group
 from pipelines.cli.users import users_group
 
@@ -117,7 +118,7 @@ def cli(verbose: int, quiet: bool) -> None:
 
 
 for command in (ingest_group, chips_cmd, classify_cmd, status_group, export_cmd, report_cmd,
-                field_group, mines_group, db_group, users_group):
+                field_group, mines_group, db_group, users_group, review_group):
     cli.add_command(command)
 
 

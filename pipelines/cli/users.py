@@ -8,6 +8,7 @@ import click
 from rich.table import Table
 
 from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
+from pipelines.levels import LEVEL_LABELS
 from pipelines.users import (
     DEFAULT_EXPIRES_DAYS,
     MAX_EXPIRES_DAYS,
@@ -35,14 +36,19 @@ expires_option = click.option(
 @users_group.command("add")
 @click.argument("name")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True,
-              help="viewer: read all; editor: read and update their reserves; admin: all.")
+              help="viewer: read all; editor: read and update their reserves; reviewer: "
+                   "review their area (--level, --area); admin: all.")
 @click.option("--reserve", "reserves", multiple=True, metavar="CODE",
               help="Reserve code an editor looks after; repeatable.")
+@click.option("--level", type=click.Choice(["county", "city", "province"]),
+              help="A reviewer's level (县级, 市级, 省级).")
+@click.option("--area", "areas", multiple=True, metavar="ADCODE",
+              help="Adcode prefix of a reviewer's area (6, 4 or 2 digits); repeatable.")
 @expires_option
 @workspace_option
 @handle_errors
-def add_cmd(name: str, role: str, reserves: tuple[str, ...], expires_days: int,
-            workspace: str) -> None:
+def add_cmd(name: str, role: str, reserves: tuple[str, ...], level: str | None,
+            areas: tuple[str, ...], expires_days: int, workspace: str) -> None:
     """Add a user and print their token, once: only its hash is kept.
 
     The token expires after --expires-days (180 by default); `lvdun users rotate NAME`
@@ -52,10 +58,13 @@ def add_cmd(name: str, role: str, reserves: tuple[str, ...], expires_days: int,
     Example:
       lvdun users add 长白山管理局 --role editor --reserve 220000-CBS
       lvdun users add 省厅 --role viewer --expires-days 365
+      lvdun users add 某市局 --role reviewer --level city --area 2224
     """
     with open_ws(workspace) as ws:
-        user, token = add_user(ws, name, role, reserves=reserves, expires_days=expires_days)
-    scope = f" for {', '.join(sorted(user.reserves))}" if user.reserves else ""
+        user, token = add_user(ws, name, role, reserves=reserves, expires_days=expires_days,
+                               level=level, areas=areas)
+    scope = (f" for {', '.join(sorted(user.reserves or user.areas))}"
+             if user.reserves or user.areas else "")
     console.print(f"added {user.role.value} {user.name}{scope}, token valid until "
                   f"{user.expires_at}")
     console.print("token (shown only now; give it to the user, who logs in with it):")
@@ -106,13 +115,14 @@ def list_cmd(workspace: str, fmt: str) -> None:
         click.echo(json.dumps([u.as_dict() for u in users], ensure_ascii=False, indent=2))
         return
     table = Table(title="用户")
-    for col in ("名称", "角色", "保护区", "创建时间", "到期时间", "状态"):
+    for col in ("名称", "角色", "层级", "保护区/辖区", "创建时间", "到期时间", "状态"):
         table.add_column(col)
     for u in users:
         state = (f"已吊销 {u.revoked_at}" if u.revoked_at else
                  "已过期 (lvdun users rotate)" if u.expired() else "有效")
         table.add_row(u.name, f"{u.role.value} ({ROLE_LABELS[u.role]})",
-                      ", ".join(sorted(u.reserves)) or "全部", u.created_at or "",
+                      LEVEL_LABELS[u.level] if u.level else "",
+                      ", ".join(sorted(u.reserves or u.areas)) or "全部", u.created_at or "",
                       u.expires_at or "", state)
     console.print(table)
 

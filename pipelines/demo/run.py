@@ -11,6 +11,7 @@ import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rich.console import Console
@@ -20,13 +21,13 @@ from rich.table import Table
 from layers.schema import NOT_PROBLEM_REASONS, Status
 from pipelines.classify.job import classify
 from pipelines.demo.data import write_demo_inputs
-from pipelines.publish.export import export
 from pipelines.ingest.files import IngestReport, ingest
+from pipelines.publish.export import export
 from pipelines.publish.report import by_reserve_zone, by_status, markdown_report
+from pipelines.publish.views import leads_view
 from pipelines.store import GeoPackageWorkspace
 from pipelines.store.base import Workspace
 from pipelines.verify.status import set_status
-from pipelines.publish.views import leads_view
 
 __all__ = ["DemoResult", "print_summary", "run_demo", "simulate_verification"]
 
@@ -124,12 +125,14 @@ def simulate_verification(ws: Workspace, *, seed: int = 2024, share: float = 0.4
         for lead_id, pick in zip(chosen, picks, strict=True):
             who = staff[int(rng.integers(len(staff)))]
             for step in paths[pick][0]:
-                options: dict[str, str] = {}
+                options: dict[str, Any] = {}
                 if step == Status.NOT_PROBLEM:
                     options["reason"] = str(rng.choice(NOT_PROBLEM_REASONS[:5]))
                 if step == Status.RECTIFYING:
                     options.update(responsible_unit="所在县林业和草原局", measures="拆除复绿",
                                    deadline="2025-06-30")
+                if step == Status.CLOSED:  # synthetic: no reviewers accept it (验收)
+                    options["override_acceptance"] = True
                 set_status(ws, str(lead_id), step, by=who, note="合成演示数据", **options)
                 changes += 1
     return changes

@@ -16,7 +16,7 @@ import pandas as pd
 
 from pipelines.errors import StoreError, WorkspaceError
 from pipelines.escape import sql_identifier
-from pipelines.store.tables import TABLES
+from pipelines.store.tables import TABLES, VERSION_TABLE
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -263,6 +263,122 @@ class JobQueries:
         cur = self.execute('UPDATE "mines" SET "restoration_progress" = ? WHERE "mine_id" = ?',
                            [progress, mine_id])
         return max(cur.rowcount, 0)
+
+
+    # -- users (pipelines/users.py) ------------------------------------------------------
+    def schema_upgrade_time(self, version: int) -> str | None:
+        """Return when the workspace was first upgraded to (or made at) schema ``version``
+        or later, None when not recorded."""
+        row = self.execute(f'SELECT MIN("upgraded_at") FROM {_name(VERSION_TABLE)} '
+                           'WHERE "version" >= ?', [int(version)]).fetchone()
+        return row[0] if row and row[0] else None
+
+    def reserve_codes(self) -> set[str]:
+        """Return the distinct reserve codes of the ``reserves`` layer."""
+        rows = self.query('SELECT DISTINCT "reserve_code" FROM "reserves"')
+        return {str(code) for code in rows["reserve_code"] if code is not None}
+
+    def read_users(self, name: str | None = None) -> pd.DataFrame:
+        """Return the rows of ``users`` sorted by name (only the user ``name`` if given)."""
+        if name is None:
+            return self.read_table("users", order='"name"')
+        return self.read_table("users", where='"name" = ?', params=[name], order='"name"')
+
+    def set_user_revoked(self, name: str, at: str) -> None:
+        """Record that the user ``name`` was revoked at ``at``."""
+        self.execute('UPDATE "users" SET "revoked_at" = ? WHERE "name" = ?', [at, name])
+
+    def set_user_token(self, name: str, token_hash: str, expires_at: str) -> None:
+        """Give the user ``name`` a new token hash and expiry."""
+        self.execute('UPDATE "users" SET "token_hash" = ?, "expires_at" = ? WHERE "name" = ?',
+                     [token_hash, expires_at, name])
+
+    def user_by_token(self, token_hash: str, columns: Sequence[str]) -> dict[str, Any] | None:
+        """Return ``columns`` of the user whose token hash is ``token_hash`` (one indexed
+        row, no DataFrame: it runs on every request of the web app), None when none."""
+        names = ", ".join(_name(c) for c in columns)
+        row = self.execute(f'SELECT {names} FROM "users" WHERE "token_hash" = ?',
+                           [token_hash]).fetchone()
+        return dict(zip(columns, row, strict=True)) if row else None
+
+    # -- review (pipelines/verify/review.py, sample.py) ----------------------------------
+    def meta_value(self, name: str) -> str | None:
+        """Return the value of ``name`` in the ``meta`` table, None when unset."""
+        row = self.execute('SELECT "value" FROM "meta" WHERE "name" = ?', [name]).fetchone()
+        return row[0] if row else None
+
+    def set_meta_value(self, name: str, value: str) -> None:
+        """Set ``name`` to ``value`` in the ``meta`` table."""
+        self.execute('DELETE FROM "meta" WHERE "name" = ?', [name])
+        self.execute('INSERT INTO "meta" ("name", "value") VALUES (?, ?)', [name, value])
+
+    def review_leads(self, prefixes: Sequence[str] | None = None, *,
+                     lead_ids: Sequence[str] | None = None,
+                     statuses: Sequence[str] | None = None) -> pd.DataFrame:
+        """Return leads with their county, reserve and status, for review and spot checks.
+
+        Parameters
+        ----------
+        prefixes : sequence of str, optional
+            Only leads whose ``lead_class.county_adcode`` starts with one of these
+            (digits only); None: every lead.
+        lead_ids : sequence of str, optional
+            Only these leads.
+        statuses : sequence of str, optional
+            Only leads in these statuses.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``lead_id``, ``county_adcode``, ``county_name``, ``reserve_code``,
+            ``reserve_name``, ``status``, ``version``, sorted by lead id.
+        """
+        where: list[str] = []
+        params: list[Any] = []
+        if prefixes is not None:
+            clean = [str(p) for p in prefixes]
+            if not all(p.isdigit() for p in clean):
+                raise StoreError(f"adcode prefixes must be digits: {clean!r}")
+            if not clean:
+                where.append("1 = 0")
+            else:
+                where.append("(" + " OR ".join(['c."county_adcode" LIKE ?'] * len(clean)) + ")")
+                params.extend(p + "%" for p in clean)
+        for column, values in (("lead_id", lead_ids), ("status", statuses)):
+            if values is not None:
+                marks = ", ".join(["?"] * len(values)) or "NULL"
+                table = "s" if column == "status" else "l"
+                where.append(f'{table}."{column}" IN ({marks})')
+                params.extend(values)
+        sql = ('SELECT l."lead_id" AS lead_id, c."county_adcode" AS county_adcode, '
+               'c."county_name" AS county_name, c."reserve_code" AS reserve_code, '
+               'c."reserve_name" AS reserve_name, s."status" AS status, '
+               's."version" AS version FROM "leads" l '
+               'LEFT JOIN "lead_class" c ON c."lead_id" = l."lead_id" '
+               'LEFT JOIN "lead_status" s ON s."lead_id" = l."lead_id"')
+        sql += (" WHERE " + " AND ".join(where)) if where else ""
+        return self.query(sql + ' ORDER BY l."lead_id"', params)
+
+    def read_reviews(self, lead_ids: Sequence[str] | None = None) -> pd.DataFrame:
+        """Return the ``lead_review`` rows (of ``lead_ids`` when given), by review id."""
+        if lead_ids is None:
+            return self.read_table("lead_review", order='"review_id"')
+        if not lead_ids:
+            return self.read_table("lead_review", where="1 = 0")
+        marks = ", ".join(["?"] * len(lead_ids))
+        return self.read_table("lead_review", where=f'"lead_id" IN ({marks})',
+                               params=list(lead_ids), order='"review_id"')
+
+    def read_spot_checks(self, *, run_id: str | None = None,
+                         lead_id: str | None = None) -> pd.DataFrame:
+        """Return the ``spot_checks`` rows of a sample run and / or a lead, by check id."""
+        where, params = [], []
+        for column, value in (("run_id", run_id), ("lead_id", lead_id)):
+            if value is not None:
+                where.append(f"{_name(column)} = ?")
+                params.append(value)
+        return self.read_table("spot_checks", where=" AND ".join(where), params=params,
+                               order='"check_id"')
 
 
 def _class_column(name: str) -> str:

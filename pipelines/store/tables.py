@@ -20,7 +20,7 @@ __all__ = [
 #: is added: a workspace records the version that last upgraded it, and a lvdun that finds
 #: a workspace newer than its own version refuses to open it. Workspaces of older versions
 #: are upgraded on open (missing tables and columns are added).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: The table recording a workspace's schema version, one row per upgrade. It is neither a
 #: layer nor an attribute table: copies, counts and exports never see it.
 VERSION_TABLE = "lvdun_schema"
@@ -173,6 +173,11 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("note", "TEXT"),
         ("evidence", "TEXT"),
         ("run_id", "TEXT"),
+        # since schema version 3: review steps (pipelines/verify/review.py): the level
+        # that acted (county, city, province) and its decision (submit, approve, return,
+        # recheck_agree, recheck_disagree)
+        ("review_level", "TEXT"),
+        ("decision", "TEXT"),
     ],
     "users": [
         ("name", "TEXT"),
@@ -184,6 +189,10 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         # since schema version 2: when the token stops working (pipelines/users.py; users
         # of older workspaces have none and expire 180 days after the upgrade)
         ("expires_at", "TEXT"),
+        # since schema version 3: the level (reserve, county, city, province) and, for
+        # reviewers, the adcode prefixes of their area as a JSON list
+        ("level", "TEXT"),
+        ("areas", "TEXT"),
     ],
     "runs": [
         ("run_id", "TEXT"),
@@ -279,6 +288,36 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("note", "TEXT"),
         ("recorded_at", "TEXT"),
     ],
+    # Level-by-level review (逐级审核, 验收) of a lead's verdict or closure request, one row
+    # per lead and kind ("<lead_id>|verdict", "<lead_id>|closure"; pipelines/verify/review.py).
+    "lead_review": [
+        ("review_id", "TEXT"),
+        ("lead_id", "TEXT"),
+        ("kind", "TEXT"),
+        ("status", "TEXT"),
+        ("stage", "TEXT"),
+        ("level", "TEXT"),
+        ("chain", "TEXT"),
+        ("reason", "TEXT"),
+        ("submitted_at", "TEXT"),
+        ("submitted_by", "TEXT"),
+        ("updated_at", "TEXT"),
+        ("updated_by", "TEXT"),
+    ],
+    # Spot checks (抽样巡查): one row per drawn lead and sample run
+    # ("<run_id>|<lead_id>"; pipelines/verify/sample.py); the draw itself is a run.
+    "spot_checks": [
+        ("check_id", "TEXT"),
+        ("run_id", "TEXT"),
+        ("lead_id", "TEXT"),
+        ("county_adcode", "TEXT"),
+        ("drawn_by", "TEXT"),
+        ("drawn_at", "TEXT"),
+        ("result", "TEXT"),
+        ("note", "TEXT"),
+        ("checked_by", "TEXT"),
+        ("checked_at", "TEXT"),
+    ],
     # Facts about the workspace itself, e.g. its id, which ledgers carry (pipelines/ledger.py).
     "meta": [
         ("name", "TEXT"),
@@ -301,4 +340,6 @@ TABLE_KEYS: dict[str, str | None] = {
     "lead_class_history": "snapshot_id",
     "mine_history": "event_id",
     "mine_checks": "check_id",
+    "lead_review": "review_id",
+    "spot_checks": "check_id",
 }

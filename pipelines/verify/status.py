@@ -15,6 +15,9 @@ The rules, the same for the command line, the ledger import and the web:
   the ledger shows; the history keeps every note.
 - Evidence files are recorded with their sha256; photos with their EXIF position and time,
   compared with the lead (:mod:`pipelines.verify.evidence`).
+- 已销号 is reached only through acceptance (验收, :mod:`pipelines.verify.review`): a direct
+  change to it is refused with the command that submits it, unless ``override_acceptance``
+  (an admin's override, written into the history note).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ __all__ = [
     "history",
     "parse_date",
     "parse_status",
+    "record_step",
     "set_status",
     "transition_path",
     "update_record",
@@ -192,6 +196,7 @@ def check_transition(
     *,
     reason: str | None,
     record: dict[str, Any],
+    accepted: bool = False,
 ) -> None:
     """Raise :class:`TransitionError` unless ``current → target`` is allowed as given.
 
@@ -206,6 +211,9 @@ def check_transition(
     record
         The rectification record the lead will hold after the change
         (``responsible_unit``, ``measures``, ``deadline``).
+    accepted
+        True when the change to 已销号 comes from acceptance (验收) or an admin override;
+        otherwise that change is refused.
     """
     allowed = TRANSITIONS[current]
     if target not in allowed:
@@ -224,6 +232,11 @@ def check_transition(
         raise TransitionError(
             f"lead {lead_id}: reason {reason!r} is not a 非问题 reason code; use one of "
             f"{', '.join(NOT_PROBLEM_REASONS)} (details go in --note)"
+        )
+    if target == Status.CLOSED and not accepted:
+        raise TransitionError(
+            f"线索 {lead_id}: 已销号须经上级验收，不能直接设置；请提交验收："
+            f"`lvdun review submit {lead_id} --as 用户名`（已整改的线索逐级验收通过后自动销号）"
         )
     missing = [f for f in _RECORD_REQUIRED.get(target, ()) if not _given(record.get(f))]
     if missing:
@@ -337,6 +350,8 @@ def set_status(
     deadline: str | date | None = None,
     opinion: str | None = None,
     run_id: str | None = None,
+    override_acceptance: bool = False,
+    review: tuple[str, str] | None = None,
 ) -> StatusChange:
     """Move a lead to ``status`` if the workflow allows it, and record it in history.
 
@@ -367,6 +382,12 @@ def set_status(
         ``note`` is None.
     run_id
         The run (e.g. a ledger import) that made the change, kept in the history.
+    override_acceptance
+        Allow 已销号 without acceptance: an admin's override (demo data, migrating old
+        ledgers); the history note says so. Acceptance itself passes ``review``.
+    review
+        ``(level, decision)`` of the review step that makes this change (the final
+        验收 approval), kept in the history; it also allows 已销号.
 
     Raises
     ------
@@ -389,7 +410,11 @@ def set_status(
         version = int(state["version"])
         _check_version(lead_id, state, expected_version)
         record = {f: given[f] if given[f] is not None else state[f] for f in RECORD_FIELDS}
-        check_transition(lead_id, current, target, reason=reason, record=record)
+        check_transition(lead_id, current, target, reason=reason, record=record,
+                         accepted=override_acceptance or review is not None)
+        if override_acceptance and target == Status.CLOSED and review is None:
+            note = f"{note} " if note else ""
+            note += "（管理员直接销号，未经验收流程）"
         at = now_iso()
         who = by or "unknown"
         new_version = version + 1
@@ -402,7 +427,7 @@ def set_status(
             "reason": _text(reason), "updated_at": at, "updated_by": who, **record,
         }]))
         _append_history(ws, lead_id, new_version, at, who, current, target, _text(reason),
-                        history_note, files, run_id)
+                        history_note, files, run_id, review)
         if opinion_changed:
             _store_opinion(ws, lead_id, new_opinion, at, who)
     log.info("lead %s: %s -> %s (v%d)", lead_id, current.value, target.value, new_version)
@@ -492,16 +517,68 @@ def update_record(
     return StatusChange(lead_id, current, current, new_version, at, who)
 
 
+def record_step(
+    ws: Workspace,
+    lead_id: str,
+    *,
+    by: str,
+    review: tuple[str, str],
+    reason: str | None = None,
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> StatusChange:
+    """Record a review step that changes no status: a new version and a history entry.
+
+    Run it inside the transaction that writes the step's own rows.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace.
+    lead_id : str
+        The lead.
+    by : str
+        Who took the step.
+    review : tuple of (str, str)
+        The level that acted and its decision (``submit``, ``approve``, ``return``...).
+    reason, note : str, optional
+        Kept in the history (a return's reason, a reviewer's note).
+    expected_version : int, optional
+        The version the caller saw; a different current version is a conflict.
+
+    Raises
+    ------
+    NotFoundError, ConflictError
+    """
+    texts, removed = _cleaned(reason=reason, note=note, by=by)
+    with ws.transaction():
+        state = current_state(ws, lead_id)
+        _check_version(lead_id, state, expected_version)
+        current = Status(state["status"])
+        at = now_iso()
+        new_version = int(state["version"]) + 1
+        ws.upsert_rows("lead_status", pd.DataFrame([{
+            **{k: state[k] for k in ("lead_id", "status", "reason", *RECORD_FIELDS)},
+            "version": new_version, "updated_at": at, "updated_by": texts["by"],
+        }]))
+        _append_history(ws, lead_id, new_version, at, texts["by"], current, current,
+                        _text(texts["reason"]), _note_with(_text(texts["note"]), removed), [],
+                        None, review)
+    log.info("lead %s: review %s by %s (v%d)", lead_id, review[1], by, new_version)
+    return StatusChange(lead_id, current, current, new_version, at, texts["by"])
+
+
 def _append_history(
     ws: Workspace, lead_id: str, version: int, at: str, who: str, current: Status,
     target: Status, reason: str | None, note: str | None, files: list[dict[str, Any]],
-    run_id: str | None,
+    run_id: str | None, review: tuple[str, str] | None = None,
 ) -> None:
     ws.append_rows("lead_history", pd.DataFrame([{
         "lead_id": lead_id, "version": version, "at": at, "by": who,
         "from_status": current.value, "to_status": target.value, "reason": reason,
         "note": note, "evidence": json.dumps(files, ensure_ascii=False) if files else None,
-        "run_id": run_id,
+        "run_id": run_id, "review_level": review[0] if review else None,
+        "decision": review[1] if review else None,
     }]))
 
 

@@ -96,7 +96,7 @@ def test_revoked_token_is_refused_and_the_name_can_get_a_new_one(classified):
         ("x", "editor", [], "--reserve"),
         ("x", "viewer", ["R01"], "only editors have reserves"),
         ("x", "admin", ["R01"], "only editors have reserves"),
-        ("x", "owner", [], "unknown role 'owner'; use one of viewer, editor, admin"),
+        ("x", "owner", [], "unknown role 'owner'; use one of viewer, editor, reviewer, admin"),
         ("x", "editor", ["R01", "R09"], r"unknown reserve code.*R09.*R01, R02"),
         ("  ", "viewer", [], "needs a name"),
         ("a\tb", "viewer", [], "control characters"),

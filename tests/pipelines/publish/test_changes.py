@@ -27,7 +27,7 @@ def month_later(workspace, zones_file: Path, leads_csv: Path, tmp_path: Path):
     set_status(ws, "L001", "问题", by="张三")
     for step, extra in [("核查中", {}), ("问题", {}),
                         ("整改中", {"responsible_unit": "乙县", "deadline": "2025-06-30"}),
-                        ("已整改", {}), ("已销号", {})]:
+                        ("已整改", {}), ("已销号", {"override_acceptance": True})]:
         set_status(ws, "L004", step, by="李四", **extra)
     (tmp_path / "round2.csv").write_text(
         "线索编号,批次,经度,纬度\nL005,2024-H2,127.50,44.00\nL007,2024-H2,126.45,43.38\n",

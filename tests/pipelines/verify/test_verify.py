@@ -16,8 +16,11 @@ from pipelines.verify.status import (
     update_record,
 )
 
-#: What every step of the test walks needs: a reason (a 非问题 code) and a record.
-STEP = {"reason": "其他", "responsible_unit": "安图县林业局", "deadline": "2025-06-30"}
+#: What every step of the test walks needs: a reason (a 非问题 code) and a record; the
+#: walks test the transition table, so 已销号 is reached by the admin override instead of
+#: acceptance (tests/pipelines/verify/test_review.py walks the acceptance).
+STEP = {"reason": "其他", "responsible_unit": "安图县林业局", "deadline": "2025-06-30",
+        "override_acceptance": True}
 
 
 def test_illegal_transition_refused_with_allowed_listed(classified):
@@ -34,7 +37,7 @@ def test_full_workflow_appends_history(classified):
     set_status(classified, "L001", "整改中", by="李四", responsible_unit="安图县林业局",
                measures="拆除复绿", deadline="2025-06-30")
     set_status(classified, "L001", "已整改", by="李四")
-    change = set_status(classified, "L001", "已销号", by="王五")
+    change = set_status(classified, "L001", "已销号", by="王五", override_acceptance=True)
     assert change.version == 6
     rows = history(classified, "L001")
     assert list(rows["to_status"]) == ["pending", "in_field", "problem", "rectifying",
