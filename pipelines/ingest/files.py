@@ -8,7 +8,6 @@ rejected`` always.
 from __future__ import annotations
 
 import csv
-import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ import shapely
 
 from layers.admin import prepare_admin
 from layers.canonical import Prepared
+from layers.files import file_sha256
 from layers.leads import prepare_leads
 from layers.mines import prepare_mines
 from layers.read import read_source
@@ -34,7 +34,7 @@ from pipelines.ingest.identity import link_footprints
 from pipelines.store.base import Workspace, new_run_id, now_iso
 from pipelines.store.tables import KEYS
 
-__all__ = ["IngestReport", "file_sha256", "ingest", "rejects_dir", "store_prepared"]
+__all__ = ["IngestReport", "ingest", "rejects_dir", "store_prepared"]
 
 log = logging.getLogger(__name__)
 
@@ -73,21 +73,6 @@ class IngestReport:
         linked = f", linked {self.linked}" if self.linked else ""
         return line + (f" (new {self.inserted}, updated {self.updated}, "
                        f"unchanged {self.unchanged}{linked})")
-
-
-def file_sha256(path: str | Path) -> str:
-    """Return the hex sha256 of a file (for a shapefile, of its .shp, .dbf and .prj)."""
-    path = Path(path)
-    digest = hashlib.sha256()
-    parts = [path]
-    if path.suffix.lower() == ".shp":
-        parts += [path.with_suffix(s) for s in (".dbf", ".prj", ".cpg") if
-                  path.with_suffix(s).exists()]
-    for part in parts:
-        with part.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-    return digest.hexdigest()
 
 
 def rejects_dir(ws: Workspace) -> Path:

@@ -30,8 +30,8 @@ from pyproj import CRS, Transformer
 from geo.chips import chip_grid, default_bands, outline_mask, read_chip, stretch, to_png
 from geo.crs import CGCS2000, transformer
 from geo.errors import RasterError
+from layers.files import file_sha256
 from pipelines.errors import PipelineError
-from pipelines.ingest.files import file_sha256
 from pipelines.publish.export import safe_name
 from pipelines.store.base import Workspace, new_run_id, now_iso
 

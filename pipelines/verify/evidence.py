@@ -28,8 +28,8 @@ from PIL import ExifTags, Image, UnidentifiedImageError
 from pyproj import CRS, Transformer
 
 from geo.crs import CGCS2000
+from layers.files import file_sha256
 from pipelines.errors import EvidenceError
-from pipelines.ingest.files import file_sha256
 
 __all__ = [
     "PhotoInfo",

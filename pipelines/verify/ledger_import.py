@@ -46,6 +46,7 @@ from typing import Any
 from zipfile import BadZipFile
 
 from layers.aliases import normalize_header
+from layers.files import file_sha256
 from layers.read import is_blank
 from layers.schema import REASON_REQUIRED, STATUS_LABELS, Status
 from pipelines.errors import (
@@ -56,7 +57,6 @@ from pipelines.errors import (
     TransitionError,
 )
 from pipelines.escape import csv_unescape
-from pipelines.ingest.files import file_sha256
 from pipelines.publish.export import (
     EDITABLE,
     HIDDEN,

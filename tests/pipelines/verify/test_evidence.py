@@ -9,9 +9,10 @@ import shapely
 from click.testing import CliRunner
 from PIL import ExifTags, Image
 
+from layers.files import file_sha256
 from pipelines.cli import cli
 from pipelines.errors import EvidenceError
-from pipelines.ingest.files import file_sha256, ingest
+from pipelines.ingest.files import ingest
 from pipelines.verify.evidence import describe_evidence, distance_to_m, read_photo
 from pipelines.verify.status import current_state, history, set_status
 
