@@ -182,7 +182,7 @@ def sample_cmd(as_user: str, rate: float | None, seed: int | None, statuses: tup
             raise click.UsageError("give --rate and --seed (or --redraw RUN_ID)")
         sample = draw(ws, user, rate=rate, seed=seed, statuses=statuses)
     counties = ", ".join(f"{k}: {v}" for k, v in sample.by_county.items())
-    console.print(f"抽样 {sample.run_id}（{LEVEL_LABELS[user.level] if user.level else ''}"
+    console.print(f"抽样 {sample.run_id} （{LEVEL_LABELS[user.level] if user.level else ''}"
                   f" {user.name}，种子 {sample.seed}，比例 {sample.rate:g}）：从 "
                   f"{sample.population} 条中抽取 {len(sample.leads)} 条，标记为抽查；"
                   f"各县 {counties}")
