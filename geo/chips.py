@@ -80,6 +80,15 @@ class ChipGrid:
 def chip_grid(lon: float, lat: float, *, side_m: float, size: int) -> ChipGrid:
     """Return the chip grid centred on ``(lon, lat)`` (CGCS2000 / GRS80 degrees).
 
+    Parameters
+    ----------
+    lon, lat : float
+        Centre of the chip, CGCS2000 / GRS80 degrees.
+    side_m : float
+        Side of the chip on the ground, in metres (positive).
+    size : int
+        Pixels per side (at least 2).
+
     Examples
     --------
     >>> grid = chip_grid(126.5, 43.5, side_m=500, size=250)
@@ -116,6 +125,17 @@ def read_chip(
     Only the window of ``src`` under the chip is read; when that window has more than
     twice the chip's pixels per side it is read decimated (GDAL uses overviews when the
     file has them), so a chip of a large area stays cheap.
+
+    Parameters
+    ----------
+    src : rasterio.io.DatasetReader
+        The open raster to read.
+    grid : ChipGrid
+        The chip grid to read onto (from :func:`chip_grid`).
+    bands : sequence of int
+        Band numbers of ``src`` (1-based), in output order.
+    resampling : rasterio.enums.Resampling
+        Resampling from the raster's pixels to the chip's.
 
     Returns
     -------
@@ -188,11 +208,11 @@ def stretch(
 
     Parameters
     ----------
-    data
+    data : numpy.ndarray
         ``(bands, rows, cols)`` floats with NaN for nodata; one band gives grey, three RGB.
-    low, high
+    low, high : float
         Percentiles clipped to 0 and 255, computed per band over valid pixels.
-    nodata
+    nodata : int
         Grey level of nodata pixels.
 
     Returns
@@ -234,6 +254,17 @@ def outline_mask(
     ``geom`` is in ``grid.crs``. Polygons are drawn by their boundary, lines as they are,
     points (and shapes smaller than a few pixels) as a ring of ``marker_px`` pixels radius.
     The line is ``width`` pixels wide.
+
+    Parameters
+    ----------
+    geom : shapely.Geometry
+        The shape to outline, in ``grid.crs``; None or empty gives an empty mask.
+    grid : ChipGrid
+        The chip grid the mask is drawn on.
+    width : int
+        Width of the outline, in pixels.
+    marker_px : int
+        Radius of the ring drawn for points and tiny shapes, in pixels.
     """
     if geom is None or geom.is_empty:
         return np.zeros((grid.size, grid.size), dtype=bool)

@@ -379,11 +379,11 @@ def parse_coordinates_detail(
 
     Parameters
     ----------
-    values
+    values : sequence or array_like
         One value per row.
-    axis
+    axis : {"x", "y"}
         ``"x"`` for longitude / easting, ``"y"`` for latitude / northing.
-    decimal_comma
+    decimal_comma : bool or None
         See :func:`parse_numbers`.
 
     Returns
@@ -442,6 +442,15 @@ def parse_coordinates(
     The forms accepted are those of :func:`parse_coordinates_detail`, which also reports how
     many values were written in degrees-minutes-seconds.
 
+    Parameters
+    ----------
+    values : sequence or array_like
+        One value per row.
+    axis : {"x", "y"}
+        ``"x"`` for longitude / easting, ``"y"`` for latitude / northing.
+    decimal_comma : bool or None
+        See :func:`parse_numbers`.
+
     Returns
     -------
     values : numpy.ndarray
@@ -470,13 +479,13 @@ def format_dms(
 
     Parameters
     ----------
-    values
+    values : array_like
         Decimal degrees, west and south negative.
-    axis
+    axis : {"x", "y"}
         ``"x"`` (E/W, 东经/西经) or ``"y"`` (N/S, 北纬/南纬).
-    decimals
+    decimals : int
         Decimals of the seconds; rounding carries into minutes and degrees.
-    style
+    style : {"ascii", "prime", "chinese"}
         ``"ascii"``: ``126°30'15.2"E``; ``"prime"``: ``126°30′15.2″E``;
         ``"chinese"``: ``东经126°30′15.2″``.
 

@@ -150,9 +150,9 @@ def detect_swapped_lonlat(
 
     Parameters
     ----------
-    x, y
+    x, y : array_like
         Longitudes and latitudes as given, in degrees.
-    bounds
+    bounds : tuple of float
         ``(lon min, lat min, lon max, lat max)``, inclusive.
 
     Examples
@@ -170,6 +170,13 @@ def ambiguous_lonlat_order(
     """Return a mask of rows that fit ``bounds`` in both orders, so a swap cannot be told.
 
     Always all False for :data:`CHINA_BOUNDS`.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Longitudes and latitudes as given, in degrees.
+    bounds : tuple of float
+        ``(lon min, lat min, lon max, lat max)``, inclusive.
 
     Examples
     --------
@@ -276,11 +283,11 @@ def detect_gauss_kruger(
 
     Parameters
     ----------
-    x, y
+    x, y : array_like
         The two coordinate columns as given.
-    hint_lon
+    hint_lon : float or None
         A longitude in the data's area, used only when the eastings carry no zone number.
-    hint_zone_width
+    hint_zone_width : {3, 6}
         Zone width assumed with ``hint_lon``.
 
     Returns

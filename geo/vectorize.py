@@ -69,6 +69,13 @@ class Vectorized:
 def iter_windows(height: int, width: int, size: int) -> Iterator[list[Window]]:
     """Yield rows of square windows of ``size`` pixels covering a ``height x width`` grid.
 
+    Parameters
+    ----------
+    height, width : int
+        Size of the grid, in pixels.
+    size : int
+        Side of the windows, in pixels; those on the last row and column are cut to the grid.
+
     Examples
     --------
     >>> [[(w.row_off, w.col_off, w.height, w.width) for w in row]
@@ -102,16 +109,16 @@ def vectorize(
 
     Parameters
     ----------
-    src
+    src : rasterio.io.DatasetReader
         An open raster.
-    band
+    band : int
         The band holding the class codes (whole numbers).
-    window_size
+    window_size : int
         Side of the square windows read at a time, in pixels; memory use is about
         ``window_size**2 * 6`` bytes plus the polygons.
-    connectivity
+    connectivity : {4, 8}
         4 (pixels sharing an edge belong together) or 8 (corners too).
-    progress
+    progress : callable or None
         Called after each window with ``(done, total)``.
 
     Returns
