@@ -181,6 +181,17 @@ def map_headers(
     Each canonical field takes the first header that matches one of its aliases, in alias
     order; a header serves one field only. ``overrides`` (``--field CANON=COLUMN``) win.
 
+    Parameters
+    ----------
+    headers : iterable
+        The file's column headers (turned into text).
+    layer : str
+        One of ``layers.schema.LAYERS``.
+    overrides : mapping of str to str, optional
+        ``--field CANON=COLUMN`` mappings, canonical name -> header.
+    file : str, optional
+        File name, for messages.
+
     Returns
     -------
     dict

@@ -90,17 +90,17 @@ def points_from_columns(
 
     Parameters
     ----------
-    xs_raw, ys_raw
+    xs_raw, ys_raw : numpy.ndarray
         The two columns as read.
-    x_name, y_name
+    x_name, y_name : str
         Their headers, for messages.
-    rows
+    rows : numpy.ndarray
         Row numbers to quote.
-    file
+    file : str
         File name, for messages.
-    crs_given
+    crs_given : bool
         True when the user gave the CRS (``--crs``/``--coords``): no detection then.
-    hint_lon
+    hint_lon : float or None
         Longitude of the workspace's centre, to pick a Gauss-Krüger zone when the eastings
         carry no zone number.
 

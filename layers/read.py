@@ -112,13 +112,13 @@ def read_source(
 
     Parameters
     ----------
-    path
+    path : str or pathlib.Path
         The file.
-    layer
+    layer : str or None
         Layer name for multi-layer vector files (GPKG, zipped shapefiles, KML).
-    sheet
+    sheet : str or None
         Sheet name for XLSX; default the first sheet with a recognisable header.
-    encoding
+    encoding : str or None
         Text encoding of a CSV or a shapefile's .dbf; detected when not given.
 
     Control characters (see :func:`layers.text.strip_control`) are removed from every text

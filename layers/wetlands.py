@@ -204,6 +204,22 @@ def prepare_listed(
     coordinate cell (``centre`` field, or ``extent_text`` holding ``124.3, 45.2``) fills
     empty or missing longitude/latitude columns. Adds ``location_kind``, ``match_radius_m``
     and, for polygons without one, ``area_m2``.
+
+    Parameters
+    ----------
+    source : Source
+        What :func:`layers.read.read_source` returned.
+    layer : str
+        One of ``layers.schema.LAYERS`` (wetlands, mines).
+    overrides : mapping of str to str, optional
+        ``--field CANON=COLUMN`` mappings.
+    crs : str, int, pyproj.CRS or None
+        The input CRS when the file has none or has a wrong one (``--crs``).
+    coords : str, optional
+        ``wgs84``, ``cgcs2000``, ``gcj02`` or ``bd09`` for lon/lat inputs (``--coords``).
+    hint_lon : float, optional
+        Centre longitude of the workspace, to pick a Gauss-Krüger zone when eastings carry
+        no zone number.
     """
     name = source.path.name
     columns = map_headers(source.frame.columns, layer, overrides=overrides, file=name)
@@ -349,7 +365,17 @@ def _combine(parts: list[Prepared], source: Source, columns: dict[str, str],
 
 
 def describe_locations(prep: Prepared, name: str, what: str) -> None:
-    """Add notes on entries matched by an approximate circle, or not matched at all."""
+    """Add notes on entries matched by an approximate circle, or not matched at all.
+
+    Parameters
+    ----------
+    prep : Prepared
+        The prepared list (from :func:`prepare_listed`); the notes are added to ``prep.notes``.
+    name : str
+        File name the notes start with.
+    what : str
+        What the entries are (``"wetland"``, ``"mine"``), for the notes.
+    """
     kinds = prep.frame["location_kind"].to_numpy()
     radius = prep.frame["match_radius_m"].to_numpy(dtype="float64")
     point = kinds == "point"
