@@ -143,7 +143,17 @@ def xlsx_row(sheet: Any, values: Iterable[Any]) -> None:
 
 
 def xlsx_put(sheet: Any, row: int, column: int, value: Any) -> Any:
-    """Set the cell at ``row``, ``column`` of ``sheet`` as :func:`xlsx_cell` does; return it."""
+    """Set the cell at ``row``, ``column`` of ``sheet`` as :func:`xlsx_cell` does; return it.
+
+    Parameters
+    ----------
+    sheet : openpyxl.worksheet.worksheet.Worksheet
+        The sheet.
+    row, column : int
+        Position of the cell, 1-based.
+    value : Any
+        The value.
+    """
     return _bind_xlsx(sheet.cell(row=row, column=column), value)
 
 

@@ -205,6 +205,18 @@ def classify_partition(
     Runs in a dask task: it opens the workspace at ``location`` itself (a GeoPackage path
     the worker can see, or a PostGIS URL), so no lead geometry passes through the client.
 
+    Parameters
+    ----------
+    location : str
+        Where the workspace is: a GeoPackage path the worker can see, or a PostGIS URL.
+    run_id : str
+        The classify run; the reference layers (reserves, wetlands, mines, admin) are read
+        once per run in each worker.
+    fid_lo, fid_hi : int
+        The partition's ``fid`` range, ``fid_hi`` excluded.
+    near_m, mine_margin_m : float
+        As for :func:`pipelines.classify.job.classify`.
+
     Returns
     -------
     pandas.DataFrame

@@ -43,16 +43,16 @@ def classify(
 
     Parameters
     ----------
-    ws
+    ws : Workspace
         The workspace; it needs ``leads`` and ``reserves``.
-    near_m
+    near_m : float
         Leads within this distance of a reserve boundary get ``near_boundary``.
-    engine
+    engine : {"geos", "postgis", "dask"}
         Overlay engine for the reserve-zone matching (:mod:`pipelines.classify.engines`): ``geos``
         in process, ``postgis`` in the database (PostGIS workspaces only), ``dask``.
-    mine_margin_m
+    mine_margin_m : float
         Leads this close to a valid mine's licence polygon but outside it are flagged.
-    scheduler
+    scheduler : str or None
         ``dask.distributed`` scheduler address for ``engine="dask"``.
     """
     check_engine(engine, ws)

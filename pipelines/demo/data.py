@@ -459,11 +459,11 @@ def write_demo_inputs(out_dir: Path, *, seed: int = 2024, n_leads: int = 3000) -
 
     Parameters
     ----------
-    out_dir
+    out_dir : pathlib.Path
         Folder to write into; created when missing, files of the same names overwritten.
-    seed
+    seed : int
         Seed of the :class:`numpy.random.Generator` that draws everything.
-    n_leads
+    n_leads : int
         Number of leads over both rounds (at least 10).
 
     Returns

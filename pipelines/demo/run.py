@@ -60,6 +60,17 @@ def run_demo(
     """Generate the demo inputs into ``out_dir/inputs`` and run the pipeline on them.
 
     The workspace ``out_dir/lvdun.gpkg`` is created afresh.
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        Folder of the demo; its workspace, rejects and exports from an earlier run are removed.
+    seed : int
+        Seed of the synthetic data and of the simulated verification.
+    n_leads : int
+        Number of leads (see :func:`pipelines.demo.data.write_demo_inputs`).
+    console : rich.console.Console, optional
+        Where progress and a line per step are printed; default a quiet console.
     """
     console = console or Console(quiet=True)
     out_dir = Path(out_dir)
@@ -103,6 +114,15 @@ def simulate_verification(ws: Workspace, *, seed: int = 2024, share: float = 0.4
 
     Returns the number of status changes made. Every change goes through
     :func:`pipelines.verify.status.set_status`, so history and rules are the real ones.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace, with classified leads.
+    seed : int
+        Seed of the random choice of leads and of their paths through the workflow.
+    share : float
+        Share of the leads (0-1) that are walked through the workflow.
     """
     rng = np.random.default_rng(seed)
     view = leads_view(ws)

@@ -77,7 +77,21 @@ def angles(n: int) -> np.ndarray:
 
 def radial_profiles(rng: np.random.Generator, rows: int, n: int, amp: float,
                     kmax: int) -> np.ndarray:
-    """Smooth random radial profiles ``1 + noise`` (harmonics 2..kmax), ``|noise| <= amp``."""
+    """Smooth random radial profiles ``1 + noise`` (harmonics 2..kmax), ``|noise| <= amp``.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Draws the amplitudes and phases of the harmonics.
+    rows : int
+        Number of profiles.
+    n : int
+        Number of angles per profile (see :func:`angles`).
+    amp : float
+        Largest absolute noise of each profile.
+    kmax : int
+        Highest harmonic.
+    """
     k = np.arange(2, kmax + 1)
     a = rng.uniform(0.2, 1.0, (rows, k.size)) / k**1.2
     phi = rng.uniform(0.0, TAU, (rows, k.size))
@@ -98,15 +112,19 @@ def make_blob(rng: np.random.Generator, xy: np.ndarray, area_m2: float, *, n: in
 
     Parameters
     ----------
-    rng
+    rng : numpy.random.Generator
         Draws the outline (and the zone rings).
-    xy
+    xy : numpy.ndarray
         Centre in Albers metres.
-    area_m2
+    area_m2 : float
         Area the outline encloses.
-    n, amp, kmax
-        Vertices, noise amplitude and highest harmonic of the outline.
-    zones
+    n : int
+        Vertices of the outline.
+    amp : float
+        Noise amplitude of the outline.
+    kmax : int
+        Highest harmonic of the outline.
+    zones : {1, 2, 3}
         3: core and buffer rings inside the outline; 2: one inner ring; 1: none.
     """
     radius = scale_to_area(radial_profiles(rng, 1, n, amp, kmax), np.array([area_m2]))[0]
@@ -154,7 +172,17 @@ def county_index(points: np.ndarray, counties: np.ndarray) -> np.ndarray:
 
 def patch_polygons(rng: np.random.Generator, centres_ea: np.ndarray,
                    area_m2: np.ndarray) -> np.ndarray:
-    """Small organic polygons (lon/lat) of the given equal-area sizes around Albers centres."""
+    """Small organic polygons (lon/lat) of the given equal-area sizes around Albers centres.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Draws the outlines.
+    centres_ea : numpy.ndarray
+        ``(n, 2)`` centres in Albers metres.
+    area_m2 : numpy.ndarray
+        Area of each polygon, in square metres.
+    """
     radius = scale_to_area(radial_profiles(rng, len(centres_ea), 20, 0.3, 4), area_m2)
     theta = angles(20)
     x = centres_ea[:, :1] + radius * np.cos(theta)
