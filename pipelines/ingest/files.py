@@ -100,23 +100,25 @@ def ingest(
 
     Parameters
     ----------
-    ws
+    ws : Workspace
         The workspace.
-    layer
+    layer : str
         ``reserves``, ``wetlands``, ``mines``, ``leads`` or ``admin``.
-    path
+    path : str or pathlib.Path
         The input file (GPKG, SHP, ZIP, GeoJSON, KML, CSV, XLSX).
-    layer_name, sheet, encoding
+    layer_name, sheet, encoding : str or None
         Which layer or sheet to read, and the text encoding when detection is wrong.
-    crs, coords
-        The input CRS (``--crs``) and lon/lat datum or web-map shift (``--coords``).
-    fields
+    crs : str, int or None
+        The input CRS (``--crs``).
+    coords : str or None
+        The lon/lat datum or web-map shift (``--coords``).
+    fields : mapping of str to str, optional
         ``--field CANON=COLUMN`` overrides of the header aliases.
-    batch
+    batch : str or None
         Monitoring batch for leads whose file has no 批次 column.
-    strict
+    strict : bool
         Fail (and store nothing) when any row is rejected.
-    by
+    by : str or None
         Who ran it, recorded in lead history.
 
     Returns
@@ -175,21 +177,23 @@ def store_prepared(
 
     Parameters
     ----------
-    ws, layer
+    ws : Workspace
         Where to store.
-    prepared
+    layer : str
+        The layer to store into.
+    prepared : Prepared
         The canonical frame (EPSG:4490) with its rejects and read count.
-    inputs
+    inputs : list of pathlib.Path
         Input files, recorded with their sha256.
-    params
+    params : dict
         Parameters recorded in ``runs``.
-    strict
+    strict : bool
         Fail and store nothing when any row was rejected.
-    by
+    by : str or None
         Who ran it.
-    started
+    started : str or None
         ISO start time (default: now).
-    command
+    command : str or None
         Name in ``runs`` (default ``ingest <layer>``).
     """
     run_id = new_run_id()

@@ -36,11 +36,11 @@ def link_footprints(
 
     Parameters
     ----------
-    frame
+    frame : geopandas.GeoDataFrame
         New leads (EPSG:4490) with ``lead_id``, ``batch``, ``id_source``.
-    existing
+    existing : geopandas.GeoDataFrame
         Leads already in the workspace.
-    threshold
+    threshold : float
         Minimum intersection area over the smaller footprint's area.
 
     Returns

@@ -51,6 +51,15 @@ _KNOWN_ACTIVITIES = set(ACTIVITY_TYPES) | {s for subs in ACTIVITY_TYPES.values()
 def patch_lead_ids(batch: str, raster: str | Path, serials: np.ndarray) -> list[str]:
     """Return the lead ids ``R-<batch>-<raster stem>-<serial:06d>``.
 
+    Parameters
+    ----------
+    batch : str
+        The monitoring batch; runs of whitespace become ``_``.
+    raster : str or pathlib.Path
+        The raster file, whose stem (whitespace as ``_``) is part of the id.
+    serials : numpy.ndarray
+        Serial numbers of the patches.
+
     Examples
     --------
     >>> patch_lead_ids("2024-H1", "/data/变化 图斑.tif", np.array([1, 12]))
@@ -153,32 +162,32 @@ def ingest_change_raster(
 
     Parameters
     ----------
-    ws
+    ws : Workspace
         The workspace.
-    path
+    path : str or pathlib.Path
         A GeoTIFF (any raster GDAL reads) whose non-zero pixels mark change.
-    batch
+    batch : str
         The monitoring batch, part of every lead id.
-    min_area_m2
+    min_area_m2 : float
         Patches smaller than this (equal-area m²) are dropped and counted as rejected.
-    date_before, date_after
+    date_before, date_after : str or None
         Image dates (前时相, 后时相), ``YYYY-MM-DD``.
-    mapping
+    mapping : str, pathlib.Path, mapping of int to str, or None
         Raster value -> activity type: a CSV/JSON file (:func:`read_mapping`) or a dict.
         Without it, the activity type stays empty and the class is kept in ``lead_patches``.
-    band
+    band : int
         The band holding the classes.
-    window_size
+    window_size : int
         Pixels per side of the windows read at a time.
-    connectivity
+    connectivity : {4, 8}
         4 (pixels sharing an edge form a patch) or 8 (corners too).
-    crs
+    crs : str, int, pyproj.CRS or None
         The raster's CRS when the file declares none (or a wrong one).
-    strict
+    strict : bool
         Store nothing when any patch is rejected.
-    by
+    by : str or None
         Who runs it (lead history).
-    progress
+    progress : callable or None
         Called with ``(windows done, windows in all)``.
 
     Returns
