@@ -2,7 +2,8 @@
 
 Route handlers only parse the request and call the library: rights checks are
 :mod:`pipelines.users`, status changes :func:`pipelines.verify.status.set_status` (the same
-workflow rules, version checks and history as the command line), exports
+workflow rules, version checks and history as the command line), review steps
+:mod:`pipelines.verify.review` (the same as ``lvdun review``), exports
 :func:`pipelines.publish.export.export`. Errors travel as exceptions and become HTTP codes in one
 place (:data:`webmap.errors.HTTP_STATUS`).
 
@@ -51,6 +52,7 @@ from pipelines.users import (
     require_edit,
     require_read_reserve,
 )
+from pipelines.verify import review as workflow
 from pipelines.verify.status import history, set_status
 from webmap.app.catalog import OUTSIDE_CODE, LeadQuery, api_properties, query_codes
 from webmap.app.context import AppContext
@@ -59,7 +61,8 @@ from webmap.errors import InputError, VersionConflictError
 from webmap.map import features, lead_features
 from webmap.map.publish import lead_chip_paths
 
-__all__ = ["StatusUpdate", "api_router", "check_text", "current_user", "tiles_router"]
+__all__ = ["ReviewAction", "StatusUpdate", "api_router", "check_text", "current_user",
+           "tiles_router"]
 
 log = logging.getLogger(__name__)
 
@@ -309,18 +312,77 @@ def change_status(
                 measures=body.measures, deadline=body.deadline, opinion=body.opinion,
             )
     except ConflictError as exc:
-        current = ws.read_table("lead_status", where='"lead_id" = ?', params=[lead_id])
-        now = current.iloc[0] if len(current) else None
-        raise VersionConflictError(str(exc), {
-            "your_version": body.version,
-            "current_version": None if now is None else int(now["version"]),
-            "current_status": None if now is None else now["status"],
-            "updated_by": None if now is None else now["updated_by"],
-            "updated_at": None if now is None else now["updated_at"],
-        }) from exc
+        raise _conflict(ws, lead_id, body.version, exc) from exc
     return {"lead_id": change.lead_id, "from_status": change.from_status.value,
             "to_status": change.to_status.value, "version": change.version,
             "at": change.at, "by": change.by}
+
+
+def _conflict(ws: Any, lead_id: str, version: int, exc: ConflictError) -> VersionConflictError:
+    """The 409 of a stale write, with the lead's current version, status and author."""
+    current = ws.read_table_equal("lead_status", "lead_id", lead_id)
+    now = current.iloc[0] if len(current) else None
+    return VersionConflictError(str(exc), {
+        "your_version": version,
+        "current_version": None if now is None else int(now["version"]),
+        "current_status": None if now is None else now["status"],
+        "updated_by": None if now is None else now["updated_by"],
+        "updated_at": None if now is None else now["updated_at"],
+    })
+
+
+class ReviewAction(BaseModel):
+    """A review step, as ``lvdun review submit|approve|return`` takes it."""
+
+    action: str = Field(description="submit (the editor), approve or return (a reviewer "
+                        "of the level the lead awaits).", examples=["approve"])
+    version: int = Field(description="The lead's version you saw; if it changed meanwhile "
+                         "the step is refused with 409.", examples=[3])
+    reason: str | None = Field(None, description="Why a lead is returned (required then).")
+    note: str | None = Field(None, description="Kept in the history.")
+
+
+@api_router.post("/leads/{lead_id:path}/review", summary="Submit, approve or return a lead")
+def review_lead(
+    lead_id: LeadId, body: ReviewAction, user: CurrentUser, ctx: Context
+) -> dict[str, Any]:
+    """One step of the level-by-level review (逐级审核 / 验收), under your name.
+
+    ``submit`` sends the editor's verdict (or an 已整改 lead for acceptance) to the first
+    level; ``approve`` passes it to the next level (the last approval of an acceptance
+    closes the lead: 已销号); ``return`` sends it back with ``reason``. 403 when the lead
+    is not in your reserves or area or awaits another level, 409 for a stale ``version``,
+    422 when the step is not due (nothing submitted, a return without a reason).
+    """
+    ws = ctx.pool.get()
+    for name in ("action", "reason", "note"):
+        check_text(name, getattr(body, name))
+    steps = {
+        "submit": lambda: workflow.submit(ws, user, lead_id, note=body.note,
+                                          expected_version=body.version),
+        "approve": lambda: workflow.approve(ws, user, lead_id, note=body.note,
+                                            expected_version=body.version),
+        "return": lambda: workflow.return_lead(ws, user, lead_id, reason=body.reason,
+                                               expected_version=body.version),
+    }
+    if body.action not in steps:
+        raise InputError(f"action {body.action!r}: use one of {', '.join(steps)}")
+    try:
+        with ctx.write_lock:
+            step = steps[body.action]()
+    except ConflictError as exc:
+        raise _conflict(ws, lead_id, body.version, exc) from exc
+    return {"lead_id": step.lead_id, "kind": step.kind, "decision": step.decision,
+            "level": step.level, "review": step.label, "version": step.version,
+            "at": step.at, "by": step.by}
+
+
+@api_router.get("/review/queue", summary="What awaits you in the review")
+def review_queue(user: CurrentUser, ctx: Context) -> list[dict[str, Any]]:
+    """A reviewer: the submissions of your area awaiting your level, and open spot checks;
+    an editor: your leads returned to you or still to submit. Sorted by lead id."""
+    rows = workflow.queue(ctx.pool.get(), user)
+    return rows.astype(object).where(rows.notna(), None).to_dict("records")
 
 
 @api_router.get("/leads/{lead_id:path}", summary="One lead", response_class=Response,

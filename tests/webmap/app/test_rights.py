@@ -36,6 +36,7 @@ ROUTES = {
     "/api/leads/{lead_id:path}/history", "/api/leads/{lead_id:path}/status",
     "/api/leads/{lead_id:path}/chips/{kind}", "/api/reserves",
     "/api/exports/{reserve_code:path}.zip", "/api/map/{kind}", "/tiles/{z}/{x}/{y}.mvt",
+    "/api/leads/{lead_id:path}/review", "/api/review/queue",
     "/", "/login",
 }  # fmt: skip
 #: Routes open to everyone: the API's description and the files of its docs page.
@@ -170,12 +171,14 @@ def test_admin_changes_any_lead(client, tokens, lead):
         ("GET", "/api/leads/L001"), ("GET", "/api/leads/L001/history"),
         ("GET", "/api/leads/L001/chips/before"),
         ("POST", "/api/leads/L001/status"), ("GET", "/api/reserves"),
+        ("POST", "/api/leads/L001/review"), ("GET", "/api/review/queue"),
         ("GET", "/api/exports/R01.zip"), ("GET", "/api/map/leads"),
         ("GET", "/api/map/reserves"), ("GET", TILE),
     ],
 )  # fmt: skip
 def test_every_api_route_needs_a_token(client, method, path):
-    body = {"json": {"status": "in_field", "version": 1}} if method == "POST" else {}
+    body = ({"json": {"status": "in_field", "action": "submit", "version": 1}}
+            if method == "POST" else {})
     response = client.request(method, path, **body)
     assert response.status_code == 401
     assert "L001" not in response.text

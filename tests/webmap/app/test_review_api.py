@@ -1,0 +1,109 @@
+"""The review through the web API, on both stores: submit, approve, return, the queue,
+and every refusal as its HTTP code.
+
+Counties and users: :mod:`tests.pipelines.verify.levels`.
+"""
+
+# ruff: noqa: F811 -- fixtures imported from tests/pipelines/store/conftest.py
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from pipelines.verify.status import set_status
+from tests.pipelines.store.conftest import (  # noqa: F401
+    any_classified,
+    any_workspace,
+    gpkg_workspace,
+    pg_database,
+    pg_schema_url,
+    pg_workspace,
+)
+from tests.pipelines.verify.levels import add_counties
+from tests.webmap.conftest import TestClient, auth
+from webmap.app.factory import create_app
+from webmap.app.settings import Settings
+
+RECORD = {"responsible_unit": "安图县林业局", "deadline": "2025-06-30"}
+
+
+@pytest.fixture
+def app(any_classified, tmp_path) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    """The web app over the six leads in three counties, and a token per user."""
+    ws = add_counties(any_classified, tmp_path)
+    where = getattr(ws, "url", None) or str(ws.path)
+    with TestClient(create_app(Settings(workspace=where))) as client:
+        yield client, ws.tokens
+
+
+def _step(client: TestClient, token: str, lead: str, action: str, version: int,
+          **more: str) -> object:
+    return client.post(f"/api/leads/{lead}/review", headers=auth(token),
+                       json={"action": action, "version": version, **more})
+
+
+def _version(client: TestClient, token: str, lead: str) -> int:
+    return client.get(f"/api/leads/{lead}/history", headers=auth(token)).json()[
+        "history"][-1]["version"]
+
+
+def test_the_chain_through_the_api(app, any_classified):
+    client, tokens = app
+    for step in ("问题", "整改中", "已整改"):
+        set_status(any_classified, "L001", step, **RECORD)
+    editor, city, province = tokens["甲保护区"], tokens["某市局"], tokens["某省厅"]
+    queue = client.get("/api/review/queue", headers=auth(editor)).json()
+    assert {row["lead_id"]: row["task"] for row in queue}["L001"] == "待提交"
+    done = _step(client, editor, "L001", "submit", 4)
+    assert done.status_code == 200, done.text
+    assert done.json()["review"] == "待市级审核"
+    assert [r["lead_id"] for r in client.get("/api/review/queue",
+                                             headers=auth(city)).json()] == ["L001"]
+    assert _step(client, city, "L001", "approve", 5).json()["review"] == "待省级审核"
+    assert _step(client, province, "L001", "approve", 6).json()["review"] == "审核通过"
+    assert _step(client, editor, "L001", "submit", 7).json()["review"] == "待市级验收"
+    returned = _step(client, city, "L001", "return", 8, reason="照片不清")
+    assert returned.json()["review"] == "已退回（市级验收：照片不清）"
+    _step(client, editor, "L001", "submit", 9)
+    _step(client, city, "L001", "approve", 10)
+    last = _step(client, province, "L001", "approve", 11)
+    assert last.status_code == 200 and last.json()["review"] == "验收通过"
+    lead = client.get("/api/leads/L001", headers=auth(editor)).json()
+    assert lead["properties"]["status"] == "closed"
+    history = client.get("/api/leads/L001/history", headers=auth(city))
+    assert history.status_code == 200  # the city reads the leads of its area
+    assert history.json()["history"][-1]["decision"] == "approve"
+
+
+def test_refusals_are_http_codes(app, any_classified):
+    client, tokens = app
+    set_status(any_classified, "L002", "非问题", reason="手续合法")
+    editor, city = tokens["甲保护区"], tokens["某市局"]
+    assert _step(client, tokens["乙保护区"], "L002", "submit", 2).status_code == 403
+    assert _step(client, editor, "L002", "approve", 2).status_code == 403  # not a reviewer
+    assert _step(client, editor, "L002", "submit", 2).status_code == 200
+    assert _step(client, tokens["长春市局"], "L002", "approve", 3).status_code == 403
+    wrong_level = _step(client, tokens["某省厅"], "L002", "approve", 3)
+    assert wrong_level.status_code == 403 and "待市级审核" in wrong_level.text
+    assert _step(client, city, "L002", "return", 3).status_code == 422  # no reason
+    stale = _step(client, city, "L002", "approve", 2)
+    assert stale.status_code == 409 and stale.json()["current_version"] == 3
+    assert _step(client, city, "L002", "dance", 3).status_code == 400
+    assert _step(client, city, "L002", "return", 3, reason="a\x00b").status_code == 400
+    assert _step(client, city, "X", "approve", 3).status_code == 404
+    assert _version(client, city, "L002") == 3  # nothing of the above was written
+    # the province reads nothing outside its area; the Changchun city not 2224's leads
+    assert client.get("/api/leads/L002/history",
+                      headers=auth(tokens["长春市局"])).status_code == 403
+    assert client.get("/api/review/queue", headers=auth(tokens["长春市局"])).json() == []
+
+
+def test_an_editor_cannot_close_through_the_status_route(app, any_classified):
+    client, tokens = app
+    for step in ("问题", "整改中", "已整改"):
+        set_status(any_classified, "L001", step, **RECORD)
+    response = client.post("/api/leads/L001/status", headers=auth(tokens["甲保护区"]),
+                           json={"status": "closed", "version": 4})
+    assert response.status_code == 422 and "lvdun review submit" in response.text
