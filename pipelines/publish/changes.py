@@ -144,11 +144,11 @@ def changes_since(ws: Workspace, ref: str, *, view: pd.DataFrame | None = None) 
 
     Parameters
     ----------
-    ws
+    ws : Workspace
         The workspace.
-    ref
+    ref : str
         A run id, or a unique prefix of one (``lvdun db runs`` lists them).
-    view
+    view : pandas.DataFrame, optional
         The leads to consider (a filtered :func:`pipelines.publish.views.leads_view`); default all.
     """
     base = baseline(ws, ref)

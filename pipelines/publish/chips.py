@@ -101,24 +101,24 @@ def make_chips(
 
     Parameters
     ----------
-    ws
+    ws : Workspace
         The workspace holding the leads.
-    before, after
+    before, after : str, pathlib.Path or None
         The two images (any raster GDAL reads, with a CRS); at least one.
-    size_m
+    size_m : float
         Chip width in metres; a patch larger than 80 % of it gets a wider chip.
-    pixels
+    pixels : int
         Chip width in pixels.
-    bands
+    bands : sequence of int, optional
         Bands shown as red, green, blue (or one band as grey); default: the bands
         marked red/green/blue, else 1-3, else 1.
-    out_dir
+    out_dir : str, pathlib.Path or None
         Folder for the PNGs (default :func:`chips_dir`).
-    lead_ids
+    lead_ids : sequence of str, optional
         Only these leads.
-    before_date, after_date
+    before_date, after_date : str or None
         Image dates recorded with the chips.
-    progress
+    progress : callable or None
         Called with ``(steps done, steps in all)``, one step per lead and image.
 
     Returns

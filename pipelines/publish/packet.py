@@ -83,13 +83,13 @@ def write_packets(
 
     Parameters
     ----------
-    ws
+    ws : Workspace
         A classified workspace (chips, when made with ``lvdun chips``, are included).
-    out_dir
+    out_dir : str or pathlib.Path
         Folder to write into: ``<group>/`` and ``<group>.zip`` per group.
-    by
+    by : {"reserve", "county"}
         ``reserve`` or ``county``, as for :func:`pipelines.publish.export.export`.
-    pdf
+    pdf : bool or None
         Print ``核查单.pdf`` with headless Chromium: None (default) when it is installed,
         True to require it, False never.
 
@@ -195,7 +195,16 @@ class _Page:
             self.extent = (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
 
     def render(self, row: Any, number: int, total: int) -> str:
-        """HTML of one lead's page."""
+        """HTML of one lead's page.
+
+        Parameters
+        ----------
+        row : namedtuple
+            The lead, a row of the group's :func:`pipelines.publish.views.leads_view`
+            (``itertuples``).
+        number, total : int
+            The page's number (from 1) and the number of pages, shown in the header.
+        """
         lead_id = str(row.lead_id)
         heading = " · ".join(_text(v) for v in (row.activity_type, row.zone_label,
                                                  row.status_label) if _text(v))

@@ -63,9 +63,11 @@ def leads_view(
 
     Parameters
     ----------
-    ws
+    ws : Workspace
         The workspace.
-    by, codes
+    by : {"reserve", "county"} or None
+        How ``codes`` are read; default ``reserve``.
+    codes : collection of str or None, optional
         Only the leads of these groups (read so from the workspace, not filtered after):
         ``by="reserve"`` and reserve codes (the winning reserve), or ``by="county"`` and
         county adcodes. None in ``codes`` stands for the leads outside every reserve

@@ -268,18 +268,18 @@ def export(
 
     Parameters
     ----------
-    ws
+    ws : Workspace
         A classified workspace.
-    out_dir
+    out_dir : str or pathlib.Path
         Folder to write into; one sub-folder per group.
-    by
+    by : {"reserve", "county"}
         ``reserve`` (the winning reserve, by code) or ``county`` (by adcode).
-    formats
+    formats : tuple of str
         Any of ``FORMATS``.
-    codes
+    codes : iterable of str or None, optional
         Only these groups: reserve codes (``by="county"``: adcodes); None in it stands
         for the leads outside every reserve (county). Default: every group.
-    log_run
+    log_run : bool
         Log the export in ``runs``. The web app's downloads do not: a run makes it read
         every lead again.
 
@@ -409,6 +409,20 @@ def export_archive(
     Only that group is exported; by default the export is not logged in ``runs`` (see
     :func:`export`), its ledgers are importable all the same through their record.
 
+    Parameters
+    ----------
+    ws : Workspace
+        A classified workspace.
+    code : str or None
+        The group: a reserve code (``by="county"``: an adcode); None for the leads outside
+        every reserve (county).
+    by : {"reserve", "county"}
+        How the leads are grouped, as for :func:`export`.
+    formats : tuple of str
+        Any of ``FORMATS``.
+    log_run : bool
+        Log the export in ``runs``.
+
     Raises
     ------
     NotFoundError
@@ -466,6 +480,17 @@ class ArchiveCache:
         """Return the zip of group ``code``, exported now only if the workspace changed.
 
         Arguments as :func:`export_archive`.
+
+        Parameters
+        ----------
+        ws : Workspace
+            A classified workspace.
+        code : str or None
+            The group, as for :func:`export_archive`.
+        by : {"reserve", "county"}
+            How the leads are grouped.
+        formats : tuple of str
+            Any of ``FORMATS``; their order does not matter.
         """
         key = (by, code, tuple(sorted(set(formats))))
         with self._lock:

@@ -57,13 +57,13 @@ def write_csv(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContext
 
     Parameters
     ----------
-    rows
+    rows : geopandas.GeoDataFrame
         Leads of one group, rows of :func:`pipelines.publish.views.leads_view`.
-    path
+    path : pathlib.Path
         File to write.
-    title
+    title : str
         The group (reserve or county name); unused in CSV.
-    ctx
+    ctx : ExportContext
         What the writers of this export share.
 
     Returns
@@ -91,13 +91,39 @@ def _geo_frame(rows: gpd.GeoDataFrame, *, short: bool = False) -> gpd.GeoDataFra
 
 
 def write_gpkg(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContext) -> Path:
-    """Write ``rows`` as the layer ``leads`` of a GeoPackage (arguments as :func:`write_csv`)."""
+    """Write ``rows`` as the layer ``leads`` of a GeoPackage (arguments as :func:`write_csv`).
+
+    Parameters
+    ----------
+    rows : geopandas.GeoDataFrame
+        Leads of one group, rows of :func:`pipelines.publish.views.leads_view`.
+    path : pathlib.Path
+        File to write.
+    title : str
+        The group (reserve or county name); unused here.
+    ctx : ExportContext
+        What the writers of this export share; unused here (all writers take the same
+        arguments).
+    """
     pyogrio.write_dataframe(_geo_frame(rows), path, layer="leads", driver="GPKG")
     return path
 
 
 def write_geojson(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContext) -> Path:
-    """Write ``rows`` as GeoJSON (arguments as :func:`write_csv`)."""
+    """Write ``rows`` as GeoJSON (arguments as :func:`write_csv`).
+
+    Parameters
+    ----------
+    rows : geopandas.GeoDataFrame
+        Leads of one group, rows of :func:`pipelines.publish.views.leads_view`.
+    path : pathlib.Path
+        File to write.
+    title : str
+        The group (reserve or county name); unused here.
+    ctx : ExportContext
+        What the writers of this export share; unused here (all writers take the same
+        arguments).
+    """
     pyogrio.write_dataframe(_geo_frame(rows), path, driver="GeoJSON")
     return path
 
@@ -108,6 +134,18 @@ def write_shp(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContext
     A shapefile holds one geometry type: points and patches together go to
     ``<stem>_points.shp`` and ``<stem>_patches.shp``, and the first is returned.
     Arguments as :func:`write_csv`.
+
+    Parameters
+    ----------
+    rows : geopandas.GeoDataFrame
+        Leads of one group, rows of :func:`pipelines.publish.views.leads_view`.
+    path : pathlib.Path
+        File named for the points and patches files (``<stem>_points.shp``, ``<stem>_patches.shp``).
+    title : str
+        The group (reserve or county name); unused here.
+    ctx : ExportContext
+        What the writers of this export share; unused here (all writers take the same
+        arguments).
     """
     frame = _geo_frame(rows, short=True)
     points = frame[frame.geom_type == "Point"]
@@ -123,7 +161,20 @@ def write_shp(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContext
 
 
 def write_kml(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContext) -> Path:
-    """Write ``rows`` as KML in WGS 84, named by lead id (arguments as :func:`write_csv`)."""
+    """Write ``rows`` as KML in WGS 84, named by lead id (arguments as :func:`write_csv`).
+
+    Parameters
+    ----------
+    rows : geopandas.GeoDataFrame
+        Leads of one group, rows of :func:`pipelines.publish.views.leads_view`.
+    path : pathlib.Path
+        File to write.
+    title : str
+        The group (reserve or county name); unused here.
+    ctx : ExportContext
+        What the writers of this export share; unused here (all writers take the same
+        arguments).
+    """
     frame = _geo_frame(rows).rename(columns={"线索编号": "Name"})
     for column in frame.columns:
         if frame[column].dtype == object and column != "geometry":

@@ -199,11 +199,11 @@ def record_export(
 
     Parameters
     ----------
-    ws
+    ws : Workspace
         The workspace exported from.
-    run_id
+    run_id : str
         The export run, as 台账标识 and ``_lvdun`` carry it.
-    groups
+    groups : iterable of tuple
         ``(scope, name, {lead id: version})`` per group written.
     """
     value = {"run_id": run_id, "groups": [
@@ -299,11 +299,11 @@ def ledger_rows(
 
     Parameters
     ----------
-    view
+    view : pandas.DataFrame
         Rows of :func:`pipelines.publish.views.leads_view`.
-    opinions
+    opinions : dict of str to str
         The current 核查意见 per lead id.
-    workspace, run_id
+    workspace, run_id : str
         The workspace id and the export run, written into 台账标识.
     """
     columns = ledger_columns()

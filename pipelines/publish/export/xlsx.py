@@ -54,13 +54,13 @@ def write_xlsx(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContex
 
     Parameters
     ----------
-    rows
+    rows : geopandas.GeoDataFrame
         Leads of one group, rows of :func:`pipelines.publish.views.leads_view`.
-    path
+    path : pathlib.Path
         File to write.
-    title
+    title : str
         The group (reserve or county name), shown in 汇总 and recorded in ``_lvdun``.
-    ctx
+    ctx : ExportContext
         What the writers of this export share (ids, opinions, overdue leads, chips).
 
     Returns

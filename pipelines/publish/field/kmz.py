@@ -237,7 +237,18 @@ def build_kml(contents: FieldContents, *, coords: str = "wgs84") -> ET.ElementTr
 
 
 def write_kmz(contents: FieldContents, path: Path, *, coords: str = "wgs84") -> Path:
-    """Write the KMZ (``doc.kml`` and its icons) of a package to ``path``; return it."""
+    """Write the KMZ (``doc.kml`` and its icons) of a package to ``path``; return it.
+
+    Parameters
+    ----------
+    contents : FieldContents
+        The package: one reserve's leads, zones and outline, and its identity.
+    path : pathlib.Path
+        The ``.kmz`` file to write.
+    coords : {"wgs84", "gcj02"}
+        ``wgs84`` keeps the CGCS2000 coordinates; ``gcj02`` shifts them for apps drawing
+        on GCJ-02 maps (see :func:`build_kml`).
+    """
     tree = build_kml(contents, coords=coords)
     buffer = io.BytesIO()
     tree.write(buffer, encoding="utf-8", xml_declaration=True)

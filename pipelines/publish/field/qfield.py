@@ -282,7 +282,17 @@ def build_project(contents: FieldContents, gpkg_name: str) -> ET.ElementTree:
 
 
 def write_project(contents: FieldContents, path: Path, gpkg_name: str) -> Path:
-    """Write the ``.qgz`` (a zip holding the ``.qgs``) to ``path``; return it."""
+    """Write the ``.qgz`` (a zip holding the ``.qgs``) to ``path``; return it.
+
+    Parameters
+    ----------
+    contents : FieldContents
+        The package: one reserve's leads, zones and outline, and its identity.
+    path : pathlib.Path
+        The ``.qgz`` file to write; the ``.qgs`` inside is named after its stem.
+    gpkg_name : str
+        File name of the package's GeoPackage, next to the project, that its layers read.
+    """
     tree = build_project(contents, gpkg_name)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         with archive.open(f"{path.stem}.qgs", "w") as handle:
