@@ -45,6 +45,15 @@ def markdown_report(ws: Workspace, *, today: date | None = None) -> str:
 def write_report(report: Report, path: str | Path, fmt: str) -> Path:
     """Write ``report`` to ``path`` as ``md``, ``html`` or ``xlsx``.
 
+    Parameters
+    ----------
+    report : Report
+        The report, from :func:`pipelines.publish.report.sections.build_report`.
+    path : str or pathlib.Path
+        The file to write.
+    fmt : {"md", "html", "xlsx"}
+        The format.
+
     Raises
     ------
     ValueError

@@ -67,15 +67,17 @@ def bar_chart(
 
     Parameters
     ----------
-    key, title
+    key, title : str
         The chart's name and its title (shown by the report next to the image).
-    labels, values
-        One bar each.
-    unit
+    labels : sequence of str
+        One bar each: its label.
+    values : sequence of float
+        One bar each: its length.
+    unit : str
         Axis label, e.g. ``线索数`` (ASCII-only when no CJK font is available).
-    font
+    font : str or None
         A font family to use instead of :func:`cjk_font`.
-    use_font
+    use_font : bool
         False forces the numbered-label fallback (as on a machine without CJK fonts).
     """
     from matplotlib import rc_context

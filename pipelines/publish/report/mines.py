@@ -39,7 +39,21 @@ def mine_section(
     ws: Workspace, view: pd.DataFrame, mines: pd.DataFrame, *, today: date,
     refusing_months: int = 12,
 ) -> Section:
-    """Mines by status and restoration progress, money, visits due, refusals, flagged leads."""
+    """Mines by status and restoration progress, money, visits due, refusals, flagged leads.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace (mine checks and refusals are read from it).
+    view : pandas.DataFrame
+        The leads of the report (:func:`pipelines.publish.views.leads_view`, filtered).
+    mines : pandas.DataFrame
+        The workspace's mines layer.
+    today : datetime.date
+        Reference date of the visits due and of the refusals.
+    refusing_months : int
+        Closed mines 未治理 longer than this are listed as refusing restoration.
+    """
     section = Section("mines", "矿山：关闭及历史遗留矿山修复")
     if mines.empty:
         section.blocks.append("工作空间中没有矿山数据（lvdun ingest mines FILE）。")

@@ -10,6 +10,7 @@ import pandas as pd
 from layers.schema import OUTSIDE_NAME
 from pipelines.publish.changes import changes_since
 from pipelines.publish.report.charts import bar_chart
+from pipelines.publish.report.dispatch import dispatch_section
 from pipelines.publish.report.mines import mine_section
 from pipelines.publish.report.model import Report, Section, Table
 from pipelines.publish.report.summaries import (
@@ -52,21 +53,21 @@ def build_report(
 
     Parameters
     ----------
-    ws
+    ws : Workspace
         The workspace.
-    batch
+    batch : str or None
         Only leads whose current batch is this one.
-    only
+    only : {"wetlands", "mines"} or None
         ``wetlands`` or ``mines``: only leads touching a wetland, or a mine.
-    since
+    since : str or None
         A run id (or unique prefix): add what changed since that run, per reserve.
-    today
+    today : datetime.date or None
         Reference date of deadlines, overdue rectifications and mine visits.
-    refusing_months
+    refusing_months : int
         Closed mines 未治理 longer than this are listed as refusing restoration.
-    charts
+    charts : bool
         Draw charts (PNG) for the HTML and XLSX formats.
-    cjk
+    cjk : bool
         Use a CJK font for chart labels when one is installed (False: numbered labels).
     """
     today = today or date.today()
@@ -77,7 +78,8 @@ def build_report(
     if only is not None:
         scope.append(f"范围：{_ONLY_LABELS[only]}")
     sections = [_overview(view, charts=charts, cjk=cjk),
-                _progress(ws, view, today, charts=charts, cjk=cjk)]
+                _progress(ws, view, today, charts=charts, cjk=cjk),
+                dispatch_section(ws, view, today)]
     if since is not None:
         sections.insert(0, _changes(ws, since, view))
     sections.append(wetland_section(view, ws.read_features("wetlands")))

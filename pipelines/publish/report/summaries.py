@@ -63,6 +63,15 @@ def filter_leads(
 
     ``only="wetlands"`` keeps leads touching a wetland (suspected 侵占湿地); ``"mines"``
     keeps leads inside a mine or flagged near a valid one.
+
+    Parameters
+    ----------
+    view : pandas.DataFrame
+        Rows of :func:`pipelines.publish.views.leads_view`.
+    batch : str, optional
+        Only leads of this batch.
+    only : {"wetlands", "mines"}, optional
+        Only leads touching a wetland, or in or near a mine.
     """
     keep = pd.Series(True, index=view.index)
     if batch is not None:
@@ -84,6 +93,17 @@ def counts_areas(view: pd.DataFrame, column: str, label: str, fill: str) -> pd.D
     """Return ``label | 线索数 | 面积(公顷)`` grouped by ``column``, most leads first, with 合计.
 
     Leads with an empty ``column`` are counted under ``fill``.
+
+    Parameters
+    ----------
+    view : pandas.DataFrame
+        Rows of :func:`pipelines.publish.views.leads_view`, with ``area_m2``.
+    column : str
+        The column to group by.
+    label : str
+        Header of the first column of the table.
+    fill : str
+        The group of leads whose ``column`` is empty.
     """
     keys = view[column].astype(object).where(view[column].notna(), fill)
     frame = pd.DataFrame({label: keys.to_numpy(), "_a": view["area_m2"].to_numpy()})
@@ -149,6 +169,15 @@ def batch_progress(ws: Workspace, view: pd.DataFrame, today: date) -> pd.DataFra
     Deadlines come from the ``batches`` table (``report_deadline``) when the workspace has
     it; a batch without a deadline shows its progress with an empty deadline. Verified
     means judged (非问题 or 问题 and later); days left are negative once the deadline passed.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace, whose ``batches`` table holds the deadlines.
+    view : pandas.DataFrame
+        The leads of the report (:func:`pipelines.publish.views.leads_view`, filtered).
+    today : datetime.date
+        Reference date of the days left.
     """
     if "batches" not in TABLES or not any(c == "report_deadline" for c, _ in TABLES["batches"]):
         return None
@@ -174,6 +203,15 @@ def overdue(ws: Workspace, view: pd.DataFrame, today: date) -> pd.DataFrame:
 
     Overdue rectification: 问题/整改中 after the lead's 整改期限; overdue report: still
     待核查/核查中 after its batch's 上报期限 (see :func:`pipelines.verify.deadlines.overdue`).
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace.
+    view : pandas.DataFrame
+        The leads of the report; only these are listed.
+    today : datetime.date
+        Reference date of the deadlines.
     """
     rows = verify_overdue(ws, today=today)
     rows = rows[rows["lead_id"].isin(set(view["lead_id"]))]
