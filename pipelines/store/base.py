@@ -279,14 +279,34 @@ class Workspace(JobQueries, ABC):
         return bool(self.count(layer))
 
     def count(self, name: str, where: str = "", params: Sequence[Any] = ()) -> int:
-        """Return the number of rows of a layer or table."""
+        """Return the number of rows of a layer or table.
+
+        Parameters
+        ----------
+        name : str
+            The layer or table.
+        where : str
+            SQL condition (``?`` placeholders); empty for every row.
+        params : sequence
+            Values of the placeholders of ``where``.
+        """
         sql = f"SELECT COUNT(*) FROM {_ident(name)}" + (f" WHERE {where}" if where else "")
         return int(self.execute(sql, params).fetchone()[0])
 
     def read_features(
         self, layer: str, *, where: str = "", params: Sequence[Any] = ()
     ) -> gpd.GeoDataFrame:
-        """Return a feature layer as a GeoDataFrame in EPSG:4490 (``fid`` as a column)."""
+        """Return a feature layer as a GeoDataFrame in EPSG:4490 (``fid`` as a column).
+
+        Parameters
+        ----------
+        layer : str
+            The feature layer.
+        where : str
+            SQL condition (``?`` placeholders); empty for every feature.
+        params : sequence
+            Values of the placeholders of ``where``.
+        """
         cols = ["fid", *(c for c, _ in FEATURE_LAYERS[_layer(layer)])]
         sql = (
             f"SELECT {', '.join(cols)}, {self._geom_select('geom')} AS geom "
@@ -305,6 +325,15 @@ class Workspace(JobQueries, ABC):
 
         With ``keep_fid`` the ``fid`` column of ``frame`` is stored too (a copy between
         workspaces keeps feature ids); otherwise the backend numbers new features.
+
+        Parameters
+        ----------
+        layer : str
+            The feature layer.
+        frame : geopandas.GeoDataFrame
+            The features, with columns named as the layer's.
+        keep_fid : bool
+            Store the ``fid`` column of ``frame`` as well.
         """
         cols = [c for c, _ in FEATURE_LAYERS[_layer(layer)]]
         if keep_fid:
@@ -326,7 +355,17 @@ class Workspace(JobQueries, ABC):
         return len(rows)
 
     def delete_where_in(self, name: str, column: str, values: Sequence[Any]) -> int:
-        """Delete rows whose ``column`` is one of ``values``; return how many."""
+        """Delete rows whose ``column`` is one of ``values``; return how many.
+
+        Parameters
+        ----------
+        name : str
+            The layer or table.
+        column : str
+            The column compared.
+        values : sequence
+            The values whose rows are deleted (duplicates counted once).
+        """
         deleted = 0
         values = list(dict.fromkeys(values))
         for start in range(0, len(values), 500):
@@ -351,7 +390,19 @@ class Workspace(JobQueries, ABC):
     def read_table(
         self, table: str, *, where: str = "", params: Sequence[Any] = (), order: str = ""
     ) -> pd.DataFrame:
-        """Return an attribute table as a DataFrame."""
+        """Return an attribute table as a DataFrame.
+
+        Parameters
+        ----------
+        table : str
+            The attribute table.
+        where : str
+            SQL condition (``?`` placeholders); empty for every row.
+        params : sequence
+            Values of the placeholders of ``where``.
+        order : str
+            SQL ``ORDER BY`` expression; empty for no order.
+        """
         cols = [c for c, _ in TABLES[_table(table)]]
         if table == "lead_history":
             cols = ["id", *cols]
@@ -372,6 +423,15 @@ class Workspace(JobQueries, ABC):
         """Append rows to an attribute table; missing columns become NULL.
 
         With ``keep_id`` the serial ``id`` of ``lead_history`` is taken from ``frame``.
+
+        Parameters
+        ----------
+        table : str
+            The attribute table.
+        frame : pandas.DataFrame
+            The rows, with columns named as the table's.
+        keep_id : bool
+            Take ``lead_history``'s ``id`` from ``frame`` (ignored for other tables).
         """
         cols = [c for c, _ in TABLES[_table(table)]]
         if keep_id and table == "lead_history":
@@ -396,7 +456,25 @@ class Workspace(JobQueries, ABC):
         status: str = "ok",
         message: str = "",
     ) -> None:
-        """Write one row of the ``runs`` table."""
+        """Write one row of the ``runs`` table.
+
+        Parameters
+        ----------
+        run_id : str
+            The run.
+        command : str
+            The command that ran (``ingest leads``, ``classify`` ...).
+        started_at : str
+            ISO start time; the finish time is now.
+        params, counts, crs : dict, optional
+            Parameters, counts and CRS details of the run, stored as JSON.
+        inputs : list of dict, optional
+            The input files (e.g. path and sha256), stored as JSON.
+        status : str
+            The run's status, ``ok`` by default.
+        message : str
+            Free text.
+        """
         row = {
             "run_id": run_id,
             "command": command,
