@@ -35,6 +35,17 @@ def set_batch_deadline(
 ) -> str:
     """Give a monitoring batch a reporting deadline (e.g. the 494 points due by June 30).
 
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace.
+    batch : str
+        The monitoring batch; at least one lead must belong to it.
+    deadline : str or datetime.date
+        The reporting deadline (上报期限), ``YYYY-MM-DD``.
+    note, by : str, optional
+        Free text kept with the deadline, and who set it.
+
     Returns
     -------
     str
@@ -87,9 +98,11 @@ def overdue(
 
     Parameters
     ----------
-    today
+    ws : Workspace
+        The workspace.
+    today : str, datetime.date or None
         The day to judge by (default: today's local date).
-    by
+    by : {"reserve", "county"} or None
         ``reserve`` or ``county``: add a ``group`` column and sort by it.
 
     Returns

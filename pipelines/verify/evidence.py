@@ -136,6 +136,13 @@ def _exif_time(value: Any, offset: Any) -> datetime | None:
 def distance_to_m(geometry: shapely.Geometry, lon: float, lat: float) -> float:
     """Return the distance in metres from (lon, lat) to ``geometry`` (EPSG:4490); 0 inside.
 
+    Parameters
+    ----------
+    geometry : shapely.Geometry
+        The lead's geometry, EPSG:4490.
+    lon, lat : float
+        The point, in degrees.
+
     Examples
     --------
     >>> import shapely
@@ -166,11 +173,11 @@ def describe_evidence(
 
     Parameters
     ----------
-    paths
+    paths : list or tuple of str or pathlib.Path
         The evidence files.
-    geometry
+    geometry : shapely.Geometry or None
         The lead's geometry in EPSG:4490, for the distance; None skips it.
-    detected
+    detected : str, datetime.date or None
         The detection date (后时相, the lead's ``date_after``), ISO ``YYYY-MM-DD``.
 
     Returns

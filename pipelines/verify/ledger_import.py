@@ -283,13 +283,13 @@ def import_ledger(
 
     Parameters
     ----------
-    ws
+    ws : Workspace
         The workspace the ledger was exported from.
-    path
+    path : str or pathlib.Path
         The ledger.
-    by
+    by : str or None
         Who made the edits (recorded in every history entry).
-    dry_run
+    dry_run : bool
         Judge every row and report, but change nothing.
 
     Returns

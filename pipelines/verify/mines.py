@@ -107,6 +107,15 @@ def mine_columns(
     circle for a point record with an area, the lead touches), ``mine_flag`` (triage texts,
     ``; ``-joined) and ``mine_near_ids`` (valid mines whose licence polygon the lead lies
     outside of, or sticks out of, within ``margin_m``).
+
+    Parameters
+    ----------
+    geoms : numpy.ndarray
+        Lead geometries (shapely), EPSG:4490.
+    mines : geopandas.GeoDataFrame or None
+        The workspace's mines layer; None or empty gives empty columns.
+    margin_m : float
+        Distance within which a lead outside a valid mine's licence polygon is flagged.
     """
     n = len(geoms)
     out = pd.DataFrame({c: [None] * n for c in ("mine_ids", "mine_names", "mine_flag",
@@ -195,15 +204,15 @@ def set_progress(
 
     Parameters
     ----------
-    ws
+    ws : Workspace
         The workspace.
-    key
+    key : str
         The mine's 许可证号 or name.
-    progress
+    progress : str
         未治理, 治理中, 已治理 or 验收 (or a known spelling: 已验收, 修复中 ...).
-    by, note
+    by, note : str or None
         Who, and why; a step back (e.g. 已治理 → 治理中) needs a note.
-    on
+    on : str, datetime.date or None
         The date the progress was reached (default today), ``YYYY-MM-DD``.
 
     Raises
@@ -264,6 +273,19 @@ def record_check(
     ``kind`` is ``monitoring`` (监测) or ``inspection`` (巡查); by default monitoring for
     valid rights, inspection for closed and historic mines.
 
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace.
+    key : str
+        The mine's 许可证号 or name.
+    on : str, datetime.date or None
+        The day of the visit (default today), ``YYYY-MM-DD``; not in the future.
+    kind : {"monitoring", "inspection"}, optional
+        The kind of visit; default by the mine's status (see above).
+    by, note : str, optional
+        Who visited, and free text.
+
     Raises
     ------
     NotFoundError, TransitionError
@@ -294,6 +316,15 @@ def due_checks(
     A mine is due when its last visit plus the interval falls on or before ``today`` plus
     ``within_days``, or when no visit is known at all. Closed mines whose restoration is
     accepted (验收) and mines without a status are left out.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace.
+    today : str, datetime.date or None
+        The reference date (default today).
+    within_days : int
+        Also list the visits due within this many days after ``today``.
 
     Returns
     -------
@@ -358,13 +389,13 @@ def refusing(
 
     Parameters
     ----------
-    ws
+    ws : Workspace
         The workspace.
-    months
+    months : int
         How long 未治理 is tolerated.
-    today
+    today : str, datetime.date or None
         The reference date (default today).
-    include_historic
+    include_historic : bool
         Also list historic mines (历史遗留), whose restoration falls to the government.
 
     Returns
