@@ -218,6 +218,19 @@ class LeadCatalog:
         """Return one page of the leads ``user`` may read that match ``query``, and the total.
 
         Leads are ordered by id, so that pages do not overlap.
+
+        Parameters
+        ----------
+        ws : Workspace
+            The workspace.
+        user : User
+            Whose rights restrict the leads.
+        query : LeadQuery
+            The filters.
+        limit : int, optional
+            Page size; None for every matching lead.
+        offset : int
+            Matching leads skipped before the page.
         """
         with self.fresh(ws) as state:
             rows = np.flatnonzero(self._mask(state, user, query))
@@ -228,6 +241,15 @@ class LeadCatalog:
 
     def lead(self, ws: Workspace, user: User, lead_id: str) -> dict[str, Any]:
         """Return one lead's attributes (and ``geometry``) if ``user`` may read it.
+
+        Parameters
+        ----------
+        ws : Workspace
+            The workspace.
+        user : User
+            Whose rights are checked.
+        lead_id : str
+            The lead.
 
         Raises
         ------

@@ -66,7 +66,17 @@ class AppContext:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def cached(self, ws: Workspace, key: str, make: Callable[[], str]) -> str:
-        """Return ``make()``, cached until the workspace's layers or leads change."""
+        """Return ``make()``, cached until the workspace's layers or leads change.
+
+        Parameters
+        ----------
+        ws : Workspace
+            The workspace whose changes invalidate the entry.
+        key : str
+            Name of the cached text (e.g. ``map:leads``).
+        make : callable
+            Makes the text, without arguments.
+        """
         generation = self.catalog.generation(ws)
         with self._lock:
             hit = self._cache.get(key)

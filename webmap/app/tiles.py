@@ -46,6 +46,11 @@ TILE_FIELDS = ("lead_id", "status", "batch", "activity_type", "reserve_code", "z
 def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     """Return the web-Mercator (EPSG:3857) bounds of tile ``z/x/y``.
 
+    Parameters
+    ----------
+    z, x, y : int
+        Zoom, column and row of the tile (XYZ scheme, row 0 at the top).
+
     Raises
     ------
     InputError
@@ -74,7 +79,15 @@ def _to_lonlat(mx: float, my: float) -> tuple[float, float]:
 
 
 def tile_lonlat_bounds(z: int, x: int, y: int, *, buffer: float = 0.0) -> tuple[float, ...]:
-    """Return the lon/lat bounds of a tile, grown by ``buffer`` (a fraction of its side)."""
+    """Return the lon/lat bounds of a tile, grown by ``buffer`` (a fraction of its side).
+
+    Parameters
+    ----------
+    z, x, y : int
+        Zoom, column and row of the tile.
+    buffer : float
+        Margin added on each side, as a fraction of the tile's side.
+    """
     minx, miny, maxx, maxy = tile_bounds(z, x, y)
     pad = (maxx - minx) * buffer
     west, south = _to_lonlat(minx - pad, max(miny - pad, -_HALF))
@@ -106,15 +119,15 @@ def encode_tile(
 
     Parameters
     ----------
-    ws
+    ws : Workspace
         The workspace; PostGIS workspaces encode in the database.
-    catalog
+    catalog : LeadCatalog
         The web app's lead catalog (GeoPackage workspaces).
-    user
+    user : User
         Whose rights restrict the leads.
-    z, x, y
+    z, x, y : int
         The tile.
-    query
+    query : LeadQuery, optional
         More filters (status, reserve, batch); its bbox is replaced by the tile's.
     """
     bounds = tile_bounds(z, x, y)

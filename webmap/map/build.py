@@ -289,28 +289,28 @@ def build_map(
 
     Parameters
     ----------
-    leads
+    leads : geopandas.GeoDataFrame
         Classified leads (EPSG:4490): ``lead_id, batch, activity_type, change_type, status,
         reserve_name, zone, zone_label, overlaps, wetland_names, mine_ids, county_name,
         area_m2, dist_boundary_m, note`` and Point or (Multi)Polygon geometries. Missing
         columns and values show as "—"; a missing status counts as 待核查.
-    reserves
+    reserves : geopandas.GeoDataFrame
         Reserve zones: ``reserve_code, reserve_name, level, zone``, polygons.
-    wetlands, mines, admin
+    wetlands, mines, admin : geopandas.GeoDataFrame or None
         Optional layers (``wetland_name, wetland_level``; ``mine_id, mine_name,
         mine_status``; ``adcode, admin_name``); None or empty frames are left out.
-    history
+    history : pandas.DataFrame or None
         Optional ``lead_history`` rows (``lead_id, at, by, from_status, to_status, reason,
         note``): each popup lists the lead's last entries, newest first.
-    chips
+    chips : mapping, optional
         Optional lead id -> before/after images (see :func:`webmap.map.popup.chip_cells`);
         files are inlined, so the map stays one file.
-    title
+    title : str
         Page title and the heading shown on the map.
-    tianditu_key
+    tianditu_key : str or None
         A 天地图 ``tk`` key; with it the 天地图 vector and imagery basemaps are offered.
         The caller reads it (e.g. from ``LVDUN_TIANDITU_KEY``); this function never does.
-    amap
+    amap : bool
         Offer the Amap (高德) basemaps, with the GCJ-02 shift of our layers.
 
     Returns
@@ -421,17 +421,21 @@ def build_app_map(
 
     Parameters
     ----------
-    layers
+    layers : collection of str
         Kinds the workspace holds: any of ``admin, reserves, wetlands, mines, leads``.
-    bounds
+    bounds : sequence of float or None
         ``(minx, miny, maxx, maxy)`` to open on, or None for all of China.
-    api, login
+    api, login : str
         URL paths of the API root and of the login page.
-    title, tianditu_key, amap
+    title : str
         As for :func:`build_map`.
-    activities
+    tianditu_key : str or None
+        As for :func:`build_map`.
+    amap : bool
+        As for :func:`build_map`.
+    activities : sequence of str
         Activity types among point leads, for the legend.
-    view_limit
+    view_limit : int or None
         Load only the leads in view (at most this many), again whenever the map moves;
         None loads every lead once.
     """

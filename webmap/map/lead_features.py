@@ -153,9 +153,9 @@ def lead_cells(
 
     Parameters
     ----------
-    row
+    row : mapping
         The lead's attributes; a missing key or value gives an empty cell (shown "—").
-    history, chips
+    history, chips : str or None
         HTML of the last history entries and of the image chips, as made by
         :func:`webmap.map.popup.history_cells` and :func:`webmap.map.popup.chip_cells` (escaped
         there), or None.
@@ -304,14 +304,14 @@ def lead_features(
 
     Parameters
     ----------
-    frame
+    frame : geopandas.GeoDataFrame
         Leads from :func:`prepare_frame`.
-    history, chips
+    history, chips : mapping of str to str, optional
         Lead id -> popup HTML from :func:`webmap.map.popup.history_cells` /
         :func:`webmap.map.popup.chip_cells`.
-    ids
+    ids : bool
         Also write the raw lead id as ``i`` (the web app asks the API about it).
-    editable
+    editable : collection of str, optional
         Lead ids the viewer may change, flagged ``e: 1`` (the web app); None: no flags.
     """
     statuses = frame["status"] if "status" in frame else [None] * len(frame)

@@ -70,21 +70,21 @@ def publish_map(
 
     Parameters
     ----------
-    ws
+    ws : Workspace
         The workspace (classified or not: unclassified leads show without zone).
-    path
+    path : str or pathlib.Path
         The ``.html`` file to write.
-    title
+    title : str
         Title shown on the map.
-    tianditu_key
+    tianditu_key : str or None
         天地图 key; adds the Tianditu vector and imagery basemaps.
-    history
+    history : bool
         Show each lead's last status changes in its popup.
-    chips
+    chips : mapping or bool
         Before/after thumbnails in the popups: True for the chips the workspace records
         (``lvdun chips``, inlined into the file), False for none, or a mapping lead id ->
         before/after images (paths or data URIs, see :func:`webmap.map.popup.chip_cells`).
-    amap
+    amap : bool
         Offer the Amap basemaps (our layers are shifted to GCJ-02 while one is shown).
     """
     return write_map(

@@ -170,7 +170,17 @@ def activity_shape(activity: str | None) -> str:
 
 
 def shape_svg(shape: str, *, size: int = 12, fill: str = "#555555") -> str:
-    """Return an inline SVG of a marker shape, for the legend."""
+    """Return an inline SVG of a marker shape, for the legend.
+
+    Parameters
+    ----------
+    shape : str
+        The marker shape (a key of ``SHAPE_VERTICES``; others draw a circle).
+    size : int
+        Width and height in pixels.
+    fill : str
+        Fill colour.
+    """
     half = size / 2
     scale = half / 1.35
     vertices = SHAPE_VERTICES.get(shape) or []
@@ -262,11 +272,13 @@ def legend_html(
 
     Parameters
     ----------
-    status_counts
+    status_counts : mapping of str to int, or None
         Leads per status code (may include :data:`UNKNOWN_STATUS`); None if no leads.
         The page keeps the counts up to date with the filters (``data-status``).
-    zones, wetlands, mines, admin
+    zones, wetlands, mines, admin : bool
         Whether the map has that layer; sections of absent layers are left out.
+    activities : sequence of str
+        Activity types of point leads, listed with their marker shape; empty for none.
 
     Returns
     -------
