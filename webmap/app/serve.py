@@ -32,6 +32,16 @@ def serve_cmd(workspace: str | None, host: str | None, port: int | None) -> None
     Example:
       lvdun users add 省厅 --role viewer -w demo/lvdun.gpkg
       lvdun serve -w demo/lvdun.gpkg --port 8000
+
+    \f
+    Parameters
+    ----------
+    workspace : str or None
+        ``--workspace``: a .gpkg file or a postgresql:// URL; None for the settings' default.
+    host : str or None
+        ``--host``: address to listen on; None for the settings' default.
+    port : int or None
+        ``--port``; None for the settings' default.
     """
     import uvicorn
 

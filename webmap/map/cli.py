@@ -33,6 +33,20 @@ def map_cmd(workspace: str, out: str, title: str, history: bool, chips: bool) ->
     Example:
       lvdun map --out 线索分布图.html
       lvdun map --no-chips --out 线索分布图_轻量.html
+
+    \f
+    Parameters
+    ----------
+    workspace : str
+        ``--workspace``: the workspace to read.
+    out : str
+        ``--out``: the HTML file to write.
+    title : str
+        ``--title``: title shown on the map.
+    history : bool
+        ``--history/--no-history``: last status changes in the popups.
+    chips : bool
+        ``--chips/--no-chips``: before/after image chips in the popups.
     """
     with open_ws(workspace) as ws:
         path = publish_map(ws, out, title=title, history=history, chips=chips,
@@ -53,6 +67,16 @@ def demo_cmd(out_dir: str, seed: int, n_leads: int) -> None:
     \b
     Example:
       lvdun demo --out demo
+
+    \f
+    Parameters
+    ----------
+    out_dir : str
+        ``--out``: folder for the demo data and results.
+    seed : int
+        ``--seed``: seed of the synthetic data.
+    n_leads : int
+        ``--leads``: number of synthetic leads.
     """
     from pipelines.demo.run import print_summary, run_demo
 
