@@ -27,6 +27,7 @@ from layers.coordinates import column_decimal_comma, points_from_columns
 from layers.errors import FieldError, InputError, LayerError
 from layers.read import Source, is_blank
 from layers.schema import LAYER_FIELDS, SQM_PER_MU
+from layers.text import iso_date
 
 __all__ = [
     "AREA_UNITS",
@@ -272,7 +273,11 @@ def _convert(
 
 
 def _parse_date(value: Any) -> str | None:
-    text = str(value).strip()
+    try:  # the one rule of dates people write (layers.text.iso_date) ...
+        return iso_date(value)
+    except ValueError:
+        pass
+    text = str(value).strip()  # ... then what pandas reads besides (ISO times, month names)
     for candidate in (text, text.replace("年", "-").replace("月", "-").replace("日", ""),
                       text.replace(".", "-").replace("/", "-")):
         try:

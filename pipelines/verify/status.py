@@ -24,10 +24,9 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,7 @@ from layers.schema import (
     TRANSITIONS,
     Status,
 )
-from layers.text import strip_control
+from layers.text import given, iso_date, strip_control, text_or_none
 from pipelines.errors import ConflictError, NotFoundError, RecordError, TransitionError
 from pipelines.store.base import Workspace, now_iso
 from pipelines.verify.evidence import describe_evidence
@@ -81,10 +80,6 @@ _RECORD_REQUIRED: dict[Status, tuple[str, ...]] = {
     Status.RECTIFYING: ("responsible_unit", "deadline"),
 }
 _OPTIONS = {"responsible_unit": "--responsible-unit", "deadline": "--deadline"}
-_DATE = re.compile(
-    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}.*)?$"
-)
-_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 
 
 @dataclass(frozen=True)
@@ -131,22 +126,12 @@ def parse_date(value: object, *, what: str = "date") -> str | None:
     >>> parse_date("2025年6月30日"), parse_date("2025/6/3"), parse_date(" ")
     ('2025-06-30', '2025-06-03', None)
     """
-    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    text = str(value).strip()
-    if not text:
-        return None
-    match = _DATE.match(text) or _COMPACT_DATE.match(text)
-    if match:
-        try:
-            return date(*(int(g) for g in match.groups())).isoformat()
-        except ValueError:
-            pass
-    raise RecordError(f"{what} {text!r} is not a date: write it as YYYY-MM-DD, e.g. 2025-06-30")
+    try:
+        return iso_date(value)
+    except ValueError:
+        text = str(value).strip()
+        raise RecordError(f"{what} {text!r} is not a date: write it as YYYY-MM-DD, "
+                          "e.g. 2025-06-30") from None
 
 
 def allowed_next(status: Status) -> tuple[Status, ...]:
@@ -158,15 +143,10 @@ def _describe(statuses: Sequence[Status]) -> str:
     return ", ".join(f"{s.value} ({STATUS_LABELS[s]})" for s in statuses)
 
 
-def _given(value: object) -> bool:
-    """True for a value that says something (not None, NaN or blank)."""
-    if value is None or (isinstance(value, float) and value != value):
-        return False
-    return bool(str(value).strip())
+_given = given
 
 
-def _text(value: object) -> str | None:
-    return str(value).strip() if _given(value) else None
+_text = text_or_none
 
 
 def _cleaned(**values: Any) -> tuple[dict[str, Any], int]:
