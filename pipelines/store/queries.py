@@ -369,6 +369,12 @@ class JobQueries:
         return self.read_table("lead_review", where=f'"lead_id" IN ({marks})',
                                params=list(lead_ids), order='"review_id"')
 
+    def admin_names(self) -> pd.DataFrame:
+        """Return ``adcode``, ``admin_name``, ``admin_level`` and ``city`` of every
+        administrative division (no geometries)."""
+        return self.query('SELECT "adcode", "admin_name", "admin_level", "city" FROM "admin" '
+                          'ORDER BY "adcode"')
+
     def read_spot_checks(self, *, run_id: str | None = None,
                          lead_id: str | None = None) -> pd.DataFrame:
         """Return the ``spot_checks`` rows of a sample run and / or a lead, by check id."""

@@ -47,6 +47,7 @@ __all__ = [
     "return_verdict",
     "review_chain",
     "review_label",
+    "review_summary",
     "set_review_chain",
     "submit",
 ]
@@ -175,6 +176,30 @@ def review_label(review: dict[str, Any] | None) -> str:
         what = level + ("验收" if kind == "closure" else "")
         return f"已退回（{what}：{review.get('reason') or ''}）"
     return f"{word}通过"
+
+
+def review_summary(ws: Workspace, statuses: pd.Series) -> pd.DataFrame:
+    """Return the review state of every lead of ``statuses`` (lead id -> status code).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by lead id: ``review`` (:func:`review_label`) and ``verdict_approved``
+        (True when the lead's current verdict passed every level).
+    """
+    reviews: dict[str, list[dict[str, Any]]] = {}
+    for r in ws.read_reviews().to_dict("records"):
+        reviews.setdefault(r["lead_id"], []).append(r)
+    labels, approved = [], []
+    for lead_id, status in statuses.items():
+        mine = reviews.get(str(lead_id), [])
+        labels.append(review_label(_pick(mine, str(status))) if isinstance(status, str)
+                      else "未提交")
+        approved.append(isinstance(status, str) and any(
+            r["kind"] == "verdict" and r["stage"] == "approved" and _applies(r, status)
+            for r in mine))
+    return pd.DataFrame({"review": labels, "verdict_approved": approved},
+                        index=statuses.index)
 
 
 # -- steps -----------------------------------------------------------------------------
