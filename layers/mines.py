@@ -14,23 +14,32 @@ an empty geometry and not matched to leads. Money is stored in 元: a header uni
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
+import shapely
 
+from geo import overlay
+from geo.metric import buffer_metres
 from layers.aliases import normalize_header, split_unit
 from layers.canonical import Prepared, reject_duplicates, reject_where
 from layers.errors import FieldError
 from layers.read import Source, is_blank
-from layers.wetlands import describe_locations, prepare_listed
+from layers.wetlands import describe_locations, match_geometries, match_label, prepare_listed
 
 __all__ = [
     "CLOSED_STATUSES",
     "MINE_STATUSES",
     "MONEY_FIELDS",
     "MONEY_UNITS",
+    "OUTSIDE_MARK",
     "RESTORATION_MODES",
     "RESTORATION_PROGRESS",
+    "TRIAGE_MARK",
+    "mine_columns",
     "normalize_mine_status",
     "normalize_progress",
     "prepare_mines",
@@ -156,3 +165,73 @@ def prepare_mines(source: Source, **options: Any) -> Prepared:
     reject_duplicates(prep, "mine_id")
     describe_locations(prep, name, "mine")
     return prep
+
+
+#: Text every triage flag of a lead inside a closed or historic mine carries.
+TRIAGE_MARK = "修复施工或复采，需研判"
+#: Text every flag of a lead beyond a valid mine's licence polygon carries.
+OUTSIDE_MARK = "疑似越界开采，需核实"
+
+
+# -- classification ------------------------------------------------------------------
+def mine_columns(
+    geoms: np.ndarray, mines: gpd.GeoDataFrame | None, *, margin_m: float = 500.0
+) -> pd.DataFrame:
+    """Return the mine columns of ``lead_class`` for lead geometries (EPSG:4490).
+
+    Columns: ``mine_ids`` and ``mine_names`` (mines whose licence polygon, or approximating
+    circle for a point record with an area, the lead touches), ``mine_flag`` (triage texts,
+    ``; ``-joined) and ``mine_near_ids`` (valid mines whose licence polygon the lead lies
+    outside of, or sticks out of, within ``margin_m``).
+
+    Parameters
+    ----------
+    geoms : numpy.ndarray
+        Lead geometries (shapely), EPSG:4490.
+    mines : geopandas.GeoDataFrame or None
+        The workspace's mines layer; None or empty gives empty columns.
+    margin_m : float
+        Distance within which a lead outside a valid mine's licence polygon is flagged.
+    """
+    n = len(geoms)
+    out = pd.DataFrame({c: [None] * n for c in ("mine_ids", "mine_names", "mine_flag",
+                                                "mine_near_ids")})
+    if mines is None or mines.empty:
+        return out
+    area = mines["area_m2"] if "area_m2" in mines else None
+    shapes, kinds, radius = match_geometries(mines.geometry.values, area)
+    ids = mines["mine_id"].astype(str).to_numpy()
+    names = mines["mine_name"].astype(str).to_numpy()
+    status = mines["mine_status"].to_numpy(dtype=object)
+    usable = np.flatnonzero(np.array([s is not None for s in shapes], dtype=bool))
+    left, right = overlay.intersects_pairs(geoms, shapes[usable])
+    right = usable[right]
+    inside: dict[int, list[int]] = defaultdict(list)
+    flags: dict[int, list[str]] = defaultdict(list)
+    for i, j in zip(left.tolist(), right.tolist(), strict=True):
+        inside[i].append(j)
+        if status[j] in CLOSED_STATUSES:
+            kind = "关闭矿山" if status[j] == "关闭" else "历史遗留矿山"
+            approx = "" if kinds[j] == "polygon" else \
+                f"，范围按面积折算（{match_label(kinds[j], radius[j])}）"
+            flags[i].append(f"{kind}内（{names[j]}{approx}）：{TRIAGE_MARK}")
+    valid = np.flatnonzero((status == "有效") & (kinds == "polygon"))
+    near: dict[int, list[int]] = defaultdict(list)
+    if len(valid):
+        margins = buffer_metres(shapes[valid], margin_m)
+        nl, nr = overlay.intersects_pairs(geoms, margins)
+        nr = valid[nr]
+        out_of = ~shapely.covered_by(geoms[nl], shapes[nr].astype(object)) if len(nl) else \
+            np.zeros(0, dtype=bool)
+        for i, j in zip(nl[out_of].tolist(), nr[out_of].tolist(), strict=True):
+            near[i].append(j)
+            flags[i].append(f"有效矿权许可范围外{margin_m:g}米内（{names[j]}）：{OUTSIDE_MARK}")
+    out["mine_ids"] = [_join(ids[inside[i]]) if i in inside else None for i in range(n)]
+    out["mine_names"] = [_join(names[inside[i]]) if i in inside else None for i in range(n)]
+    out["mine_flag"] = [_join(flags[i]) if i in flags else None for i in range(n)]
+    out["mine_near_ids"] = [_join(ids[near[i]]) if i in near else None for i in range(n)]
+    return out
+
+
+def _join(values: object) -> str:
+    return "; ".join(dict.fromkeys(str(v) for v in values))

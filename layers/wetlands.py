@@ -26,7 +26,8 @@ import pandas as pd
 import shapely
 
 from geo.coords import parse_coordinates
-from geo.crs import CGCS2000, CHINA_ALBERS, gk6_crs, gk6_zone
+from geo.crs import CGCS2000, CHINA_ALBERS
+from geo.metric import buffer_metres
 from geo.overlay import project
 from layers.aliases import map_headers, normalize_header
 from layers.canonical import Prepared, canonicalize, reject_duplicates
@@ -36,7 +37,6 @@ __all__ = [
     "LOCATION_KINDS",
     "WETLAND_LEVELS",
     "WETLAND_LEVEL_RANK",
-    "buffer_metres",
     "describe_locations",
     "match_geometries",
     "match_label",
@@ -76,37 +76,6 @@ def radius_from_area(area_m2: object) -> np.ndarray:
     out = np.full(area.shape, np.nan)
     ok = np.isfinite(area) & (area > 0)
     out[ok] = np.sqrt(area[ok] / np.pi)
-    return out
-
-
-def buffer_metres(geoms: object, distance_m: object) -> np.ndarray:
-    """Return ``geoms`` (EPSG:4490) buffered by ``distance_m`` metres, back in EPSG:4490.
-
-    Buffers are drawn in the CGCS2000 Gauss-Krüger 6° zone of each geometry (conformal: a
-    circle stays a circle; scale error under 0.14 % within a zone). Missing geometries and
-    non-finite distances give None.
-
-    Examples
-    --------
-    >>> import shapely
-    >>> circle = buffer_metres([shapely.Point(126.5, 43.5)], [1000.0])[0]
-    >>> round(float(shapely.area(project([circle], CGCS2000, CHINA_ALBERS))[0]) / 1e6, 2)
-    3.13
-    """
-    arr = np.asarray(getattr(geoms, "values", geoms), dtype=object).reshape(-1)
-    dist = np.broadcast_to(np.asarray(distance_m, dtype="float64"), arr.shape)
-    out = np.full(len(arr), None, dtype=object)
-    ok = ~shapely.is_missing(arr) & np.isfinite(dist)
-    ok[ok] = ~shapely.is_empty(arr[ok])
-    if not ok.any():
-        return out
-    zones = gk6_zone(shapely.get_x(shapely.centroid(arr[ok])))
-    idx = np.flatnonzero(ok)
-    for zone in np.unique(zones):
-        sel = idx[zones == zone]
-        crs = gk6_crs(int(zone))
-        local = project(arr[sel], CGCS2000, crs)
-        out[sel] = project(shapely.buffer(local, dist[sel], quad_segs=16), crs, CGCS2000)
     return out
 
 

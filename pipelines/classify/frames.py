@@ -20,10 +20,10 @@ import shapely
 
 from geo import overlay
 from geo.crs import CGCS2000, CHINA_ALBERS
+from layers.mines import mine_columns
 from layers.schema import ZONE_LABELS, Zone, zone_priority
 from layers.wetlands import WETLAND_LEVEL_RANK, match_geometries, match_label
 from pipelines.errors import WorkspaceError
-from pipelines.verify.mines import mine_columns
 
 __all__ = ["classify_frames"]
 

@@ -23,31 +23,22 @@ Rules, as the bureaus apply them (DOMAIN.md, Mines):
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 
-from geo import overlay
 from layers.mines import CLOSED_STATUSES, RESTORATION_PROGRESS, normalize_progress
-from layers.wetlands import buffer_metres, match_geometries, match_label
 from pipelines.errors import NotFoundError, TransitionError
 from pipelines.store.base import Workspace, new_run_id, now_iso
 
 __all__ = [
     "CHECK_KINDS",
     "CHECK_MONTHS",
-    "OUTSIDE_MARK",
-    "TRIAGE_MARK",
     "ProgressChange",
     "due_checks",
     "find_mine",
     "list_mines",
-    "mine_columns",
     "mine_history",
     "parse_day",
     "record_check",
@@ -60,10 +51,6 @@ log = logging.getLogger(__name__)
 #: Kinds of visits: twice-yearly monitoring of valid rights, quarterly inspection of closed.
 CHECK_KINDS: dict[str, str] = {"monitoring": "监测", "inspection": "巡查"}
 CHECK_MONTHS: dict[str, int] = {"monitoring": 6, "inspection": 3}
-#: Text every triage flag of a lead inside a closed or historic mine carries.
-TRIAGE_MARK = "修复施工或复采，需研判"
-#: Text every flag of a lead beyond a valid mine's licence polygon carries.
-OUTSIDE_MARK = "疑似越界开采，需核实"
 
 
 @dataclass(frozen=True)
@@ -95,70 +82,6 @@ def parse_day(value: str | date | None, *, what: str = "date") -> date:
         return date.fromisoformat(str(value).strip())
     except ValueError:
         raise TransitionError(f"{what} {value!r} is not a date: write it as YYYY-MM-DD") from None
-
-
-# -- classification ------------------------------------------------------------------
-def mine_columns(
-    geoms: np.ndarray, mines: gpd.GeoDataFrame | None, *, margin_m: float = 500.0
-) -> pd.DataFrame:
-    """Return the mine columns of ``lead_class`` for lead geometries (EPSG:4490).
-
-    Columns: ``mine_ids`` and ``mine_names`` (mines whose licence polygon, or approximating
-    circle for a point record with an area, the lead touches), ``mine_flag`` (triage texts,
-    ``; ``-joined) and ``mine_near_ids`` (valid mines whose licence polygon the lead lies
-    outside of, or sticks out of, within ``margin_m``).
-
-    Parameters
-    ----------
-    geoms : numpy.ndarray
-        Lead geometries (shapely), EPSG:4490.
-    mines : geopandas.GeoDataFrame or None
-        The workspace's mines layer; None or empty gives empty columns.
-    margin_m : float
-        Distance within which a lead outside a valid mine's licence polygon is flagged.
-    """
-    n = len(geoms)
-    out = pd.DataFrame({c: [None] * n for c in ("mine_ids", "mine_names", "mine_flag",
-                                                "mine_near_ids")})
-    if mines is None or mines.empty:
-        return out
-    area = mines["area_m2"] if "area_m2" in mines else None
-    shapes, kinds, radius = match_geometries(mines.geometry.values, area)
-    ids = mines["mine_id"].astype(str).to_numpy()
-    names = mines["mine_name"].astype(str).to_numpy()
-    status = mines["mine_status"].to_numpy(dtype=object)
-    usable = np.flatnonzero(np.array([s is not None for s in shapes], dtype=bool))
-    left, right = overlay.intersects_pairs(geoms, shapes[usable])
-    right = usable[right]
-    inside: dict[int, list[int]] = defaultdict(list)
-    flags: dict[int, list[str]] = defaultdict(list)
-    for i, j in zip(left.tolist(), right.tolist(), strict=True):
-        inside[i].append(j)
-        if status[j] in CLOSED_STATUSES:
-            kind = "关闭矿山" if status[j] == "关闭" else "历史遗留矿山"
-            approx = "" if kinds[j] == "polygon" else \
-                f"，范围按面积折算（{match_label(kinds[j], radius[j])}）"
-            flags[i].append(f"{kind}内（{names[j]}{approx}）：{TRIAGE_MARK}")
-    valid = np.flatnonzero((status == "有效") & (kinds == "polygon"))
-    near: dict[int, list[int]] = defaultdict(list)
-    if len(valid):
-        margins = buffer_metres(shapes[valid], margin_m)
-        nl, nr = overlay.intersects_pairs(geoms, margins)
-        nr = valid[nr]
-        out_of = ~shapely.covered_by(geoms[nl], shapes[nr].astype(object)) if len(nl) else \
-            np.zeros(0, dtype=bool)
-        for i, j in zip(nl[out_of].tolist(), nr[out_of].tolist(), strict=True):
-            near[i].append(j)
-            flags[i].append(f"有效矿权许可范围外{margin_m:g}米内（{names[j]}）：{OUTSIDE_MARK}")
-    out["mine_ids"] = [_join(ids[inside[i]]) if i in inside else None for i in range(n)]
-    out["mine_names"] = [_join(names[inside[i]]) if i in inside else None for i in range(n)]
-    out["mine_flag"] = [_join(flags[i]) if i in flags else None for i in range(n)]
-    out["mine_near_ids"] = [_join(ids[near[i]]) if i in near else None for i in range(n)]
-    return out
-
-
-def _join(values: object) -> str:
-    return "; ".join(dict.fromkeys(str(v) for v in values))
 
 
 # -- records ---------------------------------------------------------------------------

@@ -6,12 +6,12 @@ from datetime import date
 
 import pandas as pd
 
-from layers.mines import MINE_STATUSES, RESTORATION_PROGRESS
+from layers.mines import MINE_STATUSES, OUTSIDE_MARK, RESTORATION_PROGRESS, TRIAGE_MARK
 from layers.schema import OUTSIDE_NAME
 from pipelines.publish.report.model import Section, Table
 from pipelines.publish.report.summaries import AREA_HA
 from pipelines.store.base import Workspace
-from pipelines.verify.mines import OUTSIDE_MARK, TRIAGE_MARK, due_checks, refusing
+from pipelines.verify.mines import due_checks, refusing
 
 __all__ = ["DUE_COLUMNS", "REFUSING_COLUMNS", "mine_section"]
 

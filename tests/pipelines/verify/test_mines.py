@@ -8,12 +8,11 @@ import pandas as pd
 import pytest
 import shapely
 
+from layers.mines import OUTSIDE_MARK, TRIAGE_MARK
 from pipelines.classify.job import classify
 from pipelines.errors import NotFoundError, TransitionError
 from pipelines.ingest.files import ingest
 from pipelines.verify.mines import (
-    OUTSIDE_MARK,
-    TRIAGE_MARK,
     due_checks,
     mine_history,
     record_check,
