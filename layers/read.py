@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import struct
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,6 +26,7 @@ from pyproj import CRS
 
 from layers.aliases import COORD_ALIASES, FIELD_ALIASES, normalize_header, split_unit
 from layers.errors import DamagedFileError, ReadError
+from layers.shapefile import check_decoded, check_shapefiles
 from layers.text import strip_control
 
 __all__ = [
@@ -395,7 +395,7 @@ def _read_vector(path: Path, *, layer: str | None, encoding: str | None) -> Sour
             shps = [n for n in zf.namelist() if n.lower().endswith(".shp")]
         if len(shps) == 1 and layer is None:
             target = f"/vsizip/{path}/{shps[0]}"
-    shapes = _check_shapefiles(path, layer)  # before GDAL, which reads damage as NULLs
+    shapes = check_shapefiles(path, layer)  # before GDAL, which reads damage as NULLs
     try:
         layers = pyogrio.list_layers(target)
     except Exception as exc:  # pyogrio raises DataSourceError and friends
@@ -427,7 +427,7 @@ def _read_vector(path: Path, *, layer: str | None, encoding: str | None) -> Sour
     except Exception as exc:
         raise ReadError(f"file {path} cannot be read: {exc}") from exc
     if record_types is not None:
-        _check_decoded(record_types, frame.index.to_numpy(),
+        check_decoded(record_types, frame.index.to_numpy(),
                        np.asarray(frame.geometry.values, dtype=object))
     _refuse_mojibake(path, [str(c) for c in frame.columns], enc)
     if suffix in (".kml", ".kmz"):
@@ -440,109 +440,6 @@ def _read_vector(path: Path, *, layer: str | None, encoding: str | None) -> Sour
     return Source(path, attrs.reset_index(drop=True), rows, geometry=geoms,
                   crs=CRS.from_user_input(crs) if crs is not None else None,
                   layer=layer, encoding=enc, notes=notes)
-
-
-#: Shape types of the shapefile format; 0 (Null) is a record without a shape.
-_SHAPE_TYPES = {0: "Null", 1: "Point", 3: "PolyLine", 5: "Polygon", 8: "MultiPoint",
-                11: "PointZ", 13: "PolyLineZ", 15: "PolygonZ", 18: "MultiPointZ", 21: "PointM",
-                23: "PolyLineM", 25: "PolygonM", 28: "MultiPointM", 31: "MultiPatch"}
-
-
-#: A shapefile's name as shown to the user, and the shape type of each record its .shx lists.
-_Records = tuple[str, np.ndarray]
-
-
-def _check_shapefiles(path: Path, layer: str | None) -> dict[str, _Records]:
-    """Check the shapefiles of ``path`` about to be read, by layer name (the .shp's stem).
-
-    GDAL reads a truncated or damaged record as a NULL geometry, which would store a
-    feature without its shape; so the files are checked against each other first.
-    """
-    found: dict[str, _Records] = {}
-    if path.suffix.lower() == ".shp":
-        parts = {p.suffix.lower(): p.read_bytes() for p in path.parent.iterdir()
-                 if p.stem == path.stem and p.suffix.lower() in (".shx", ".dbf")}
-        found[path.stem] = _check_shapefile(path.name, path.read_bytes(), parts)
-    elif path.suffix.lower() == ".zip":
-        with zipfile.ZipFile(path) as zf:
-            names = zf.namelist()
-            for member in (n for n in names if n.lower().endswith(".shp")):
-                stem = member[:-4]
-                if layer in (None, Path(stem).name):
-                    parts = {n[-4:].lower(): zf.read(n) for n in names if n[:-4] == stem
-                             and n[-4:].lower() in (".shx", ".dbf")}
-                    found[Path(stem).name] = _check_shapefile(f"{path.name}: {member}",
-                                                              zf.read(member), parts)
-    return found
-
-
-def _check_shapefile(shown: str, shp: bytes, parts: dict[str, bytes]) -> _Records:
-    """Refuse a shapefile whose .shp, .shx and .dbf do not hold the same complete records."""
-    side = shown[:-4]  # the sidecar files' names without extension, as shown
-    for ext in (".shx", ".dbf"):
-        if ext not in parts:
-            raise DamagedFileError(
-                f"{shown}: its {ext} ({Path(side).name}{ext}) is missing; a shapefile is several "
-                "files (.shp, .shx, .dbf, with .prj and .cpg): copy them all together")
-    shx, dbf = parts[".shx"], parts[".dbf"]
-    if len(shx) < 100 or shx[:4] != b"\x00\x00\x27\x0a" or (len(shx) - 100) % 8:
-        raise DamagedFileError(f"{side}.shx is truncated or not a shapefile index ({len(shx):,} "
-                               "bytes); copy the complete .shx again")
-    index = np.frombuffer(shx, dtype=">i4", offset=100).reshape(-1, 2).astype("int64") * 2
-    starts, lengths = index[:, 0], index[:, 1]
-    n, size = len(index), len(shp)
-    end = int((starts + 8 + lengths).max()) if n else 100
-    declared = struct.unpack(">i", shp[24:28])[0] * 2 if size >= 100 else 100
-    if size < max(end, declared, 100):
-        what = (f"its .shx lists {n:,} records up to byte {end:,}" if end > size else
-                f"its header gives a length of {declared:,} bytes")
-        raise DamagedFileError(f"{shown} is truncated: {what} but the file has {size:,} bytes; "
-                               "copy the complete .shp again")
-    odd = np.flatnonzero((starts < 100) | (lengths < 4))
-    if shp[:4] != b"\x00\x00\x27\x0a" or len(odd):
-        raise DamagedFileError(f"{shown} is not a shapefile, or its .shx does not belong to it "
-                               "(the .shx points outside its records); copy the complete "
-                               ".shp and .shx again")
-    raw = np.frombuffer(shp, dtype=np.uint8)
-    types = raw[(starts + 8)[:, None] + np.arange(4)].copy().view("<i4").reshape(-1)
-    unknown = np.flatnonzero(~np.isin(types, list(_SHAPE_TYPES)))
-    if len(unknown):
-        raise DamagedFileError(f"{shown} is damaged: record {int(unknown[0]) + 1} has shape "
-                               f"type {int(types[unknown[0]])}, which no shapefile has; copy "
-                               "the complete .shp again")
-    n_dbf, header_len, record_len = struct.unpack("<IHH", dbf[4:12]) if len(dbf) >= 32 else (
-        0, 32, 0)
-    if len(dbf) < max(32, header_len + n_dbf * record_len):
-        raise DamagedFileError(f"{side}.dbf is truncated: its header lists {n_dbf:,} records "
-                               f"({header_len + n_dbf * record_len:,} bytes) but the file has "
-                               f"{len(dbf):,} bytes; copy the complete .dbf again")
-    if n_dbf != n:
-        raise DamagedFileError(f"{shown}: its .dbf lists {n_dbf:,} records but its .shx {n:,}: "
-                               "the files are not of one shapefile or one is incomplete; copy "
-                               "all the files of the shapefile again")
-    return shown, types
-
-
-def _check_decoded(records: _Records, fids: np.ndarray, geoms: np.ndarray) -> None:
-    """Refuse a shapefile in which GDAL could not decode a shape (it returns NULL for it)."""
-    shown, listed = records
-    fids = fids.astype("int64")
-    inside = (fids >= 0) & (fids < len(listed))
-    types = np.zeros(len(fids), dtype="int64")
-    types[inside] = listed[fids[inside]]
-    lost = shapely.is_missing(geoms)
-    lost[~lost] = shapely.is_empty(geoms[~lost])
-    bad = np.flatnonzero(lost & (types != 0))
-    if not len(bad):
-        return
-    numbers = [int(fids[i]) + 1 for i in bad]
-    kinds = ", ".join(dict.fromkeys(_SHAPE_TYPES[int(types[i])] for i in bad))
-    which = (f"record {numbers[0]} holds a {kinds}" if len(bad) == 1 else
-             f"{len(bad):,} records ({', '.join(map(str, numbers[:10]))}"
-             f"{' ...' if len(bad) > 10 else ''}) hold shapes ({kinds})")
-    raise DamagedFileError(f"{shown} is damaged: {which} that cannot be decoded; "
-                           "nothing was stored: copy the complete .shp again, or repair it "
-                           "in the program that wrote it")
 
 
 #: Presentation fields the KML drivers add to every placemark.
