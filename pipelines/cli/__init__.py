@@ -1,6 +1,6 @@
 """The ``lvdun`` command line: one thin module per command group.
 
-Commands of higher layers (``webmap``: map, serve, demo) register themselves under the
+Commands of higher layers (``webmap``: map, serve) register themselves under the
 entry-point group ``lvdun.commands``, so that this package never imports ``webmap``. They
 are loaded when first needed (listed in ``--help`` or run), not when this package is
 imported: ``webmap.map.cli`` imports :mod:`pipelines.cli.options`, which imports this package.
@@ -17,6 +17,7 @@ from rich.logging import RichHandler
 
 from pipelines.cli.classify import classify_cmd
 from pipelines.cli.db import db_group
+from pipelines.cli.demo import demo_cmd
 from pipelines.cli.export import export_cmd
 from pipelines.cli.field import field_group
 from pipelines.cli.ingest import ingest_group
@@ -118,7 +119,7 @@ def cli(verbose: int, quiet: bool) -> None:
 
 
 for command in (ingest_group, chips_cmd, classify_cmd, status_group, export_cmd, report_cmd,
-                field_group, mines_group, db_group, users_group, review_group):
+                field_group, mines_group, db_group, users_group, review_group, demo_cmd):
     cli.add_command(command)
 
 

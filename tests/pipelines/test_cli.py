@@ -81,7 +81,7 @@ def test_usage_error_exits_2(tmp_path):
 
 
 # -- commands registered by other packages (entry points ``lvdun.commands``) ---------------
-WEBMAP_COMMANDS = ("map", "serve", "demo")
+WEBMAP_COMMANDS = ("map", "serve")
 
 
 def _python(code: str) -> subprocess.CompletedProcess[str]:
