@@ -30,6 +30,7 @@ _M_PER_DEG = 110_000.0  # under both the meridian's (110.57 km) and the equator'
 _BEND = 0.05
 _CHUNK = 20_000  # geometries measured at a time (bounds the candidate arrays)
 _START = 0.05  # degrees around a geometry searched first
+_WIDE = 0.25  # degrees of the widest box searched; beyond, the nearest of all pieces
 _POINT = 0
 _POLYGONAL = (3, 6)
 
@@ -146,6 +147,7 @@ class _Zone:
         self.trans = transformer(src, gk6_crs(zone))
         self.x = np.full(len(index.xy), np.nan)
         self.y = np.full(len(index.xy), np.nan)
+        self.tree: shapely.STRtree | None = None
 
     def _project_vertices(self, seg: np.ndarray) -> None:
         need = np.zeros(len(self.x), dtype=bool)
@@ -155,6 +157,19 @@ class _Zone:
         if len(todo):
             self.x[todo], self.y[todo] = self.trans.transform(self.index.xy[todo, 0],
                                                               self.index.xy[todo, 1])
+
+    def nearest(self, geoms: np.ndarray) -> np.ndarray:
+        """Distances of projected ``geoms`` to the nearest piece, all pieces projected."""
+        if self.tree is None:
+            every = np.arange(len(self.index))
+            seg, _ = self.index.segments(every)
+            self._project_vertices(seg)
+            self.tree = shapely.STRtree(self.index.projected(every, self.x, self.y))
+        (lead, _), dist = self.tree.query_nearest(geoms, return_distance=True,
+                                                  all_matches=False)
+        out = np.full(len(geoms), np.inf)
+        out[lead] = dist
+        return out
 
     def project(self, geoms: np.ndarray) -> np.ndarray:
         t = self.trans
@@ -214,12 +229,14 @@ def nearest_line_distance(geoms: np.ndarray, index: SegmentIndex, *, crs: CRS) -
 
 
 def _chunk(g: np.ndarray, index: SegmentIndex, measure: _Zone) -> np.ndarray:
-    """Distances of ``g`` (one zone's geometries) by a growing search of the index.
+    """Distances of ``g`` (one zone's geometries) to the indexed lines.
 
-    The pieces within ``_START`` degrees of a geometry (else the piece nearest in degrees)
-    give candidates; the exact distance to the likeliest of them bounds the distance, and
-    :func:`_finish` measures the pieces that bound allows (from a wider box when the bound
-    reaches beyond the first).
+    The pieces within ``_START`` degrees of a geometry give candidates; the exact distance
+    to the likeliest of them bounds the distance, and :func:`_finish` measures the pieces
+    that bound allows when they all lie in the searched box, or in a box the bound gives
+    when it is under ``_WIDE`` degrees. The other geometries (far from every line) are
+    measured against all pieces projected to the zone, through a second ``STRtree`` (built
+    once per zone, only when needed).
     """
     n = len(g)
     points = shapely.get_type_id(g) == _POINT
@@ -241,34 +258,39 @@ def _chunk(g: np.ndarray, index: SegmentIndex, measure: _Zone) -> np.ndarray:
         return measure.distances(lead, piece, points, px, py, shapes, n)
 
     out = np.full(n, np.inf)
-    # first the pieces within _START degrees; the piece nearest in degrees for the others
+    # the pieces within _START degrees are candidates
     k, piece = _query(index, box, _START, _START)
-    found = np.zeros(n, dtype=bool)
-    found[k] = True
-    far = np.flatnonzero(~found)
+    if len(k):
+        # an upper bound: the exact distance to the piece of least gap (in a rough metric)
+        low = _gap(index, box, k, piece, np.minimum(lat0[k] + _START, 89.9))
+        order = np.lexsort((low, k))
+        lead, piece = k[order], piece[order]
+        first = np.ones(len(lead), dtype=bool)
+        first[1:] = lead[1:] != lead[:-1]
+        bound = np.full(n, np.inf)
+        bound[lead[first]] = exact(lead[first], piece[first])[lead[first]]
+        # every piece that may be nearer lies in the box this bound gives: is it searched?
+        h_lat = bound / _M_PER_DEG
+        lat_hi = np.minimum(lat0 + h_lat, 89.9)
+        h_lon = bound / (_M_PER_DEG * np.cos(np.radians(lat_hi)))
+        covered = (h_lat <= _START) & (h_lon <= _START)
+        inner = covered[lead]
+        out = np.minimum(out, _finish(index, box, lead[inner], piece[inner], bound, lat_hi,
+                                      exact))
+        # a bound reaching a little further: search the box it gives
+        wider = np.flatnonzero(~covered & (h_lat <= _WIDE) & (h_lon <= _WIDE))
+        if len(wider):
+            k, piece = _query(index, box[wider], h_lon[wider], h_lat[wider])
+            out = np.minimum(out, _finish(index, box, wider[k], piece, bound, lat_hi, exact))
+            covered[wider] = True
+    else:
+        covered = np.zeros(n, dtype=bool)
+    # the others (far from every line): the nearest piece of all, projected to the zone
+    far = np.flatnonzero(~covered)
     if len(far):
-        k_far, p_far = index.tree.query_nearest(g[far], all_matches=False)
-        k, piece = np.concatenate([k, far[k_far]]), np.concatenate([piece, p_far])
-    reach = np.where(found, _START, 0.0)
-    # an upper bound: the exact distance to the piece of least gap (in a rough metric)
-    low = _gap(index, box, k, piece, np.minimum(lat0[k] + _START, 89.9))
-    order = np.lexsort((low, k))
-    lead, piece = k[order], piece[order]
-    first = np.ones(len(lead), dtype=bool)
-    first[1:] = lead[1:] != lead[:-1]
-    bound = np.full(n, np.inf)
-    bound[lead[first]] = exact(lead[first], piece[first])[lead[first]]
-    # every piece that may be nearer lies in the box this bound gives
-    h_lat = bound / _M_PER_DEG
-    lat_hi = np.minimum(lat0 + h_lat, 89.9)
-    h_lon = bound / (_M_PER_DEG * np.cos(np.radians(lat_hi)))
-    covered = (h_lat <= reach) & (h_lon <= reach)
-    inner = covered[lead]
-    out = np.minimum(out, _finish(index, box, lead[inner], piece[inner], bound, lat_hi, exact))
-    wider = np.flatnonzero(~covered)
-    if len(wider):
-        k, piece = _query(index, box[wider], h_lon[wider], h_lat[wider])
-        out = np.minimum(out, _finish(index, box, wider[k], piece, bound, lat_hi, exact))
+        geoms = np.where(points[far], None, shapes[far])
+        geoms[points[far]] = shapely.points(px[far][points[far]], py[far][points[far]])
+        out[far] = measure.nearest(geoms)
     return out
 
 
