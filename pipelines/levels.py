@@ -20,7 +20,7 @@ from enum import StrEnum
 from pipelines.errors import UserError
 
 __all__ = ["AREA_DIGITS", "LEVEL_LABELS", "REVIEW_LEVELS", "Level", "check_areas",
-           "parse_level"]
+           "level_for_role", "parse_level"]
 
 
 class Level(StrEnum):
@@ -93,3 +93,31 @@ def check_areas(areas: Iterable[str], level: Level, name: str) -> frozenset[str]
         raise UserError(f"审核用户 {name}：辖区 {', '.join(bad)} 不是 {digits} 位的"
                         f"{LEVEL_LABELS[level]}行政区划代码前缀（例如 {example}）")
     return prefixes
+
+
+def level_for_role(level: str | Level | None, role: str, name: str) -> Level | None:
+    """Return the level of a new user of ``role``: editors are ``reserve``, reviewers must
+    name theirs, viewers and admins have none.
+
+    Parameters
+    ----------
+    level : str or Level, optional
+        The level asked for.
+    role : str
+        ``viewer``, ``editor``, ``reviewer`` or ``admin``.
+    name : str
+        The user, for the message.
+
+    Raises
+    ------
+    UserError
+        When a reviewer names no reviewing level, or another role names one.
+    """
+    if role == "reviewer":
+        if level in (None, ""):
+            raise UserError(f"审核用户 {name} 需要 --level county、city 或 province")
+        return parse_level(level)
+    if level not in (None, "") and not (role == "editor" and level == Level.RESERVE.value):
+        raise UserError(f"{role} {name}: only reviewers choose a level "
+                        "(editors are of level reserve)")
+    return Level.RESERVE if role == "editor" else None

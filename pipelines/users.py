@@ -57,40 +57,15 @@ from typing import Any
 import pandas as pd
 
 from pipelines.errors import AuthError, NotFoundError, PermissionDeniedError, UserError
-from pipelines.levels import LEVEL_LABELS, Level, check_areas, parse_level
+from pipelines.levels import LEVEL_LABELS, Level, check_areas, level_for_role
 from pipelines.store.base import Workspace, now_iso
 
-__all__ = [
-    "DEFAULT_EXPIRES_DAYS",
-    "EXPIRY_SCHEMA",
-    "LEVEL_LABELS",
-    "MAX_EXPIRES_DAYS",
-    "ROLE_LABELS",
-    "TOKEN_PREFIX",
-    "Level",
-    "Role",
-    "User",
-    "add_user",
-    "authenticate",
-    "can_edit",
-    "can_edit_reserve",
-    "can_read",
-    "can_read_reserve",
-    "editable_reserves",
-    "get_user",
-    "hash_token",
-    "in_area",
-    "lead_reserve",
-    "list_users",
-    "readable_reserves",
-    "require_admin",
-    "require_edit",
-    "require_read",
-    "require_read_reserve",
-    "require_review",
-    "revoke_user",
-    "rotate_user",
-]
+__all__ = ["DEFAULT_EXPIRES_DAYS", "EXPIRY_SCHEMA", "LEVEL_LABELS", "MAX_EXPIRES_DAYS",
+           "ROLE_LABELS", "TOKEN_PREFIX", "Level", "Role", "User", "add_user", "authenticate",
+           "can_edit", "can_edit_reserve", "can_read", "can_read_reserve", "editable_reserves",
+           "get_user", "hash_token", "in_area", "lead_reserve", "list_users", "readable_reserves",
+           "require_admin", "require_edit", "require_read", "require_read_reserve",
+           "require_review", "revoke_user", "rotate_user"]
 
 log = logging.getLogger(__name__)
 
@@ -253,18 +228,6 @@ def _parse_role(role: str | Role) -> Role:
         ) from None
 
 
-def _level_of(level: str | Level | None, kind: Role, name: str) -> Level | None:
-    if kind is Role.REVIEWER:
-        if level in (None, ""):
-            raise UserError(f"审核用户 {name} 需要 --level county、city 或 province")
-        return parse_level(level)
-    if level not in (None, "", Level.RESERVE.value) or (
-            level == Level.RESERVE.value and kind is not Role.EDITOR):
-        raise UserError(f"{kind.value} {name}: only reviewers choose a level "
-                        "(editors are of level reserve)")
-    return Level.RESERVE if kind is Role.EDITOR else None
-
-
 def _row_user(ws: Workspace, row: Mapping[str, Any]) -> User:
     reserves = json.loads(row["reserves"]) if isinstance(row["reserves"], str) else []
     revoked = row["revoked_at"]
@@ -306,21 +269,21 @@ def add_user(
 
     Parameters
     ----------
-    ws
+    ws : Workspace
         The workspace.
-    name
+    name : str
         A unique name (a revoked user's name may be given again: it gets a new token).
-    role
+    role : str or Role
         ``viewer``, ``editor``, ``reviewer`` or ``admin``.
-    reserves
+    reserves : iterable of str
         For editors, the reserve codes they look after (at least one, each known to the
         workspace when it has reserves); must be empty for the other roles.
-    expires_days
+    expires_days : int
         Days the token is valid from now (1 to :data:`MAX_EXPIRES_DAYS`); afterwards
         :func:`rotate_user` gives a new one.
-    level
+    level : str or Level, optional
         For reviewers ``county``, ``city`` or ``province``; editors are ``reserve``.
-    areas
+    areas : iterable of str
         For reviewers, the adcode prefixes of their area (6, 4 or 2 digits by level).
 
     Returns
@@ -338,7 +301,7 @@ def add_user(
     kind = _parse_role(role)
     days = _check_days(expires_days)
     codes = frozenset(str(code).strip() for code in reserves if str(code).strip())
-    rank = _level_of(level, kind, clean)
+    rank = level_for_role(level, kind.value, clean)
     prefixes = frozenset(str(a).strip() for a in areas if str(a).strip())
     if kind is Role.REVIEWER and rank is not None:
         prefixes = check_areas(prefixes, rank, clean)
@@ -432,6 +395,15 @@ def rotate_user(
 ) -> tuple[User, str]:
     """Give a user a new token, valid ``expires_days`` days from now; the old one stops
     working at once (expired or not).
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace.
+    name : str
+        The user.
+    expires_days : int
+        Days the new token is valid (1 to :data:`MAX_EXPIRES_DAYS`).
 
     Returns
     -------

@@ -289,7 +289,17 @@ class JobQueries:
         self.execute('UPDATE "users" SET "revoked_at" = ? WHERE "name" = ?', [at, name])
 
     def set_user_token(self, name: str, token_hash: str, expires_at: str) -> None:
-        """Give the user ``name`` a new token hash and expiry."""
+        """Give the user ``name`` a new token hash and expiry.
+
+        Parameters
+        ----------
+        name : str
+            The user.
+        token_hash : str
+            The stored form of the new token (``sha256:...``).
+        expires_at : str
+            ISO 8601 time the token stops working.
+        """
         self.execute('UPDATE "users" SET "token_hash" = ?, "expires_at" = ? WHERE "name" = ?',
                      [token_hash, expires_at, name])
 

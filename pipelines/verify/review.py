@@ -99,6 +99,14 @@ def set_review_chain(ws: Workspace, *, verdict: Sequence[str] | None = None,
 
     Reviews already submitted keep the chain they were submitted with.
 
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace; the chain is kept in its ``meta`` table.
+    verdict, closure : sequence of str, optional
+        The levels, lowest first; an empty sequence needs no review; None keeps the
+        current setting.
+
     Raises
     ------
     UserError
@@ -142,7 +150,17 @@ def _applies(review: dict[str, Any], status: str) -> bool:
 
 def current_review(ws: Workspace, lead_id: str, status: str) -> dict[str, Any] | None:
     """Return the lead's review that applies to its ``status`` now (the closure request
-    before the verdict), None when nothing applies."""
+    before the verdict), None when nothing applies.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace.
+    lead_id : str
+        The lead.
+    status : str
+        Its current status code.
+    """
     rows = ws.read_reviews([lead_id])
     return _pick(rows.to_dict("records"), status)
 

@@ -58,6 +58,15 @@ class Sample:
 def stratified_sample(population: pd.DataFrame, rate: float, seed: int) -> list[str]:
     """Return the lead ids drawn from ``population`` (``lead_id``, ``county_adcode``).
 
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        The leads to draw from; those without a county are left out.
+    rate : float
+        The share drawn from every county, in (0, 1]; at least one lead per county.
+    seed : int
+        The seed; each county's generator is seeded with it and the county's code.
+
     Examples
     --------
     >>> frame = pd.DataFrame({"lead_id": ["a", "b", "c", "d"],

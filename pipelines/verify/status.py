@@ -45,22 +45,9 @@ from pipelines.errors import ConflictError, NotFoundError, RecordError, Transiti
 from pipelines.store.base import Workspace, now_iso
 from pipelines.verify.evidence import describe_evidence
 
-__all__ = [
-    "RECORD_FIELDS",
-    "RECORD_LABELS",
-    "RECORD_STATUSES",
-    "StatusChange",
-    "allowed_next",
-    "check_transition",
-    "current_state",
-    "history",
-    "parse_date",
-    "parse_status",
-    "record_step",
-    "set_status",
-    "transition_path",
-    "update_record",
-]
+__all__ = ["RECORD_FIELDS", "RECORD_LABELS", "RECORD_STATUSES", "StatusChange", "allowed_next",
+           "check_transition", "current_state", "history", "parse_date", "parse_status",
+           "record_step", "set_status", "transition_path", "update_record"]
 
 log = logging.getLogger(__name__)
 
@@ -182,16 +169,16 @@ def check_transition(
 
     Parameters
     ----------
-    lead_id
+    lead_id : str
         For the message.
-    current, target
+    current, target : Status
         The statuses.
-    reason
+    reason : str or None
         The reason given with the change.
-    record
+    record : dict
         The rectification record the lead will hold after the change
         (``responsible_unit``, ``measures``, ``deadline``).
-    accepted
+    accepted : bool
         True when the change to 已销号 comes from acceptance (验收) or an admin override;
         otherwise that change is refused.
     """
@@ -234,6 +221,13 @@ def transition_path(lead_id: str, current: Status, target: Status) -> list[Statu
     one whose steps all move forward (need no reason): 待核查 → 整改中 passes through
     问题. A jump that would need a reason on the way (a reopening, a step back), or that
     several shortest paths could explain, is refused.
+
+    Parameters
+    ----------
+    lead_id : str
+        For the message.
+    current, target : Status
+        Where the lead is and where it should go.
 
     Raises
     ------
@@ -337,35 +331,35 @@ def set_status(
 
     Parameters
     ----------
-    ws
+    ws : Workspace
         The workspace.
-    lead_id
+    lead_id : str
         The lead.
-    status
+    status : str or Status
         Target status, as code or Chinese label.
-    reason
+    reason : str, optional
         Required for 非问题 (one of ``NOT_PROBLEM_REASONS``) and for reopening or
         stepping back.
-    note, by
+    note, by : str, optional
         Free text kept in the history, and who made the change.
-    evidence
+    evidence : sequence of str or Path
         Evidence files: stored with their sha256; photos with EXIF position and time
         compared with the lead (distance, taken before or after the detection).
-    expected_version
+    expected_version : int, optional
         The version the caller saw; a different current version is a conflict.
-    responsible_unit, measures, deadline
+    responsible_unit, measures, deadline : str, optional
         The rectification record (整改责任单位, 整改措施, 整改期限); entering 整改中 needs
         a unit and a deadline, given now or stored before. Blank values keep the stored
-        ones.
-    opinion
+        ones. The deadline may also be a date.
+    opinion : str, optional
         The lead's new 核查意见 (shown in the ledger); also the history note when
         ``note`` is None.
-    run_id
+    run_id : str, optional
         The run (e.g. a ledger import) that made the change, kept in the history.
-    override_acceptance
+    override_acceptance : bool
         Allow 已销号 without acceptance: an admin's override (demo data, migrating old
         ledgers); the history note says so. Acceptance itself passes ``review``.
-    review
+    review : tuple of (str, str), optional
         ``(level, decision)`` of the review step that makes this change (the final
         验收 approval), kept in the history; it also allows 已销号.
 
@@ -433,6 +427,26 @@ def update_record(
     The change gets a new version and a history entry whose from- and to-status are the
     same; its note lists what changed (``整改期限: 2025-06-30 → 2025-09-30``) unless
     ``note`` is given. Blank values keep the stored ones.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace.
+    lead_id : str
+        The lead.
+    reason : str, optional
+        A new reason (a reason code for a 非问题 lead).
+    responsible_unit, measures, deadline : str, optional
+        The rectification record (整改责任单位, 整改措施, 整改期限); the deadline may
+        also be a date.
+    opinion : str, optional
+        The lead's new 核查意见.
+    note, by : str, optional
+        The history note (default: what changed), and who made the change.
+    expected_version : int, optional
+        The version the caller saw; a different current version is a conflict.
+    run_id : str, optional
+        The run that made the change.
 
     Returns
     -------

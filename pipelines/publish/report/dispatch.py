@@ -92,7 +92,17 @@ def dispatch_table(frame: pd.DataFrame, by: str, label: str) -> pd.DataFrame:
 
 
 def dispatch_section(ws: Workspace, view: pd.DataFrame, today: date) -> Section:
-    """The section 调度表 (its own XLSX sheet): progress per county, city and reserve."""
+    """The section 调度表 (its own XLSX sheet): progress per county, city and reserve.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace (reviews, deadlines, city names).
+    view : pandas.DataFrame
+        The leads reported, as :func:`pipelines.publish.views.leads_view` (filtered).
+    today : datetime.date
+        The day overdue leads are judged by.
+    """
     section = Section("dispatch", "调度表")
     section.blocks.append(
         f"截至 {today.isoformat()}：核查完成率 = 已核查/线索数；审核通过率 = 审核通过/已核查；"
