@@ -13,6 +13,7 @@ from rich.table import Table
 from layers.schema import STATUS_LABELS, Status
 from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
 from pipelines.cli.output import print_table
+from pipelines.levels import LEVEL_LABELS, Level
 from pipelines.verify.deadlines import overdue, set_batch_deadline
 from pipelines.verify.evidence import evidence_summary
 from pipelines.verify.status import history, set_status
@@ -64,7 +65,10 @@ def set_cmd(lead_id: str, status: str, workspace: str, reason: str | None, note:
 
 
 _HISTORY_HEADERS = {"version": "版本", "at": "时间", "by": "操作人", "from": "原状态",
-                    "to": "新状态", "reason": "原因", "note": "备注", "evidence": "证据"}
+                    "to": "新状态", "review": "审核", "reason": "原因", "note": "备注",
+                    "evidence": "证据"}
+_DECISIONS = {"submit": "提交", "approve": "通过", "return": "退回",
+              "recheck_agree": "抽查同意", "recheck_disagree": "抽查不同意"}
 
 
 @status_group.command("history")
@@ -86,6 +90,8 @@ def history_cmd(lead_id: str, workspace: str) -> None:
         "from": [STATUS_LABELS[Status(s)] if isinstance(s, str) and s else ""
                  for s in rows["from_status"]],
         "to": [STATUS_LABELS[Status(s)] for s in rows["to_status"]],
+        "review": [_review_cell(level, decision) for level, decision in
+                   zip(rows["review_level"], rows["decision"], strict=True)],
         "reason": rows["reason"], "note": rows["note"],
         "evidence": [str(len(f)) if f else "" for f in files],
     })
@@ -93,6 +99,17 @@ def history_cmd(lead_id: str, workspace: str) -> None:
     for version, entries in zip(rows["version"], files, strict=True):
         for entry in entries:
             console.print(f"版本 {version} 证据: {evidence_summary(entry)}")
+
+
+def _review_cell(level: object, decision: object) -> str:
+    """``市级 通过`` for a review step of the history, blank for other changes."""
+    if not isinstance(decision, str) or not decision:
+        return ""
+    try:
+        where = LEVEL_LABELS[Level(level)] if isinstance(level, str) else ""
+    except ValueError:  # an editor's or admin's submission
+        where = ""
+    return f"{where} {_DECISIONS.get(decision, decision)}".strip()
 
 
 @status_group.command("overdue")

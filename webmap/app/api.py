@@ -388,8 +388,9 @@ def review_queue(user: CurrentUser, ctx: Context) -> list[dict[str, Any]]:
 @api_router.get("/leads/{lead_id:path}", summary="One lead", response_class=Response,
                 responses={200: {"content": {_GEOJSON: {}}}})
 def lead(lead_id: LeadId, user: CurrentUser, ctx: Context) -> Response:
-    """The lead as a GeoJSON Feature, with ``editable`` (may you change it) and
-    ``allowed_next`` (the statuses it may move to)."""
+    """The lead as a GeoJSON Feature, with ``editable`` (may you change it),
+    ``allowed_next`` (the statuses it may move to) and ``review`` (its review state:
+    未提交, 待市级审核, 已退回（市级：…）, 审核通过...)."""
     row = ctx.catalog.lead(ctx.pool.get(), user, lead_id)
     geometry = row.get("geometry")
     feature: dict[str, Any] = {
@@ -400,6 +401,8 @@ def lead(lead_id: LeadId, user: CurrentUser, ctx: Context) -> Response:
     }
     feature["editable"] = can_edit(user, row)
     feature["allowed_next"] = _allowed(row["status"]) if feature["editable"] else []
+    feature["review"] = workflow.review_label(
+        workflow.current_review(ctx.pool.get(), lead_id, row["status"]))
     chips = lead_chip_paths(ctx.pool.get(), [lead_id]).get(lead_id, {})
     feature["chips"] = sorted(kind for kind, path in chips.items() if path.is_file())
     return Response(json.dumps(feature, ensure_ascii=False, default=str), media_type=_GEOJSON)

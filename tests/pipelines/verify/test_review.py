@@ -234,3 +234,5 @@ def test_the_command_line_contract(ws):
     assert no_reason.exit_code == 2 and "--reason" in no_reason.output
     chain = run("review", "chain")
     assert chain.exit_code == 0 and "市级 → 省级" in chain.output
+    shown = run("status", "history", "L001")
+    assert shown.exit_code == 0 and "提交" in shown.output and "通过" in shown.output

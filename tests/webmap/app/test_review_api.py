@@ -71,7 +71,7 @@ def test_the_chain_through_the_api(app, any_classified):
     last = _step(client, province, "L001", "approve", 11)
     assert last.status_code == 200 and last.json()["review"] == "验收通过"
     lead = client.get("/api/leads/L001", headers=auth(editor)).json()
-    assert lead["properties"]["status"] == "closed"
+    assert (lead["properties"]["status"], lead["review"]) == ("closed", "验收通过")
     history = client.get("/api/leads/L001/history", headers=auth(city))
     assert history.status_code == 200  # the city reads the leads of its area
     assert history.json()["history"][-1]["decision"] == "approve"
