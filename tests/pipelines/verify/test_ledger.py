@@ -441,3 +441,15 @@ def test_hidden_columns_deleted_the_export_snapshot_still_holds_the_versions(led
     report = import_ledger(ws, xlsx)
     assert report.summary() == "applied 1, unchanged 2, refused 0"
     assert (state(ws, "L002")["status"], state(ws, "L002")["version"]) == ("rectifying", 3)
+
+
+def test_a_ledger_cannot_close_a_lead(ledger):
+    ws, xlsx, _ = ledger
+    page = Sheet(xlsx)
+    page.set("L006", "核查状态", "已销号")  # 整改中 → 已整改 → 已销号: 销号 needs 验收
+    page.save()
+    report = import_ledger(ws, xlsx)
+    row = next(r for r in report.rows if r.lead_id == "L006")
+    assert (row.outcome, row.problem) == ("refused", "illegal")
+    assert "lvdun review submit L006" in row.message
+    assert state(ws, "L006")["status"] == "rectifying"  # not even the first step applied
