@@ -127,19 +127,19 @@ def canonicalize(
 
     Parameters
     ----------
-    source
+    source : Source
         What :func:`layers.read.read_source` returned.
-    layer
+    layer : str
         One of ``layers.schema.LAYERS``.
-    overrides
+    overrides : Mapping[str, str] or None
         ``--field CANON=COLUMN`` mappings.
-    crs
+    crs : str, int, pyproj.CRS or None
         The input CRS when the file has none or has a wrong one (``--crs``).
-    coords
+    coords : str or None
         ``wgs84``, ``cgcs2000``, ``gcj02`` or ``bd09`` for lon/lat inputs (``--coords``).
-    geom_kinds
+    geom_kinds : tuple of str
         Geometry kinds the layer accepts: any of ``Point``, ``Polygon``.
-    hint_lon
+    hint_lon : float or None
         Centre longitude of the workspace, to pick a Gauss-Krüger zone when eastings carry
         no zone number.
 
@@ -430,8 +430,18 @@ def reject_where(
 ) -> None:
     """Move the rows of ``prepared.frame`` selected by ``mask`` to the rejects.
 
-    ``values`` and ``reason`` are one per selected row, or one for all; a reason says
-    how to fix the row.
+    Parameters
+    ----------
+    prepared : Prepared
+        The layer being canonicalised; its frame loses the rows, its rejects gain them.
+    mask : numpy.ndarray
+        Boolean, one per row of ``prepared.frame``.
+    field_name : str
+        The file's header of the field at fault.
+    values : Any
+        The bad values, one per selected row or one for all.
+    reason : Any
+        What is wrong and how to fix the row, one per selected row or one for all.
     """
     mask = np.asarray(mask, dtype=bool)
     if not mask.any():
