@@ -79,7 +79,8 @@ class SegmentIndex:
         piece_start = np.flatnonzero(first_in_part | (rank % PIECE == 0))
         self.first = piece_start
         self.count = np.diff(np.append(piece_start, len(self.a)))
-        self.pieces = self._geometries(self.xy[:, 0], self.xy[:, 1], np.arange(len(self.first)))
+        self._vert, self._owner = self._vertices(np.arange(len(self.first)))
+        self.pieces = self.all_pieces(self.xy[:, 0], self.xy[:, 1])
         seg_len = np.hypot(*(self.xy[self.b] - self.xy[self.a]).T) if n else np.zeros(0)
         longest = (np.maximum.reduceat(seg_len, self.first) if len(self.first)
                    else np.zeros(0))
@@ -99,8 +100,8 @@ class SegmentIndex:
         offset = np.arange(len(owner)) - np.repeat(np.cumsum(counts) - counts, counts)
         return self.first[pieces][owner] + offset, owner
 
-    def _geometries(self, x: np.ndarray, y: np.ndarray, pieces: np.ndarray) -> np.ndarray:
-        """Pieces as LineStrings (two equal vertices for a zero segment) from coordinates."""
+    def _vertices(self, pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Vertex positions of ``pieces`` in order, and for each, its position in ``pieces``."""
         seg, owner = self.segments(pieces)
         lengths = self.count[pieces] + 1
         last = np.cumsum(self.count[pieces]) - 1
@@ -108,10 +109,21 @@ class SegmentIndex:
         pos = np.arange(len(seg)) + owner  # each piece's vertices: its a's then its last b
         vert[pos] = self.a[seg]
         vert[last + np.arange(len(pieces)) + 1] = self.b[seg[last]] if len(pieces) else []
-        idx = np.repeat(np.arange(len(pieces)), lengths)
+        return vert, np.repeat(np.arange(len(pieces)), lengths)
+
+    def _geometries(self, x: np.ndarray, y: np.ndarray, pieces: np.ndarray) -> np.ndarray:
+        """Pieces as LineStrings (two equal vertices for a zero segment) from coordinates."""
+        vert, idx = self._vertices(pieces)
         out = np.empty(len(pieces), dtype=object)
         if len(pieces):
             out[:] = shapely.linestrings(x[vert], y[vert], indices=idx)
+        return out
+
+    def all_pieces(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Every piece as a LineString in the coordinates ``x, y`` (one per vertex)."""
+        out = np.empty(len(self.first), dtype=object)
+        if len(out):
+            out[:] = shapely.linestrings(x[self._vert], y[self._vert], indices=self._owner)
         return out
 
     def projected(self, pieces: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -161,10 +173,10 @@ class _Zone:
     def nearest(self, geoms: np.ndarray) -> np.ndarray:
         """Distances of projected ``geoms`` to the nearest piece, all pieces projected."""
         if self.tree is None:
-            every = np.arange(len(self.index))
-            seg, _ = self.index.segments(every)
-            self._project_vertices(seg)
-            self.tree = shapely.STRtree(self.index.projected(every, self.x, self.y))
+            todo = np.flatnonzero(np.isnan(self.x))
+            self.x[todo], self.y[todo] = self.trans.transform(self.index.xy[todo, 0],
+                                                              self.index.xy[todo, 1])
+            self.tree = shapely.STRtree(self.index.all_pieces(self.x, self.y))
         (lead, _), dist = self.tree.query_nearest(geoms, return_distance=True,
                                                   all_matches=False)
         out = np.full(len(geoms), np.inf)
