@@ -63,9 +63,9 @@ from pipelines.store.base import Workspace, now_iso
 __all__ = ["DEFAULT_EXPIRES_DAYS", "EXPIRY_SCHEMA", "LEVEL_LABELS", "MAX_EXPIRES_DAYS",
            "ROLE_LABELS", "TOKEN_PREFIX", "Level", "Role", "User", "add_user", "authenticate",
            "can_edit", "can_edit_reserve", "can_read", "can_read_reserve", "editable_reserves",
-           "get_user", "hash_token", "in_area", "lead_reserve", "list_users", "readable_reserves",
-           "require_admin", "require_edit", "require_read", "require_read_reserve",
-           "require_review", "revoke_user", "rotate_user"]
+           "get_user", "hash_token", "in_area", "lead_reserve", "list_users", "readable_areas",
+           "readable_reserves", "require_admin", "require_edit", "require_read",
+           "require_read_reserve", "require_review", "revoke_user", "rotate_user"]
 
 log = logging.getLogger(__name__)
 
@@ -500,6 +500,12 @@ def can_edit_reserve(user: User, reserve_code: str | None) -> bool:
     """Return True when ``user`` may update the leads of ``reserve_code``."""
     allowed = editable_reserves(user)
     return allowed is None or (reserve_code is not None and reserve_code in allowed)
+
+
+def readable_areas(user: User) -> frozenset[str] | None:
+    """Return the adcode prefixes a reviewer reads the leads of; None for other users
+    (whose reading goes by :func:`readable_reserves`)."""
+    return user.areas if user.role is Role.REVIEWER else None
 
 
 def in_area(user: User, county_adcode: object) -> bool:

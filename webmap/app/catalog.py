@@ -32,7 +32,7 @@ from layers.schema import STATUS_LABELS, Status
 from pipelines.errors import NotFoundError
 from pipelines.publish.views import leads_view
 from pipelines.store.base import Workspace
-from pipelines.users import User, readable_reserves, require_read
+from pipelines.users import User, readable_areas, readable_reserves, require_read
 
 __all__ = ["API_FIELDS", "NO_RESERVE", "OUTSIDE_CODE", "LeadCatalog", "LeadQuery", "query_codes"]
 
@@ -189,8 +189,13 @@ class LeadCatalog:
     def _mask(state: _State, user: User, query: LeadQuery) -> np.ndarray:
         view = state.view
         mask = np.ones(len(view), dtype=bool)
+        areas = readable_areas(user)
         allowed = readable_reserves(user)
-        if allowed is not None:
+        if areas is not None:  # a reviewer: the leads whose county lies in their area
+            county = view["county_adcode"]
+            mask &= (county.notna() & county.astype(str).str.startswith(
+                tuple(sorted(areas)) or ("\0",))).to_numpy()
+        elif allowed is not None:
             mask &= np.isin(state.reserve, list(allowed))
         if query.reserve:
             mask &= np.isin(state.reserve, list(query.reserve))

@@ -17,7 +17,7 @@ import numpy as np
 import shapely
 
 from pipelines.store.base import Workspace
-from pipelines.users import User, readable_reserves
+from pipelines.users import User, readable_areas, readable_reserves
 from webmap.app.catalog import NO_RESERVE, LeadCatalog, LeadQuery
 from webmap.errors import InputError
 
@@ -179,7 +179,13 @@ def _postgis_tile(
     where = ['l."geom" && ST_Transform(ST_TileEnvelope(?, ?, ?), 4490)']
     params += [z, x, y]
     allowed = readable_reserves(user)
-    if allowed is not None:
+    areas = readable_areas(user)
+    if areas is not None:  # a reviewer: the leads whose county lies in their area
+        prefixes = sorted(a for a in areas if a.isdigit())
+        where.append("(" + (" OR ".join(['c."county_adcode" LIKE ?'] * len(prefixes))
+                            or "FALSE") + ")")
+        params.extend(f"{p}%" for p in prefixes)
+    elif allowed is not None:
         where.append(_reserve_sql(allowed, params))
     if query.reserve:
         where.append(_reserve_sql(query.reserve, params))

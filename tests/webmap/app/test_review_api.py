@@ -8,8 +8,10 @@ Counties and users: :mod:`tests.pipelines.verify.levels`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
+import mapbox_vector_tile
 import pytest
 
 from pipelines.verify.status import set_status
@@ -107,3 +109,28 @@ def test_an_editor_cannot_close_through_the_status_route(app, any_classified):
     response = client.post("/api/leads/L001/status", headers=auth(tokens["甲保护区"]),
                            json={"status": "closed", "version": 4})
     assert response.status_code == 422 and "lvdun review submit" in response.text
+
+
+def _tile(lon: float, lat: float, z: int) -> str:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return f"/tiles/{z}/{x}/{y}.mvt"
+
+
+@pytest.mark.parametrize(("name", "leads"), [
+    ("某市局", {"L001", "L002", "L003", "L004", "L006"}),
+    ("安图县局", {"L003", "L004", "L006"}),
+    ("长春市局", {"L005"}),
+    ("某省厅", {"L001", "L002", "L003", "L004", "L005", "L006"}),
+])
+def test_reviewers_list_and_tile_the_leads_of_their_area(app, name, leads):
+    client, tokens = app
+    listed = client.get("/api/leads", headers=auth(tokens[name])).json()
+    assert {f["id"] for f in listed["features"]} == leads
+    tile = client.get(_tile(127.0, 43.5, z=6), headers=auth(tokens[name]))
+    assert tile.status_code == 200
+    layer = mapbox_vector_tile.decode(tile.content).get("leads", {"features": []}) \
+        if tile.content else {"features": []}
+    assert {f["properties"]["lead_id"] for f in layer["features"]} == leads
+    assert client.get("/api/exports/R01.zip", headers=auth(tokens[name])).status_code == 403
