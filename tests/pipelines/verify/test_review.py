@@ -236,3 +236,36 @@ def test_the_command_line_contract(ws):
     assert chain.exit_code == 0 and "市级 → 省级" in chain.output
     shown = run("status", "history", "L001")
     assert shown.exit_code == 0 and "提交" in shown.output and "通过" in shown.output
+
+
+def test_a_workspace_of_schema_2_is_upgraded_and_its_editors_submit(gpkg_workspace, zones_file,
+                                                                    leads_csv, tmp_path):
+    from pipelines.classify.job import classify
+    from pipelines.ingest.files import ingest
+    from pipelines.store import open_workspace
+    from pipelines.store.base import _ident
+    from pipelines.store.tables import SCHEMA_VERSION, VERSION_TABLE
+
+    ws = gpkg_workspace
+    ingest(ws, "reserves", zones_file)
+    ingest(ws, "leads", leads_csv, crs="EPSG:4490")
+    classify(ws)
+    add_user(ws, "甲保护区", "editor", reserves=["R01"])
+    with ws.transaction():  # what lvdun of schema version 2 left
+        for table, column in (("users", "level"), ("users", "areas"),
+                              ("lead_history", "review_level"), ("lead_history", "decision")):
+            ws.execute(f"ALTER TABLE {_ident(table)} DROP COLUMN {_ident(column)}")
+        ws.execute('DROP TABLE "lead_review"')
+        ws.execute('DROP TABLE "spot_checks"')
+        ws.execute(f"DELETE FROM {_ident(VERSION_TABLE)} WHERE version > 2")
+    ws.close()
+    again = open_workspace(ws.path)
+    again.open()
+    try:
+        assert again.schema_version() == SCHEMA_VERSION
+        editor = user(again, "甲保护区")
+        assert editor.level is not None and editor.level.value == "reserve"
+        set_status(again, "L001", "问题")
+        assert review.submit(again, editor, "L001").label == "待市级审核"
+    finally:
+        again.close()
