@@ -442,8 +442,8 @@ def return_verdict(ws: Workspace, user: User, lead_id: str, reason: str, *,
 def queue(ws: Workspace, user: User) -> pd.DataFrame:
     """Return the leads that await ``user``, sorted by lead id.
 
-    A reviewer: the submissions of their area pending at their level, and their area's
-    open spot checks. An editor (or admin): their leads returned to them or not yet
+    A reviewer: the submissions of their area pending at their level, and the open spot
+    checks they drew. An editor (or admin): their leads returned to them or not yet
     submitted (问题 / 非问题 / 已整改).
 
     Returns
@@ -466,8 +466,9 @@ def queue(ws: Workspace, user: User) -> pd.DataFrame:
         reviews.setdefault(r["lead_id"], []).append(r)
     spots = set()
     if reviewer:
-        open_checks = ws.read_spot_checks()
-        spots = set(open_checks.loc[open_checks["result"].isna(), "lead_id"])
+        checks = ws.read_spot_checks()
+        spots = set(checks.loc[checks["result"].isna() & (checks["drawn_by"] == user.name),
+                               "lead_id"])
     rows = []
     submittable = {Status.PROBLEM, Status.NOT_PROBLEM, Status.RECTIFIED}
     for lead in leads.to_dict("records"):
