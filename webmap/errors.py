@@ -23,8 +23,8 @@ from pipelines.errors import (
 __all__ = [
     "HTTP_STATUS",
     "AssetError",
-    "InputError",
     "MapInputError",
+    "RequestError",
     "VersionConflictError",
     "WebmapError",
     "http_status",
@@ -47,7 +47,7 @@ class AssetError(WebmapError, RuntimeError):
     """
 
 
-class InputError(WebmapError, ValueError):
+class RequestError(WebmapError, ValueError):
     """A request parameter is malformed (a bbox that is not four numbers, a bad tile...)."""
 
 
@@ -72,7 +72,7 @@ class VersionConflictError(ConflictError):
 #: (its own, then its bases in method resolution order). LvdunErrors without an entry
 #: are 500, as are errors that are not LvdunErrors.
 HTTP_STATUS: dict[type[BaseException], int] = {
-    InputError: 400,
+    RequestError: 400,
     UserError: 400,
     WorkspaceError: 400,
     ValueError: 400,

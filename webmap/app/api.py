@@ -57,7 +57,7 @@ from pipelines.verify.status import history, set_status
 from webmap.app.catalog import OUTSIDE_CODE, LeadQuery, api_properties, query_codes
 from webmap.app.context import AppContext
 from webmap.app.tiles import encode_tile
-from webmap.errors import InputError, VersionConflictError
+from webmap.errors import RequestError, VersionConflictError
 from webmap.map import features, lead_features
 from webmap.map.publish import lead_chip_paths
 
@@ -98,7 +98,7 @@ LeadId = Annotated[str, PathParam(description="The lead id, percent-encoded (`/`
 
 # -- parameters -------------------------------------------------------------------------
 def check_text(name: str, value: str | None) -> str | None:
-    """Return ``value``; raise :class:`InputError` when it holds a control character.
+    """Return ``value``; raise :class:`RequestError` when it holds a control character.
 
     Tab, line feed and carriage return are text; the other C0 controls and DEL are not
     (:data:`layers.text.CONTROL_CHARACTERS`), and PostgreSQL cannot even store NUL, so
@@ -111,13 +111,13 @@ def check_text(name: str, value: str | None) -> str | None:
     >>> check_text("batch", "a\\x00b")
     Traceback (most recent call last):
     ...
-    webmap.errors.InputError: batch 'a\\x00b' holds a control character (U+0000): remove it
+    webmap.errors.RequestError: batch 'a\\x00b' holds a control character (U+0000): remove it
     """
     if value is None:
         return None
     found = CONTROL_CHARACTERS.search(value)
     if found:
-        raise InputError(f"{name} {value!r} holds a control character "
+        raise RequestError(f"{name} {value!r} holds a control character "
                          f"(U+{ord(found.group()):04X}): remove it")
     return value
 
@@ -125,7 +125,7 @@ def check_text(name: str, value: str | None) -> str | None:
 def _split(values: list[str] | None, name: str = "value") -> tuple[str, ...]:
     """Repeated and comma-separated values, stripped, empties dropped.
 
-    Raises :class:`InputError` for a value with a control character (:func:`check_text`).
+    Raises :class:`RequestError` for a value with a control character (:func:`check_text`).
     """
     out: list[str] = []
     for value in values or []:
@@ -143,7 +143,7 @@ def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
         parts = []
     if len(parts) != 4 or not all(np.isfinite(parts)) or parts[0] > parts[2] or \
             parts[1] > parts[3]:
-        raise InputError(
+        raise RequestError(
             f"bbox {value!r}: give minx,miny,maxx,maxy in degrees (EPSG:4490), "
             "e.g. bbox=126.3,43.3,126.8,43.7"
         )
@@ -156,7 +156,7 @@ def _statuses(values: tuple[str, ...]) -> tuple[str, ...]:
         status = normalize_status(value)
         if status is None:
             known = ", ".join(s.value for s in Status)
-            raise InputError(f"unknown status {value!r}; use one of {known} (or 问题, 已销号...)")
+            raise RequestError(f"unknown status {value!r}; use one of {known} (or 问题, 已销号...)")
         out.append(status.value)
     return tuple(out)
 
@@ -366,7 +366,7 @@ def review_lead(
                                                expected_version=body.version),
     }
     if body.action not in steps:
-        raise InputError(f"action {body.action!r}: use one of {', '.join(steps)}")
+        raise RequestError(f"action {body.action!r}: use one of {', '.join(steps)}")
     try:
         with ctx.write_lock:
             step = steps[body.action]()
@@ -468,7 +468,7 @@ def export_reserve(
     formats = _split(format) or ("xlsx",)
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
-        raise InputError(f"unknown format {unknown[0]!r}; use {', '.join(FORMATS)}")
+        raise RequestError(f"unknown format {unknown[0]!r}; use {', '.join(FORMATS)}")
     archive = _archives(request).get(ctx.pool.get(), code, formats=formats)
     log.info("%s downloaded the ledger of %s (%s, export run %s)", user.name, reserve_code,
              ",".join(formats), archive.run_id)

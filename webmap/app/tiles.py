@@ -19,7 +19,7 @@ import shapely
 from pipelines.store.base import Workspace
 from pipelines.users import User, readable_areas, readable_reserves
 from webmap.app.catalog import NO_RESERVE, LeadCatalog, LeadQuery
-from webmap.errors import InputError
+from webmap.errors import RequestError
 
 __all__ = [
     "EXTENT",
@@ -53,7 +53,7 @@ def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
 
     Raises
     ------
-    InputError
+    RequestError
         For a zoom outside 0..22 or a column / row outside the grid.
 
     Examples
@@ -62,10 +62,10 @@ def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     [0, 0, 20037508, 20037508]
     """
     if not 0 <= z <= MAX_ZOOM:
-        raise InputError(f"tile zoom {z} is outside 0..{MAX_ZOOM}")
+        raise RequestError(f"tile zoom {z} is outside 0..{MAX_ZOOM}")
     n = 2**z
     if not (0 <= x < n and 0 <= y < n):
-        raise InputError(f"tile {z}/{x}/{y} is outside the grid (0..{n - 1} at zoom {z})")
+        raise RequestError(f"tile {z}/{x}/{y} is outside the grid (0..{n - 1} at zoom {z})")
     size = 2 * _HALF / n
     minx = -_HALF + x * size
     maxy = _HALF - y * size

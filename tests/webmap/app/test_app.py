@@ -27,7 +27,7 @@ from tests.webmap.conftest import USERS, auth
 from webmap.app.factory import create_app
 from webmap.app.settings import Settings
 from webmap.app.tiles import tile_bounds
-from webmap.errors import InputError, VersionConflictError, http_status
+from webmap.errors import RequestError, VersionConflictError, http_status
 
 ALL = ["L001", "L002", "L003", "L004", "L005", "L006"]
 
@@ -353,7 +353,7 @@ class BadRecord(PipelineError, ValueError):
         (ConflictError("x"), 409),
         (VersionConflictError("x", {}), 409),
         (TransitionError("x"), 422),
-        (InputError("x"), 400),
+        (RequestError("x"), 400),
         (UserError("x"), 400),
         (WorkspaceError("x"), 400),
         (BadRecord("x"), 400),

@@ -89,7 +89,7 @@ def test_postgis_control_characters_in_filters_are_400(pg_client, path):
     client, tokens = pg_client
     response = client.get(path, headers=auth(tokens["viewer"]))
     assert response.status_code == 400, response.text
-    assert response.json()["error"] == "InputError"
+    assert response.json()["error"] == "RequestError"
     assert "control character" in response.json()["detail"]
 
 

@@ -127,7 +127,7 @@ def test_control_characters_in_filters_are_400(client, tokens, path):
     response = client.get(path, headers=auth(tokens["viewer"]))
     assert response.status_code == 400, response.text
     body = response.json()
-    assert body["error"] == "InputError"
+    assert body["error"] == "RequestError"
     assert "control character" in body["detail"]
 
 
