@@ -257,6 +257,39 @@ class JobQueries:
         where = f'{_name(column)} IN ({", ".join(["?"] * len(values))})'
         return self.read_features(layer, where=where, params=list(values))
 
+    def read_table_in(self, table: str, column: str, values: Sequence[Any]) -> pd.DataFrame:
+        """Return the rows of ``table`` whose ``column`` is one of ``values``.
+
+        Parameters
+        ----------
+        table : str
+            A table.
+        column : str
+            One of its columns.
+        values : sequence
+            The values to match; none gives an empty frame with the table's columns.
+        """
+        if not values:
+            return self.read_table(table, where="1 = 0")
+        where = f'{_name(column)} IN ({", ".join(["?"] * len(values))})'
+        return self.read_table(table, where=where, params=list(values))
+
+    def leads_changed_since(self, history_id: int) -> list[str]:
+        """Return the leads with a ``lead_history`` row after ``history_id``."""
+        rows = self.query('SELECT DISTINCT "lead_id" FROM "lead_history" WHERE "id" > ?',
+                          [int(history_id)])
+        return rows["lead_id"].tolist()
+
+    def leads_signature(self) -> tuple[Any, ...]:
+        """Return indexed aggregates that change whenever runs or the leads layer do.
+
+        ``(runs count, last finished_at, highest leads fid)``: the web app reloads its
+        leads when they change.
+        """
+        runs, last = self.execute('SELECT COUNT(*), MAX("finished_at") FROM "runs"').fetchone()
+        fid = self.execute('SELECT MAX("fid") FROM "leads"').fetchone()[0]
+        return (int(runs), last, fid)
+
     # -- mines ---------------------------------------------------------------------------
     def set_mine_progress(self, mine_id: str, progress: str | None) -> int:
         """Set the ``restoration_progress`` of one mine; return the rows changed."""

@@ -102,10 +102,6 @@ class _State:
     generation: int
 
 
-def _scalar(ws: Workspace, sql: str) -> Any:
-    return ws.execute(sql).fetchone()[0]
-
-
 class LeadCatalog:
     """The leads view of one workspace, shared by the request threads of the web app.
 
@@ -123,13 +119,11 @@ class LeadCatalog:
     # -- freshness ------------------------------------------------------------------
     @staticmethod
     def _signature(ws: Workspace) -> tuple[Any, ...]:
-        runs = ws.execute('SELECT COUNT(*), MAX("finished_at") FROM "runs"').fetchone()
-        fid = _scalar(ws, 'SELECT MAX("fid") FROM "leads"')
-        return (int(runs[0]), runs[1], fid)
+        return ws.leads_signature()
 
     @staticmethod
     def _history_mark(ws: Workspace) -> int:
-        return int(_scalar(ws, 'SELECT MAX("id") FROM "lead_history"') or 0)
+        return ws.last_history_id() or 0
 
     def _load(self, ws: Workspace, signature: tuple[Any, ...], mark: int) -> _State:
         view = leads_view(ws).sort_values("lead_id", kind="stable").reset_index(drop=True)
@@ -144,14 +138,11 @@ class LeadCatalog:
 
     def _patch(self, ws: Workspace, state: _State, mark: int) -> None:
         """Re-read ``lead_status`` of the leads whose history grew since the last mark."""
-        ids = ws.query(
-            'SELECT DISTINCT "lead_id" FROM "lead_history" WHERE "id" > ?', [state.history_mark]
-        )["lead_id"].tolist()
+        ids = ws.leads_changed_since(state.history_mark)
         view = state.view
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
-            marks = ", ".join(["?"] * len(chunk))
-            rows = ws.read_table("lead_status", where=f'"lead_id" IN ({marks})', params=chunk)
+            rows = ws.read_table_in("lead_status", "lead_id", chunk)
             for row in rows.to_dict("records"):
                 k = state.position.get(row["lead_id"])
                 if k is None:
