@@ -20,6 +20,7 @@ __all__ = [
     "OUTSIDE_NAME",
     "REASON_REQUIRED",
     "SQM_PER_MU",
+    "STATUS_COLOURS",
     "STATUS_LABELS",
     "TRANSITIONS",
     "ZONE_LABELS",
@@ -137,6 +138,17 @@ STATUS_LABELS: dict[Status, str] = {
     Status.RECTIFYING: "整改中",
     Status.RECTIFIED: "已整改",
     Status.CLOSED: "已销号",
+}
+
+#: One colour per verification state, the same on the map, in QGIS and in field apps.
+STATUS_COLOURS: dict[Status, str] = {
+    Status.PENDING: "#8c8c8c",
+    Status.IN_FIELD: "#1f78b4",
+    Status.NOT_PROBLEM: "#33a02c",
+    Status.PROBLEM: "#e31a1c",
+    Status.RECTIFYING: "#ff7f00",
+    Status.RECTIFIED: "#6a3d9a",
+    Status.CLOSED: "#000000",
 }
 
 #: Legal transitions. 非问题 and 已销号 can be reopened, always with a reason.

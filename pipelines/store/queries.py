@@ -252,10 +252,7 @@ class JobQueries:
         values : sequence
             The values to match; none gives an empty frame with the layer's columns.
         """
-        if not values:
-            return self.read_features(layer, where="1 = 0")
-        where = f'{_name(column)} IN ({", ".join(["?"] * len(values))})'
-        return self.read_features(layer, where=where, params=list(values))
+        return self.read_features(layer, where=_in(column, values), params=list(values))
 
     def read_table_in(self, table: str, column: str, values: Sequence[Any]) -> pd.DataFrame:
         """Return the rows of ``table`` whose ``column`` is one of ``values``.
@@ -269,10 +266,7 @@ class JobQueries:
         values : sequence
             The values to match; none gives an empty frame with the table's columns.
         """
-        if not values:
-            return self.read_table(table, where="1 = 0")
-        where = f'{_name(column)} IN ({", ".join(["?"] * len(values))})'
-        return self.read_table(table, where=where, params=list(values))
+        return self.read_table(table, where=_in(column, values), params=list(values))
 
     def leads_changed_since(self, history_id: int) -> list[str]:
         """Return the leads with a ``lead_history`` row after ``history_id``."""
@@ -442,3 +436,11 @@ def _name(column: str) -> str:
     if not column.replace("_", "").isalnum():
         raise StoreError(f"bad identifier {column!r}")
     return sql_identifier(column)
+
+
+def _in(column: str, values: Sequence[Any]) -> str:
+    """``"column" IN (?, ...)`` for ``values``; a condition no row meets for none."""
+    if not values:
+        return "1 = 0"
+    return f'{_name(column)} IN ({", ".join(["?"] * len(values))})'
+

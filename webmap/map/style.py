@@ -14,11 +14,11 @@ from typing import Any
 
 from layers.schema import (
     LEVEL_LABELS,
+    STATUS_COLOURS,
     STATUS_LABELS,
     ZONE_LABELS,
     ZONE_RANK,
     Level,
-    Status,
     Zone,
 )
 from pipelines.escape import html_text
@@ -86,16 +86,6 @@ LEVEL_OUTLINE: dict[Level | None, dict[str, Any]] = {
     None: {"color": "#8c8c8c", "weight": 1.0},
 }
 
-#: One colour per verification state; unknown states are drawn white with a grey ring.
-STATUS_COLOURS: dict[Status, str] = {
-    Status.PENDING: "#8c8c8c",
-    Status.IN_FIELD: "#1f78b4",
-    Status.NOT_PROBLEM: "#33a02c",
-    Status.PROBLEM: "#e31a1c",
-    Status.RECTIFYING: "#ff7f00",
-    Status.RECTIFIED: "#6a3d9a",
-    Status.CLOSED: "#000000",
-}
 UNKNOWN_STATUS = "unknown"
 #: Suffix of the style keys of point leads (circle markers).
 POINT_KEY = ".pt"

@@ -42,7 +42,6 @@ from pipelines.store.base import Workspace, new_run_id, now_iso
 __all__ = [
     "APPS",
     "COORDS",
-    "STATUS_COLOURS",
     "FieldContents",
     "FieldPackage",
     "field_contents",
@@ -55,16 +54,6 @@ log = logging.getLogger(__name__)
 APPS = ("kmz", "odk", "qfield")
 COORDS = ("wgs84", "gcj02")
 
-#: Status colours of every field package (the web map's, so a lead looks the same).
-STATUS_COLOURS: dict[Status, str] = {
-    Status.PENDING: "#8c8c8c",
-    Status.IN_FIELD: "#1f78b4",
-    Status.NOT_PROBLEM: "#33a02c",
-    Status.PROBLEM: "#e31a1c",
-    Status.RECTIFYING: "#ff7f00",
-    Status.RECTIFIED: "#6a3d9a",
-    Status.CLOSED: "#000000",
-}
 
 
 @dataclass

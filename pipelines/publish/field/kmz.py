@@ -29,9 +29,9 @@ import shapely
 from PIL import Image, ImageDraw
 
 from geo.shift import wgs84_to_gcj02
-from layers.schema import ZONE_LABELS, Status, Zone
+from layers.schema import STATUS_COLOURS, ZONE_LABELS, Status, Zone
 from pipelines.escape import html_text, xml_text
-from pipelines.publish.field import STATUS_COLOURS, FieldContents
+from pipelines.publish.field import FieldContents
 
 __all__ = ["DESCRIPTION_FIELDS", "KML_NS", "ZONE_COLOURS", "build_kml", "write_kmz"]
 

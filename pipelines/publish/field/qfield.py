@@ -32,9 +32,16 @@ import geopandas as gpd
 import pyogrio
 from pyproj import CRS
 
-from layers.schema import NOT_PROBLEM_REASONS, STATUS_LABELS, ZONE_LABELS, Status, Zone
+from layers.schema import (
+    NOT_PROBLEM_REASONS,
+    STATUS_COLOURS,
+    STATUS_LABELS,
+    ZONE_LABELS,
+    Status,
+    Zone,
+)
 from pipelines.escape import xml_text
-from pipelines.publish.field import STATUS_COLOURS, FieldContents
+from pipelines.publish.field import FieldContents
 from pipelines.publish.field.kmz import ZONE_COLOURS
 
 __all__ = ["LEAD_ALIASES", "LEAD_COLUMNS", "write_gpkg", "write_project", "write_qfield"]
