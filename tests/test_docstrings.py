@@ -22,7 +22,6 @@ BEING_WRITTEN = frozenset({
     "geo/nearest.py",
     "geo/overlay.py",
     "pipelines/classify/frames.py",
-    "pipelines/users.py",
 })
 
 

@@ -31,8 +31,9 @@ import pandas as pd
 from layers.schema import STATUS_LABELS, Status
 from pipelines.errors import NotFoundError, PermissionDeniedError, ReviewError
 from pipelines.levels import LEVEL_LABELS, REVIEW_LEVELS, Level, parse_level
+from pipelines.rights import can_edit, require_edit, require_review
 from pipelines.store.base import Workspace, now_iso
-from pipelines.users import Role, User, can_edit, require_edit, require_review
+from pipelines.users import Role, User
 from pipelines.verify.status import record_step, set_status
 
 __all__ = [

@@ -28,8 +28,9 @@ import pandas as pd
 
 from layers.schema import Status
 from pipelines.errors import NotFoundError, PermissionDeniedError, ReviewError
+from pipelines.rights import require_review
 from pipelines.store.base import Workspace, new_run_id, now_iso
-from pipelines.users import Role, User, require_review
+from pipelines.users import Role, User
 from pipelines.verify.review import ReviewStep, lead_row, return_verdict
 from pipelines.verify.status import parse_status, record_step
 

@@ -11,6 +11,16 @@ from click.testing import CliRunner
 
 from pipelines.cli import cli
 from pipelines.errors import AuthError, NotFoundError, PermissionDeniedError, UserError
+from pipelines.rights import (
+    can_edit,
+    can_read,
+    editable_reserves,
+    lead_reserve,
+    readable_reserves,
+    require_admin,
+    require_edit,
+    require_read,
+)
 from pipelines.store import Workspace, open_workspace
 from pipelines.store.tables import SCHEMA_VERSION, VERSION_TABLE
 from pipelines.users import (
@@ -20,16 +30,8 @@ from pipelines.users import (
     User,
     add_user,
     authenticate,
-    can_edit,
-    can_read,
-    editable_reserves,
     get_user,
-    lead_reserve,
     list_users,
-    readable_reserves,
-    require_admin,
-    require_edit,
-    require_read,
     revoke_user,
     rotate_user,
 )

@@ -42,16 +42,14 @@ from layers.text import CONTROL_CHARACTERS
 from pipelines.errors import ConflictError, NotFoundError
 from pipelines.escape import content_disposition, html_text
 from pipelines.publish.export import FORMATS, ArchiveCache
-from pipelines.users import (
-    User,
-    authenticate,
+from pipelines.rights import (
     can_edit,
     editable_reserves,
-    list_users,
     require_admin,
     require_edit,
     require_read_reserve,
 )
+from pipelines.users import User, authenticate, list_users
 from pipelines.verify import review as workflow
 from pipelines.verify.status import history, set_status
 from webmap.app.catalog import OUTSIDE_CODE, LeadQuery, api_properties, query_codes

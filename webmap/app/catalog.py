@@ -10,7 +10,7 @@ request, two cheap marks of the workspace:
   import, another process) appends to history in the same transaction as it updates
   ``lead_status``, so the leads named by the new history rows are re-read, nothing else.
 
-Every query goes through the caller's rights (:func:`pipelines.users.readable_reserves`):
+Every query goes through the caller's rights (:func:`pipelines.rights.readable_reserves`):
 an editor's queries never see another reserve's leads, whatever the filters say.
 """
 
@@ -31,8 +31,9 @@ import shapely
 from layers.schema import STATUS_LABELS, Status
 from pipelines.errors import NotFoundError
 from pipelines.publish.views import leads_view
+from pipelines.rights import readable_areas, readable_reserves, require_read
 from pipelines.store.base import Workspace
-from pipelines.users import User, readable_areas, readable_reserves, require_read
+from pipelines.users import User
 
 __all__ = ["API_FIELDS", "NO_RESERVE", "OUTSIDE_CODE", "LeadCatalog", "LeadQuery", "query_codes"]
 

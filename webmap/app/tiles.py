@@ -16,8 +16,9 @@ import mapbox_vector_tile
 import numpy as np
 import shapely
 
+from pipelines.rights import readable_areas, readable_reserves
 from pipelines.store.base import Workspace
-from pipelines.users import User, readable_areas, readable_reserves
+from pipelines.users import User
 from webmap.app.catalog import NO_RESERVE, LeadCatalog, LeadQuery
 from webmap.errors import RequestError
 
