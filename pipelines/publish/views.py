@@ -73,11 +73,11 @@ def leads_view(
         county adcodes. None in ``codes`` stands for the leads outside every reserve
         (county), not classified ones included. Without ``codes``, every lead.
     """
-    where, params = ("", []) if codes is None else _group_filter(by or "reserve", codes)
-    leads = ws.read_features("leads", where=where, params=params)
-    klass = ws.read_table("lead_class", where=where, params=params).drop(
-        columns=["batch", "run_id"])
-    status = ws.read_table("lead_status", where=where, params=params)
+    by = by or "reserve"
+    if by not in GROUP_COLUMNS:
+        raise WorkspaceError(f"--by {by!r}: use reserve or county")
+    leads, klass, status = ws.read_lead_tables(GROUP_COLUMNS[by], codes)
+    klass = klass.drop(columns=["batch", "run_id"])
     area_sent = leads.pop("area_m2")
     view = leads.merge(klass, on="lead_id", how="left").merge(status, on="lead_id", how="left")
     view["area_m2"] = view["area_m2"].where(view["area_m2"].notna(), area_sent)
@@ -95,23 +95,6 @@ def leads_view(
         for v in view["overlaps"]
     ]
     return gpd.GeoDataFrame(view, geometry="geometry", crs=leads.crs)
-
-
-def _group_filter(by: str, codes: Collection[str | None]) -> tuple[str, list[str]]:
-    """SQL condition on ``lead_id``: the lead's group is one of ``codes`` (None: none)."""
-    if by not in GROUP_COLUMNS:
-        raise WorkspaceError(f"--by {by!r}: use reserve or county")
-    column = GROUP_COLUMNS[by]
-    named = sorted({str(c) for c in codes if c is not None})
-    parts = []
-    if named:
-        marks = ", ".join("?" * len(named))
-        parts.append(f'"lead_id" IN (SELECT "lead_id" FROM "lead_class" '
-                     f'WHERE "{column}" IN ({marks}))')
-    if any(c is None for c in codes):
-        parts.append(f'"lead_id" NOT IN (SELECT "lead_id" FROM "lead_class" '
-                     f'WHERE "{column}" IS NOT NULL AND "lead_id" IS NOT NULL)')
-    return (" OR ".join(parts) or "1 = 0"), named
 
 
 def _zone_label(zone: str) -> str:

@@ -268,6 +268,25 @@ class JobQueries:
         """
         return self.read_table(table, where=_in(column, values), params=list(values))
 
+    def read_lead_tables(
+        self, column: str, codes: Sequence[str | None] | Any | None = None
+    ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame]:
+        """Return ``leads``, ``lead_class`` and ``lead_status`` of the leads of some groups.
+
+        Parameters
+        ----------
+        column : str
+            The ``lead_class`` column that names a lead's group (``reserve_code``,
+            ``county_adcode``).
+        codes : collection of str or None, optional
+            The groups; None in it stands for the leads of no group (not classified ones
+            included). Without ``codes``, every lead.
+        """
+        where, params = ("", []) if codes is None else _group_filter(column, codes)
+        return (self.read_features("leads", where=where, params=params),
+                self.read_table("lead_class", where=where, params=params),
+                self.read_table("lead_status", where=where, params=params))
+
     def leads_changed_since(self, history_id: int) -> list[str]:
         """Return the leads with a ``lead_history`` row after ``history_id``."""
         rows = self.query('SELECT DISTINCT "lead_id" FROM "lead_history" WHERE "id" > ?',
@@ -443,4 +462,19 @@ def _in(column: str, values: Sequence[Any]) -> str:
     if not values:
         return "1 = 0"
     return f'{_name(column)} IN ({", ".join(["?"] * len(values))})'
+
+
+def _group_filter(column: str, codes: Any) -> tuple[str, list[str]]:
+    """SQL condition on ``lead_id``: the lead's group is one of ``codes`` (None: none)."""
+    name = _name(column)
+    named = sorted({str(c) for c in codes if c is not None})
+    parts = []
+    if named:
+        marks = ", ".join("?" * len(named))
+        parts.append(f'"lead_id" IN (SELECT "lead_id" FROM "lead_class" '
+                     f"WHERE {name} IN ({marks}))")
+    if any(c is None for c in codes):
+        parts.append(f'"lead_id" NOT IN (SELECT "lead_id" FROM "lead_class" '
+                     f'WHERE {name} IS NOT NULL AND "lead_id" IS NOT NULL)')
+    return (" OR ".join(parts) or "1 = 0"), named
 
