@@ -129,7 +129,7 @@ def field_contents(ws: Workspace, code: str) -> FieldContents:
     leads = leads_view(ws, by="reserve", codes=[code])
     if leads.empty:
         raise NotFoundError(f"no leads in reserve {code!r}")
-    zones = ws.read_features("reserves", where='"reserve_code" = ?', params=[code])
+    zones = ws.read_features_equal("reserves", "reserve_code", code)
     names = [n for n in leads["reserve_name"] if isinstance(n, str) and n.strip()]
     name = names[0] if names else code
     if zones.empty:
