@@ -89,3 +89,18 @@ def test_every_writer_goes_through_its_escaping(path):
             if needs and all(re.search(rf"\b{n}\b", text) for n in needs):
                 continue  # the module writes through the escaping function
             pytest.fail(f"{_rel(path)}:{line} writes {match.group(0)!r} itself: use {use}")
+
+
+#: The one module outside the store that still writes SQL: the PostGIS vector-tile query.
+SQL_OUTSIDE_STORE = {"webmap/app/tiles.py"}
+
+
+@pytest.mark.parametrize("path", _modules(), ids=_rel)
+def test_the_store_owns_its_sql(path):
+    rel = _rel(path)
+    if rel.startswith("pipelines/store/") or rel in SQL_OUTSIDE_STORE:
+        return
+    text = path.read_text(encoding="utf-8")
+    found = re.search(r"\bSELECT\b|INSERT INTO|DELETE FROM|\bUPDATE \"|where=", text)
+    assert not found, f"{rel} writes SQL ({found.group(0)!r}): give Workspace a method for it"
+

@@ -46,9 +46,7 @@ def lead_chip_paths(
     elif not lead_ids:
         return {}
     else:
-        marks = ", ".join(["?"] * len(lead_ids))
-        rows = ws.read_table("lead_chips", where=f'"lead_id" IN ({marks})',
-                             params=list(lead_ids))
+        rows = ws.read_table_in("lead_chips", "lead_id", list(lead_ids))
     out: dict[str, dict[str, Path]] = {}
     for lead, kind, path in zip(rows["lead_id"], rows["kind"], rows["path"], strict=True):
         if isinstance(path, str) and path:
