@@ -3,7 +3,8 @@
 Route handlers only parse the request and call the library: rights checks are
 :mod:`pipelines.users`, status changes :func:`pipelines.verify.status.set_status` (the same
 workflow rules, version checks and history as the command line), review steps
-:mod:`pipelines.verify.review` (the same as ``lvdun review``), exports
+:mod:`pipelines.verify.review` (the same as ``lvdun review``; the queue, photos and progress are
+:mod:`webmap.app.review_api`), exports
 :func:`pipelines.publish.export.export`. Errors travel as exceptions and become HTTP codes in one
 place (:data:`webmap.errors.HTTP_STATUS`).
 
@@ -373,14 +374,6 @@ def review_lead(
     return {"lead_id": step.lead_id, "kind": step.kind, "decision": step.decision,
             "level": step.level, "review": step.label, "version": step.version,
             "at": step.at, "by": step.by}
-
-
-@api_router.get("/review/queue", summary="What awaits you in the review")
-def review_queue(user: CurrentUser, ctx: Context) -> list[dict[str, Any]]:
-    """A reviewer: the submissions of your area awaiting your level, and open spot checks;
-    an editor: your leads returned to you or still to submit. Sorted by lead id."""
-    rows = workflow.queue(ctx.pool.get(), user)
-    return rows.astype(object).where(rows.notna(), None).to_dict("records")
 
 
 @api_router.get("/leads/{lead_id:path}", summary="One lead", response_class=Response,

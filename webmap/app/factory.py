@@ -37,6 +37,8 @@ from pipelines.errors import NotFoundError
 from pipelines.escape import html_text
 from webmap.app.api import api_router, tiles_router
 from webmap.app.context import AppContext, WorkspacePool
+from webmap.app.field import FIELD_ASSETS, field_router
+from webmap.app.review_api import review_router
 from webmap.app.settings import Settings
 from webmap.errors import http_status
 from webmap.map.build import build_app_map
@@ -193,8 +195,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.lvdun = ctx
     app.add_exception_handler(LvdunError, _error_response)  # type: ignore[arg-type]
     app.add_middleware(SecurityHeaders)
+    app.include_router(review_router)  # first: its /leads/{id}/photos/{n} route
     app.include_router(api_router)
     app.include_router(tiles_router)
+    app.include_router(field_router)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
@@ -209,7 +213,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get(f"{_STATIC}/{{name}}", include_in_schema=False)
     def static(name: str) -> FileResponse:
-        if name not in _DOCS_ASSETS:
+        if name not in _DOCS_ASSETS + FIELD_ASSETS:
             raise NotFoundError(f"no file {name!r} here")
         return FileResponse(STATIC_DIR / name)
 

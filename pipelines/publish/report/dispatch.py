@@ -21,7 +21,7 @@ from pipelines.store.base import Workspace
 from pipelines.verify.deadlines import overdue
 from pipelines.verify.review import review_summary
 
-__all__ = ["DISPATCH_COLUMNS", "dispatch_section", "dispatch_table"]
+__all__ = ["DISPATCH_COLUMNS", "dispatch_section", "dispatch_table", "dispatch_tables"]
 
 _VERIFIED = {s.value for s in Status} - {Status.PENDING.value, Status.IN_FIELD.value}
 _PROBLEM = {Status.PROBLEM.value, Status.RECTIFYING.value, Status.RECTIFIED.value,
@@ -108,11 +108,29 @@ def dispatch_section(ws: Workspace, view: pd.DataFrame, today: date) -> Section:
         f"截至 {today.isoformat()}：核查完成率 = 已核查/线索数；审核通过率 = 审核通过/已核查；"
         "整改完成率 = 已整改及已销号/问题数；销号率 = 已销号/问题数；"
         "逾期数含整改逾期与核查上报逾期。")
+    section.blocks += dispatch_tables(ws, view, today)
+    return section
+
+
+def dispatch_tables(ws: Workspace, view: pd.DataFrame, today: date) -> list[Table]:
+    """The three dispatch tables of ``view``: per county, city and reserve, each with 合计.
+
+    The report's section 调度表 and the web app's progress (``/api/review/progress``,
+    for a reviewer's area) both show these.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace (reviews, deadlines, city names).
+    view : pandas.DataFrame
+        The leads counted, as :func:`pipelines.publish.views.leads_view` (filtered).
+    today : datetime.date
+        The day overdue leads are judged by.
+    """
     frame = _frame(ws, view, today)
-    section.blocks += [
+    return [
         Table("dispatch_county", "各县（市、区）调度",
               dispatch_table(frame, "county", "县（市、区）")),
         Table("dispatch_city", "各市（州）调度", dispatch_table(frame, "city", "市（州）")),
         Table("dispatch_reserve", "各保护区调度", dispatch_table(frame, "reserve", "保护区")),
     ]
-    return section

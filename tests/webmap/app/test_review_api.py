@@ -134,3 +134,71 @@ def test_reviewers_list_and_tile_the_leads_of_their_area(app, name, leads):
         if tile.content else {"features": []}
     assert {f["properties"]["lead_id"] for f in layer["features"]} == leads
     assert client.get("/api/exports/R01.zip", headers=auth(tokens[name])).status_code == 403
+
+
+# -- the progress (调度表) of a reviewer's area, and the queue's photos ------------------
+def _progress(client: TestClient, token: str) -> object:
+    return client.get("/api/review/progress", headers=auth(token))
+
+
+def _counties(body: dict) -> dict[str, int]:
+    table = next(t for t in body["tables"] if t["key"] == "dispatch_county")
+    assert table["columns"][:2] == ["县（市、区）", "线索数"]
+    return {row[0]: row[1] for row in table["rows"]}
+
+
+def test_progress_shows_the_reviewers_area_only(app):
+    client, tokens = app
+    city = _progress(client, tokens["某市局"])
+    assert city.status_code == 200, city.text
+    assert city.json()["areas"] == ["2224"]
+    assert _counties(city.json()) == {"安图县（222426）": 3, "延吉市（222401）": 2, "合计": 5}
+    county = _counties(_progress(client, tokens["安图县局"]).json())
+    assert county == {"安图县（222426）": 3, "合计": 3}
+    assert _counties(_progress(client, tokens["长春市局"]).json()) == {
+        "朝阳区（220104）": 1, "合计": 1}
+    everything = _progress(client, tokens["管理员"]).json()
+    assert everything["areas"] is None and _counties(everything)["合计"] == 6
+    names = [t["key"] for t in city.json()["tables"]]
+    assert names == ["dispatch_county", "dispatch_city", "dispatch_reserve"]
+
+
+def test_progress_is_refused_to_editors(app):
+    client, tokens = app
+    for name in ("甲保护区", "乙保护区"):
+        response = _progress(client, tokens[name])
+        assert response.status_code == 403
+        assert "延吉市" not in response.text
+
+
+def _photo(path, color: str = "red") -> None:
+    from PIL import Image
+
+    Image.new("RGB", (8, 8), color).save(path, format="JPEG")
+
+
+def test_the_queue_lists_the_photos_stored_in_the_workspace(app, any_classified, tmp_path):
+    client, tokens = app
+    folder = getattr(any_classified, "path", None)
+    if folder is None:
+        pytest.skip("a PostGIS workspace has no folder: it serves no photos")
+    inside = folder.parent / "现场照片.jpg"
+    outside = tmp_path.parent / f"{tmp_path.name}-elsewhere.jpg"
+    _photo(inside)
+    _photo(outside, "blue")
+    set_status(any_classified, "L002", "非问题", reason="手续合法",
+               evidence=[inside, outside])
+    editor, city = tokens["甲保护区"], tokens["某市局"]
+    assert _step(client, editor, "L002", "submit", 2).status_code == 200
+    item = {r["lead_id"]: r for r in client.get("/api/review/queue",
+                                                headers=auth(city)).json()}["L002"]
+    assert [p["name"] for p in item["photos"]] == ["现场照片.jpg"]  # not the one outside
+    assert "path" not in item["photos"][0] and str(folder.parent) not in str(item)
+    got = client.get("/api/leads/L002/photos/0", headers=auth(city))
+    assert got.status_code == 200 and got.content == inside.read_bytes()
+    assert got.headers["content-type"] == "image/jpeg"
+    assert client.get("/api/leads/L002/photos/1", headers=auth(city)).status_code == 404
+    assert client.get("/api/leads/L002/photos/0",
+                      headers=auth(tokens["长春市局"])).status_code == 403
+    _photo(inside, "green")  # replaced since it was recorded: no longer served
+    assert client.get("/api/leads/L002/photos/0", headers=auth(city)).status_code == 404

@@ -15,6 +15,7 @@ import pytest
 
 from tests.webmap.conftest import auth
 from webmap.app.api import api_router, tiles_router
+from webmap.app.review_api import review_router
 
 R01 = {"L001", "L002", "L006"}
 R02 = {"L003", "L004"}
@@ -36,7 +37,8 @@ ROUTES = {
     "/api/leads/{lead_id:path}/history", "/api/leads/{lead_id:path}/status",
     "/api/leads/{lead_id:path}/chips/{kind}", "/api/reserves",
     "/api/exports/{reserve_code:path}.zip", "/api/map/{kind}", "/tiles/{z}/{x}/{y}.mvt",
-    "/api/leads/{lead_id:path}/review", "/api/review/queue",
+    "/api/leads/{lead_id:path}/review", "/api/review/queue", "/api/review/progress",
+    "/api/leads/{lead_id:path}/photos/{index}",
     "/", "/login",
 }  # fmt: skip
 #: Routes open to everyone: the API's description and the files of its docs page.
@@ -44,7 +46,8 @@ PUBLIC = {"/docs", "/openapi.json", "/static/{name}"}
 
 
 def test_every_route_is_covered(client):
-    routes = [*client.app.routes, *api_router.routes, *tiles_router.routes]
+    routes = [*client.app.routes, *api_router.routes, *review_router.routes,
+              *tiles_router.routes]
     paths = {route.path for route in routes if hasattr(route, "path")}
     assert paths - PUBLIC == ROUTES
 
@@ -172,6 +175,7 @@ def test_admin_changes_any_lead(client, tokens, lead):
         ("GET", "/api/leads/L001/chips/before"),
         ("POST", "/api/leads/L001/status"), ("GET", "/api/reserves"),
         ("POST", "/api/leads/L001/review"), ("GET", "/api/review/queue"),
+        ("GET", "/api/review/progress"), ("GET", "/api/leads/L001/photos/0"),
         ("GET", "/api/exports/R01.zip"), ("GET", "/api/map/leads"),
         ("GET", "/api/map/reserves"), ("GET", TILE),
     ],
