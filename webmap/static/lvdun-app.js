@@ -127,7 +127,11 @@
         localStorage.removeItem(KEY);
       });
       downloadList(div);
+      if (user.role === "reviewer" || user.role === "admin") {
+        reviewPanel(div);
+      }
       L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
       return div;
     };
     control.addTo(map);
@@ -151,6 +155,171 @@
         link.addEventListener("click", function (event) {
           event.preventDefault();
           download(code, name, message);
+        });
+      });
+    });
+  }
+
+  /** Thumbnails fetched with the token (the API needs it) and shown from blob URLs. */
+  function blobImage(img, path) {
+    fetch(app.api + path, {
+      headers: { Authorization: "Bearer " + (localStorage.getItem(KEY) || "") }
+    }).then(function (response) {
+      return response.ok ? response.blob() : null;
+    }).then(function (blob) {
+      if (blob) {
+        img.src = URL.createObjectURL(blob);
+      }
+    });
+  }
+
+  /** The reviewer's panel: the queue (GET /api/review/queue) and the progress table. */
+  function reviewPanel(parent) {
+    var box = el("details", "lvdun-review", parent);
+    var summary = el("summary", null, box, "审核");
+    var message = el("div", "message", box);
+    var list = el("ul", "lvdun-review-queue", box);
+    var progress = el("details", "lvdun-progress", box);
+    el("summary", null, progress, "调度表");
+    var tables = el("div", null, progress);
+    app.review = { box: box, list: list, message: message };
+    app.reviewReady = loadQueue(list, summary, message);
+    progress.addEventListener("toggle", function () {
+      if (progress.open && !tables.firstChild) {
+        loadProgress(tables);
+      }
+    });
+  }
+
+  function loadQueue(list, summary, message) {
+    return call("/review/queue").then(function (result) {
+      list.textContent = "";
+      var items = result.ok && Array.isArray(result.body) ? result.body : [];
+      summary.textContent = "审核（" + items.length + "）";
+      if (!result.ok) {
+        message.textContent = (result.body && result.body.detail) || "加载失败（" + result.status + "）";
+      }
+      if (!items.length) {
+        el("li", "empty", list, "没有待审核的线索");
+      }
+      items.forEach(function (item) {
+        queueItem(list, item, function () {
+          return loadQueue(list, summary, message);
+        }, message);
+      });
+    });
+  }
+
+  function queueItem(list, item, reload, message) {
+    var li = el("li", "lvdun-review-item", list);
+    li.setAttribute("data-lead", String(item.lead_id));
+    var head = el("div", "head", li);
+    el("strong", "lead", head, item.lead_id);
+    el("span", "reserve", head, " " + (item.reserve_name || "保护区外"));
+    el("div", "state", li, (item.task || "") + " · 核查结论：" + (item.status_label || "") +
+      " · " + (item.review || ""));
+    if (item.photos && item.photos.length) {
+      var photos = el("div", "lvdun-chips", li);
+      item.photos.forEach(function (photo) {
+        var figure = el("figure", null, photos);
+        var img = el("img", null, figure);
+        img.alt = photo.name;
+        img.title = photo.summary || photo.name;
+        el("figcaption", null, figure, photo.name);
+        blobImage(img, leadPath(item.lead_id) + "/photos/" +
+          encodeURIComponent(String(photo.index)));
+      });
+    }
+    if (item.task !== "待审核" && item.task !== "待验收") {
+      return;
+    }
+    var buttons = el("div", "buttons", li);
+    var pass = el("button", "approve", buttons, "通过");
+    pass.type = "button";
+    var back = el("button", "return", buttons, "退回");
+    back.type = "button";
+    var form = el("div", "return-form", li);
+    form.style.display = "none";
+    var reason = el("input", null, form);
+    reason.name = "reason";
+    reason.placeholder = "退回原因（必填）";
+    var confirm = el("button", "confirm", form, "确认退回");
+    confirm.type = "button";
+    var note = el("div", "message", li);
+    function send(action, why) {
+      pass.disabled = back.disabled = confirm.disabled = true;
+      note.textContent = "提交中…";
+      var body = { action: action, version: item.version, reason: why || null };
+      return call(leadPath(item.lead_id) + "/review", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body)
+      }).then(function (result) {
+        if (!result.ok) {
+          pass.disabled = back.disabled = confirm.disabled = false;
+          note.textContent = result.status === 409 ? "他人已处理：请刷新" :
+            (result.body && result.body.detail) || "失败（" + result.status + "）";
+          return null;
+        }
+        message.className = "message ok";
+        message.textContent = item.lead_id + "：" + result.body.review;
+        app.map.fire("lvdun:reviewed", { id: item.lead_id, review: result.body.review });
+        reloadLeads();
+        return reload();
+      });
+    }
+    pass.addEventListener("click", function () {
+      send("approve");
+    });
+    back.addEventListener("click", function () {
+      form.style.display = form.style.display === "none" ? "block" : "none";
+      reason.focus();
+    });
+    confirm.addEventListener("click", function () {
+      var why = reason.value.trim();
+      if (!why) {
+        note.textContent = "请填写退回原因";
+        reason.focus();
+        return;
+      }
+      send("return", why);
+    });
+  }
+
+  /** Reload the leads layer after a review step (an acceptance may close a lead). */
+  function reloadLeads() {
+    var layer = app.layers.leads;
+    if (layer) {
+      fetchLayer("leads").then(function (body) {
+        setLayer(layer, body);
+      });
+    }
+  }
+
+  /** The dispatch tables of the reviewer's area (GET /api/review/progress). */
+  function loadProgress(parent) {
+    el("div", "loading", parent, "加载中…");
+    return call("/review/progress").then(function (result) {
+      parent.textContent = "";
+      if (!result.ok || !result.body) {
+        el("div", "message", parent, (result.body && result.body.detail) || result.status);
+        return;
+      }
+      el("div", "note", parent, "截至 " + result.body.today);
+      result.body.tables.forEach(function (table) {
+        el("div", "title", parent, table.title);
+        var node = el("table", "lvdun-dispatch", parent);
+        node.setAttribute("data-table", table.key);
+        var row = el("tr", null, el("thead", null, node));
+        table.columns.forEach(function (name) {
+          el("th", null, row, name);
+        });
+        var body = el("tbody", null, node);
+        table.rows.forEach(function (cells) {
+          var tr = el("tr", null, body);
+          cells.forEach(function (cell) {
+            el("td", null, tr, cell === null ? "" : cell);
+          });
         });
       });
     });
