@@ -1,4 +1,5 @@
-"""Assemble a report from the workspace: overview, progress, wetlands, mines, changes."""
+"""Assemble a report from the workspace: overview, progress, 调度表, 通报, wetlands, mines,
+changes."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pipelines.publish.report.charts import bar_chart
 from pipelines.publish.report.dispatch import dispatch_section
 from pipelines.publish.report.mines import mine_section
 from pipelines.publish.report.model import Report, Section, Table
+from pipelines.publish.report.notice import notice_section
 from pipelines.publish.report.summaries import (
     AREA_HA,
     COUNT,
@@ -79,7 +81,7 @@ def build_report(
         scope.append(f"范围：{_ONLY_LABELS[only]}")
     sections = [_overview(view, charts=charts, cjk=cjk),
                 _progress(ws, view, today, charts=charts, cjk=cjk),
-                dispatch_section(ws, view, today)]
+                dispatch_section(ws, view, today), notice_section(ws, view, today)]
     if since is not None:
         sections.insert(0, _changes(ws, since, view))
     sections.append(wetland_section(view, ws.read_features("wetlands")))
