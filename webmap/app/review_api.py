@@ -133,7 +133,19 @@ def lead_photo(
     user: CurrentUser,
     ctx: Context,
 ) -> Response:
-    """An evidence photo of the lead's history, if the workspace stores it unchanged."""
+    """An evidence photo of the lead's history, if the workspace stores it unchanged.
+
+    Parameters
+    ----------
+    lead_id : str
+        The lead, as the path gives it.
+    index : int
+        The photo's ``index`` in the lead's queue item.
+    user : User
+        The caller; they must read the lead (403 otherwise).
+    ctx : AppContext
+        The app's workspace pool and catalog.
+    """
     ws = ctx.pool.get()
     ctx.catalog.lead(ws, user, lead_id)
     photos = lead_photos(ws, [lead_id]).get(lead_id, [])
