@@ -15,6 +15,7 @@ import pytest
 
 from tests.webmap.conftest import auth
 from webmap.app.api import api_router, tiles_router
+from webmap.app.field import field_router
 from webmap.app.review_api import review_router
 
 R01 = {"L001", "L002", "L006"}
@@ -39,7 +40,7 @@ ROUTES = {
     "/api/exports/{reserve_code:path}.zip", "/api/map/{kind}", "/tiles/{z}/{x}/{y}.mvt",
     "/api/leads/{lead_id:path}/review", "/api/review/queue", "/api/review/progress",
     "/api/leads/{lead_id:path}/photos/{index}",
-    "/", "/login",
+    "/", "/login", "/field", "/field/sw.js", "/field/reserves",
 }  # fmt: skip
 #: Routes open to everyone: the API's description and the files of its docs page.
 PUBLIC = {"/docs", "/openapi.json", "/static/{name}"}
@@ -47,7 +48,7 @@ PUBLIC = {"/docs", "/openapi.json", "/static/{name}"}
 
 def test_every_route_is_covered(client):
     routes = [*client.app.routes, *api_router.routes, *review_router.routes,
-              *tiles_router.routes]
+              *tiles_router.routes, *field_router.routes]
     paths = {route.path for route in routes if hasattr(route, "path")}
     assert paths - PUBLIC == ROUTES
 
@@ -136,6 +137,12 @@ def test_reserve_list_of_the_other_editor(client, tokens):
     assert [(r["reserve_code"], r["leads"]) for r in reserves] == [("R02", 2)]
 
 
+def test_field_outlines_of_each_editor(client, tokens):
+    for key, codes in (("editor", ["R01"]), ("editor2", ["R02"]), ("viewer", ["R01", "R02"])):
+        outlines = client.get("/field/reserves", headers=auth(tokens[key])).json()
+        assert [f["properties"]["reserve_code"] for f in outlines["features"]] == codes
+
+
 # -- viewers and admins -----------------------------------------------------------------
 @pytest.mark.parametrize("lead", sorted(R01 | R02 | OUTSIDE))
 def test_viewer_reads_everything_and_changes_nothing(client, tokens, classified, lead):
@@ -177,7 +184,7 @@ def test_admin_changes_any_lead(client, tokens, lead):
         ("POST", "/api/leads/L001/review"), ("GET", "/api/review/queue"),
         ("GET", "/api/review/progress"), ("GET", "/api/leads/L001/photos/0"),
         ("GET", "/api/exports/R01.zip"), ("GET", "/api/map/leads"),
-        ("GET", "/api/map/reserves"), ("GET", TILE),
+        ("GET", "/api/map/reserves"), ("GET", TILE), ("GET", "/field/reserves"),
     ],
 )  # fmt: skip
 def test_every_api_route_needs_a_token(client, method, path):
