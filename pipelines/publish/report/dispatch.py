@@ -4,7 +4,8 @@ For each group: 线索数; 已核查 (judged 非问题, 问题 or later) and 核
 lead's current verdict passed every level of the review chain, :mod:`pipelines.verify.review`)
 and 审核通过率 over the verified leads; 问题数 (问题 and later); 整改完成率 (已整改 and
 已销号 over the problems) and 销号率 (已销号 over the problems); 逾期数 (past a
-rectification or reporting deadline, :func:`pipelines.verify.deadlines.overdue`).
+rectification or reporting deadline, :func:`pipelines.verify.deadlines.overdue`); and
+最久未结线索, the open lead (neither 已销号 nor 非问题) detected first, with its date.
 Rates are shown as percentages; a rate without a denominator is blank. A city is the
 first four digits of its counties' adcodes; leads without a county fall under 县界外.
 """
@@ -29,7 +30,9 @@ _PROBLEM = {Status.PROBLEM.value, Status.RECTIFYING.value, Status.RECTIFIED.valu
 _RECTIFIED = {Status.RECTIFIED.value, Status.CLOSED.value}
 #: The columns of every dispatch table after its group column.
 DISPATCH_COLUMNS = ("线索数", "已核查", "核查完成率", "审核通过", "审核通过率", "问题数",
-                    "整改完成率", "销号率", "逾期数")
+                    "整改完成率", "销号率", "逾期数", "最久未结线索")
+#: Statuses of a lead whose work is done: closed, or judged no problem.
+_DONE = {Status.CLOSED.value, Status.NOT_PROBLEM.value}
 
 
 def _rate(part: int, whole: int) -> str:
@@ -46,7 +49,18 @@ def _row(leads: pd.DataFrame) -> dict[str, object]:
     return {"线索数": len(leads), "已核查": verified, "核查完成率": _rate(verified, len(leads)),
             "审核通过": approved, "审核通过率": _rate(approved, verified), "问题数": problems,
             "整改完成率": _rate(rectified, problems), "销号率": _rate(closed, problems),
-            "逾期数": int(leads["overdue"].sum())}
+            "逾期数": int(leads["overdue"].sum()), "最久未结线索": _oldest_open(leads)}
+
+
+def _oldest_open(leads: pd.DataFrame) -> str:
+    """The open lead detected first (后时相, else its first batch), with that date."""
+    open_leads = leads[~leads["status"].isin(_DONE)]
+    if open_leads.empty:
+        return ""
+    order = open_leads.sort_values(["detected", "lead_id"], na_position="last", kind="stable")
+    first = order.iloc[0]
+    when = first["detected"] if isinstance(first["detected"], str) else ""
+    return f"{first['lead_id']}（{when}）" if when else str(first["lead_id"])
 
 
 def _frame(ws: Workspace, view: pd.DataFrame, today: date) -> pd.DataFrame:
@@ -71,7 +85,16 @@ def _frame(ws: Workspace, view: pd.DataFrame, today: date) -> pd.DataFrame:
                                                              OUTSIDE_NAME).to_numpy(),
         "verdict_approved": summary["verdict_approved"].to_numpy(dtype=bool),
         "overdue": view["lead_id"].isin(late).to_numpy(),
+        "detected": _detected(view),
     })
+
+
+def _detected(view: pd.DataFrame) -> list[str | None]:
+    """When each lead was detected: its 后时相 date, else its first monitoring round."""
+    after = view["date_after"] if "date_after" in view else pd.Series([None] * len(view))
+    first = view["first_batch"] if "first_batch" in view else pd.Series([None] * len(view))
+    return [str(a) if isinstance(a, str) and a else (str(b) if isinstance(b, str) and b
+            else None) for a, b in zip(after, first, strict=True)]
 
 
 def dispatch_table(frame: pd.DataFrame, by: str, label: str) -> pd.DataFrame:

@@ -54,6 +54,9 @@ def test_dispatch_per_county_city_and_reserve(any_classified, tmp_path):
     assert (antu["审核通过"], antu["审核通过率"], antu["问题数"]) == (0, "0.0%", 1)
     assert (antu["整改完成率"], antu["销号率"], antu["逾期数"]) == ("0.0%", "0.0%", 1)
     assert county.loc["合计", "线索数"] == 6
+    # the open leads of 安图县 are L003, L004, L006; 延吉市's are all closed or 非问题
+    assert yanji["最久未结线索"] == ""
+    assert antu["最久未结线索"] == "L003（2024-H1）"  # same round: the lowest id
     cities = report.table("dispatch_city").frame.set_index("市（州）")
     assert cities.loc["222400", "线索数"] == 5 and cities.loc["220100", "线索数"] == 1
     reserves = report.table("dispatch_reserve").frame.set_index("保护区")
