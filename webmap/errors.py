@@ -25,6 +25,7 @@ __all__ = [
     "AssetError",
     "MapInputError",
     "RequestError",
+    "UnsupportedMediaError",
     "VersionConflictError",
     "WebmapError",
     "http_status",
@@ -51,6 +52,10 @@ class RequestError(WebmapError, ValueError):
     """A request parameter is malformed (a bbox that is not four numbers, a bad tile...)."""
 
 
+class UnsupportedMediaError(RequestError):
+    """An upload is not of a type the route takes (an evidence file that is no photo)."""
+
+
 class VersionConflictError(ConflictError):
     """A status change named a stale version; ``details`` holds both versions.
 
@@ -72,6 +77,7 @@ class VersionConflictError(ConflictError):
 #: (its own, then its bases in method resolution order). LvdunErrors without an entry
 #: are 500, as are errors that are not LvdunErrors.
 HTTP_STATUS: dict[type[BaseException], int] = {
+    UnsupportedMediaError: 415,
     RequestError: 400,
     UserError: 400,
     WorkspaceError: 400,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+import shutil
 import warnings
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 from PIL import ExifTags, Image, UnidentifiedImageError
 from pyproj import CRS, Transformer
@@ -30,11 +32,14 @@ from pyproj import CRS, Transformer
 from geo.crs import CGCS2000
 from layers.files import file_sha256
 from pipelines.errors import EvidenceError
+from pipelines.store.base import now_iso
 
 __all__ = [
     "PhotoInfo",
+    "add_evidence",
     "describe_evidence",
     "distance_to_m",
+    "evidence_folder",
     "evidence_summary",
     "read_photo",
 ]
@@ -267,3 +272,99 @@ def evidence_summary(entry: dict[str, Any]) -> str:
     else:
         parts.append("无拍摄时间")
     return f"{text} " + ", ".join(parts)
+
+
+def evidence_folder(ws: Any) -> Path:
+    """Return the folder beside a GeoPackage workspace that keeps its evidence files.
+
+    ``<folder>/<workspace stem>_evidence``; files in it are named by their sha256.
+
+    Raises
+    ------
+    EvidenceError
+        For a workspace without a folder (PostGIS).
+    """
+    home = getattr(ws, "path", None)
+    if home is None:
+        raise EvidenceError(
+            f"workspace {ws.location} has no folder to keep evidence files in (PostGIS); "
+            "use a GeoPackage workspace, or record the files with `lvdun status set --evidence`")
+    home = Path(home)
+    return home.parent / f"{home.stem}_evidence"
+
+
+def add_evidence(
+    ws: Any,
+    lead_id: str,
+    files: list[str | Path] | tuple[str | Path, ...],
+    *,
+    by: str,
+    expected_version: int | None = None,
+    note: str | None = None,
+) -> Any:
+    """Store evidence files in the workspace and record them in the lead's history.
+
+    Each file is copied to :func:`evidence_folder` as ``<sha256><suffix>`` (the same
+    content is stored once); the history gets an entry with the lead's current status as
+    both from- and to-status, the files as :func:`describe_evidence` describes them (with
+    the stored path) and a new version.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace (a GeoPackage one).
+    lead_id : str
+        The lead.
+    files : list or tuple of str or pathlib.Path
+        The evidence files; their names are kept in the history, never used as paths.
+    by : str
+        Who added them.
+    expected_version : int, optional
+        The version the caller saw; a different current version is a conflict.
+    note : str, optional
+        Kept in the history.
+
+    Returns
+    -------
+    pipelines.verify.status.StatusChange
+        The change, with the stored files' descriptions.
+
+    Raises
+    ------
+    EvidenceError, NotFoundError, ConflictError
+    """
+    from pipelines.verify import status as st  # status imports this module
+
+    if not files:
+        raise EvidenceError(f"lead {lead_id}: no evidence file given")
+    folder = evidence_folder(ws)
+    texts, removed = st._cleaned(note=note, by=by)
+    geometry, detected = st._lead_for_evidence(ws, lead_id)
+    described = describe_evidence(list(files), geometry=geometry, detected=detected)
+    folder.mkdir(parents=True, exist_ok=True)
+    for entry, raw in zip(described, files, strict=True):
+        suffix = Path(str(entry["name"])).suffix.lower()
+        suffix = suffix if suffix.isascii() and suffix[1:].isalnum() and len(suffix) <= 6 else ""
+        target = folder / f"{entry['sha256']}{suffix}"
+        if not target.is_file() or file_sha256(target) != entry["sha256"]:
+            partial = target.with_name(target.name + ".part")
+            shutil.copyfile(raw, partial)
+            partial.replace(target)
+        entry["path"] = str(target)
+    with ws.transaction():
+        state = st.current_state(ws, lead_id)
+        st._check_version(lead_id, state, expected_version)
+        current = st.Status(state["status"])
+        at = now_iso()
+        new_version = int(state["version"]) + 1
+        ws.upsert_rows("lead_status", pd.DataFrame([{
+            **{k: state[k] for k in ("lead_id", "status", "reason", *st.RECORD_FIELDS)},
+            "version": new_version, "updated_at": at, "updated_by": texts["by"],
+        }]))
+        st._append_history(ws, lead_id, new_version, at, texts["by"], current, current,
+                           st._text(state["reason"]),
+                           st._note_with(st._text(texts["note"]), removed), described, None)
+    log.info("lead %s: %d evidence file(s) added by %s (v%d)", lead_id, len(described), by,
+             new_version)
+    return st.StatusChange(lead_id, current, current, new_version, at, texts["by"],
+                           tuple(described))

@@ -135,3 +135,38 @@ def test_a_lead_changed_meanwhile_shows_both_sides_and_is_not_overwritten(phone,
     conflict.query_selector("button").click()  # drop mine
     phone.wait_for_function("() => !document.querySelector('#conflicts .conflict')")
     assert _lead(served, editor, "L002")["properties"]["status"] == "in_field"
+
+
+def _history(base: str, token: str, lead_id: str) -> list[dict[str, Any]]:
+    request = urllib.request.Request(f"{base}/api/leads/{lead_id}/history", headers=auth(token))
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())["history"]
+
+
+def test_an_offline_photo_is_queued_and_sent_after_its_verdict(phone, served, tokens, tmp_path):
+    from PIL import Image
+
+    editor = tokens["editor"]
+    before = _lead(served, editor, "L002")["properties"]
+    photo = tmp_path / "现场.jpg"
+    Image.new("RGB", (16, 16), (10, 120, 40)).save(photo, format="JPEG")
+    _open(phone, served, editor)
+    phone.context.set_offline(True)
+    phone.set_input_files("#photo", str(photo))
+    _verdict(phone, "in_field", note="拍照")
+    phone.wait_for_function("() => document.getElementById('sync').dataset.waiting === '2'")
+    assert "照片" in phone.inner_text("#lead-pending")
+    phone.reload()
+    phone.wait_for_function(READY)
+    assert _waiting(phone) == 2  # the photo's Blob kept in IndexedDB
+
+    phone.context.set_offline(False)
+    phone.wait_for_function("() => document.getElementById('sync').dataset.waiting === '0'")
+    after = _lead(served, editor, "L002")["properties"]
+    assert after["status"] == "in_field" and after["version"] == before["version"] + 2
+    last = _history(served, editor, "L002")[-1]
+    assert last["from_status"] == last["to_status"] == "in_field"
+    entry = json.loads(last["evidence"])[0]
+    assert entry["name"] == "现场.jpg" and entry["kind"] == "photo"
+    assert phone.inner_text("#conflicts") == ""
+    assert phone.errors == []

@@ -37,7 +37,7 @@ from pipelines.errors import NotFoundError
 from pipelines.escape import html_text
 from webmap.app.api import api_router, tiles_router
 from webmap.app.context import AppContext, WorkspacePool
-from webmap.app.field import FIELD_ASSETS, field_router
+from webmap.app.field import FIELD_ASSETS, evidence_router, field_router
 from webmap.app.review_api import review_router
 from webmap.app.settings import Settings
 from webmap.errors import http_status
@@ -196,6 +196,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(LvdunError, _error_response)  # type: ignore[arg-type]
     app.add_middleware(SecurityHeaders)
     app.include_router(review_router)  # first: its /leads/{id}/photos/{n} route
+    app.include_router(evidence_router)  # before /leads/{id:path} too
     app.include_router(api_router)
     app.include_router(tiles_router)
     app.include_router(field_router)

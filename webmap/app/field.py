@@ -11,29 +11,43 @@ sides without overwriting anything.
 
 A service worker (``/field/sw.js``, scope ``/field``) caches the page and its assets
 (:data:`FIELD_ASSETS`, served by the app's ``/static/`` route), so that the page opens with
-no network. There is no evidence upload route in the API yet: a photo taken on the page is
-previewed and not sent.
+no network. A photo taken on the page is queued too and sent with
+``POST /api/leads/{id}/evidence`` (:data:`evidence_router`, the same rights as a status
+change), with the version its status change returned: the server stores it by sha256 in
+the workspace's evidence folder (:func:`pipelines.verify.evidence.add_evidence`); the
+upload's file name is kept as data, never used as a path.
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import shapely
-from fastapi import APIRouter
+from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from layers.schema import NOT_PROBLEM_REASONS, REASON_REQUIRED, STATUS_LABELS, Status
+from pipelines.errors import ConflictError
 from pipelines.escape import html_text, script_json
-from pipelines.rights import readable_reserves
-from webmap.app.api import Context, CurrentUser
+from pipelines.rights import readable_reserves, require_edit
+from pipelines.verify.evidence import add_evidence
+from webmap.app.api import Context, CurrentUser, LeadId, _conflict, check_text
+from webmap.errors import RequestError, UnsupportedMediaError
 
-__all__ = ["FIELD_ASSETS", "field_router"]
+__all__ = ["EVIDENCE_TYPES", "FIELD_ASSETS", "MAX_EVIDENCE_BYTES", "evidence_router",
+           "field_router"]
 
 field_router = APIRouter(prefix="/field", include_in_schema=False)
+evidence_router = APIRouter(prefix="/api")
+#: Image types an evidence upload may have, and the suffix its stored copy gets.
+EVIDENCE_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp",
+                  "image/heic": ".heic"}
+#: The largest evidence upload, in bytes.
+MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
 
 _TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 #: Files of ``webmap/static`` the phone page loads (and its service worker caches).
@@ -141,3 +155,82 @@ def field_reserves(user: CurrentUser, ctx: Context) -> Response:
                             f'"properties":{props}}}')
     body = f'{{"type":"FeatureCollection","features":[{",".join(features)}]}}'
     return Response(body, media_type="application/geo+json")
+
+
+def _looks_like(path: Path, kind: str) -> bool:
+    """Whether the file starts as an image of ``kind`` does (its magic bytes)."""
+    with path.open("rb") as fh:
+        head = fh.read(16)
+    if kind == "image/jpeg":
+        return head.startswith(b"\xff\xd8\xff")
+    if kind == "image/png":
+        return head.startswith(b"\x89PNG\r\n\x1a\n")
+    if kind == "image/webp":
+        return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    return head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1",
+                                                   b"heif", b"hevc")
+
+
+@evidence_router.post("/leads/{lead_id:path}/evidence", summary="Add an evidence photo")
+def upload_evidence(
+    lead_id: LeadId,
+    file: Annotated[UploadFile, File(description="One photo: JPEG, PNG, WebP or HEIC, "
+                                     "at most 20 MB.")],
+    version: Annotated[int, Form(description="The lead's version you saw (409 if stale).")],
+    user: CurrentUser,
+    ctx: Context,
+    note: Annotated[str | None, Form(description="Kept in the history.")] = None,
+) -> dict[str, Any]:
+    """Store a photo with the lead (by its sha256) and record it in the lead's history.
+
+    The status stays; the lead gets a new version. 415 for a file that is not a JPEG, PNG,
+    WebP or HEIC image, 400 for one above 20 MB, 409 for a stale ``version``, 403 when the
+    lead is not yours to change.
+
+    Parameters
+    ----------
+    lead_id : str
+        The lead.
+    file : fastapi.UploadFile
+        The photo; its name is kept in the history, never used as a path.
+    version : int
+        The lead's version the caller saw.
+    user : User
+        The caller: an editor of the lead's reserve, or an admin.
+    ctx : AppContext
+        The app's workspace pool and write lock.
+    note : str, optional
+        Kept in the history.
+    """
+    ws = ctx.pool.get()
+    row = ctx.catalog.lead(ws, user, lead_id)
+    require_edit(user, row)
+    check_text("note", note)
+    kind = (file.content_type or "").split(";")[0].strip().lower()
+    if kind not in EVIDENCE_TYPES:
+        raise UnsupportedMediaError(
+            f"evidence must be a photo ({', '.join(EVIDENCE_TYPES)}), not {kind or 'untyped'}")
+    with tempfile.TemporaryDirectory(prefix="lvdun-evidence-") as tmp:
+        # the upload's name is data: the copy is named by its type, stored by its hash
+        stem = Path(Path(file.filename or "").name).stem
+        stem = "".join(c for c in stem if c.isalnum() or c in "-_ ")[:80].strip() or "photo"
+        path = Path(tmp) / f"{stem}{EVIDENCE_TYPES[kind]}"
+        size = 0
+        with path.open("wb") as out:
+            while chunk := file.file.read(1024 * 1024):
+                size += len(chunk)
+                if size > MAX_EVIDENCE_BYTES:
+                    raise RequestError(f"evidence photo is larger than "
+                                       f"{MAX_EVIDENCE_BYTES // (1024 * 1024)} MB")
+                out.write(chunk)
+        if not _looks_like(path, kind):
+            raise UnsupportedMediaError(f"the uploaded file is not a {kind} image")
+        try:
+            with ctx.write_lock:
+                change = add_evidence(ws, lead_id, [path], by=user.name,
+                                      expected_version=version, note=note)
+        except ConflictError as exc:
+            raise _conflict(ws, lead_id, version, exc) from exc
+    return {"lead_id": change.lead_id, "status": change.to_status.value,
+            "version": change.version, "at": change.at, "by": change.by,
+            "evidence": [{k: v for k, v in e.items() if k != "path"} for e in change.evidence]}

@@ -1,6 +1,8 @@
 /*
  * The phone page /field of `lvdun serve`: the editor's leads nearest first, one per screen,
  * verdicts queued in IndexedDB and sent when online (with the version they were made on).
+ * A photo is queued too (its Blob in IndexedDB) and sent to /api/leads/{id}/evidence after
+ * the lead's queued status change, with the version that change returned.
  * Data is set with textContent only; the configuration comes as JSON (#field-config).
  */
 (function () {
@@ -10,8 +12,9 @@
   var DB_NAME = "lvdun-field";
   var state = {
     leads: [], index: 0, here: null, reserves: null, verdict: null, queue: [],
-    map: null, layer: null, ready: false, syncing: null
+    map: null, layer: null, ready: false, syncing: null, versions: {}
   };
+  function what(item) { return item.kind === "photo" ? "照片" : label(item.status); }
   var $ = function (id) { return document.getElementById(id); };
 
   // -- IndexedDB ---------------------------------------------------------------------
@@ -195,7 +198,7 @@
                  (lead.distance / 1000).toFixed(1) + " 公里");
     var queued = pendingFor(lead.id);
     $("lead-pending").textContent = queued.length ?
-      "待同步：" + queued.map(function (i) { return label(i.status); }).join(" → ") : "";
+      "待同步：" + queued.map(what).join(" → ") : "";
     $("position").textContent = (state.index + 1) + " / " + state.leads.length;
     state.verdict = null;
     Array.prototype.forEach.call($("verdicts").children, function (b) {
@@ -220,7 +223,7 @@
       div.appendChild(title);
       var mine = document.createElement("div");
       mine.className = "side mine";
-      mine.textContent = "你的：" + label(item.status) + "（基于版本 " + item.version + "）" +
+      mine.textContent = "你的：" + what(item) + "（基于版本 " + item.version + "）" +
         (item.reason ? "，理由：" + item.reason : "") + (item.note ? "，备注：" + item.note : "");
       div.appendChild(mine);
       var theirs = document.createElement("div");
@@ -252,20 +255,34 @@
     if (!lead) { return Promise.resolve(); }
     var message = $("message");
     message.textContent = "";
-    if (!state.verdict) { message.textContent = "请选择核查结论"; return Promise.resolve(); }
+    var photo = $("photo").files[0] || null;
+    if (!state.verdict && !photo) {
+      message.textContent = "请选择核查结论"; return Promise.resolve();
+    }
     var reason = $("reason").value;
     var from = pendingFor(lead.id).length ?
       pendingFor(lead.id).slice(-1)[0].status : lead.properties.status;
     var needsReason = CONFIG.reason_required.some(function (pair) {
       return pair[0] === from && pair[1] === state.verdict;
     });
-    if (needsReason && !reason) { message.textContent = "此变更须选择理由"; return Promise.resolve(); }
+    if (state.verdict && needsReason && !reason) { message.textContent = "此变更须选择理由"; return Promise.resolve(); }
     var queued = pendingFor(lead.id);
     var version = queued.length ? queued.slice(-1)[0].version + 1 : lead.properties.version;
-    var item = { lead_id: lead.id, status: state.verdict, reason: reason || null,
-                 note: $("note").value.trim() || null, version: version,
-                 at: new Date().toISOString() };
-    return put("queue", item).then(loadQueue).then(function () {
+    var note = $("note").value.trim() || null;
+    var at = new Date().toISOString();
+    var items = [];
+    if (state.verdict) {
+      items.push({ lead_id: lead.id, status: state.verdict, reason: reason || null,
+                   note: note, version: version, at: at });
+    }
+    if (photo) {  // after the status change: one version later
+      items.push({ kind: "photo", lead_id: lead.id, status: state.verdict || from,
+                   blob: photo, name: photo.name, type: photo.type,
+                   note: state.verdict ? null : note, version: version + items.length, at: at });
+    }
+    var saved = Promise.resolve();
+    items.forEach(function (item) { saved = saved.then(function () { return put("queue", item); }); });
+    return saved.then(loadQueue).then(function () {
       message.textContent = navigator.onLine ? "已记录，正在同步" : "已记录，联网后自动同步";
       show();
       return sync();
@@ -291,17 +308,38 @@
     });
     return state.syncing;
   }
-  function send(item) {
-    if (!navigator.onLine) { return Promise.resolve(false); }
+  function request(item) {
+    var url = CONFIG.api + "/leads/" + encodeURIComponent(item.lead_id);
+    if (item.kind === "photo") {
+      // the version the lead's status change just returned, else the one it was made on
+      var form = new FormData();
+      form.append("file", item.blob, item.name || "photo");
+      form.append("version", String(state.versions[item.key] || item.version));
+      if (item.note) { form.append("note", item.note); }
+      return api(url + "/evidence", { method: "POST", body: form });
+    }
     var body = { status: item.status, version: item.version, reason: item.reason,
                  note: item.note };
-    return api(CONFIG.api + "/leads/" + encodeURIComponent(item.lead_id) + "/status", {
+    return api(url + "/status", {
       method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body)
-    }).then(function (response) {
+    });
+  }
+  function nextPhoto(item) {
+    return state.queue.find(function (i) {
+      return i.kind === "photo" && i.lead_id === item.lead_id && i.key > item.key;
+    });
+  }
+  function send(item) {
+    if (!navigator.onLine) { return Promise.resolve(false); }
+    return request(item).then(function (response) {
       if (response.status === 401) { toLogin(); return false; }
       return response.json().catch(function () { return {}; }).then(function (answer) {
-        if (response.ok) { return del("queue", item.key).then(function () { return true; }); }
+        if (response.ok) {
+          var photo = item.kind === "photo" ? null : nextPhoto(item);
+          if (photo && answer.version) { state.versions[photo.key] = answer.version; }
+          return del("queue", item.key).then(function () { return true; });
+        }
         if (response.status === 409) { item.conflict = answer; } else {
           item.error = response.status + " " + (answer.detail || "");
         }

@@ -15,7 +15,7 @@ import pytest
 
 from tests.webmap.conftest import auth
 from webmap.app.api import api_router, tiles_router
-from webmap.app.field import field_router
+from webmap.app.field import evidence_router, field_router
 from webmap.app.review_api import review_router
 
 R01 = {"L001", "L002", "L006"}
@@ -39,7 +39,7 @@ ROUTES = {
     "/api/leads/{lead_id:path}/chips/{kind}", "/api/reserves",
     "/api/exports/{reserve_code:path}.zip", "/api/map/{kind}", "/tiles/{z}/{x}/{y}.mvt",
     "/api/leads/{lead_id:path}/review", "/api/review/queue", "/api/review/progress",
-    "/api/leads/{lead_id:path}/photos/{index}",
+    "/api/leads/{lead_id:path}/photos/{index}", "/api/leads/{lead_id:path}/evidence",
     "/", "/login", "/field", "/field/sw.js", "/field/reserves",
 }  # fmt: skip
 #: Routes open to everyone: the API's description and the files of its docs page.
@@ -48,7 +48,7 @@ PUBLIC = {"/docs", "/openapi.json", "/static/{name}"}
 
 def test_every_route_is_covered(client):
     routes = [*client.app.routes, *api_router.routes, *review_router.routes,
-              *tiles_router.routes, *field_router.routes]
+              *tiles_router.routes, *field_router.routes, *evidence_router.routes]
     paths = {route.path for route in routes if hasattr(route, "path")}
     assert paths - PUBLIC == ROUTES
 
