@@ -1,18 +1,26 @@
 """Distances in metres to the nearest of many lines, from an index of their short pieces.
 
-The lines are cut into pieces of at most :data:`PIECE` segments, indexed once in degrees
-(one shapely ``STRtree``). For each geometry, the pieces within 0.05° (else the piece
-nearest in degrees) are candidates; the exact distance to the likeliest of them, computed
-in the geometry's Gauss-Krüger 6° zone, bounds the distance ``D``. Every piece that could
-be nearer lies in a lon/lat box that ``D`` bounds (a Gauss-Krüger grid distance is never
-shorter than the geodesic, and a geodesic of length ``D`` moves at most ``D / M`` in
-latitude and ``D / (N cos φ)`` in longitude), and is kept only when the gap between its box
-and the geometry's, at the least scale over that band, is not over ``D``. Only the kept
-pieces' vertices are projected and measured. The answer is the distance between the
-projected geometry and the projected lines, as GEOS computes it (within rounding).
+The lines are cut into pieces of at most :data:`PIECE` segments, held as numpy arrays
+(vertex coordinates, segment ends, piece boxes) and indexed once in degrees by one shapely
+``STRtree`` of the pieces' box diagonals. For each geometry, the pieces within 0.05° are
+candidates; the exact distance to the likeliest of them, computed in the geometry's
+Gauss-Krüger 6° zone, bounds the distance ``D``. Every piece that could be nearer lies in a
+lon/lat box that ``D`` bounds (a Gauss-Krüger grid distance is never shorter than the
+geodesic, and a geodesic of length ``D`` moves at most ``D / M`` in latitude and
+``D / (N cos φ)`` in longitude), and is kept only when the gap between its box and the
+geometry's, at the least scale over that band, is not over ``D``. Only the kept pieces'
+vertices are projected and measured (point-to-segment distances, vectorized).
+
+A geometry with no piece within 0.05° is far from every line: the piece nearest in degrees
+bounds its distance, and only the pieces meeting the boxes those bounds give (painted on a
+coarse raster, :meth:`SegmentIndex.meeting`) are projected to the zone and searched, never
+all of them. The answer is the distance between the projected geometry and the projected
+lines, as GEOS computes it (within rounding).
 """
 
 from __future__ import annotations
+
+import logging
 
 import numpy as np
 import shapely
@@ -22,6 +30,8 @@ from geo.crs import gk6_crs, gk6_zone, transformer
 from geo.errors import GeometryError
 
 __all__ = ["PIECE", "SegmentIndex", "nearest_line_distance"]
+
+log = logging.getLogger(__name__)
 
 PIECE = 8  # segments per indexed piece
 _M_PER_DEG = 110_000.0  # under both the meridian's (110.57 km) and the equator's (111.32 km)
@@ -33,6 +43,8 @@ _START = 0.05  # degrees around a geometry searched first
 _WIDE = 0.25  # degrees of the widest box searched; beyond, the nearest of all pieces
 _POINT = 0
 _POLYGONAL = (3, 6)
+_CELL = 0.1  # degrees per cell of the raster that tells which pieces a set of boxes meets
+_CELLS = 4096  # most cells of that raster along one axis
 
 
 class SegmentIndex:
@@ -80,18 +92,66 @@ class SegmentIndex:
         self.first = piece_start
         self.count = np.diff(np.append(piece_start, len(self.a)))
         self._vert, self._owner = self._vertices(np.arange(len(self.first)))
-        self.pieces = self.all_pieces(self.xy[:, 0], self.xy[:, 1])
         seg_len = np.hypot(*(self.xy[self.b] - self.xy[self.a]).T) if n else np.zeros(0)
         longest = (np.maximum.reduceat(seg_len, self.first) if len(self.first)
                    else np.zeros(0))
         self.margin = _BEND * longest**2 + 1e-9
         self.max_margin = float(self.margin.max(initial=0.0))
-        bounds = shapely.bounds(self.pieces)
+        bounds = _piece_bounds(self.xy[self._vert], self.count + 1)
         self.bounds = bounds + np.array([-1.0, -1.0, 1.0, 1.0]) * self.margin[:, None]
-        self.tree = shapely.STRtree(self.pieces)
+        # the tree holds one diagonal per piece: its envelope is the piece's box
+        diagonals = np.empty(len(bounds), dtype=object)
+        if len(bounds):
+            diagonals[:] = shapely.linestrings(bounds.reshape(-1, 2, 2))
+        self.tree = shapely.STRtree(diagonals)
 
     def __len__(self) -> int:
         return len(self.first)
+
+    def meeting(self, boxes: np.ndarray) -> np.ndarray:
+        """Positions of the pieces whose box may meet one of ``boxes`` (a superset).
+
+        The boxes are painted on a raster of cells of :data:`_CELL` degrees over the
+        pieces' extent (at most :data:`_CELLS` a side); a piece is kept when a painted cell
+        lies under its box. Costs one pass over the boxes and one over the pieces, however
+        much the boxes overlap.
+
+        Parameters
+        ----------
+        boxes : numpy.ndarray
+            ``(n, 4)`` lon/lat boxes ``xmin, ymin, xmax, ymax``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Sorted int64 piece positions.
+        """
+        if not len(boxes) or not len(self):
+            return np.zeros(0, dtype="int64")
+        lo = self.bounds[:, :2].min(axis=0)
+        hi = self.bounds[:, 2:].max(axis=0)
+        cell = np.maximum(_CELL, (hi - lo) / (_CELLS - 1))
+        shape = np.floor((hi - lo) / cell).astype("int64") + 1  # (nx, ny)
+        boxes = boxes[(boxes[:, 2] >= lo[0]) & (boxes[:, 0] <= hi[0])
+                      & (boxes[:, 3] >= lo[1]) & (boxes[:, 1] <= hi[1])]
+
+        def cells(v: np.ndarray, axis: int) -> np.ndarray:
+            return np.clip(np.floor((v - lo[axis]) / cell[axis]), 0, shape[axis] - 1).astype(
+                "int64")
+
+        x0, x1 = cells(boxes[:, 0], 0), cells(boxes[:, 2], 0) + 1
+        y0, y1 = cells(boxes[:, 1], 1), cells(boxes[:, 3], 1) + 1
+        paint = np.zeros((shape[1] + 1, shape[0] + 1), dtype="int64")
+        for ys, xs, sign in ((y0, x0, 1), (y0, x1, -1), (y1, x0, -1), (y1, x1, 1)):
+            np.add.at(paint, (ys, xs), sign)
+        painted = (paint.cumsum(axis=0).cumsum(axis=1) > 0)[:-1, :-1]
+        area = np.zeros((shape[1] + 1, shape[0] + 1), dtype="int64")
+        area[1:, 1:] = painted.cumsum(axis=0).cumsum(axis=1)
+        b = self.bounds
+        px0, px1 = cells(b[:, 0], 0), cells(b[:, 2], 0) + 1
+        py0, py1 = cells(b[:, 1], 1), cells(b[:, 3], 1) + 1
+        hits = area[py1, px1] - area[py0, px1] - area[py1, px0] + area[py0, px0]
+        return np.flatnonzero(hits > 0)
 
     def segments(self, pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Segment positions of ``pieces`` and, for each, its position in ``pieces``."""
@@ -131,6 +191,17 @@ class SegmentIndex:
         return self._geometries(x, y, pieces)
 
 
+def _piece_bounds(coords: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``xmin, ymin, xmax, ymax`` of consecutive runs of ``lengths`` coordinates."""
+    if not len(lengths):
+        return np.zeros((0, 4))
+    start = np.cumsum(lengths) - lengths
+    return np.column_stack([np.minimum.reduceat(coords[:, 0], start),
+                            np.minimum.reduceat(coords[:, 1], start),
+                            np.maximum.reduceat(coords[:, 0], start),
+                            np.maximum.reduceat(coords[:, 1], start)])
+
+
 def _point_segment(px: np.ndarray, py: np.ndarray, ax: np.ndarray, ay: np.ndarray,
                    bx: np.ndarray, by: np.ndarray) -> np.ndarray:
     """Distances of points to segments, as GEOS ``Distance::pointToSegment`` computes them."""
@@ -156,6 +227,7 @@ class _Zone:
 
     def __init__(self, index: SegmentIndex, src: CRS, zone: int) -> None:
         self.index = index
+        self.zone = zone
         self.trans = transformer(src, gk6_crs(zone))
         self.x = np.full(len(index.xy), np.nan)
         self.y = np.full(len(index.xy), np.nan)
@@ -170,16 +242,15 @@ class _Zone:
             self.x[todo], self.y[todo] = self.trans.transform(self.index.xy[todo, 0],
                                                               self.index.xy[todo, 1])
 
-    def nearest(self, geoms: np.ndarray) -> np.ndarray:
-        """Distances of projected ``geoms`` to the nearest piece, all pieces projected."""
-        if self.tree is None:
-            todo = np.flatnonzero(np.isnan(self.x))
-            self.x[todo], self.y[todo] = self.trans.transform(self.index.xy[todo, 0],
-                                                              self.index.xy[todo, 1])
-            self.tree = shapely.STRtree(self.index.all_pieces(self.x, self.y))
-        (lead, _), dist = self.tree.query_nearest(geoms, return_distance=True,
-                                                  all_matches=False)
+    def nearest(self, geoms: np.ndarray, pieces: np.ndarray) -> np.ndarray:
+        """Distances of projected ``geoms`` to the nearest of ``pieces`` (projected now)."""
         out = np.full(len(geoms), np.inf)
+        if not len(pieces) or not len(geoms):
+            return out
+        seg, _ = self.index.segments(pieces)
+        self._project_vertices(seg)
+        tree = shapely.STRtree(self.index.projected(pieces, self.x, self.y))
+        (lead, _), dist = tree.query_nearest(geoms, return_distance=True, all_matches=False)
         out[lead] = dist
         return out
 
@@ -222,6 +293,20 @@ def nearest_line_distance(geoms: np.ndarray, index: SegmentIndex, *, crs: CRS) -
     Measured in the CGCS2000 Gauss-Krüger 6° zone of each geometry's centroid between the
     projected geometry and the projected line vertices (as ``shapely.distance`` after
     projecting both). NaN for missing or empty geometries and when there are no lines.
+
+    Parameters
+    ----------
+    geoms : numpy.ndarray of shapely geometries
+        Points, patches or lines in ``crs``.
+    index : SegmentIndex
+        The lines, in ``crs``.
+    crs : pyproj.CRS
+        The geographic CRS of both.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float distances aligned with ``geoms``.
     """
     out = np.full(len(geoms), np.nan)
     if len(index) == 0 or len(geoms) == 0:
@@ -234,76 +319,119 @@ def nearest_line_distance(geoms: np.ndarray, index: SegmentIndex, *, crs: CRS) -
     for zone in np.unique(zones):
         measure = _Zone(index, crs, int(zone))
         sel = ok[zones == zone]
+        far: list[np.ndarray] = []
         for start in range(0, len(sel), _CHUNK):
             rows = sel[start:start + _CHUNK]
-            out[rows] = _chunk(geoms[rows], index, measure)
+            out[rows], rest = _chunk(_Leads(geoms[rows], measure), index, measure)
+            far.append(rows[rest])
+        rows = np.concatenate(far)
+        if len(rows):
+            out[rows] = _far(_Leads(geoms[rows], measure), index, measure)
     return out
 
 
-def _chunk(g: np.ndarray, index: SegmentIndex, measure: _Zone) -> np.ndarray:
-    """Distances of ``g`` (one zone's geometries) to the indexed lines.
+class _Leads:
+    """Geometries of one zone: lon/lat boxes, and projected points or shapes."""
+
+    def __init__(self, g: np.ndarray, measure: _Zone) -> None:
+        n = len(g)
+        self.n = n
+        self.points = shapely.get_type_id(g) == _POINT
+        self.px = np.full(n, np.nan)
+        self.py = np.full(n, np.nan)
+        pts = self.points
+        if pts.any():
+            self.px[pts], self.py[pts] = measure.trans.transform(shapely.get_x(g[pts]),
+                                                                 shapely.get_y(g[pts]))
+        self.shapes = np.empty(n, dtype=object)
+        if (~pts).any():
+            self.shapes[~pts] = measure.project(g[~pts])
+        box = shapely.bounds(g)
+        # a patch's projected edges bend away from its lon/lat edges as a piece's do
+        box += np.array([-1.0, -1.0, 1.0, 1.0]) * (
+            _BEND * ((box[:, 2] - box[:, 0]) ** 2 + (box[:, 3] - box[:, 1]) ** 2))[:, None]
+        self.box = box
+        self.lat0 = np.maximum(np.abs(box[:, 1]), np.abs(box[:, 3]))
+        self.lonlat = g
+        self.measure = measure
+
+    def exact(self, lead: np.ndarray, piece: np.ndarray) -> np.ndarray:
+        """Per lead, the least exact distance to its candidate pieces (inf for none)."""
+        return self.measure.distances(lead, piece, self.points, self.px, self.py, self.shapes,
+                                      self.n)
+
+    def projected(self) -> np.ndarray:
+        """The geometries in the zone's projection (points made from ``px, py``)."""
+        geoms = self.shapes.copy()
+        geoms[self.points] = shapely.points(self.px[self.points], self.py[self.points])
+        return geoms
+
+    def band(self, bound: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Half sizes in degrees (lon, lat) of the box a path of ``bound`` metres stays in,
+        and the band's highest latitude."""
+        h_lat = bound / _M_PER_DEG
+        lat_hi = np.minimum(self.lat0 + h_lat, 89.9)
+        h_lon = bound / (_M_PER_DEG * np.cos(np.radians(lat_hi)))
+        return h_lon, h_lat, lat_hi
+
+
+def _chunk(leads: _Leads, index: SegmentIndex, measure: _Zone) -> tuple[np.ndarray,
+                                                                          np.ndarray]:
+    """Distances of one zone's geometries near the lines, and the positions of the others.
 
     The pieces within ``_START`` degrees of a geometry give candidates; the exact distance
     to the likeliest of them bounds the distance, and :func:`_finish` measures the pieces
     that bound allows when they all lie in the searched box, or in a box the bound gives
-    when it is under ``_WIDE`` degrees. The other geometries (far from every line) are
-    measured against all pieces projected to the zone, through a second ``STRtree`` (built
-    once per zone, only when needed).
+    when it is under ``_WIDE`` degrees. The other geometries (far from every line) are left
+    to :func:`_far` (their distances here are inf).
     """
-    n = len(g)
-    points = shapely.get_type_id(g) == _POINT
-    px = np.full(n, np.nan)
-    py = np.full(n, np.nan)
-    if points.any():
-        px[points], py[points] = measure.trans.transform(shapely.get_x(g[points]),
-                                                         shapely.get_y(g[points]))
-    shapes = np.empty(n, dtype=object)
-    if (~points).any():
-        shapes[~points] = measure.project(g[~points])
-    box = shapely.bounds(g)
-    # a patch's projected edges bend away from its lon/lat edges as a piece's do
-    box += np.array([-1.0, -1.0, 1.0, 1.0]) * (
-        _BEND * ((box[:, 2] - box[:, 0]) ** 2 + (box[:, 3] - box[:, 1]) ** 2))[:, None]
-    lat0 = np.maximum(np.abs(box[:, 1]), np.abs(box[:, 3]))
-
-    def exact(lead: np.ndarray, piece: np.ndarray) -> np.ndarray:
-        return measure.distances(lead, piece, points, px, py, shapes, n)
-
+    n, box, exact = leads.n, leads.box, leads.exact
     out = np.full(n, np.inf)
     # the pieces within _START degrees are candidates
     k, piece = _query(index, box, _START, _START)
-    if len(k):
-        # an upper bound: the exact distance to the piece of least gap (in a rough metric)
-        low = _gap(index, box, k, piece, np.minimum(lat0[k] + _START, 89.9))
-        order = np.lexsort((low, k))
-        lead, piece = k[order], piece[order]
-        first = np.ones(len(lead), dtype=bool)
-        first[1:] = lead[1:] != lead[:-1]
-        bound = np.full(n, np.inf)
-        bound[lead[first]] = exact(lead[first], piece[first])[lead[first]]
-        # every piece that may be nearer lies in the box this bound gives: is it searched?
-        h_lat = bound / _M_PER_DEG
-        lat_hi = np.minimum(lat0 + h_lat, 89.9)
-        h_lon = bound / (_M_PER_DEG * np.cos(np.radians(lat_hi)))
-        covered = (h_lat <= _START) & (h_lon <= _START)
-        inner = covered[lead]
-        out = np.minimum(out, _finish(index, box, lead[inner], piece[inner], bound, lat_hi,
-                                      exact))
-        # a bound reaching a little further: search the box it gives
-        wider = np.flatnonzero(~covered & (h_lat <= _WIDE) & (h_lon <= _WIDE))
-        if len(wider):
-            k, piece = _query(index, box[wider], h_lon[wider], h_lat[wider])
-            out = np.minimum(out, _finish(index, box, wider[k], piece, bound, lat_hi, exact))
-            covered[wider] = True
-    else:
-        covered = np.zeros(n, dtype=bool)
-    # the others (far from every line): the nearest piece of all, projected to the zone
-    far = np.flatnonzero(~covered)
-    if len(far):
-        geoms = np.where(points[far], None, shapes[far])
-        geoms[points[far]] = shapely.points(px[far][points[far]], py[far][points[far]])
-        out[far] = measure.nearest(geoms)
-    return out
+    if not len(k):
+        return out, np.arange(n)
+    # an upper bound: the exact distance to the piece of least gap (in a rough metric)
+    low = _gap(index, box, k, piece, np.minimum(leads.lat0[k] + _START, 89.9))
+    order = np.lexsort((low, k))
+    lead, piece = k[order], piece[order]
+    first = np.ones(len(lead), dtype=bool)
+    first[1:] = lead[1:] != lead[:-1]
+    bound = np.full(n, np.inf)
+    bound[lead[first]] = exact(lead[first], piece[first])[lead[first]]
+    # every piece that may be nearer lies in the box this bound gives: is it searched?
+    h_lon, h_lat, lat_hi = leads.band(bound)
+    covered = (h_lat <= _START) & (h_lon <= _START)
+    inner = covered[lead]
+    out = np.minimum(out, _finish(index, box, lead[inner], piece[inner], bound, lat_hi, exact))
+    # a bound reaching a little further: search the box it gives
+    wider = np.flatnonzero(~covered & (h_lat <= _WIDE) & (h_lon <= _WIDE))
+    if len(wider):
+        k, piece = _query(index, box[wider], h_lon[wider], h_lat[wider])
+        out = np.minimum(out, _finish(index, box, wider[k], piece, bound, lat_hi, exact))
+        covered[wider] = True
+    return out, np.flatnonzero(~covered)
+
+
+def _far(leads: _Leads, index: SegmentIndex, measure: _Zone) -> np.ndarray:
+    """Distances of one zone's geometries far from every line (nothing within ``_START``).
+
+    The piece nearest in degrees (an ``STRtree`` of the pieces' boxes) gives each geometry
+    an upper bound, the exact distance to it; every nearer piece lies in the box that bound
+    gives. Only the pieces meeting one of those boxes (:meth:`SegmentIndex.meeting`) are
+    projected to the zone, and the nearest of them is found in the projection (a second
+    ``STRtree``), as GEOS measures it.
+    """
+    (lead, piece) = index.tree.query_nearest(leads.lonlat, all_matches=False)
+    bound = np.full(leads.n, np.inf)
+    bound[lead] = leads.exact(lead, piece)[lead]
+    h_lon, h_lat, _ = leads.band(bound)
+    grow = np.column_stack([-h_lon, -h_lat, h_lon, h_lat]) + np.array(
+        [-1.0, -1.0, 1.0, 1.0]) * index.max_margin
+    near = index.meeting(leads.box + grow)
+    log.debug("zone %d: %d far geometries, %d of %d pieces projected", measure.zone,
+              leads.n, len(near), len(index))
+    return np.minimum(bound, measure.nearest(leads.projected(), near))
 
 
 def _query(index: SegmentIndex, box: np.ndarray, h_lon: np.ndarray | float,
