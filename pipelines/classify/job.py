@@ -90,8 +90,7 @@ def classify(
     by_zone = result["zone"].value_counts().to_dict()
     with ws.transaction():
         ws.replace_lead_class(result)
-        snapshot = result.assign(snapshot_id=run_id + "/" + result["lead_id"].astype(str))
-        ws.append_rows("lead_class_history", snapshot)
+        ws.snapshot_lead_class()  # lead_class_history, copied in the database
         last_event = ws.last_history_id()
         ws.record_run(
             run_id, "classify", started_at=started,

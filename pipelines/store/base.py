@@ -554,6 +554,8 @@ def _plain_column(values: pd.Series) -> list[Any]:
         for i in np.flatnonzero(np.isnan(array)):
             out[i] = None
         return out
+    if isinstance(dtype, pd.StringDtype):  # text with NaN or NA for missing values
+        return values.to_numpy(dtype=object, na_value=None).tolist()
     out = values.tolist()
     if {type(v) for v in out} <= {str, type(None)}:
         return out

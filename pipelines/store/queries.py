@@ -118,6 +118,19 @@ class JobQueries:
         self.execute('DELETE FROM "lead_class"')
         return self.append_rows("lead_class", frame)
 
+    def snapshot_lead_class(self) -> int:
+        """Append every row of ``lead_class`` to ``lead_class_history``; return the count.
+
+        The rows are copied inside the database (one ``INSERT ... SELECT``), each with the
+        ``snapshot_id`` ``run_id/lead_id``, so the classification is written once.
+        """
+        cols = [sql_identifier(c) for c, _ in TABLES["lead_class_history"] if c != "snapshot_id"]
+        names = ", ".join(cols)
+        cur = self.execute(f'INSERT INTO "lead_class_history" ("snapshot_id", {names}) '
+                           f"SELECT \"run_id\" || '/' || \"lead_id\", {names} "
+                           'FROM "lead_class"')
+        return int(cur.rowcount)
+
     def lead_zone_fids(self, subdivide_vertices: int) -> list[tuple[int, int]]:
         """Return the ``(lead fid, reserves fid)`` pairs that intersect, computed in SQL.
 

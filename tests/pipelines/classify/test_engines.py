@@ -237,3 +237,22 @@ def test_postgis_pairs_on_subdivided_polygons(pg_workspace: Workspace, tmp_path:
     assert len(geos[0]) > 300
     np.testing.assert_array_equal(geos[0], pg[0])
     np.testing.assert_array_equal(geos[1], pg[1])
+
+
+@pytest.mark.parametrize("store", ["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)])
+def test_history_holds_every_run_as_written_to_lead_class(
+    store: str, request: pytest.FixtureRequest, zones_file: Path, leads_csv: Path,
+    tmp_path: Path,
+) -> None:
+    ws = request.getfixturevalue("gpkg_workspace" if store == "gpkg" else "pg_workspace")
+    _fill(ws, zones_file, leads_csv, tmp_path)
+    runs = [classify(ws).run_id, classify(ws, near_m=10.0).run_id]
+    history = ws.read_table("lead_class_history", order='"snapshot_id"')
+    current = ws.read_table("lead_class", order='"lead_id"')
+    assert len(history) == 2 * len(current) == 2 * (6 + 13)
+    assert sorted(set(history["run_id"])) == sorted(runs)
+    assert (history["snapshot_id"] == history["run_id"] + "/" + history["lead_id"]).all()
+    last = history[history["run_id"] == runs[1]].sort_values("lead_id").reset_index(drop=True)
+    for column in ("lead_id", "batch", "reserve_code", "zone", "mine_flag", "classified_at"):
+        pd.testing.assert_series_equal(last[column], current[column], check_names=False,
+                                       obj=column)
