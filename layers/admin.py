@@ -1,12 +1,22 @@
-"""Administrative divisions: province, city, county (adcode and name)."""
+"""Administrative divisions: province, city, county (adcode and name).
+
+Division files come in two layouts: a name column (名称, ``district``) with province and
+city columns beside it, or the hierarchy itself, 省 / 市 / 县 columns with each row's
+unit in the finest column it fills. Both are read; a file whose columns name no unit
+below the city is refused with the columns found, rather than naming every county
+after its city.
+"""
 
 from __future__ import annotations
 
-from layers.aliases import normalize_header
+from collections.abc import Iterable, Mapping
+
+from layers.aliases import map_headers, normalize_header, split_unit
 from layers.canonical import Prepared, canonicalize, reject_duplicates, reject_where
+from layers.errors import FieldError
 from layers.read import Source, is_blank
 
-__all__ = ["prepare_admin"]
+__all__ = ["COUNTY_HEADERS", "prepare_admin"]
 
 _LEVELS = {
     "province": "province", "省": "province", "省级": "province",
@@ -14,28 +24,87 @@ _LEVELS = {
     "district": "county", "county": "county", "县": "county", "区县": "county",
     "县级": "county", "区": "county",
 }
+#: Headers of the county column of a 省 / 市 / 县 hierarchy (compared normalised).
+COUNTY_HEADERS = ("县", "区县", "县区", "县市区", "县(市、区)", "县(市,区)", "县级", "县名",
+                  "县区名称", "区县名", "所在县", "county", "countyname", "区")
+
+
+def _county_header(headers: Iterable[object], used: set[str]) -> str | None:
+    wanted = [normalize_header(h) for h in COUNTY_HEADERS]
+    found = {}
+    for header in map(str, headers):
+        if header in used:
+            continue
+        for key in (normalize_header(header), normalize_header(split_unit(header)[0])):
+            if key in wanted:
+                found.setdefault(wanted.index(key), header)
+    return found[min(found)] if found else None
 
 
 def prepare_admin(source: Source, **options: object) -> Prepared:
-    """Canonical admin units; a unit without a level is taken as a county.
+    """Canonical admin units, from a name column or from 省 / 市 / 县 columns.
 
-    A province or city row whose name column (``district``, 名称) is empty takes its name
-    from the city or province column, as national division files are laid out.
+    A row's name is its own (名称, ``district``, or the county column of a hierarchy),
+    else its city's, else its province's; a row without a level takes the level of the
+    column its name came from. A county row without a name is rejected.
+
+    Raises
+    ------
+    FieldError
+        When no column names the units below the city (no 名称 / ``district`` / 县
+        column) while rows are counties: the message lists the columns found.
     """
-    prep = canonicalize(source, "admin", geom_kinds=("Polygon",), **options)  # type: ignore[arg-type]
+    name = source.path.name
+    overrides: dict[str, str] = dict(options.pop("overrides", None) or {})  # type: ignore[call-overload]
+    columns = map_headers(source.frame.columns, "admin", overrides=overrides, file=name)
+    notes: list[str] = []
+    if "admin_name" not in columns:
+        county = _county_header(source.frame.columns, set(columns.values()))
+        if county is not None:
+            overrides["admin_name"] = county
+            chain = [h for h in (columns.get("province"), columns.get("city"), county) if h]
+            notes.append(f"{name}: units named from the hierarchy of columns "
+                         f"{' / '.join(chain)}: a row's unit is the finest it fills")
+        elif not _only_upper_levels(source, columns):
+            raise FieldError(
+                "no column names the counties: found columns "
+                f"{', '.join(map(str, source.frame.columns))}; a division file needs a name "
+                "column (名称, 县名, 区县名称, district) or 省/市/县 columns; name it with "
+                "--field admin_name=COLUMN",
+                file=name,
+            )
+    prep = canonicalize(source, "admin", geom_kinds=("Polygon",), overrides=overrides,
+                        **options)  # type: ignore[arg-type]
+    prep.notes.extend(notes)
     frame = prep.frame
+    own = [not is_blank(v) for v in frame["admin_name"]]
     frame["admin_level"] = [
-        _LEVELS.get(normalize_header(v), v) if not is_blank(v) else "county"
-        for v in frame["admin_level"]
+        _LEVELS.get(normalize_header(v), v) if not is_blank(v) else
+        "county" if mine or (is_blank(city) and is_blank(prov)) else
+        "city" if not is_blank(city) else "province"
+        for v, mine, city, prov in zip(frame["admin_level"], own, frame["city"],
+                                       frame["province"], strict=True)
     ]
     frame["admin_name"] = [
-        next((v for v in (name, city, prov) if not is_blank(v)), None)
-        for name, city, prov in zip(frame["admin_name"], frame["city"], frame["province"],
-                                    strict=True)
+        nm if mine else None if level == "county" else
+        next((v for v in ((city, prov) if level == "city" else (prov,)) if not is_blank(v)),
+             None)
+        for nm, mine, level, city, prov in zip(frame["admin_name"], own, frame["admin_level"],
+                                               frame["city"], frame["province"], strict=True)
     ]
     prep.frame = frame
     missing = frame["admin_name"].isna().to_numpy()
     reject_where(prep, missing, prep.columns.get("admin_name", "admin_name"), None,
-                 "no name: fill the 名称 column (or city/province for their rows)")
+                 "no name: fill the 名称 (or 县) column; city and province rows may take "
+                 "their name from the 市 / 省 columns")
     reject_duplicates(prep, "adcode")
     return prep
+
+
+def _only_upper_levels(source: Source, columns: Mapping[str, str]) -> bool:
+    """True when a level column says every row is a city or a province."""
+    header = columns.get("admin_level")
+    if header is None:
+        return False
+    levels = [_LEVELS.get(normalize_header(v)) for v in source.frame[header]]
+    return bool(levels) and all(lv in ("city", "province") for lv in levels)

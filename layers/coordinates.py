@@ -3,6 +3,10 @@
 Everything said about the columns goes back to the caller as notes and per-row problems,
 so the ingest can report it: how many values were in degrees-minutes-seconds, which CRS
 was detected from the magnitudes, which rows had longitude and latitude swapped.
+
+Bureau tables of lon/lat never declare a coordinate system. Degrees that lie inside China
+are read as CGCS2000 (EPSG:4490), the datum of official data, and the ingest says so in
+one line (:data:`CGCS2000_DEFAULT_NOTE`) with how to say otherwise.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pyproj import CRS
 
 from geo.coords import parse_coordinates_detail
 from geo.crs import (
+    CGCS2000,
     CHINA_BOUNDS,
     ambiguous_lonlat_order,
     detect_gauss_kruger,
@@ -24,9 +29,17 @@ from geo.errors import CRSError
 from layers.errors import InputError
 from layers.read import is_blank
 
-__all__ = ["ColumnPoints", "column_decimal_comma", "points_from_columns"]
+__all__ = ["CGCS2000_DEFAULT_NOTE", "ColumnPoints", "column_decimal_comma",
+           "points_from_columns"]
 
 log = logging.getLogger(__name__)
+
+#: The line an ingest prints when lon/lat degrees without a declared CRS are read as CGCS2000.
+CGCS2000_DEFAULT_NOTE = (
+    "lon/lat in degrees inside China, no coordinate system declared: read as CGCS2000 "
+    "(EPSG:4490); if they are not, pass --crs EPSG:4326 (WGS84 GPS) or --coords gcj02 "
+    "(Amap, Tencent) / --coords bd09 (Baidu)"
+)
 
 
 @dataclass
@@ -100,6 +113,8 @@ def points_from_columns(
         File name, for messages.
     crs_given : bool
         True when the user gave the CRS (``--crs``/``--coords``): no detection then.
+        Otherwise Gauss-Krüger eastings and northings are detected from their magnitudes,
+        and degrees mostly inside China are read as CGCS2000 (with a note saying so).
     hint_lon : float or None
         Longitude of the workspace's centre, to pick a Gauss-Krüger zone when the eastings
         carry no zone number.
@@ -162,4 +177,19 @@ def points_from_columns(
         out.y = np.where(swapped, x, y)
         if swapped.any():
             log.info("%s: %d rows with longitude and latitude swapped", file, swapped.sum())
+        if not crs_given:
+            _default_cgcs2000(out, ok, file)
     return out
+
+
+def _default_cgcs2000(out: ColumnPoints, ok: np.ndarray, file: str) -> None:
+    """Read degrees mostly inside China as CGCS2000 and say so; others stay undecided."""
+    x, y = out.x, out.y
+    inside = ok & (x >= CHINA_BOUNDS[0]) & (x <= CHINA_BOUNDS[2]) & (
+        y >= CHINA_BOUNDS[1]) & (y <= CHINA_BOUNDS[3])
+    if inside.sum() * 2 < ok.sum():
+        return  # a file of places elsewhere: its CRS must be said (--crs)
+    out.detected_crs = CGCS2000
+    out.detection = "lon/lat degrees inside China read as CGCS2000 (no CRS declared)"
+    out.notes.append(f"{file}: {CGCS2000_DEFAULT_NOTE}")
+    log.info("%s: %s", file, out.detection)

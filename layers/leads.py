@@ -19,8 +19,10 @@ __all__ = ["prepare_leads"]
 def prepare_leads(source: Source, *, batch: str | None = None, **options: object) -> Prepared:
     """Canonical leads: batch from the file or ``--batch``, unique ids, patch areas in m².
 
-    A row without a batch when no ``--batch`` is given, and every repeat of a lead id
-    already seen earlier in the same file, are rejected with their row numbers. A point
+    A file without a 批次 column (or with it empty throughout) and no ``--batch`` is
+    refused up front, since every row would be rejected. A row without a batch when no
+    ``--batch`` is given, and every repeat of a lead id already seen earlier in the same
+    file, are rejected with their row numbers. A point
     needs a lead id; a patch without one gets an id derived from its batch and footprint
     (``id_source = generated``), so that the ingest can link it to an earlier detection
     of the same place.
@@ -35,6 +37,7 @@ def prepare_leads(source: Source, *, batch: str | None = None, **options: object
             "--field lead_id=COLUMN (only patches may come without ids)",
             file=source.path.name,
         )
+    _refuse_without_batch(prep, source, batch)
     frame["id_source"] = "file"
     if batch is not None:
         frame["batch"] = [b if b else batch for b in frame["batch"]]
@@ -67,3 +70,23 @@ def prepare_leads(source: Source, *, batch: str | None = None, **options: object
         frame["area_m2"] = current
     prep.frame = frame
     return prep
+
+
+def _refuse_without_batch(prep: Prepared, source: Source, batch: str | None) -> None:
+    """Refuse a file whose every row would lack a batch: a missing option, not bad rows."""
+    if batch is not None or not len(prep.frame):
+        return
+    header = prep.columns.get("batch")
+    if header is None:
+        raise FieldError(
+            "no 批次 (batch) column and no --batch: every row would be rejected; pass "
+            "--batch NAME (e.g. --batch 2024-H1) or name the column with --field "
+            f"batch=COLUMN (columns: {', '.join(map(str, source.frame.columns))})",
+            file=source.path.name,
+        )
+    if all(b is None or b == "" for b in prep.frame["batch"]):
+        raise FieldError(
+            f"column {header} (批次) is empty in every row and no --batch is given: every "
+            "row would be rejected; pass --batch NAME (e.g. --batch 2024-H1)",
+            file=source.path.name, field=header,
+        )

@@ -52,12 +52,15 @@ def _layer_command(layer: str) -> Callable[..., Any]:
     @workspace_option
     @click.option("--layer", "layer_name", help="Layer inside a GPKG, zip or KML.")
     @click.option("--sheet", help="Sheet of an XLSX workbook (default: the first with a header).")
-    @click.option("--crs", help="Input CRS when the file has none or a wrong one, e.g. EPSG:4490.")
+    @click.option("--crs", help="Input CRS when the file has none or a wrong one, e.g. "
+                  "EPSG:4326; lon/lat degrees inside China without one are read as "
+                  "CGCS2000 (EPSG:4490).")
     @click.option("--coords", type=click.Choice(["wgs84", "cgcs2000", "gcj02", "bd09"]),
                   help="Datum or web-map shift of lon/lat coordinates.")
     @click.option("--field", "fields", multiple=True, metavar="CANON=COLUMN",
                   help="Map a column to a canonical field, e.g. --field lead_id=编号.")
-    @click.option("--batch", help="Monitoring batch for leads without a 批次 column.")
+    @click.option("--batch", help="Monitoring batch for leads without a 批次 column "
+                  "(required then: the ingest refuses the file without it).")
     @click.option("--encoding", help="Text encoding of a CSV or .dbf (detected when omitted).")
     @click.option("--strict", is_flag=True, help="Store nothing when any row is rejected.")
     @click.option("--by", help="Who runs the ingest (recorded in lead history).")

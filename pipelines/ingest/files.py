@@ -2,7 +2,9 @@
 
 Every run is recorded in ``runs`` (input with sha256, parameters, counts, CRS decision);
 every rejected row goes to a rejects file next to the workspace. ``read = stored +
-rejected`` always.
+rejected`` always. A file whose every row is rejected stores nothing and is an error.
+Rows already stored are compared field by field (:mod:`pipelines.ingest.changes`): fields
+the file does not carry keep their stored values, and the run counts changes per field.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from layers.admin import prepare_admin
 from layers.canonical import Prepared
@@ -26,10 +27,11 @@ from layers.leads import prepare_leads
 from layers.mines import prepare_mines
 from layers.read import read_source
 from layers.reserves import prepare_reserves
-from layers.schema import LAYERS, Status
+from layers.schema import LAYER_FIELDS, LAYERS, Status
 from layers.wetlands import prepare_wetlands
 from pipelines.errors import IngestError
 from pipelines.escape import csv_cell, file_name
+from pipelines.ingest.changes import field_changes, keep_stored_fields
 from pipelines.ingest.identity import link_footprints
 from pipelines.store.base import Workspace, new_run_id, now_iso
 from pipelines.store.tables import KEYS
@@ -66,13 +68,29 @@ class IngestReport:
     crs: dict[str, Any] = field(default_factory=dict)
     #: Per column of the file, how many values held control characters (removed).
     control_chars: dict[str, int] = field(default_factory=dict)
+    #: Per field (and ``geometry``), how many stored rows the file changed.
+    changed: dict[str, int] = field(default_factory=dict)
+    #: Fields the file does not carry: stored rows kept their values.
+    kept: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        """One line: ``read N, stored S, rejected R`` and what storing meant."""
+        """One line: ``read N, stored S, rejected R``, what storing meant, changes per field.
+
+        Examples
+        --------
+        >>> IngestReport("leads", "a.csv", "r1", read=3, stored=3, rejected=0, inserted=1,
+        ...              updated=1, unchanged=1, changed={"area_m2": 1}).summary()
+        'read 3, stored 3, rejected 0 (new 1, updated 1, unchanged 1); changed: area_m2 1'
+        """
         line = f"read {self.read}, stored {self.stored}, rejected {self.rejected}"
         linked = f", linked {self.linked}" if self.linked else ""
-        return line + (f" (new {self.inserted}, updated {self.updated}, "
-                       f"unchanged {self.unchanged}{linked})")
+        line += (f" (new {self.inserted}, updated {self.updated}, "
+                 f"unchanged {self.unchanged}{linked})")
+        if self.changed:
+            line += "; changed: " + ", ".join(f"{k} {v}" for k, v in self.changed.items())
+        if self.kept:
+            line += f"; not in the file, kept as stored: {', '.join(self.kept)}"
+        return line
 
 
 def rejects_dir(ws: Workspace) -> Path:
@@ -146,7 +164,7 @@ def ingest(
         "strict": strict, "columns": prepared.columns,
     }
     return store_prepared(ws, layer, prepared, inputs=[path], params=params, strict=strict,
-                          by=by, started=started)
+                          by=by, started=started, carried=set(prepared.columns))
 
 
 def _hint_lon(ws: Workspace) -> float | None:
@@ -169,6 +187,7 @@ def store_prepared(
     by: str | None = None,
     started: str | None = None,
     command: str | None = None,
+    carried: set[str] | None = None,
 ) -> IngestReport:
     """Store a prepared layer frame in one transaction, with rejects file and run record.
 
@@ -195,6 +214,15 @@ def store_prepared(
         ISO start time (default: now).
     command : str or None
         Name in ``runs`` (default ``ingest <layer>``).
+    carried : set of str or None
+        The canonical fields the input carries; stored rows keep their values of the
+        others. None: the producer sets every field.
+
+    Raises
+    ------
+    IngestError
+        When every row is rejected (nothing is stored), or with ``strict`` and any
+        rejected row.
     """
     run_id = new_run_id()
     started = started or now_iso()
@@ -219,6 +247,10 @@ def store_prepared(
         )
     if report.rejected or prepared.warnings:
         report.rejects_path = _write_rejects(ws, run_id, layer, path, prepared)
+    if report.read and not report.stored:
+        raise IngestError(
+            f"{path.name}: all {report.read} rows rejected, nothing stored: "
+            f"{_main_reason(prepared)}. See {report.rejects_path}")
     if strict and report.rejected:
         raise IngestError(
             f"{path.name}: {report.rejected} rows rejected and --strict is set; nothing stored. "
@@ -226,9 +258,9 @@ def store_prepared(
         )
     with ws.transaction():
         if layer == "leads":
-            _store_leads(ws, frame, report, run_id=run_id, by=by)
+            _store_leads(ws, frame, report, run_id=run_id, by=by, carried=carried)
         else:
-            _store_replacing(ws, layer, frame, report)
+            _store_replacing(ws, layer, frame, report, carried=carried)
         ws.record_run(
             run_id,
             command or f"ingest {layer}",
@@ -242,6 +274,7 @@ def store_prepared(
                 "values_left_empty": len(prepared.warnings),
                 "control_chars_values": sum(report.control_chars.values()),
                 "control_chars_by_field": report.control_chars,
+                "changed_by_field": report.changed, "kept_fields": report.kept,
             },
             crs=prepared.crs,
             message="; ".join(prepared.notes[:50]),
@@ -266,30 +299,34 @@ def _write_rejects(ws: Workspace, run_id: str, layer: str, path: Path, prep: Pre
     return out
 
 
-def _same_rows(old: pd.DataFrame, new: pd.DataFrame, cols: list[str]) -> np.ndarray:
-    """Row-wise equality of attributes and geometry (aligned frames)."""
-    same = np.ones(len(new), dtype=bool)
-    for c in cols:
-        a = old[c].astype(object).where(old[c].notna(), None).to_numpy()
-        b = new[c].astype(object).where(new[c].notna(), None).to_numpy()
-        same &= np.array([_eq(x, y) for x, y in zip(a, b, strict=True)], dtype=bool)
-    g_old = np.asarray(old.geometry.values, dtype=object)
-    g_new = np.asarray(new.geometry.values, dtype=object)
-    # a list entry without a shape (described in words) stays the same entry
-    nothing_old = shapely.is_missing(g_old) | shapely.is_empty(g_old)
-    nothing_new = shapely.is_missing(g_new) | shapely.is_empty(g_new)
-    same &= (nothing_old & nothing_new) | shapely.equals_exact(g_old, g_new, tolerance=1e-12)
-    return same
+def _main_reason(prep: Prepared) -> str:
+    """The reason most rejected rows share, with its field and how many rows."""
+    reasons = pd.Series([f"{r.field}: {r.reason}" for r in prep.rejects])
+    if reasons.empty:
+        return "no row could be read"
+    top = reasons.value_counts()
+    return f"{top.index[0]} ({int(top.iloc[0])} rows)"
 
 
-def _eq(a: object, b: object) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return abs(a - b) <= 1e-9 * max(1.0, abs(a))
-    return a == b or (a is None and b is None)
+def _compare(
+    old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, cols: list[str], report: IngestReport
+) -> np.ndarray:
+    """Rows of ``new`` equal to the aligned ``old`` ones; per-field counts into ``report``.
+
+    Geometries within the tolerance of :mod:`pipelines.ingest.changes` keep the stored
+    shape, so that rounding never moves a stored row.
+    """
+    changes = field_changes(old, new, cols)
+    for c, mask in changes.items():
+        if mask.any():
+            report.changed[c] = report.changed.get(c, 0) + int(mask.sum())
+    return ~np.logical_or.reduce(list(changes.values())) if changes else \
+        np.ones(len(new), dtype=bool)
 
 
 def _store_replacing(
-    ws: Workspace, layer: str, frame: gpd.GeoDataFrame, report: IngestReport
+    ws: Workspace, layer: str, frame: gpd.GeoDataFrame, report: IngestReport,
+    *, carried: set[str] | None = None,
 ) -> None:
     key = KEYS[layer]
     keys = frame[key].dropna().unique().tolist()
@@ -302,8 +339,15 @@ def _store_replacing(
         same = np.zeros(len(frame), dtype=bool)
         if present.any():
             old_rows = gpd.GeoDataFrame(merged[present].reset_index(), geometry="geometry")
-            same[present] = _same_rows(old_rows, frame[present].reset_index(drop=True),
-                                       [c for c in compare if c != key])
+            if carried is not None:
+                # derived from the shape (area of a polygon, a point's circle): not kept
+                absent = [c for c in LAYER_FIELDS[layer] if c not in carried
+                          and c not in (key, "area_m2")]
+                frame, kept = keep_stored_fields(frame, old_rows, np.flatnonzero(present),
+                                                 absent)
+                report.kept = kept
+            same[present] = _compare(old_rows, frame[present].reset_index(drop=True),
+                                     [c for c in compare if c != key], report)
         report.unchanged = int(same.sum())
         report.updated = int((present & ~same).sum())
         report.inserted = int((~present).sum())
@@ -319,7 +363,7 @@ def _store_replacing(
 
 def _store_leads(
     ws: Workspace, frame: gpd.GeoDataFrame, report: IngestReport, *, run_id: str,
-    by: str | None,
+    by: str | None, carried: set[str] | None = None,
 ) -> None:
     everything = ws.read_features("leads")
     frame, links = link_footprints(frame, everything)
@@ -347,7 +391,14 @@ def _store_leads(
                    "date_after", "county_sent", "reserve_sent", "zone_sent", "note",
                    "id_source"]
         prev_frame = gpd.GeoDataFrame(prev.reset_index(), geometry="geometry")
-        same[exists] = _same_rows(prev_frame, frame[exists].reset_index(drop=True), compare)
+        at_rows = np.flatnonzero(exists)
+        if carried is not None:
+            absent = [c for c in LAYER_FIELDS["leads"] if c not in carried
+                      and c not in ("lead_id", "batch")]
+            frame, report.kept = keep_stored_fields(frame, prev_frame, at_rows, absent)
+        same[exists] = _compare(prev_frame, frame[exists].reset_index(drop=True), compare,
+                                report)
+        _keep_stored_shapes(frame, prev_frame, at_rows, report)
         for lead_id, batch, is_new_round in zip(
             frame.loc[exists, "lead_id"], frame.loc[exists, "batch"], new_round, strict=True
         ):
@@ -378,3 +429,17 @@ def _store_leads(
         } for i in fresh)
     if history:
         ws.append_rows("lead_history", pd.DataFrame(history))
+
+
+def _keep_stored_shapes(
+    frame: gpd.GeoDataFrame, stored: gpd.GeoDataFrame, at: np.ndarray, report: IngestReport
+) -> None:
+    """Put back the stored geometry where the new one is the same place (within 1 cm)."""
+    new = frame.geometry.iloc[at].reset_index(drop=True)
+    moved = field_changes(stored[["geometry"]].set_geometry("geometry"),
+                          gpd.GeoDataFrame(geometry=new), [])["geometry"]
+    keep = at[~moved]
+    if len(keep):
+        geoms = np.asarray(frame.geometry.values, dtype=object).copy()
+        geoms[keep] = np.asarray(stored.geometry.values, dtype=object)[~moved]
+        frame[frame.geometry.name] = gpd.GeoSeries(geoms, crs=frame.crs, index=frame.index)

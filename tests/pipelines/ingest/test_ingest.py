@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from layers.coordinates import CGCS2000_DEFAULT_NOTE
 from layers.errors import FieldError, InputError
 from pipelines.errors import IngestError
 from pipelines.ingest.files import ingest
@@ -63,10 +64,32 @@ def test_every_format_ingests_the_same_leads(workspace, tmp_path: Path):
     assert workspace.count("leads") == 2  # re-ingesting the same leads never doubles them
 
 
-def test_table_without_crs_is_refused(workspace, leads_csv):
+def test_lonlat_table_without_crs_is_read_as_cgcs2000_and_says_so(workspace, leads_csv):
+    report = ingest(workspace, "leads", leads_csv)
+    assert report.stored == 6
+    said = [n for n in report.notes if "CGCS2000" in n]
+    assert said == [f"leads.csv: {CGCS2000_DEFAULT_NOTE}"]
+    assert "--crs EPSG:4326" in said[0] and "--coords gcj02" in said[0]
+    assert "CGCS2000" in report.crs["decision"] or "4490" in report.crs["decision"]
+    stored = workspace.read_features("leads").set_index("lead_id")
+    assert stored.loc["L001", "geometry"].equals_exact(shapely.Point(126.5, 43.5), 1e-12)
+    run = workspace.read_table("runs").iloc[-1]
+    assert "EPSG:4490" in json.loads(run["crs"])["source_crs"]
+
+
+def test_lonlat_table_outside_china_without_crs_is_refused(workspace, tmp_path: Path):
+    path = tmp_path / "world.csv"
+    path.write_text("线索编号,批次,经度,纬度\nW1,2024,2.35,48.85\nW2,2024,13.4,52.5\n",
+                    encoding="utf-8")
     with pytest.raises(InputError, match=r"declares no coordinate system.*--crs EPSG:4490"):
-        ingest(workspace, "leads", leads_csv)
+        ingest(workspace, "leads", path)
     assert workspace.count("leads") == 0
+
+
+def test_an_explicit_crs_says_nothing_of_the_default(workspace, leads_csv):
+    report = ingest(workspace, "leads", leads_csv, crs="EPSG:4326")
+    assert not [n for n in report.notes if CGCS2000_DEFAULT_NOTE in n]
+    assert report.crs["decision"] == "--crs EPSG:4326"
 
 
 @pytest.mark.filterwarnings("ignore:'crs' was not provided:UserWarning")

@@ -16,6 +16,7 @@ from rasterio.transform import from_origin
 
 from pipelines.cli import cli
 from pipelines.errors import IngestError
+from pipelines.ingest.files import rejects_dir
 from pipelines.ingest.rasters import ingest_change_raster, patch_lead_ids, read_mapping
 from tests.geo.rasters import ORIGIN, disc, shapes_mask, write_raster
 
@@ -127,9 +128,12 @@ def test_user_errors(workspace, mask_file, tmp_path):
 def test_a_raster_outside_china_is_rejected_not_stored(workspace, tmp_path):
     path = write_raster(tmp_path / "far.tif", shapes_mask(), crs="EPSG:32632", nodata=255,
                         transform=from_origin(500_000, 4_800_000, 10, 10))  # Italy
-    report = ingest_change_raster(workspace, path, batch="B")
-    assert (report.stored, report.rejected) == (0, 4)
-    assert "outside China" in _rejects(report.rejects_path)[0]["reason"]
+    with pytest.raises(IngestError, match=r"all 4 rows rejected, nothing stored: .*outside "
+                       r"China.*See .*_rejects"):
+        ingest_change_raster(workspace, path, batch="B")
+    assert workspace.count("leads") == 0
+    (written,) = rejects_dir(workspace).glob("*_leads_far.csv")
+    assert "outside China" in _rejects(written)[0]["reason"]
 
 
 def test_command_line(tmp_path, mask_file):
