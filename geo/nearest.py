@@ -91,13 +91,13 @@ class SegmentIndex:
         piece_start = np.flatnonzero(first_in_part | (rank % PIECE == 0))
         self.first = piece_start
         self.count = np.diff(np.append(piece_start, len(self.a)))
-        self._vert, self._owner = self._vertices(np.arange(len(self.first)))
         seg_len = np.hypot(*(self.xy[self.b] - self.xy[self.a]).T) if n else np.zeros(0)
         longest = (np.maximum.reduceat(seg_len, self.first) if len(self.first)
                    else np.zeros(0))
         self.margin = _BEND * longest**2 + 1e-9
         self.max_margin = float(self.margin.max(initial=0.0))
-        bounds = _piece_bounds(self.xy[self._vert], self.count + 1)
+        bounds = _piece_bounds(self.xy, self.a[self.first],
+                               self.b[self.first + self.count - 1])
         self.bounds = bounds + np.array([-1.0, -1.0, 1.0, 1.0]) * self.margin[:, None]
         # the tree holds one diagonal per piece: its envelope is the piece's box
         diagonals = np.empty(len(bounds), dtype=object)
@@ -181,25 +181,26 @@ class SegmentIndex:
 
     def all_pieces(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Every piece as a LineString in the coordinates ``x, y`` (one per vertex)."""
-        out = np.empty(len(self.first), dtype=object)
-        if len(out):
-            out[:] = shapely.linestrings(x[self._vert], y[self._vert], indices=self._owner)
-        return out
+        return self._geometries(x, y, np.arange(len(self.first)))
 
     def projected(self, pieces: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``pieces`` as geometries in the coordinates ``x, y`` (one per vertex)."""
         return self._geometries(x, y, pieces)
 
 
-def _piece_bounds(coords: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """``xmin, ymin, xmax, ymax`` of consecutive runs of ``lengths`` coordinates."""
-    if not len(lengths):
+def _piece_bounds(xy: np.ndarray, head: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """``xmin, ymin, xmax, ymax`` of pieces whose vertices are ``head[k]..last[k]``.
+
+    A piece's vertices are consecutive coordinates; the run from one piece's first vertex
+    to the next piece's holds its vertices but the last (shared with the next piece of its
+    part), which is added apart.
+    """
+    if not len(head):
         return np.zeros((0, 4))
-    start = np.cumsum(lengths) - lengths
-    return np.column_stack([np.minimum.reduceat(coords[:, 0], start),
-                            np.minimum.reduceat(coords[:, 1], start),
-                            np.maximum.reduceat(coords[:, 0], start),
-                            np.maximum.reduceat(coords[:, 1], start)])
+    lo = np.column_stack([np.minimum.reduceat(xy[:, k], head) for k in (0, 1)])
+    hi = np.column_stack([np.maximum.reduceat(xy[:, k], head) for k in (0, 1)])
+    end = xy[last]
+    return np.column_stack([np.minimum(lo, end), np.maximum(hi, end)])
 
 
 def _point_segment(px: np.ndarray, py: np.ndarray, ax: np.ndarray, ay: np.ndarray,

@@ -87,8 +87,7 @@ def classify_frames(
     )
     out["area_in_zone_m2"] = _area_in_zone(geoms, zones, left, right, prio, reserves, is_patch)
 
-    outlines = reserves.dissolve(by="reserve_code").geometry
-    bounds = shapely.boundary(np.asarray(outlines.values, dtype=object))
+    bounds = shapely.boundary(_outlines(reserves))
     dist = overlay.boundary_distance(geoms, bounds, crs=CGCS2000)
     out["dist_boundary_m"] = np.round(dist, 2)
     out["near_boundary"] = (dist <= near_m).astype(int)
@@ -99,6 +98,21 @@ def classify_frames(
         out[column] = values.to_numpy()
     out["county_adcode"], out["county_name"] = _county(geoms, admin)
     return out
+
+
+def _outlines(reserves: gpd.GeoDataFrame) -> np.ndarray:
+    """Each reserve's outline: the union of its zone polygons (one polygon: itself)."""
+    codes = reserves["reserve_code"]
+    known = codes.notna().to_numpy()
+    geoms = np.asarray(reserves.geometry.values, dtype=object)[known]
+    _, group, size = np.unique(codes[known].astype(str).to_numpy(), return_inverse=True,
+                               return_counts=True)
+    alone = size[group] == 1
+    several = np.flatnonzero(~alone)
+    order = several[np.argsort(group[several], kind="stable")]
+    cuts = np.flatnonzero(np.diff(group[order])) + 1
+    unions = [shapely.union_all(part) for part in np.split(geoms[order], cuts) if len(part)]
+    return np.concatenate([geoms[alone], np.array(unions, dtype=object)])
 
 
 def _overlaps(

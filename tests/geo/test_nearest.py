@@ -104,8 +104,10 @@ def test_pieces_cover_every_segment_once():
     assert len(index.a) == 40 + 2
     assert index.count.max() <= PIECE
     assert index.count.sum() == len(index.a)
-    total = shapely.length(index.all_pieces(index.xy[:, 0], index.xy[:, 1])).sum()
-    assert total == pytest.approx(ring.length + line.length)
+    pieces = index.all_pieces(index.xy[:, 0], index.xy[:, 1])
+    assert shapely.length(pieces).sum() == pytest.approx(ring.length + line.length)
+    grown = shapely.bounds(pieces) + np.array([-1, -1, 1, 1]) * index.margin[:, None]
+    np.testing.assert_array_equal(index.bounds, grown)
 
 
 def test_polygons_are_refused_as_lines():
