@@ -7,9 +7,11 @@ and the date of the last monitoring or inspection.
 
 The record's geometry is the licence polygon (矿区范围 of the 采矿许可证). A record may
 come as a point: with an area it stands for the circle of that area (an approximation,
-stated wherever used, as for wetland list entries); without coordinates it is stored with
-an empty geometry and not matched to leads. Money is stored in 元: a header unit
-``(万元)`` or ``(亿元)`` is converted.
+stated wherever used, as for wetland list entries); without an area (a tracker's mine
+location, such as the Global Energy Monitor's) it matches leads within a stated radius,
+:data:`POINT_MINE_RADIUS_M` unless the ingest says otherwise (``--point-radius``); without
+coordinates it is stored with an empty geometry and not matched to leads. Money is stored
+in 元: a header unit ``(万元)`` or ``(亿元)`` is converted.
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ from geo import overlay
 from geo.metric import buffer_metres
 from layers.aliases import normalize_header, split_unit
 from layers.canonical import Prepared, reject_duplicates, reject_where
-from layers.errors import FieldError
+from layers.errors import FieldError, InputError
 from layers.read import Source, is_blank
-from layers.wetlands import describe_locations, match_geometries, match_label, prepare_listed
+from layers.wetlands import match_geometries, match_label, prepare_listed
 
 __all__ = [
     "CLOSED_STATUSES",
@@ -36,6 +38,7 @@ __all__ = [
     "MONEY_FIELDS",
     "MONEY_UNITS",
     "OUTSIDE_MARK",
+    "POINT_MINE_RADIUS_M",
     "RESTORATION_MODES",
     "RESTORATION_PROGRESS",
     "TRIAGE_MARK",
@@ -46,6 +49,9 @@ __all__ = [
 ]
 
 MINE_STATUSES = ("关闭", "历史遗留", "有效")
+#: Metres around a mine given as a point without an area within which a lead matches it:
+#: a mine's works (pits, dumps, roads) reach this far from the point a tracker records.
+POINT_MINE_RADIUS_M = 500.0
 #: Statuses of mines that are no longer mined and must be restored.
 CLOSED_STATUSES = ("关闭", "历史遗留")
 RESTORATION_MODES = ("自然恢复", "辅助再生", "生态重建", "转型利用")
@@ -101,19 +107,28 @@ def normalize_progress(value: object) -> str | None:
     return None if is_blank(value) else _PROGRESS.get(normalize_header(value))
 
 
-def prepare_mines(source: Source, **options: Any) -> Prepared:
+def prepare_mines(
+    source: Source, *, point_radius_m: float | None = None, **options: Any
+) -> Prepared:
     """Canonical mines: statuses, progress and modes normalised, money in 元.
 
     Ids default to names; an unknown status or progress rejects the row with the accepted
     values listed (an empty one stays empty); an unknown restoration mode is kept as
     written, with a note. A closing date fills a missing closing year. Entries without
-    location are kept (see :func:`layers.wetlands.prepare_listed`).
+    location are kept (see :func:`layers.wetlands.prepare_listed`). A point without an
+    area gets ``match_radius_m = point_radius_m`` (default :data:`POINT_MINE_RADIUS_M`).
 
     Raises
     ------
     FieldError
         When a money column's header carries a unit lvdun does not know.
+    InputError
+        When ``point_radius_m`` is not a positive number of metres.
     """
+    radius_m = POINT_MINE_RADIUS_M if point_radius_m is None else float(point_radius_m)
+    if not np.isfinite(radius_m) or radius_m <= 0:
+        raise InputError(f"--point-radius {point_radius_m}: give a radius in metres above 0, "
+                         f"e.g. {POINT_MINE_RADIUS_M:g}", file=source.path.name)
     prep = prepare_listed(source, "mines", **options)
     name = source.path.name
     frame = prep.frame
@@ -163,8 +178,32 @@ def prepare_mines(source: Source, **options: Any) -> Prepared:
                  raw_progress[bad],
                  f"unknown restoration progress; use one of {', '.join(RESTORATION_PROGRESS)}")
     reject_duplicates(prep, "mine_id")
-    describe_locations(prep, name, "mine")
+    _point_radius(prep, name, radius_m)
     return prep
+
+
+def _point_radius(prep: Prepared, name: str, radius_m: float) -> None:
+    """Give points without an area their matching radius; note how each kind is matched."""
+    frame = prep.frame
+    kinds = frame["location_kind"].to_numpy()
+    radius = frame["match_radius_m"].to_numpy(dtype="float64", copy=True)
+    by_area = (kinds == "point") & np.isfinite(radius)
+    bare = (kinds == "point") & ~np.isfinite(radius)
+    radius[bare] = radius_m
+    frame["match_radius_m"] = radius
+    prep.frame = frame
+    if by_area.any():
+        prep.notes.append(
+            f"{name}: {int(by_area.sum())} mine entries are points with an area: matched to "
+            "leads by the circle of their area (r = sqrt(area/π), an approximation)")
+    if bare.any():
+        prep.notes.append(
+            f"{name}: {int(bare.sum())} mine entries are points without an area: matched to "
+            f"leads within {radius_m:g} m of the point (set it with --point-radius)")
+    if n_none := int((kinds == "none").sum()):
+        prep.notes.append(
+            f"{name}: {n_none} mine entries have no coordinates: stored with an empty "
+            "geometry, not matched to leads; add 经度/纬度 or a polygon to match them")
 
 
 #: Text every triage flag of a lead inside a closed or historic mine carries.
@@ -175,14 +214,16 @@ OUTSIDE_MARK = "疑似越界开采，需核实"
 
 # -- classification ------------------------------------------------------------------
 def mine_columns(
-    geoms: np.ndarray, mines: gpd.GeoDataFrame | None, *, margin_m: float = 500.0
+    geoms: np.ndarray, mines: gpd.GeoDataFrame | None, *, margin_m: float = 500.0,
+    point_radius_m: float = POINT_MINE_RADIUS_M,
 ) -> pd.DataFrame:
     """Return the mine columns of ``lead_class`` for lead geometries (EPSG:4490).
 
     Columns: ``mine_ids`` and ``mine_names`` (mines whose licence polygon, or approximating
-    circle for a point record with an area, the lead touches), ``mine_flag`` (triage texts,
-    ``; ``-joined) and ``mine_near_ids`` (valid mines whose licence polygon the lead lies
-    outside of, or sticks out of, within ``margin_m``).
+    circle for a point record with an area, the lead touches; a point record without an
+    area matches leads within its ``match_radius_m``, else ``point_radius_m``),
+    ``mine_flag`` (triage texts, ``; ``-joined) and ``mine_near_ids`` (valid mines whose
+    licence polygon the lead lies outside of, or sticks out of, within ``margin_m``).
 
     Parameters
     ----------
@@ -192,6 +233,9 @@ def mine_columns(
         The workspace's mines layer; None or empty gives empty columns.
     margin_m : float
         Distance within which a lead outside a valid mine's licence polygon is flagged.
+    point_radius_m : float
+        Matching radius of point records without an area and without a stored
+        ``match_radius_m`` (mines ingested before radii were stored).
     """
     n = len(geoms)
     out = pd.DataFrame({c: [None] * n for c in ("mine_ids", "mine_names", "mine_flag",
@@ -200,6 +244,14 @@ def mine_columns(
         return out
     area = mines["area_m2"] if "area_m2" in mines else None
     shapes, kinds, radius = match_geometries(mines.geometry.values, area)
+    stated = (kinds == "point") & ~np.isfinite(radius)
+    if stated.any():
+        given = (mines["match_radius_m"].to_numpy(dtype="float64")
+                 if "match_radius_m" in mines else np.full(len(mines), np.nan))
+        radius[stated] = np.where(np.isfinite(given[stated]) & (given[stated] > 0),
+                                  given[stated], point_radius_m)
+        points = np.asarray(mines.geometry.values, dtype=object)[stated]
+        shapes[stated] = buffer_metres(points, radius[stated])
     ids = mines["mine_id"].astype(str).to_numpy()
     names = mines["mine_name"].astype(str).to_numpy()
     status = mines["mine_status"].to_numpy(dtype=object)
@@ -213,6 +265,7 @@ def mine_columns(
         if status[j] in CLOSED_STATUSES:
             kind = "关闭矿山" if status[j] == "关闭" else "历史遗留矿山"
             approx = "" if kinds[j] == "polygon" else \
+                f"，点位{radius[j]:.0f}米范围内" if stated[j] else \
                 f"，范围按面积折算（{match_label(kinds[j], radius[j])}）"
             flags[i].append(f"{kind}内（{names[j]}{approx}）：{TRIAGE_MARK}")
     valid = np.flatnonzero((status == "有效") & (kinds == "polygon"))

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from layers.mines import POINT_MINE_RADIUS_M
 from layers.schema import LAYERS
 from pipelines.cli.options import console, handle_errors, open_ws, parse_fields, workspace_option
 from pipelines.ingest.files import IngestReport, ingest
@@ -67,13 +68,21 @@ def _layer_command(layer: str) -> Callable[..., Any]:
     @handle_errors
     def command(file: str, workspace: str, layer_name: str | None, sheet: str | None,
                 crs: str | None, coords: str | None, fields: tuple[str, ...],
-                batch: str | None, encoding: str | None, strict: bool, by: str | None) -> None:
+                batch: str | None, encoding: str | None, strict: bool, by: str | None,
+                **layer_options: Any) -> None:
         with open_ws(workspace, create=True) as ws:
             report = ingest(ws, layer, file, layer_name=layer_name, sheet=sheet,
                             encoding=encoding, crs=crs, coords=coords,
-                            fields=parse_fields(fields), batch=batch, strict=strict, by=by)
+                            fields=parse_fields(fields), batch=batch, strict=strict, by=by,
+                            **layer_options)
         print_ingest_report(layer, file, report)
 
+    if layer == "mines":
+        command = click.option(
+            "--point-radius", "point_radius_m", type=float, default=POINT_MINE_RADIUS_M,
+            show_default=True,
+            help="Metres within which a mine given as a point without an area (a GEM "
+                 "tracker location) matches leads.")(command)
     return command
 
 

@@ -113,6 +113,7 @@ def ingest(
     batch: str | None = None,
     strict: bool = False,
     by: str | None = None,
+    point_radius_m: float | None = None,
 ) -> IngestReport:
     """Ingest ``path`` into ``layer`` of the workspace.
 
@@ -138,6 +139,9 @@ def ingest(
         Fail (and store nothing) when any row is rejected.
     by : str or None
         Who ran it, recorded in lead history.
+    point_radius_m : float or None
+        Mines only: metres within which a mine given as a point without an area matches
+        leads (default :data:`layers.mines.POINT_MINE_RADIUS_M`).
 
     Returns
     -------
@@ -157,11 +161,14 @@ def ingest(
                                "hint_lon": _hint_lon(ws)}
     if layer == "leads":
         options["batch"] = batch
+    if layer == "mines":
+        options["point_radius_m"] = point_radius_m
     prepared = _PREPARE[layer](source, **options)
     params = {
         "layer": layer, "layer_name": layer_name, "sheet": sheet, "encoding": encoding,
         "crs": crs, "coords": coords, "fields": dict(fields or {}), "batch": batch,
         "strict": strict, "columns": prepared.columns,
+        **({"point_radius_m": point_radius_m} if layer == "mines" else {}),
     }
     return store_prepared(ws, layer, prepared, inputs=[path], params=params, strict=strict,
                           by=by, started=started, carried=set(prepared.columns))

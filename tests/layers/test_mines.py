@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
+import numpy as np
 import pytest
+import shapely
 
-from layers.errors import FieldError
-from layers.mines import normalize_progress, prepare_mines
+from layers.errors import FieldError, InputError
+from layers.mines import POINT_MINE_RADIUS_M, mine_columns, normalize_progress, prepare_mines
 from layers.read import read_source
 
 
@@ -62,3 +65,42 @@ def test_unknown_money_unit_is_refused(tmp_path: Path):
     ("未治理", "未治理"), ("治理完成", "已治理"), ("通过验收", "验收"), ("", None), ("乱写", None)])
 def test_normalize_progress(text, expected):
     assert normalize_progress(text) == expected
+
+
+def _point_mines(tmp_path: Path) -> Path:
+    path = tmp_path / "gem.csv"
+    path.write_text("GEM Mine ID,Mine Name,矿山状态,经度,纬度,面积(公顷)\n"
+                    "M1,甲煤矿,关闭,126.5,43.5,\n"
+                    "M2,乙煤矿,关闭,126.6,43.6,4\n", encoding="utf-8")
+    return path
+
+
+def test_a_point_mine_without_area_gets_the_stated_radius(tmp_path: Path):
+    prep = prepare_mines(read_source(_point_mines(tmp_path)), crs="EPSG:4490")
+    frame = prep.frame.set_index("mine_id")
+    assert frame.loc["M1", "match_radius_m"] == POINT_MINE_RADIUS_M == 500.0
+    assert frame.loc["M2", "match_radius_m"] == pytest.approx((4e4 / math.pi) ** 0.5, abs=0.1)
+    assert any("1 mine entries are points without an area: matched to leads within 500 m"
+               in n for n in prep.notes)
+    wider = prepare_mines(read_source(_point_mines(tmp_path)), crs="EPSG:4490",
+                          point_radius_m=1200)
+    assert wider.frame.set_index("mine_id").loc["M1", "match_radius_m"] == 1200.0
+    with pytest.raises(InputError, match="--point-radius 0"):
+        prepare_mines(read_source(_point_mines(tmp_path)), crs="EPSG:4490", point_radius_m=0)
+
+
+def test_a_lead_on_a_point_mine_matches_it_within_the_radius(tmp_path: Path):
+    mines = prepare_mines(read_source(_point_mines(tmp_path)), crs="EPSG:4490").frame
+    leads = np.array([shapely.Point(126.5, 43.5),          # 0 m from 甲
+                      shapely.Point(126.5, 43.5036),       # about 400 m north
+                      shapely.Point(126.5, 43.5063)], dtype=object)  # about 700 m north
+    out = mine_columns(leads, mines)
+    assert _ids(out) == ["M1", "M1", None]
+    assert "关闭矿山内（甲煤矿，点位500米范围内）" in out["mine_flag"].iloc[0]
+    # a mine stored before radii were (no match_radius_m) takes the default radius
+    legacy = mines.drop(columns="match_radius_m")
+    assert _ids(mine_columns(leads, legacy)) == ["M1", "M1", None]
+
+
+def _ids(out) -> list[str | None]:
+    return [v if isinstance(v, str) else None for v in out["mine_ids"]]
