@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from geo import overlay
-from pipelines.classify.frames import classify_frames
+from pipelines.classify.frames import LEAD_COLUMNS, classify_frames
 from pipelines.errors import EngineError, WorkspaceError
 from pipelines.store.base import Workspace
 
@@ -226,7 +226,7 @@ def classify_partition(
 
     with open_workspace(location, create=False) as ws:
         ref = _reference(ws, run_id)
-        leads = ws.read_features_fid_range("leads", fid_lo, fid_hi)
+        leads = ws.read_features_fid_range("leads", fid_lo, fid_hi, columns=LEAD_COLUMNS)
     return classify_frames(leads, ref["reserves"], wetlands=ref["wetlands"],
                            mines=ref["mines"], admin=ref["admin"], near_m=near_m,
                            mine_margin_m=mine_margin_m)

@@ -25,7 +25,10 @@ from layers.schema import ZONE_LABELS, Zone, zone_priority
 from layers.wetlands import WETLAND_LEVEL_RANK, match_geometries, match_label
 from pipelines.errors import WorkspaceError
 
-__all__ = ["classify_frames"]
+__all__ = ["LEAD_COLUMNS", "classify_frames"]
+
+#: The columns of ``leads`` that :func:`classify_frames` reads (with the geometry).
+LEAD_COLUMNS = ("lead_id", "batch")
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from geo.crs import CHINA_ALBERS
 from pipelines.classify.engines import check_engine, dask_classify, reserve_pairs
-from pipelines.classify.frames import classify_frames
+from pipelines.classify.frames import LEAD_COLUMNS, classify_frames
 from pipelines.errors import WorkspaceError
 from pipelines.store.base import Workspace, new_run_id, now_iso
 
@@ -71,7 +71,7 @@ def classify(
         result = dask_classify(ws, run_id, near_m=near_m, mine_margin_m=mine_margin_m,
                                scheduler=scheduler)
     else:
-        leads = ws.read_features("leads")
+        leads = ws.read_features("leads", columns=LEAD_COLUMNS)
         pairs = None
         if engine != "geos":
             pairs = reserve_pairs(engine, ws, leads, reserves)

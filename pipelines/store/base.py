@@ -294,7 +294,8 @@ class Workspace(JobQueries, ABC):
         return int(self.execute(sql, params).fetchone()[0])
 
     def read_features(
-        self, layer: str, *, where: str = "", params: Sequence[Any] = ()
+        self, layer: str, *, where: str = "", params: Sequence[Any] = (),
+        columns: Sequence[str] | None = None,
     ) -> gpd.GeoDataFrame:
         """Return a feature layer as a GeoDataFrame in EPSG:4490 (``fid`` as a column).
 
@@ -306,8 +307,16 @@ class Workspace(JobQueries, ABC):
             SQL condition (``?`` placeholders); empty for every feature.
         params : sequence
             Values of the placeholders of ``where``.
+        columns : sequence of str, optional
+            Only these attribute columns (with ``fid`` and the geometry); None: all.
         """
-        cols = ["fid", *(c for c, _ in FEATURE_LAYERS[_layer(layer)])]
+        known = [c for c, _ in FEATURE_LAYERS[_layer(layer)]]
+        if columns is not None:
+            unknown = sorted(set(columns) - set(known))
+            if unknown:
+                raise StoreError(f"{layer} has no column {', '.join(unknown)}")
+            known = [c for c in known if c in set(columns)]
+        cols = ["fid", *known]
         sql = (
             f"SELECT {', '.join(cols)}, {self._geom_select('geom')} AS geom "
             f"FROM {_ident(layer)}" + (f" WHERE {where}" if where else "") + " ORDER BY fid"

@@ -95,7 +95,8 @@ class JobQueries:
         """Return every row of ``table`` sorted by its column ``by`` (ascending)."""
         return self.read_table(table, order=_name(by))
 
-    def read_features_fid_range(self, layer: str, lo: int, hi: int) -> gpd.GeoDataFrame:
+    def read_features_fid_range(self, layer: str, lo: int, hi: int, *,
+                                columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:
         """Return the features of ``layer`` with ``lo <= fid < hi``.
 
         Parameters
@@ -104,9 +105,11 @@ class JobQueries:
             A feature layer.
         lo, hi : int
             The half-open ``fid`` range.
+        columns : sequence of str, optional
+            Only these attribute columns, as for ``read_features``.
         """
         return self.read_features(layer, where="fid >= ? AND fid < ?",
-                                  params=(int(lo), int(hi)))
+                                  params=(int(lo), int(hi)), columns=columns)
 
     # -- classification --------------------------------------------------------------
     def replace_lead_class(self, frame: pd.DataFrame) -> int:

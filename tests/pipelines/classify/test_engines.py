@@ -256,3 +256,21 @@ def test_history_holds_every_run_as_written_to_lead_class(
     for column in ("lead_id", "batch", "reserve_code", "zone", "mine_flag", "classified_at"):
         pd.testing.assert_series_equal(last[column], current[column], check_names=False,
                                        obj=column)
+
+
+@pytest.mark.parametrize("store", ["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)])
+def test_leads_read_with_the_classify_columns_only(
+    store: str, request: pytest.FixtureRequest, zones_file: Path, leads_csv: Path,
+    tmp_path: Path,
+) -> None:
+    from pipelines.classify.frames import LEAD_COLUMNS
+    from pipelines.errors import StoreError
+
+    ws = request.getfixturevalue("gpkg_workspace" if store == "gpkg" else "pg_workspace")
+    _fill(ws, zones_file, leads_csv, tmp_path)
+    full = ws.read_features("leads")
+    part = ws.read_features("leads", columns=LEAD_COLUMNS)
+    assert list(part.columns) == ["fid", *LEAD_COLUMNS, "geometry"]
+    pd.testing.assert_frame_equal(part, full[list(part.columns)])
+    with pytest.raises(StoreError, match="no column nope"):
+        ws.read_features("leads", columns=["lead_id", "nope"])
