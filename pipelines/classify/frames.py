@@ -85,9 +85,10 @@ def classify_frames(
     out["overlaps"] = _overlaps(n, left, right, share, prio, reserves)
 
     is_patch = shapely.get_dimensions(geoms) == 2
-    out["area_m2"] = np.where(
-        is_patch, shapely.area(overlay.project(geoms, CGCS2000, CHINA_ALBERS)), np.nan
-    )
+    area = np.full(n, np.nan)  # patches only: points and lines are not projected
+    if is_patch.any():
+        area[is_patch] = shapely.area(overlay.project(geoms[is_patch], CGCS2000, CHINA_ALBERS))
+    out["area_m2"] = area
     out["area_in_zone_m2"] = _area_in_zone(geoms, zones, left, right, prio, reserves, is_patch)
 
     bounds = shapely.boundary(_outlines(reserves))

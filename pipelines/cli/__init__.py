@@ -9,31 +9,35 @@ imported: ``webmap.map.cli`` imports :mod:`pipelines.cli.options`, which imports
 from __future__ import annotations
 
 import logging
+from importlib import import_module
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 import click
-from rich.logging import RichHandler
 
-from pipelines.cli.classify import classify_cmd
-from pipelines.cli.db import db_group
-from pipelines.cli.demo import demo_cmd
-from pipelines.cli.export import export_cmd
-from pipelines.cli.field import field_group
-from pipelines.cli.ingest import ingest_group
-from pipelines.cli.mines import mines_group
-from pipelines.cli.raster import chips_cmd
-from pipelines.cli.report import report_cmd
-from pipelines.cli.review import review_group
-from pipelines.cli.status import status_group
-from pipelines.cli.users import users_group
-
-__all__ = ["ENTRY_POINT_GROUP", "PluginGroup", "cli", "main"]
+__all__ = ["COMMANDS", "ENTRY_POINT_GROUP", "PluginGroup", "cli", "main"]
 
 log = logging.getLogger(__name__)
 
 #: Entry-point group under which other packages register ``lvdun`` commands.
 ENTRY_POINT_GROUP = "lvdun.commands"
+
+#: This package's commands, ``module:attribute``: a command's module (and the libraries it
+#: needs) is imported when the command runs or its help is shown, not at every ``lvdun``.
+COMMANDS = {
+    "ingest": "pipelines.cli.ingest:ingest_group",
+    "chips": "pipelines.cli.raster:chips_cmd",
+    "classify": "pipelines.cli.classify:classify_cmd",
+    "status": "pipelines.cli.status:status_group",
+    "export": "pipelines.cli.export:export_cmd",
+    "report": "pipelines.cli.report:report_cmd",
+    "field": "pipelines.cli.field:field_group",
+    "mines": "pipelines.cli.mines:mines_group",
+    "db": "pipelines.cli.db:db_group",
+    "users": "pipelines.cli.users:users_group",
+    "review": "pipelines.cli.review:review_group",
+    "demo": "pipelines.cli.demo:demo_cmd",
+}
 
 
 class PluginGroup(click.Group):
@@ -65,12 +69,17 @@ class PluginGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """Return the names of the group's own and registered commands, sorted."""
-        return sorted({*self.commands, *self._registered()})
+        return sorted({*self.commands, *COMMANDS, *self._registered()})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        """Return the command ``cmd_name``, loading its entry point on first use."""
+        """Return the command ``cmd_name``, loading its module or entry point on first use."""
         if cmd_name in self.commands:
             return self.commands[cmd_name]
+        if cmd_name in COMMANDS:
+            module, attribute = COMMANDS[cmd_name].split(":")
+            own = getattr(import_module(module), attribute)
+            self.add_command(own, name=cmd_name)
+            return own
         entry = self._registered().get(cmd_name)
         if entry is None:
             return None
@@ -112,15 +121,13 @@ def cli(verbose: int, quiet: bool) -> None:
       lvdun ingest reserves zones.gpkg   # then leads, wetlands, mines, admin
       lvdun classify && lvdun export --by reserve --format xlsx --out exports
     """
+    from rich.logging import RichHandler
+
     level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else
                                            logging.INFO if verbose else logging.WARNING)
     logging.basicConfig(level=level, format="%(message)s",
                         handlers=[RichHandler(show_path=False, show_time=False)], force=True)
 
-
-for command in (ingest_group, chips_cmd, classify_cmd, status_group, export_cmd, report_cmd,
-                field_group, mines_group, db_group, users_group, review_group, demo_cmd):
-    cli.add_command(command)
 
 
 def main() -> None:
