@@ -21,13 +21,14 @@ import shapely
 
 __all__ = ["LABELS", "PEERS", "main"]
 
-PEERS = ("lvdun", "geopandas", "strtree", "duckdb", "postgis")
+PEERS = ("lvdun", "geopandas", "strtree", "duckdb", "postgis", "sedonadb")
 LABELS = {
     "lvdun": "lvdun geo.overlay.intersects_pairs",
     "geopandas": "geopandas.sjoin (intersects)",
     "strtree": "shapely STRtree on points, polygons prepared",
     "duckdb": "DuckDB spatial ST_Intersects join",
     "postgis": "PostGIS ST_Subdivide(256) + GiST + ST_Intersects",
+    "sedonadb": "SedonaDB ST_Intersects join",
 }
 _Result = tuple[float, np.ndarray, np.ndarray, str]  # fastest seconds, pairs, note
 
@@ -193,9 +194,34 @@ def _postgis(x: np.ndarray, y: np.ndarray, wkb: np.ndarray, dsn: str, repeat: in
     return best, got[:, 0], got[:, 1], f"PostGIS {version}; server memory not counted"
 
 
+def _sedonadb(x: np.ndarray, y: np.ndarray, wkb: np.ndarray, dsn: str,
+              repeat: int) -> _Result:
+    try:
+        import sedonadb
+    except ImportError as exc:
+        raise Unavailable(f"pip install sedonadb pyarrow geoarrow-pyarrow ({exc})") from exc
+    import geopandas as gpd
+
+    ctx = sedonadb.connect()
+    ctx.create_data_frame(gpd.GeoDataFrame({"id": np.arange(len(x))},
+                                           geometry=shapely.points(x, y), crs=4326)
+                          ).to_view("pts")
+    ctx.create_data_frame(gpd.GeoDataFrame({"id": np.arange(len(wkb))},
+                                           geometry=shapely.from_wkb(wkb), crs=4326)
+                          ).to_view("polys")
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        got = ctx.sql("SELECT p.id AS i, z.id AS j FROM pts p JOIN polys z "
+                      "ON ST_Intersects(p.geometry, z.geometry)").to_arrow_table()
+        best = min(best, time.perf_counter() - t)
+    return best, got["i"].to_numpy(), got["j"].to_numpy(), (
+        f"sedonadb {getattr(sedonadb, '__version__', '?')}, in process")
+
+
 RUNNERS: dict[str, Callable[[np.ndarray, np.ndarray, np.ndarray, str, int], _Result]] = {
     "lvdun": _lvdun, "geopandas": _geopandas, "strtree": _strtree, "duckdb": _duckdb,
-    "postgis": _postgis,
+    "postgis": _postgis, "sedonadb": _sedonadb,
 }
 
 

@@ -417,15 +417,21 @@ def _chunk(leads: _Leads, index: SegmentIndex, measure: _Zone) -> tuple[np.ndarr
 def _far(leads: _Leads, index: SegmentIndex, measure: _Zone) -> np.ndarray:
     """Distances of one zone's geometries far from every line (nothing within ``_START``).
 
-    The piece nearest in degrees (an ``STRtree`` of the pieces' boxes) gives each geometry
-    an upper bound, the exact distance to it; every nearer piece lies in the box that bound
-    gives. Only the pieces meeting one of those boxes (:meth:`SegmentIndex.meeting`) are
-    projected to the zone, and the nearest of them is found in the projection (a second
-    ``STRtree``), as GEOS measures it.
+    The geometries are grouped by cells of :data:`_CELL` degrees; the piece nearest in
+    degrees to a cell's centre (an ``STRtree`` of the pieces' boxes, one query per cell)
+    gives each geometry of the cell an upper bound, the exact distance to it; every nearer
+    piece lies in the box that bound gives. Only the pieces meeting one of those boxes
+    (:meth:`SegmentIndex.meeting`) are projected to the zone, and the nearest of them is
+    found in the projection (a second ``STRtree``), as GEOS measures it.
     """
-    (lead, piece) = index.tree.query_nearest(leads.lonlat, all_matches=False)
-    bound = np.full(leads.n, np.inf)
-    bound[lead] = leads.exact(lead, piece)[lead]
+    centre = (leads.box[:, :2] + leads.box[:, 2:]) / 2
+    cell = np.floor(centre / _CELL).astype("int64")
+    cells, which = np.unique(cell, axis=0, return_inverse=True)
+    (at, piece) = index.tree.query_nearest(shapely.points((cells + 0.5) * _CELL),
+                                           all_matches=False)
+    nearest = np.zeros(len(cells), dtype="int64")
+    nearest[at] = piece
+    bound = leads.exact(np.arange(leads.n), nearest[which.reshape(-1)])
     h_lon, h_lat, _ = leads.band(bound)
     grow = np.column_stack([-h_lon, -h_lat, h_lon, h_lat]) + np.array(
         [-1.0, -1.0, 1.0, 1.0]) * index.max_margin
