@@ -238,8 +238,9 @@ def boundary_distance(geoms: object, boundaries: object, *, crs: CRS) -> np.ndar
     ----------
     geoms : array-like of shapely geometries
         Points, patches or any geometry, in ``crs`` (geographic).
-    boundaries : array-like of shapely geometries
-        LineStrings / MultiLineStrings (e.g. ``shapely.boundary`` of polygons).
+    boundaries : array-like of shapely geometries, or SegmentIndex
+        LineStrings / MultiLineStrings (e.g. ``shapely.boundary`` of polygons), or their
+        :class:`geo.nearest.SegmentIndex` built once for several calls.
     crs : pyproj.CRS
         The geographic CRS of both.
 
@@ -258,7 +259,8 @@ def boundary_distance(geoms: object, boundaries: object, *, crs: CRS) -> np.ndar
     111.0
     """
     g = _as_array(geoms)
-    b = _as_array(boundaries)
-    if len(g) == 0 or len(b) == 0:
+    index = (boundaries if isinstance(boundaries, SegmentIndex)
+             else SegmentIndex(_as_array(boundaries)))
+    if len(g) == 0 or len(index) == 0:
         return np.full(len(g), np.nan)
-    return nearest_line_distance(g, SegmentIndex(b), crs=crs)
+    return nearest_line_distance(g, index, crs=crs)

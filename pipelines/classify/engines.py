@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from geo import overlay
-from pipelines.classify.frames import LEAD_COLUMNS, classify_frames
+from pipelines.classify.frames import LEAD_COLUMNS, classify_frames, outline_index
 from pipelines.errors import EngineError, WorkspaceError
 from pipelines.store.base import Workspace
 
@@ -180,17 +180,19 @@ def _positions(rows: list[tuple[Any, Any]], leads: gpd.GeoDataFrame,
 
 #: Reference layers read by a worker process, per (workspace, classify run): partitions of
 #: one run share them; a new run reads them again.
-_REFERENCE: dict[tuple[str, str], dict[str, gpd.GeoDataFrame]] = {}
+_REFERENCE: dict[tuple[str, str], dict[str, Any]] = {}
 _REFERENCE_LOCK = threading.Lock()
 
 
-def _reference(ws: Workspace, run_id: str) -> dict[str, gpd.GeoDataFrame]:
-    """The reserves, wetlands, mines and admin layers of a workspace (cached per run)."""
+def _reference(ws: Workspace, run_id: str) -> dict[str, Any]:
+    """The reserves, wetlands, mines and admin layers of a workspace, and the segment index
+    of the reserves' outlines (built once per run and worker, not per partition)."""
     key = (str(ws.location), run_id)
     with _REFERENCE_LOCK:
         if key not in _REFERENCE:
-            frames = {name: ws.read_features(name)
-                      for name in ("reserves", "wetlands", "mines", "admin")}
+            frames: dict[str, Any] = {name: ws.read_features(name)
+                                      for name in ("reserves", "wetlands", "mines", "admin")}
+            frames["outlines"] = outline_index(frames["reserves"])
             for old in [k for k in _REFERENCE if k[0] == key[0]]:
                 del _REFERENCE[old]
             _REFERENCE[key] = frames
@@ -229,7 +231,7 @@ def classify_partition(
         leads = ws.read_features_fid_range("leads", fid_lo, fid_hi, columns=LEAD_COLUMNS)
     return classify_frames(leads, ref["reserves"], wetlands=ref["wetlands"],
                            mines=ref["mines"], admin=ref["admin"], near_m=near_m,
-                           mine_margin_m=mine_margin_m)
+                           mine_margin_m=mine_margin_m, outlines=ref["outlines"])
 
 
 def fid_ranges(ws: Workspace, rows: int) -> list[tuple[int, int]]:

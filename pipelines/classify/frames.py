@@ -20,12 +20,13 @@ import shapely
 
 from geo import overlay
 from geo.crs import CGCS2000, CHINA_ALBERS
+from geo.nearest import SegmentIndex
 from layers.mines import mine_columns
 from layers.schema import ZONE_LABELS, Zone, zone_priority
 from layers.wetlands import WETLAND_LEVEL_RANK, match_geometries, match_label
 from pipelines.errors import WorkspaceError
 
-__all__ = ["LEAD_COLUMNS", "classify_frames"]
+__all__ = ["LEAD_COLUMNS", "classify_frames", "outline_index"]
 
 #: The columns of ``leads`` that :func:`classify_frames` reads (with the geometry).
 LEAD_COLUMNS = ("lead_id", "batch")
@@ -43,6 +44,7 @@ def classify_frames(
     near_m: float = 1000.0,
     mine_margin_m: float = 500.0,
     reserve_pairs: tuple[np.ndarray, np.ndarray] | None = None,
+    outlines: SegmentIndex | None = None,
 ) -> pd.DataFrame:
     """Return one classification row per lead (columns of ``lead_class``).
 
@@ -51,7 +53,8 @@ def classify_frames(
     flags are those of :func:`pipelines.verify.mines.mine_columns`. ``reserve_pairs`` are the
     ``(lead, zone polygon)`` positions from another engine (:mod:`pipelines.classify.engines`),
     sorted as :func:`geo.overlay.intersects_pairs` sorts them; by default they are
-    computed here.
+    computed here. ``outlines`` is :func:`outline_index` of ``reserves``, when the caller
+    classifies several frames against the same reserves (built here by default).
     """
     for name, frame in (("leads", leads), ("reserves", reserves), ("wetlands", wetlands),
                         ("mines", mines), ("admin", admin)):
@@ -91,8 +94,9 @@ def classify_frames(
     out["area_m2"] = area
     out["area_in_zone_m2"] = _area_in_zone(geoms, zones, left, right, prio, reserves, is_patch)
 
-    bounds = shapely.boundary(_outlines(reserves))
-    dist = overlay.boundary_distance(geoms, bounds, crs=CGCS2000)
+    if outlines is None:
+        outlines = outline_index(reserves)
+    dist = overlay.boundary_distance(geoms, outlines, crs=CGCS2000)
     out["dist_boundary_m"] = np.round(dist, 2)
     out["near_boundary"] = (dist <= near_m).astype(int)
 
@@ -102,6 +106,17 @@ def classify_frames(
         out[column] = values.to_numpy()
     out["county_adcode"], out["county_name"] = _county(geoms, admin)
     return out
+
+
+def outline_index(reserves: gpd.GeoDataFrame) -> SegmentIndex:
+    """The segment index of the reserves' outlines, that boundary distances are measured to.
+
+    Parameters
+    ----------
+    reserves : geopandas.GeoDataFrame
+        Zone polygons with ``reserve_code``, EPSG:4490.
+    """
+    return SegmentIndex(shapely.boundary(_outlines(reserves)))
 
 
 def _outlines(reserves: gpd.GeoDataFrame) -> np.ndarray:

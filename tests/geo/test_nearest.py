@@ -113,3 +113,13 @@ def test_pieces_cover_every_segment_once():
 def test_polygons_are_refused_as_lines():
     with pytest.raises(GeometryError, match="boundaries"):
         SegmentIndex(np.array([shapely.box(0, 0, 1, 1)], dtype=object))
+
+
+def test_an_index_built_once_gives_the_same_distances():
+    bounds = shapely.boundary(np.asarray(_polygons(), dtype=object))
+    pts = _points(_polygons(), np.random.default_rng(11))
+    index = SegmentIndex(bounds)
+    first = overlay.boundary_distance(pts[:200], index, crs=CGCS2000)
+    second = overlay.boundary_distance(pts[200:], index, crs=CGCS2000)
+    np.testing.assert_array_equal(np.concatenate([first, second]),
+                                  overlay.boundary_distance(pts, bounds, crs=CGCS2000))
