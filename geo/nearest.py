@@ -315,8 +315,12 @@ def nearest_line_distance(geoms: np.ndarray, index: SegmentIndex, *, crs: CRS) -
     ok = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
     if not len(ok):
         return out
-    lon = shapely.get_x(shapely.centroid(geoms[ok]))
+    centre = shapely.centroid(geoms[ok])
+    lon, lat = shapely.get_x(centre), shapely.get_y(centre)
     zones = gk6_zone(lon)
+    # within a zone, geometries in cell order: tree searches of neighbours share their paths
+    order = np.lexsort((np.floor(lon / _CELL), np.floor(lat / _CELL), zones))
+    ok, zones = ok[order], zones[order]
     for zone in np.unique(zones):
         measure = _Zone(index, crs, int(zone))
         sel = ok[zones == zone]
