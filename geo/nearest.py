@@ -184,7 +184,20 @@ class SegmentIndex:
         return self._geometries(x, y, np.arange(len(self.first)))
 
     def projected(self, pieces: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """``pieces`` as geometries in the coordinates ``x, y`` (one per vertex)."""
+        """``pieces`` as LineStrings in the coordinates ``x, y``.
+
+        Parameters
+        ----------
+        pieces : numpy.ndarray
+            Piece positions.
+        x, y : numpy.ndarray
+            One coordinate per indexed vertex (e.g. projected; NaN where not needed).
+
+        Returns
+        -------
+        numpy.ndarray
+            One LineString per piece (two equal vertices for a zero segment).
+        """
         return self._geometries(x, y, pieces)
 
 

@@ -36,7 +36,20 @@ def _as_array(geoms: object) -> np.ndarray:
 
 
 def project(geoms: object, src: CRS, dst: CRS) -> np.ndarray:
-    """Return ``geoms`` transformed from ``src`` to ``dst`` (lon/lat order kept)."""
+    """Return ``geoms`` transformed from ``src`` to ``dst`` (lon/lat order kept).
+
+    Parameters
+    ----------
+    geoms : array-like of shapely geometries
+        The geometries, in ``src``.
+    src, dst : pyproj.CRS
+        The CRS they are in and the one to transform them to.
+
+    Returns
+    -------
+    numpy.ndarray
+        The transformed geometries.
+    """
     arr = _as_array(geoms)
     trans = transformer(src, dst)
     return shapely.transform(arr, lambda xy: np.column_stack(trans.transform(xy[:, 0], xy[:, 1])))
@@ -166,6 +179,20 @@ def winners(n: int, left: np.ndarray, right: np.ndarray, priority: np.ndarray) -
 
     Ties keep the lowest polygon index, so results are deterministic.
 
+    Parameters
+    ----------
+    n : int
+        The number of geometries.
+    left, right : numpy.ndarray
+        Matched pairs: geometry and polygon positions (as :func:`intersects_pairs`).
+    priority : numpy.ndarray
+        One priority per polygon, higher wins.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 polygon position per geometry, -1 where none matched.
+
     Examples
     --------
     >>> import numpy as np
@@ -198,6 +225,17 @@ def area_shares(
     (``geo.crs.CHINA_ALBERS``). Points and lines have no area: their share is 1, and no
     intersection is computed for them; only the polygonal geometries and the polygons they
     are paired with are projected and intersected.
+
+    Parameters
+    ----------
+    geoms : array-like of shapely geometries
+        The leads' geometries, in ``crs``.
+    polygons : array-like of shapely geometries
+        The polygons, in ``crs``.
+    left, right : numpy.ndarray
+        Matched pairs: positions into ``geoms`` and ``polygons``.
+    crs : pyproj.CRS
+        The geographic CRS of both.
 
     Returns
     -------

@@ -55,6 +55,28 @@ def classify_frames(
     sorted as :func:`geo.overlay.intersects_pairs` sorts them; by default they are
     computed here. ``outlines`` is :func:`outline_index` of ``reserves``, when the caller
     classifies several frames against the same reserves (built here by default).
+
+    Parameters
+    ----------
+    leads : geopandas.GeoDataFrame
+        The leads, with :data:`LEAD_COLUMNS`.
+    reserves : geopandas.GeoDataFrame
+        Zone polygons with ``reserve_code``, ``reserve_name``, ``level`` and ``zone``.
+    wetlands, mines, admin : geopandas.GeoDataFrame or None
+        The other reference layers (None or empty: their columns stay empty).
+    near_m : float
+        Leads within this distance (metres) of a reserve outline get ``near_boundary``.
+    mine_margin_m : float
+        Leads this close to a valid mine's polygon but outside it are flagged.
+    reserve_pairs : tuple of numpy.ndarray or None
+        Lead / zone polygon pairs from another engine.
+    outlines : SegmentIndex or None
+        The outlines' segment index, built once by the caller.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per lead, in the order of ``leads``.
     """
     for name, frame in (("leads", leads), ("reserves", reserves), ("wetlands", wetlands),
                         ("mines", mines), ("admin", admin)):
