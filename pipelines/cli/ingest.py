@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from importlib import import_module
+from typing import Any, ClassVar
 
 import click
 
@@ -30,7 +31,22 @@ _WHAT = {
 }
 
 
-@click.group("ingest")
+class _IngestGroup(click.Group):
+    """The ingest commands; ``change-raster`` (with its rasterio) loads on first use."""
+
+    #: Command name -> the module that adds it to this group when imported.
+    _LAZY: ClassVar[dict[str, str]] = {"change-raster": "pipelines.cli.raster"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self._LAZY})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self._LAZY:
+            import_module(self._LAZY[cmd_name])
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group("ingest", cls=_IngestGroup)
 def ingest_group() -> None:
     """Ingest a file into a layer of the workspace (created on first use)."""
 
