@@ -21,6 +21,8 @@ lines, as GEOS computes it (within rounding).
 from __future__ import annotations
 
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import shapely
@@ -45,6 +47,7 @@ _POINT = 0
 _POLYGONAL = (3, 6)
 _CELL = 0.1  # degrees per cell of the raster that tells which pieces a set of boxes meets
 _CELLS = 4096  # most cells of that raster along one axis
+_THREADS = max(1, min(8, os.cpu_count() or 1))  # threads searching the far geometries
 
 
 class SegmentIndex:
@@ -264,8 +267,18 @@ class _Zone:
         seg, _ = self.index.segments(pieces)
         self._project_vertices(seg)
         tree = shapely.STRtree(self.index.projected(pieces, self.x, self.y))
-        (lead, _), dist = tree.query_nearest(geoms, return_distance=True, all_matches=False)
-        out[lead] = dist
+
+        def search(part: slice) -> tuple[np.ndarray, np.ndarray]:
+            (lead, _), dist = tree.query_nearest(geoms[part], return_distance=True,
+                                                 all_matches=False)
+            return lead + (part.start or 0), dist
+
+        # GEOS searches without the GIL: runs of neighbouring geometries on every core
+        step = -(-len(geoms) // _THREADS)
+        parts = [slice(k, k + step) for k in range(0, len(geoms), step)]
+        with ThreadPoolExecutor(len(parts)) as pool:
+            for lead, dist in pool.map(search, parts):
+                out[lead] = dist
         return out
 
     def project(self, geoms: np.ndarray) -> np.ndarray:
