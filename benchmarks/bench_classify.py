@@ -41,7 +41,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 import shapely
 
 from benchmarks._data import DataUnavailable, Polygons, china_counties, random_points
-from benchmarks.bench_overlay import _parse_sizes, _run_peer
+from benchmarks.bench_overlay import DEFAULT_DSN, _parse_sizes, _run_peer
 
 ROOT = Path(__file__).resolve().parents[1]
 LVDUN = [sys.executable, "-c", "import sys; from pipelines.cli import main; sys.exit(main())"]
@@ -156,8 +156,46 @@ def _cluster(wanted: bool) -> Iterator[str]:
         yield cluster.scheduler_address
 
 
+def _postgis_url(dsn: str, size: int) -> str:
+    """A fresh schema ``bench_SIZE`` in the database of ``dsn`` (created if missing)."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    dbname = conninfo_to_dict(dsn).get("dbname", "lvdun_bench")
+    with psycopg.connect(make_conninfo(dsn, dbname="postgres"), autocommit=True,
+                         connect_timeout=5) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                             (dbname,)).fetchone():
+            admin.execute(f'CREATE DATABASE "{dbname}"')
+    schema = f"bench_{size}"
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as con:
+        con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    return f"{dsn}{'&' if '?' in dsn else '?'}schema={schema}"
+
+
+def _steps(size: int, ws: Path, engines: list[str], scheduler: str,
+           dsn: str) -> list[tuple[str, list[str]]]:
+    """The commands timed at one size, in order."""
+    steps = [
+        ("ingest reserves", [*LVDUN, "ingest", "reserves", "reserves.gpkg", "-w", str(ws)]),
+        ("ingest leads", [*LVDUN, "ingest", "leads", "leads.csv", "--crs", "EPSG:4490", "-w",
+                          str(ws)]),
+    ]
+    for e in engines:
+        if e == "postgis":
+            url = _postgis_url(dsn, size)
+            steps += [("db copy to PostGIS", [*LVDUN, "db", "copy", str(ws), url]),
+                      ("classify --engine postgis", [*LVDUN, "classify", "-w", url,
+                                                     "--engine", "postgis"])]
+        else:
+            extra = ["--scheduler", scheduler] if e == "dask" else []
+            steps.append((f"classify --engine {e}",
+                          [*LVDUN, "classify", "-w", str(ws), "--engine", e, *extra]))
+    return steps
+
+
 def run(polygons: Polygons, sizes: list[int], engines: list[str], *,
-        timeout: float) -> list[Row]:
+        timeout: float, dsn: str = DEFAULT_DSN) -> list[Row]:
     """Ingest, classify and query at every size; return the table rows."""
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="lvdun-bench-classify-") as tmp, \
@@ -167,24 +205,16 @@ def run(polygons: Polygons, sizes: list[int], engines: list[str], *,
         for size in sizes:
             write_inputs(polygons, size, workdir)
             ws = workdir / f"ws-{size}.gpkg"
-            steps = [
-                ("ingest reserves", [*LVDUN, "ingest", "reserves", "reserves.gpkg", "-w",
-                                     str(ws)]),
-                ("ingest leads", [*LVDUN, "ingest", "leads", "leads.csv", "--crs",
-                                  "EPSG:4490", "-w", str(ws)]),
-                *[(f"classify --engine {e}", [*LVDUN, "classify", "-w", str(ws),
-                                              "--engine", e, *(
-                                                  ["--scheduler", scheduler] if e == "dask"
-                                                  else [])]) for e in engines],
-            ]
-            for step, cmd in steps:
+            for step, cmd in _steps(size, ws, engines, scheduler, dsn):
                 print(f"  {size:>9,} points: {step} ...", file=sys.stderr, flush=True)
                 seconds, rss, note = timed(cmd, cwd=workdir, timeout=timeout)
-                base = {"ingest leads": "plain to_file", "ingest reserves": ""}.get(step,
-                                                                                  "STRtree")
+                base = {"ingest leads": "plain to_file", "ingest reserves": "",
+                        "db copy to PostGIS": ""}.get(step, "STRtree")
                 if not note and step.endswith("dask"):
                     note = (f"dask.distributed, {DASK_WORKERS} worker processes (their memory "
                             "not in the peak)")
+                if not note and step.endswith("postgis"):
+                    note = "PostGIS workspace; the server's memory not in the peak"
                 rows.append(Row(size, step, seconds, rss, note, base=base))
             print(f"  {size:>9,} points: plain to_file ...", file=sys.stderr, flush=True)
             plain = [sys.executable, "-c", PLAIN_INGEST, f"plain-{size}.gpkg"]
@@ -240,8 +270,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help=f"only the counties intersecting {QUICK_BOX}")
     parser.add_argument("--engines", default="geos",
-                        help="comma-separated classify engines of a GeoPackage workspace "
-                             "(geos, dask; default geos)")
+                        help="comma-separated classify engines (geos, dask, postgis; "
+                             "default geos); postgis copies the workspace to --dsn first")
+    parser.add_argument("--dsn", default=os.environ.get("LVDUN_BENCH_DSN", DEFAULT_DSN),
+                        help=f"PostgreSQL server for --engines postgis (default {DEFAULT_DSN})")
     parser.add_argument("--timeout", type=float, default=3600.0,
                         help="seconds allowed per step (default 3600)")
     args = parser.parse_args(argv)
@@ -255,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         polygons = quick_counties(polygons)
     engines = [e for e in args.engines.split(",") if e]
-    rows = run(polygons, sizes, engines, timeout=args.timeout)
+    rows = run(polygons, sizes, engines, timeout=args.timeout, dsn=args.dsn)
     title = f"lvdun classify, whole command (GeoPackage workspace): {polygons.describe()}"
     caption = (f"{os.cpu_count()} cores; shapely {shapely.__version__} / GEOS "
                f"{shapely.geos_version_string}; one run per cell; wall seconds and peak RSS "
