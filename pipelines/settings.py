@@ -32,3 +32,6 @@ class Settings(BaseSettings):
     dask_scheduler: str | None = Field(
         None, description="dask.distributed scheduler address for --engine dask; none: a "
         "local threaded scheduler.")
+    photo_warn_m: float = Field(
+        500.0, gt=0, description="Metres from its lead beyond which an evidence photo is "
+        "flagged (CLI output and the history note).")

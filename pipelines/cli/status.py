@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from layers.schema import STATUS_LABELS, Status
-from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
+from pipelines.cli.options import console, handle_errors, open_ws, settings, workspace_option
 from pipelines.cli.output import print_table
 from pipelines.levels import LEVEL_LABELS, Level
 from pipelines.verify.deadlines import overdue, set_batch_deadline
@@ -34,8 +34,9 @@ def status_group() -> None:
 @click.option("--note", help="Free text; also becomes the lead's 核查意见 in the ledger.")
 @click.option("--by", help="Who made the change.")
 @click.option("--evidence", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="Evidence file (photo, document); repeatable. Photos' EXIF position and "
-                   "time are compared with the lead.")
+              help="Evidence file (photo, document), copied into the workspace; repeatable. "
+                   "Photos' EXIF position and time are compared with the lead; one farther "
+                   "than $LVDUN_PHOTO_WARN_M (500 m) is flagged.")
 @click.option("--version", "expected_version", type=int,
               help="The version you saw; refused as a conflict if it changed meanwhile.")
 @click.option("--responsible-unit", help="整改责任单位 (needed to enter 整改中).")
@@ -57,7 +58,8 @@ def set_cmd(lead_id: str, status: str, workspace: str, reason: str | None, note:
         change = set_status(ws, lead_id, status, reason=reason, note=note, by=by,
                             evidence=evidence, expected_version=expected_version,
                             responsible_unit=responsible_unit, measures=measures,
-                            deadline=deadline, opinion=note)
+                            deadline=deadline, opinion=note,
+                            photo_warn_m=settings().photo_warn_m)
     console.print(f"{change.lead_id}: {STATUS_LABELS[change.from_status]} → "
                   f"{STATUS_LABELS[change.to_status]} (version {change.version})")
     for entry in change.evidence:

@@ -20,7 +20,7 @@ __all__ = [
 #: is added: a workspace records the version that last upgraded it, and a lvdun that finds
 #: a workspace newer than its own version refuses to open it. Workspaces of older versions
 #: are upgraded on open (missing tables and columns are added).
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: The table recording a workspace's schema version, one row per upgrade. It is neither a
 #: layer nor an attribute table: copies, counts and exports never see it.
 VERSION_TABLE = "lvdun_schema"
@@ -318,6 +318,15 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("checked_by", "TEXT"),
         ("checked_at", "TEXT"),
     ],
+    # Evidence files of a workspace without a folder (PostGIS), by sha256, content in
+    # base64 (pipelines/verify/evidence.py store_evidence); a GeoPackage keeps them beside it.
+    "evidence_files": [
+        ("sha256", "TEXT"),
+        ("name", "TEXT"),
+        ("bytes", "INTEGER"),
+        ("content", "TEXT"),
+        ("stored_at", "TEXT"),
+    ],
     # Facts about the workspace itself, e.g. its id, which ledgers carry (pipelines/ledger.py).
     "meta": [
         ("name", "TEXT"),
@@ -342,4 +351,5 @@ TABLE_KEYS: dict[str, str | None] = {
     "mine_checks": "check_id",
     "lead_review": "review_id",
     "spot_checks": "check_id",
+    "evidence_files": "sha256",
 }

@@ -9,11 +9,19 @@ what the satellite saw; the history shows it so that a reviewer notices.
 Photo GPS positions are WGS 84; leads are CGCS2000 (EPSG:4490). The two datums differ by
 centimetres, far below GPS precision, so the position is used as it is. Distances are
 computed in an azimuthal equidistant projection on the GRS 80 ellipsoid centred on the
-photo, which is exact for the distance from its centre.
+photo, which is exact for the distance from its centre. A photo farther from its lead
+than a threshold (:data:`PHOTO_WARN_M` unless the caller gives the ``LVDUN_PHOTO_WARN_M``
+setting) is flagged: its entry says so, the summary line warns, and so does the history
+note.
+
+Evidence files are kept in the workspace, named by their sha256, never by the path they
+came from (:func:`store_evidence`): beside a GeoPackage in its evidence folder, inside a
+PostGIS workspace in the ``evidence_files`` table (base64).
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import math
 import shutil
@@ -35,16 +43,25 @@ from pipelines.errors import EvidenceError
 from pipelines.store.base import now_iso
 
 __all__ = [
+    "PHOTO_WARN_M",
     "PhotoInfo",
     "add_evidence",
     "describe_evidence",
     "distance_to_m",
     "evidence_folder",
     "evidence_summary",
+    "far_photos_note",
     "read_photo",
+    "store_evidence",
+    "stored_evidence",
 ]
 
 log = logging.getLogger(__name__)
+
+#: Metres from its lead beyond which a photo is flagged (the default of the setting).
+PHOTO_WARN_M = 500.0
+#: The table of a workspace without a folder (PostGIS) that keeps evidence files.
+EVIDENCE_TABLE = "evidence_files"
 
 _GPS = ExifTags.GPS
 _BASE = ExifTags.Base
@@ -173,6 +190,7 @@ def describe_evidence(
     *,
     geometry: shapely.Geometry | None = None,
     detected: str | date | None = None,
+    warn_m: float = PHOTO_WARN_M,
 ) -> list[dict[str, Any]]:
     """Describe evidence files for the history: sha256, and photos compared with the lead.
 
@@ -184,14 +202,16 @@ def describe_evidence(
         The lead's geometry in EPSG:4490, for the distance; None skips it.
     detected : str, datetime.date or None
         The detection date (后时相, the lead's ``date_after``), ISO ``YYYY-MM-DD``.
+    warn_m : float
+        A photo farther than this from the lead gets ``far_m`` (the threshold).
 
     Returns
     -------
     list of dict
         Per file: ``path, name, sha256, bytes, kind`` (``photo`` or ``file``); photos add
-        ``lon, lat`` (WGS 84), ``taken_at`` (ISO), ``distance_m`` (to the lead) and
-        ``taken`` (``before``, ``same_day`` or ``after`` the detection date), each only
-        when known.
+        ``lon, lat`` (WGS 84), ``taken_at`` (ISO), ``distance_m`` (to the lead),
+        ``far_m`` (when farther than ``warn_m``) and ``taken`` (``before``, ``same_day``
+        or ``after`` the detection date), each only when known.
 
     Raises
     ------
@@ -215,6 +235,10 @@ def describe_evidence(
                 entry["lon"], entry["lat"] = round(photo.lon, 7), round(photo.lat, 7)
                 if geometry is not None and not shapely.is_empty(geometry):
                     entry["distance_m"] = round(distance_to_m(geometry, photo.lon, photo.lat), 1)
+                    if entry["distance_m"] > warn_m:
+                        entry["far_m"] = float(warn_m)
+                        log.warning("evidence %s: photo taken %.0f m from the lead (more "
+                                    "than %g m)", path.name, entry["distance_m"], warn_m)
             if photo.taken_at is not None:
                 entry["taken_at"] = photo.taken_at.isoformat()
                 if detected_on is not None:
@@ -262,6 +286,8 @@ def evidence_summary(entry: dict[str, Any]) -> str:
     parts = []
     if entry.get("distance_m") is not None:
         parts.append(f"距线索 {entry['distance_m']:.0f} 米")
+        if entry.get("far_m") is not None:
+            parts.append(f"超过 {entry['far_m']:.0f} 米，请核实拍摄地点")
     elif entry.get("lon") is None:
         parts.append("无GPS位置")
     taken_at = str(entry.get("taken_at") or "")[:10]
@@ -272,6 +298,96 @@ def evidence_summary(entry: dict[str, Any]) -> str:
     else:
         parts.append("无拍摄时间")
     return f"{text} " + ", ".join(parts)
+
+
+def far_photos_note(entries: list[dict[str, Any]], note: str | None = None) -> str | None:
+    """Return ``note`` with a sentence naming the photos taken far from the lead, if any.
+
+    Examples
+    --------
+    >>> far_photos_note([{"name": "a.jpg", "kind": "photo", "distance_m": 64012.0,
+    ...                   "far_m": 500.0}], "现场核查")
+    '现场核查；照片远离线索（超过 500 米）：a.jpg 距线索 64012 米'
+    >>> far_photos_note([{"name": "b.jpg", "kind": "photo", "distance_m": 12.0}]) is None
+    True
+    """
+    far = [e for e in entries if e.get("far_m") is not None]
+    if not far:
+        return note
+    text = (f"照片远离线索（超过 {far[0]['far_m']:.0f} 米）：" +
+            "，".join(f"{e.get('name')} 距线索 {e['distance_m']:.0f} 米" for e in far))
+    return f"{note}；{text}" if note else text
+
+
+def _suffix(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    return suffix if suffix.isascii() and suffix[1:].isalnum() and len(suffix) <= 6 else ""
+
+
+def store_evidence(
+    ws: Any, entries: list[dict[str, Any]], files: list[str | Path] | tuple[str | Path, ...]
+) -> list[dict[str, Any]]:
+    """Keep evidence files in the workspace by content hash; entries then name the copy.
+
+    A GeoPackage keeps them in :func:`evidence_folder` as ``<sha256><suffix>``; a workspace
+    without a folder (PostGIS) in its ``evidence_files`` table. The same content is kept
+    once. Each entry's ``path`` becomes the stored copy (``evidence_files:<sha256>`` in a
+    table); the file's own path is not recorded, its name is.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace.
+    entries : list of dict
+        What :func:`describe_evidence` returned for ``files``, changed in place.
+    files : list or tuple of str or pathlib.Path
+        The files, in the order of ``entries``.
+
+    Returns
+    -------
+    list of dict
+        ``entries``.
+    """
+    home = getattr(ws, "path", None)
+    if home is None:
+        with ws.transaction():
+            for entry, raw in zip(entries, files, strict=True):
+                sha = str(entry["sha256"])
+                if not ws.count(EVIDENCE_TABLE, '"sha256" = ?', [sha]):
+                    ws.upsert_rows(EVIDENCE_TABLE, pd.DataFrame([{
+                        "sha256": sha, "name": entry["name"], "bytes": entry["bytes"],
+                        "content": base64.b64encode(Path(raw).read_bytes()).decode("ascii"),
+                        "stored_at": now_iso()}]))
+                entry["path"] = f"{EVIDENCE_TABLE}:{sha}"
+        return entries
+    folder = evidence_folder(ws)
+    folder.mkdir(parents=True, exist_ok=True)
+    for entry, raw in zip(entries, files, strict=True):
+        target = folder / f"{entry['sha256']}{_suffix(str(entry['name']))}"
+        if not target.is_file() or file_sha256(target) != entry["sha256"]:
+            partial = target.with_name(target.name + ".part")
+            shutil.copyfile(raw, partial)
+            partial.replace(target)
+        entry["path"] = str(target)
+    return entries
+
+
+def stored_evidence(ws: Any, entry: dict[str, Any]) -> bytes | None:
+    """Return the bytes of an evidence entry's stored copy, or None when none is kept.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace.
+    entry : dict
+        An evidence entry of the history (as :func:`store_evidence` left it).
+    """
+    where = str(entry.get("path") or "")
+    if where.startswith(f"{EVIDENCE_TABLE}:"):
+        rows = ws.read_table_equal(EVIDENCE_TABLE, "sha256", where.split(":", 1)[1])
+        return base64.b64decode(rows["content"].iloc[0]) if len(rows) else None
+    path = Path(where)
+    return path.read_bytes() if where and path.is_file() else None
 
 
 def evidence_folder(ws: Any) -> Path:
@@ -301,6 +417,7 @@ def add_evidence(
     by: str,
     expected_version: int | None = None,
     note: str | None = None,
+    warn_m: float = PHOTO_WARN_M,
 ) -> Any:
     """Store evidence files in the workspace and record them in the lead's history.
 
@@ -322,7 +439,9 @@ def add_evidence(
     expected_version : int, optional
         The version the caller saw; a different current version is a conflict.
     note : str, optional
-        Kept in the history.
+        Kept in the history, with a sentence on photos taken farther than ``warn_m``.
+    warn_m : float
+        Metres from the lead beyond which a photo is flagged.
 
     Returns
     -------
@@ -337,20 +456,11 @@ def add_evidence(
 
     if not files:
         raise EvidenceError(f"lead {lead_id}: no evidence file given")
-    folder = evidence_folder(ws)
+    evidence_folder(ws)  # the web app serves photos from the folder: refuse early without
     texts, removed = st._cleaned(note=note, by=by)
     geometry, detected = st._lead_for_evidence(ws, lead_id)
-    described = describe_evidence(list(files), geometry=geometry, detected=detected)
-    folder.mkdir(parents=True, exist_ok=True)
-    for entry, raw in zip(described, files, strict=True):
-        suffix = Path(str(entry["name"])).suffix.lower()
-        suffix = suffix if suffix.isascii() and suffix[1:].isalnum() and len(suffix) <= 6 else ""
-        target = folder / f"{entry['sha256']}{suffix}"
-        if not target.is_file() or file_sha256(target) != entry["sha256"]:
-            partial = target.with_name(target.name + ".part")
-            shutil.copyfile(raw, partial)
-            partial.replace(target)
-        entry["path"] = str(target)
+    described = store_evidence(ws, describe_evidence(
+        list(files), geometry=geometry, detected=detected, warn_m=warn_m), files)
     with ws.transaction():
         state = st.current_state(ws, lead_id)
         st._check_version(lead_id, state, expected_version)
@@ -363,7 +473,8 @@ def add_evidence(
         }]))
         st._append_history(ws, lead_id, new_version, at, texts["by"], current, current,
                            st._text(state["reason"]),
-                           st._note_with(st._text(texts["note"]), removed), described, None)
+                           far_photos_note(described, st._note_with(st._text(texts["note"]),
+                                                                     removed)), described, None)
     log.info("lead %s: %d evidence file(s) added by %s (v%d)", lead_id, len(described), by,
              new_version)
     return st.StatusChange(lead_id, current, current, new_version, at, texts["by"],

@@ -43,7 +43,7 @@ from layers.schema import (
 from layers.text import given, iso_date, strip_control, text_or_none
 from pipelines.errors import ConflictError, NotFoundError, RecordError, TransitionError
 from pipelines.store.base import Workspace, now_iso
-from pipelines.verify.evidence import describe_evidence
+from pipelines.verify import evidence as ev
 
 __all__ = ["RECORD_FIELDS", "RECORD_LABELS", "RECORD_STATUSES", "StatusChange", "allowed_next",
            "check_transition", "current_state", "history", "parse_date", "parse_status",
@@ -326,6 +326,7 @@ def set_status(
     run_id: str | None = None,
     override_acceptance: bool = False,
     review: tuple[str, str] | None = None,
+    photo_warn_m: float = ev.PHOTO_WARN_M,
 ) -> StatusChange:
     """Move a lead to ``status`` if the workflow allows it, and record it in history.
 
@@ -343,8 +344,8 @@ def set_status(
     note, by : str, optional
         Free text kept in the history, and who made the change.
     evidence : sequence of str or Path
-        Evidence files: stored with their sha256; photos with EXIF position and time
-        compared with the lead (distance, taken before or after the detection).
+        Evidence files, copied into the workspace by sha256; photos' EXIF position and
+        time compared with the lead (distance, taken before or after the detection).
     expected_version : int, optional
         The version the caller saw; a different current version is a conflict.
     responsible_unit, measures, deadline : str, optional
@@ -362,6 +363,8 @@ def set_status(
     review : tuple of (str, str), optional
         ``(level, decision)`` of the review step that makes this change (the final
         验收 approval), kept in the history; it also allows 已销号.
+    photo_warn_m : float
+        A photo farther from the lead (metres) is named in the history note.
 
     Raises
     ------
@@ -377,7 +380,8 @@ def set_status(
     files: list[dict[str, Any]] = []
     if evidence:  # read the files before taking the write lock
         geometry, detected = _lead_for_evidence(ws, lead_id)
-        files = describe_evidence(list(evidence), geometry=geometry, detected=detected)
+        files = ev.store_evidence(ws, ev.describe_evidence(
+            list(evidence), geometry=geometry, detected=detected, warn_m=photo_warn_m), evidence)
     with ws.transaction():
         state = current_state(ws, lead_id)
         current = Status(state["status"])
@@ -394,8 +398,8 @@ def set_status(
         new_version = version + 1
         new_opinion = _text(opinion)
         opinion_changed = new_opinion is not None and new_opinion != state["opinion"]
-        history_note = _note_with(
-            note if note is not None else (new_opinion if opinion_changed else None), removed)
+        history_note = ev.far_photos_note(files, _note_with(
+            note if note is not None else (new_opinion if opinion_changed else None), removed))
         ws.upsert_rows("lead_status", pd.DataFrame([{
             "lead_id": lead_id, "status": target.value, "version": new_version,
             "reason": _text(reason), "updated_at": at, "updated_by": who, **record,

@@ -96,7 +96,7 @@ def lead_photos(ws: Workspace, lead_ids: list[str]) -> dict[str, list[dict[str, 
             if path is None or path.suffix.lower() not in _IMAGE_TYPES:
                 continue
             photos = out.setdefault(str(lead_id), [])
-            photos.append({"index": len(photos), "name": path.name,
+            photos.append({"index": len(photos), "name": str(entry.get("name") or path.name),
                            "summary": evidence_summary(entry),
                            "taken_at": entry.get("taken_at"),
                            "distance_m": entry.get("distance_m"),

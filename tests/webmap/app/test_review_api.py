@@ -8,12 +8,15 @@ Counties and users: :mod:`tests.pipelines.verify.levels`.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator
 
 import mapbox_vector_tile
+import pandas as pd
 import pytest
 
+from layers.files import file_sha256
 from pipelines.verify.status import set_status
 from tests.pipelines.store.conftest import (  # noqa: F401
     any_classified,
@@ -186,8 +189,15 @@ def test_the_queue_lists_the_photos_stored_in_the_workspace(app, any_classified,
     outside = tmp_path.parent / f"{tmp_path.name}-elsewhere.jpg"
     _photo(inside)
     _photo(outside, "blue")
-    set_status(any_classified, "L002", "非问题", reason="手续合法",
-               evidence=[inside, outside])
+    content = inside.read_bytes()
+    set_status(any_classified, "L002", "非问题", reason="手续合法", evidence=[inside])
+    inside.unlink()  # the workspace keeps its own copy, named by the content's hash
+    # an entry of an older lvdun naming a file outside the workspace is never served
+    any_classified.append_rows("lead_history", pd.DataFrame([{
+        "lead_id": "L002", "version": 2, "at": "2024-07-01T00:00:00", "by": "旧版",
+        "from_status": "non_problem", "to_status": "non_problem",
+        "evidence": json.dumps([{"path": str(outside), "name": outside.name, "kind": "photo",
+                                 "sha256": file_sha256(outside)}])}]))
     editor, city = tokens["甲保护区"], tokens["某市局"]
     assert _step(client, editor, "L002", "submit", 2).status_code == 200
     item = {r["lead_id"]: r for r in client.get("/api/review/queue",
@@ -195,10 +205,11 @@ def test_the_queue_lists_the_photos_stored_in_the_workspace(app, any_classified,
     assert [p["name"] for p in item["photos"]] == ["现场照片.jpg"]  # not the one outside
     assert "path" not in item["photos"][0] and str(folder.parent) not in str(item)
     got = client.get("/api/leads/L002/photos/0", headers=auth(city))
-    assert got.status_code == 200 and got.content == inside.read_bytes()
+    assert got.status_code == 200 and got.content == content
     assert got.headers["content-type"] == "image/jpeg"
     assert client.get("/api/leads/L002/photos/1", headers=auth(city)).status_code == 404
     assert client.get("/api/leads/L002/photos/0",
                       headers=auth(tokens["长春市局"])).status_code == 403
-    _photo(inside, "green")  # replaced since it was recorded: no longer served
+    (stored,) = (folder.parent / f"{folder.stem}_evidence").glob("*.jpg")
+    _photo(stored, "green")  # replaced since it was recorded: no longer served
     assert client.get("/api/leads/L002/photos/0", headers=auth(city)).status_code == 404
