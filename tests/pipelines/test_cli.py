@@ -70,9 +70,16 @@ def test_user_errors_exit_1_with_a_message(tmp_path, zones_file, leads_csv, args
 
 
 def test_file_without_crs_exits_1(tmp_path, leads_csv):
-    result = CliRunner().invoke(cli, ["ingest", "leads", str(leads_csv), "-w",
+    elsewhere = tmp_path / "elsewhere.csv"
+    elsewhere.write_text("线索编号,批次,经度,纬度\nW1,2024,2.35,48.85\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["ingest", "leads", str(elsewhere), "-w",
                                       str(tmp_path / "w.gpkg")])
     assert result.exit_code == 1 and "--crs" in result.output
+    # lon/lat inside China: CGCS2000, said in one line with how to say otherwise
+    result = CliRunner().invoke(cli, ["ingest", "leads", str(leads_csv), "-w",
+                                      str(tmp_path / "w.gpkg")])
+    assert result.exit_code == 0, result.output
+    assert "read as CGCS2000 (EPSG:4490)" in result.output and "--coords gcj02" in result.output
 
 
 def test_usage_error_exits_2(tmp_path):
