@@ -118,8 +118,17 @@ class JobQueries:
         Run it inside :meth:`~pipelines.store.base.Workspace.transaction` so that readers
         never see the table empty.
         """
+        from pipelines.store.base import _rows  # base imports this module
+
         self.execute('DELETE FROM "lead_class"')
-        return self.append_rows("lead_class", frame)
+        # columns empty in every row (wetlands, mines... where there are none) stay NULL
+        # without a value bound per row
+        cols = [c for c, _ in TABLES["lead_class"]
+                if c in frame.columns and frame[c].notna().any()]
+        if not len(frame) or not cols:
+            return 0
+        self._insert_rows("lead_class", cols, _rows(frame, cols), geometry=False)
+        return len(frame)
 
     def snapshot_lead_class(self) -> int:
         """Append every row of ``lead_class`` to ``lead_class_history``; return the count.
