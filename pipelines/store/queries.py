@@ -18,6 +18,8 @@ from pipelines.errors import StoreError, WorkspaceError
 from pipelines.escape import sql_identifier
 from pipelines.store.tables import TABLES, VERSION_TABLE
 
+_WRITE_ROWS = 100_000  # rows converted and written at a time by replace_lead_class
+
 if TYPE_CHECKING:
     import geopandas as gpd
 
@@ -127,7 +129,9 @@ class JobQueries:
                 if c in frame.columns and frame[c].notna().any()]
         if not len(frame) or not cols:
             return 0
-        self._insert_rows("lead_class", cols, _rows(frame, cols), geometry=False)
+        for start in range(0, len(frame), _WRITE_ROWS):  # bounded memory for the rows
+            part = frame.iloc[start:start + _WRITE_ROWS]
+            self._insert_rows("lead_class", cols, _rows(part, cols), geometry=False)
         return len(frame)
 
     def snapshot_lead_class(self) -> int:
