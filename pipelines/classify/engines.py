@@ -20,8 +20,9 @@ identical ``lead_class`` tables.
     straight from the store and classifies them in full (zones, shares, distances,
     wetlands, mines, counties), so a batch larger than one machine's memory is classified
     a partition at a time, on a local threaded scheduler or on a ``dask.distributed``
-    scheduler given by address. Classification is per lead, so the rows are the ones the
-    other engines give.
+    scheduler given by address. Each worker reads the reference layers and builds the
+    outlines' segment index once per run, not once per partition. Classification is per
+    lead, so the rows are the ones the other engines give.
 """
 
 from __future__ import annotations
