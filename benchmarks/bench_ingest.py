@@ -18,15 +18,17 @@ that the process's peak resident set (``ru_maxrss``) is that of the run alone:
     ``geopandas.points_from_xy`` + ``GeoDataFrame.to_file`` (bad rows are silently NaN).
 
 The difference is the price of the checks. Peak memory grows with the rows, since both
-read the whole file at once. On a two-core machine (Python 3.11, December 2026):
+read the whole file at once; lvdun writes to the store a slice of rows at a time
+(``pipelines.ingest.files.WRITE_ROWS``), which took 10^6 rows from 3,200 MB to 1,975 MB.
+On a two-core machine (Python 3.11, December 2026):
 
 ========= ======= ======== ============
 rows      tool    seconds  peak RSS MB
 ========= ======= ======== ============
-100,000   lvdun   5.7      650
-100,000   pandas  1.7      331
-1,000,000 lvdun   57.9     3,200
-1,000,000 pandas  13.7     1,219
+100,000   lvdun   6.2      581
+100,000   pandas  1.9      331
+1,000,000 lvdun   62.2     1,975
+1,000,000 pandas  16.9     1,218
 ========= ======= ======== ============
 """
 

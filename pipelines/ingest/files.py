@@ -40,6 +40,10 @@ __all__ = ["IngestReport", "ingest", "rejects_dir", "store_prepared"]
 
 log = logging.getLogger(__name__)
 
+#: Leads written per call to the store (in the same transaction): the store turns every
+#: row into Python tuples, so a million-row file is written a slice at a time.
+WRITE_ROWS = 50_000
+
 _PREPARE: dict[str, Callable[..., Prepared]] = {
     "reserves": prepare_reserves,
     "wetlands": prepare_wetlands,
@@ -421,21 +425,23 @@ def _store_leads(
     report.unchanged = int(same.sum())
     report.updated = int((exists & ~same).sum())
     ws.delete_where_in("leads", "lead_id", ids)
-    ws.insert_features("leads", frame)
-    new_ids = frame.loc[~exists, "lead_id"].tolist()
-    fresh = [i for i in new_ids if i not in status_of]
-    if fresh:
-        ws.append_rows("lead_status", pd.DataFrame({
-            "lead_id": fresh, "status": Status.PENDING.value, "version": 1,
-            "updated_at": at, "updated_by": by or "ingest",
-        }))
-        history.extend({
-            "lead_id": i, "version": 1, "at": at, "by": by or "ingest", "from_status": None,
-            "to_status": Status.PENDING.value, "reason": "新线索",
-            "note": f"ingested from {Path(report.file).name}", "run_id": run_id,
-        } for i in fresh)
+    for lo in range(0, len(frame), WRITE_ROWS):
+        ws.insert_features("leads", frame.iloc[lo : lo + WRITE_ROWS])
     if history:
         ws.append_rows("lead_history", pd.DataFrame(history))
+    new_ids = frame.loc[~exists, "lead_id"].tolist()
+    fresh = [i for i in new_ids if i not in status_of]
+    for lo in range(0, len(fresh), WRITE_ROWS):
+        part = fresh[lo : lo + WRITE_ROWS]
+        ws.append_rows("lead_status", pd.DataFrame({
+            "lead_id": part, "status": Status.PENDING.value, "version": 1,
+            "updated_at": at, "updated_by": by or "ingest",
+        }))
+        ws.append_rows("lead_history", pd.DataFrame({
+            "lead_id": part, "version": 1, "at": at, "by": by or "ingest",
+            "from_status": None, "to_status": Status.PENDING.value, "reason": "新线索",
+            "note": f"ingested from {Path(report.file).name}", "run_id": run_id,
+        }))
 
 
 def _keep_stored_shapes(

@@ -100,3 +100,28 @@ def test_a_file_whose_every_row_is_rejected_is_an_error(workspace, tmp_path):
     assert result.exit_code != 0
     assert "all 2 rows rejected, nothing stored" in result.output
     assert "经度: not a coordinate" in result.output
+
+
+def test_leads_are_written_a_slice_at_a_time_in_one_transaction(any_workspace, tmp_path,
+                                                                 monkeypatch):
+    import pipelines.ingest.files as files
+
+    monkeypatch.setattr(files, "WRITE_ROWS", 2)
+    rows = "".join(f"S{i},2024-H1,126.{500 + i},43.5\n" for i in range(5))
+    path = _csv(tmp_path, "five.csv", "线索编号,批次,经度,纬度\n" + rows)
+    report = ingest(any_workspace, "leads", path)
+    assert (report.read, report.stored, report.inserted) == (5, 5, 5)
+    assert sorted(any_workspace.read_features("leads")["lead_id"]) == [f"S{i}" for i in range(5)]
+    assert any_workspace.count("lead_status") == 5
+    history = any_workspace.read_table("lead_history")
+    assert len(history) == 5 and history["from_status"].isna().all()
+    assert set(history["to_status"]) == {"pending"}
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(type(any_workspace), "record_run", boom)
+    more = _csv(tmp_path, "more.csv", "线索编号,批次,经度,纬度\n" + rows.replace("S", "T"))
+    with pytest.raises(RuntimeError):
+        ingest(any_workspace, "leads", more)
+    assert any_workspace.count("leads") == 5  # no slice of the failed ingest stays
