@@ -182,11 +182,13 @@ def _read_csv(path: Path, *, encoding: str | None) -> Source:
         text = data.decode(enc)
     except (UnicodeDecodeError, LookupError) as exc:
         raise ReadError(f"file {path} cannot be decoded as {enc}: {exc}") from exc
+    del data  # a large file is held once, not as bytes, text and records at the same time
     try:
         sep = csv.Sniffer().sniff(text[:20000].split("\n", 1)[0], delimiters=",;\t|").delimiter
     except csv.Error:
         sep = ","
     records = _csv_records(path, text, sep)
+    del text
     start = next((i for i, r in enumerate(records) if any(v.strip() for v in r)), None)
     if start is None:
         raise ReadError(f"file {path} is empty")
