@@ -12,6 +12,7 @@ HTML text           :func:`html_text`          ``& < > " '`` as entities
 XLSX cell           :func:`xlsx_cell`          control characters out; formulas as text
 CSV cell            :func:`csv_cell`           control characters out; formulas as ``'=…``
 KML / XML text      :func:`xml_text`           control characters XML cannot hold out
+shapefile text      :func:`dbf_text`           control characters out; fits the ``.dbf``
 SQL identifier      :func:`sql_identifier`     ``"name"`` with quotes doubled
 file / folder name  :func:`file_name`          no separators, ``..``, reserved characters
 HTTP header         :func:`content_disposition` RFC 6266 / 5987 ``filename*`` with fallback
@@ -39,6 +40,7 @@ __all__ = [
     "content_disposition",
     "csv_cell",
     "csv_unescape",
+    "dbf_text",
     "file_name",
     "html_text",
     "looks_like_formula",
@@ -187,6 +189,26 @@ def xml_text(value: Any) -> str:
     control characters no XML document may contain.
     """
     return strip_control("" if value is None else str(value))[0]
+
+
+#: The longest text a ``.dbf`` field holds, in bytes of its encoding.
+DBF_TEXT_BYTES = 254
+
+
+def dbf_text(value: Any, *, encoding: str = "GBK") -> str:
+    """Return ``value`` as text a shapefile's ``.dbf`` field in ``encoding`` can hold.
+
+    Control characters go, a character the encoding has no code for becomes ``?`` and
+    the text is cut, at a character, to the 254 bytes a field holds.
+
+    Examples
+    --------
+    >>> dbf_text("长白山\x0b🐼"), len(dbf_text("长" * 200).encode("gbk"))
+    ('长白山?', 254)
+    """
+    text = strip_control("" if value is None else str(value))[0]
+    data = text.encode(encoding, errors="replace")[:DBF_TEXT_BYTES]
+    return data.decode(encoding, errors="ignore")
 
 
 _IDENTIFIER = re.compile(r"[^\x00]{1,63}")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Services the test suite talks to: PostgreSQL with PostGIS, Chromium for browser tests, and
-# QGIS (python3-qgis, Debian's /usr/bin/python3) to open the QField projects.
+# QGIS (python3-qgis, Debian's /usr/bin/python3) to open the QField projects and exported
+# shapefiles, LibreOffice Calc and poppler-utils to print ledgers to PDF.
 # Installs what is missing when apt-get is usable (root); otherwise says what is missing and
 # lets the tests skip (or fail, under LVDUN_REQUIRE_SERVICES=1).
 set -uo pipefail
@@ -45,5 +46,10 @@ fi
 if ! /usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1; then
   echo "services: installing QGIS (python3-qgis: opening QField projects in the tests)"
   apt_install python3-qgis || true
+fi
+
+if ! command -v libreoffice >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>&1; then
+  echo "services: installing LibreOffice Calc and poppler-utils (ledgers printed to PDF)"
+  apt_install --no-install-recommends libreoffice-calc poppler-utils || true
 fi
 exit 0

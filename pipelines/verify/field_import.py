@@ -19,9 +19,10 @@ file changes nothing.
   核查意见, photos found next to the CSV (or in ``media/``) evidence. Several submissions
   of one lead are refused as duplicates: delete the superseded ones.
 - **奥维 / 两步路** (``.kml`` / ``.kmz`` saved back): placemarks matched by lead id (their
-  ``ExtendedData``, else their name); the text written in the description (after the
-  package's table) becomes the 核查意见, a line ``核查状态：问题`` / ``原因：手续合法`` in it
-  the status and reason, and a placemark moved away from the lead adds its position.
+  ``ExtendedData`` ``lead_id`` or ``线索编号``, else their name); the text written in the
+  description (after the package's table) becomes the 核查意见, a line ``核查状态：问题`` /
+  ``原因：手续合法`` in it the status and reason, and a placemark moved away from the lead
+  adds its position.
 """
 
 from __future__ import annotations
@@ -73,6 +74,11 @@ def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 
 
 # -- QField ---------------------------------------------------------------------------------
+#: Chinese field names a package's layer may carry instead of its own (the ledger's).
+_GPKG_NAMES = {"线索编号": "lead_id", "核查状态": "status", "原因": "reason", "备注": "note",
+               "核查意见": "note", "台账标识": "ledger_id", "照片": "photo"}
+
+
 def _read_gpkg(path: Path) -> LedgerFile:
     try:
         layers = {name for name, _ in pyogrio.list_layers(path)}
@@ -82,6 +88,8 @@ def _read_gpkg(path: Path) -> LedgerFile:
         raise LedgerError(f"{path}: no layer 'leads': not a QField package of lvdun "
                           "(make one with `lvdun field package --app qfield`)")
     frame = pyogrio.read_dataframe(path, layer="leads", read_geometry=False, fid_as_index=True)
+    frame = frame.rename(columns={k: v for k, v in _GPKG_NAMES.items()
+                                  if k in frame.columns and v not in frame.columns})
     missing = [c for c in ("lead_id", "status", "ledger_id") if c not in frame.columns]
     if missing:
         raise LedgerError(f"{path}, layer leads: no column {', '.join(missing)}: not a QField "
@@ -241,10 +249,10 @@ def _read_kml(path: Path, centres: dict[str, tuple[float, float]]) -> LedgerFile
     for number, placemark in enumerate(placemarks, 1):
         data = _extended(placemark)
         name = _child(placemark, "name")
-        lead = data.get("lead_id") or (
-            (name.text or "").strip() if name is not None else "")
+        given = data.get("lead_id") or data.get("线索编号")
+        lead = given or ((name.text or "").strip() if name is not None else "")
         point = next((n for n in placemark.iter() if _local(n.tag) == "Point"), None)
-        if not lead or point is None or (not data.get("lead_id") and lead not in centres):
+        if not lead or point is None or (not given and lead not in centres):
             skipped += 1  # zones, outlines, patches, the user's own marks and tracks
             continue
         description = _child(placemark, "description")

@@ -110,7 +110,7 @@ def _chain(tmp: Path, code: str, name: str, lead_id: str, batch: str, activity: 
             assert script_json(value)[1:-1] in html \
                 or script_json(html_text(value))[1:-1] in html, value
 
-        report = export(ws, tmp / "out", formats=("xlsx", "csv", "kml", "gpkg"))
+        report = export(ws, tmp / "out", formats=("xlsx", "csv", "kml", "gpkg", "shp"))
         folders = [p for p in (tmp / "out").iterdir()]
         assert all(p.resolve().parent == (tmp / "out").resolve() for p in folders)
         xlsx = next(p for files in report.files.values() for p in files
@@ -155,6 +155,7 @@ def test_every_piece_alone_is_escaped_for_each_medium(text):
         content_disposition,
         csv_cell,
         csv_unescape,
+        dbf_text,
         file_name,
         script_json,
         sql_identifier,
@@ -169,5 +170,7 @@ def test_every_piece_alone_is_escaped_for_each_medium(text):
     header = content_disposition(text + ".zip")
     assert header.isascii() and "\n" not in header and "\r" not in header
     assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", xml_text(text))
+    dbf = dbf_text(text * 200)
+    assert len(dbf.encode("gbk")) <= 254 and not re.search(r"[\x00-\x1f]", dbf)
     if "\x00" not in text:
         assert sql_identifier(text[:60]).startswith('"')

@@ -1,21 +1,30 @@
 """What the writers of one export share, and the CSV, GeoPackage, GeoJSON, SHP, KML writers.
 
 CSV is a ledger (UTF-8 with BOM so that Excel opens it as it is); the GIS formats carry
-the leads' geometries with the ledger's Chinese headers (short ASCII names in shapefiles).
+the leads' geometries with the ledger's Chinese headers and values in typed fields (short
+Chinese names and a GBK ``.dbf`` in shapefiles: :mod:`pipelines.publish.export.gis`).
 The Excel ledger is written by :mod:`pipelines.publish.export.xlsx`.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
-import pyogrio
 
 from pipelines.escape import csv_cell, xml_text
+from pipelines.publish.export.gis import (
+    SHP_FIELDS,
+    gis_columns,
+    gis_table,
+    shp_text,
+    write_layer,
+)
 from pipelines.publish.export.ledger_format import (
     DATE_COLUMNS,
     DATETIME_COLUMNS,
@@ -24,16 +33,10 @@ from pipelines.publish.export.ledger_format import (
     ledger_columns,
     ledger_rows,
 )
-from pipelines.publish.views import LEDGER_COLUMNS
 
 __all__ = ["ExportContext", "write_csv", "write_geojson", "write_gpkg", "write_kml", "write_shp"]
 
-#: Short ASCII field names for shapefiles (10-byte limit).
-_SHP_FIELDS = {
-    "lead_id": "lead_id", "batch": "batch", "activity_type": "activity", "change_type": "change",
-    "reserve_name": "reserve", "zone_label": "zone", "county_name": "county",
-    "area_m2": "area_m2", "dist_boundary_m": "dist_m", "status_label": "status",
-}
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -83,11 +86,9 @@ def write_csv(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContext
     return path
 
 
-def _geo_frame(rows: gpd.GeoDataFrame, *, short: bool = False) -> gpd.GeoDataFrame:
-    names = _SHP_FIELDS if short else LEDGER_COLUMNS
-    cols = [c for c in names if c in rows.columns]
-    frame = rows[[*cols, "geometry"]].rename(columns=names)
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs=rows.crs)
+def _layer(rows: gpd.GeoDataFrame, ctx: ExportContext) -> pd.DataFrame:
+    """The values of the GIS layer of ``rows`` (:func:`pipelines.publish.export.gis.gis_table`)."""
+    return gis_table(rows, ctx.opinions)
 
 
 def write_gpkg(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContext) -> Path:
@@ -105,8 +106,8 @@ def write_gpkg(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContex
         What the writers of this export share; unused here (all writers take the same
         arguments).
     """
-    pyogrio.write_dataframe(_geo_frame(rows), path, layer="leads", driver="GPKG")
-    return path
+    return write_layer(_layer(rows, ctx), rows.geometry.values, path, driver="GPKG",
+                       crs=rows.crs, names=gis_columns(), layer="leads")
 
 
 def write_geojson(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContext) -> Path:
@@ -124,12 +125,12 @@ def write_geojson(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportCon
         What the writers of this export share; unused here (all writers take the same
         arguments).
     """
-    pyogrio.write_dataframe(_geo_frame(rows), path, driver="GeoJSON")
-    return path
+    return write_layer(_layer(rows, ctx), rows.geometry.values, path, driver="GeoJSON",
+                       crs=rows.crs, names=gis_columns())
 
 
 def write_shp(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContext) -> Path:
-    """Write ``rows`` as a shapefile with short ASCII field names and a UTF-8 ``.dbf``.
+    """Write ``rows`` as a shapefile: short Chinese field names, a GBK ``.dbf`` and ``.cpg``.
 
     A shapefile holds one geometry type: points and patches together go to
     ``<stem>_points.shp`` and ``<stem>_patches.shp``, and the first is returned.
@@ -147,21 +148,34 @@ def write_shp(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContext
         What the writers of this export share; unused here (all writers take the same
         arguments).
     """
-    frame = _geo_frame(rows, short=True)
-    points = frame[frame.geom_type == "Point"]
-    polys = frame[frame.geom_type != "Point"]
-    if len(polys) and len(points):  # a shapefile holds one geometry type
-        pyogrio.write_dataframe(points, path.with_name(path.stem + "_points.shp"),
-                                encoding="UTF-8")
-        pyogrio.write_dataframe(polys, path.with_name(path.stem + "_patches.shp"),
-                                encoding="UTF-8")
-        return path.with_name(path.stem + "_points.shp")
-    pyogrio.write_dataframe(frame, path, encoding="UTF-8")
-    return path
+    table = _layer(rows, ctx)
+    kinds = rows.geom_type.to_numpy()
+    points = kinds == "Point"
+    changed = 0
+
+    def text(value: str) -> str:
+        nonlocal changed
+        out = shp_text(value)
+        changed += out != value
+        return out
+
+    parts = [(path, np.ones(len(rows), dtype=bool))]
+    if points.any() and not points.all():  # a shapefile holds one geometry type
+        parts = [(path.with_name(path.stem + "_points.shp"), points),
+                 (path.with_name(path.stem + "_patches.shp"), ~points)]
+    for file, which in parts:
+        write_layer(table[which], rows.geometry.values[which], file,
+                    driver="ESRI Shapefile", crs=rows.crs, names=SHP_FIELDS, text=text)
+    if changed:
+        log.warning("%s: %d text values cut to 254 bytes or holding characters GBK has no "
+                    "code for (written as ?); the GeoPackage export keeps them whole",
+                    path, changed)
+    return parts[0][0]
 
 
 def write_kml(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContext) -> Path:
-    """Write ``rows`` as KML in WGS 84, named by lead id (arguments as :func:`write_csv`).
+    """Write ``rows`` as KML in WGS 84, placemarks named by 线索编号 (arguments as
+    :func:`write_csv`).
 
     Parameters
     ----------
@@ -175,10 +189,9 @@ def write_kml(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContext
         What the writers of this export share; unused here (all writers take the same
         arguments).
     """
-    frame = _geo_frame(rows).rename(columns={"线索编号": "Name"})
-    for column in frame.columns:
-        if frame[column].dtype == object and column != "geometry":
-            frame[column] = [xml_text(v) if isinstance(v, str) else v for v in frame[column]]
+    table = _layer(rows, ctx)
+    table.insert(0, "name", table["lead_id"])  # the placemark's <name>, 线索编号 kept too
     # the folder is named by us, not after the file: GDAL rewrites names it finds invalid
-    pyogrio.write_dataframe(frame.to_crs(4326), path, driver="KML", layer="核查清单")
-    return path
+    return write_layer(table, rows.geometry.to_crs(4326).values, path, driver="KML",
+                       crs="EPSG:4326", names={"name": "Name", **gis_columns()},
+                       layer="核查清单", text=xml_text)

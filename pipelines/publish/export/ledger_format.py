@@ -29,9 +29,9 @@ from typing import Any
 
 import pandas as pd
 
-from layers.aliases import normalize_status
+from layers.aliases import normalize_level, normalize_status
 from layers.read import is_blank
-from layers.schema import LEVEL_LABELS
+from layers.schema import LEVEL_LABELS, SQM_PER_MU
 from pipelines.errors import RecordError
 from pipelines.publish.views import LEDGER_COLUMNS
 from pipelines.store.base import Workspace
@@ -90,8 +90,10 @@ THUMB_PX = 96
 DATE_COLUMNS = frozenset({"date_before", "date_after", "deadline"})
 DATETIME_COLUMNS = frozenset({"updated_at"})
 #: Numbers and the decimals the ledger shows them with.
-NUMBER_COLUMNS: dict[str, int] = {"lon": 6, "lat": 6, "area_m2": 2, "dist_boundary_m": 1,
-                                  "rounds": 0, "version": 0}
+NUMBER_COLUMNS: dict[str, int] = {"lon": 6, "lat": 6, "area_m2": 2, "area_mu": 2,
+                                  "dist_boundary_m": 1, "rounds": 0, "version": 0}
+#: The area in 亩, beside the area in square metres.
+_AREA_MU = {"area_mu": "面积(亩)"}
 #: Times in the ledger are China Standard Time (the workspace stores UTC).
 LEDGER_TZ = timezone(timedelta(hours=8))
 _WORKSPACE_ID = "workspace_id"
@@ -104,10 +106,15 @@ def ledger_columns() -> dict[str, str]:
     """Return every ledger column, canonical name -> Chinese header, in sheet order.
 
     The lead's own note (备注 as sent) is 线索备注 here; 备注(核查意见) is the editable
-    verification opinion.
+    verification opinion; 面积(亩) follows 面积(平方米).
     """
     skip = {*EDITABLE, *HIDDEN, *_TAIL, "note"}
-    head = {k: v for k, v in LEDGER_COLUMNS.items() if k not in skip}
+    head: dict[str, str] = {}
+    for key, label in LEDGER_COLUMNS.items():
+        if key not in skip:
+            head[key] = label
+            if key == "area_m2":
+                head.update(_AREA_MU)
     return {**head, "note": "线索备注", **EDITABLE, **_TAIL, **HIDDEN}
 
 
@@ -252,7 +259,8 @@ def _local_time(value: Any) -> datetime | None:
 def cell_text(column: str, value: Any) -> str:
     """Return the text a ledger cell stands for, the same whether read from Excel or CSV.
 
-    Numbers are rounded as the ledger shows them, dates are ISO, statuses are codes.
+    Numbers are rounded as the ledger shows them, dates are ISO, statuses are codes,
+    reserve levels their Chinese labels (a ledger of an older lvdun wrote ``national``).
 
     Examples
     --------
@@ -260,12 +268,17 @@ def cell_text(column: str, value: Any) -> str:
     ('1333.34', '2025-06-30')
     >>> cell_text("status_label", "整改中"), cell_text("lon", 126.5)
     ('rectifying', '126.5')
+    >>> cell_text("reserve_level", "national"), cell_text("reserve_level", "省级")
+    ('国家级', '省级')
     """
     if is_blank(value):
         return ""
     if column == "status_label":
         status = normalize_status(value)
         return status.value if status is not None else str(value).strip()
+    if column == "reserve_level":
+        level = normalize_level(value)
+        return LEVEL_LABELS[level] if level is not None else str(value).strip()
     if column in DATE_COLUMNS:
         try:
             return parse_date(value) or ""
@@ -313,6 +326,8 @@ def ledger_rows(
             table[column] = [opinions.get(i) for i in view["lead_id"]]
         elif column in view.columns:
             table[column] = view[column]
+        elif column == "area_mu" and "area_m2" in view.columns:
+            table[column] = pd.to_numeric(view["area_m2"], errors="coerce") / SQM_PER_MU
         else:
             table[column] = None
     table = table.astype(object).where(table.notna(), None)

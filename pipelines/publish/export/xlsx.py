@@ -1,8 +1,10 @@
 """The Excel ledger (台账): sheets, styles, drop-down lists, chip thumbnails, summary.
 
-The sheet 台账 has Chinese headers, a frozen header row and lead id, filters, drop-down
-lists for 核查状态 and 原因, a date check on 整改期限, dates as dates, widths that fit,
-editable columns with yellow headers and hidden columns 版本 and 台账标识; the sheet 汇总
+The sheet 台账 has a title row (保护区名称（代码）, 批次, 导出日期) above its Chinese headers,
+a frozen header row and lead id, filters, drop-down lists for 核查状态 (the Chinese
+statuses) and 原因, a date check on 整改期限, dates as dates, 面积(亩) beside 面积(平方米),
+widths that fit, editable columns with yellow headers and hidden columns 版本 and 台账标识;
+it prints landscape on A4, one page wide, the header row on every page. The sheet 汇总
 counts by zone, status, reason and overdue; two very hidden sheets, ``_lvdun`` (format,
 workspace id, export run) and ``_lvdun_rows`` (every value as exported), let
 ``lvdun status import`` recognise the file and tell what was edited.
@@ -18,6 +20,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from layers.read import is_blank
 from layers.schema import NOT_PROBLEM_REASONS, STATUS_LABELS, ZONE_LABELS, Status, Zone
 from pipelines.escape import xlsx_row
 from pipelines.publish.export.formats import ExportContext
@@ -40,13 +43,15 @@ from pipelines.publish.export.ledger_format import (
 )
 from pipelines.verify.deadlines import OVERDUE_KINDS
 
-__all__ = ["write_xlsx"]
+__all__ = ["FIRST_ROW", "HEADER_ROW", "TITLE_ROW", "ledger_title", "write_xlsx"]
 
 log = logging.getLogger(__name__)
 
 _HEADER_FILL, _EDIT_FILL, _EDIT_CELL = "DDEBF7", "FFE699", "FFF8E1"
-_NUMBER_FORMATS = {"lon": "0.000000", "lat": "0.000000", "area_m2": "0.00",
+_NUMBER_FORMATS = {"lon": "0.000000", "lat": "0.000000", "area_m2": "0.00", "area_mu": "0.00",
                    "dist_boundary_m": "0.0"}
+#: The sheet's rows: the title, the header, the first lead.
+TITLE_ROW, HEADER_ROW, FIRST_ROW = 1, 2, 3
 
 
 def write_xlsx(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContext) -> Path:
@@ -78,21 +83,22 @@ def write_xlsx(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContex
     book = Workbook()
     sheet = book.active
     sheet.title = MAIN_SHEET
+    xlsx_row(sheet, [ledger_title(rows, title, ctx)])
     xlsx_row(sheet, columns.values())
     for record in table.itertuples(index=False):
         xlsx_row(sheet, record)
-    last = len(table) + 1
+    last = len(table) + HEADER_ROW
     letters = {c: get_column_letter(k) for k, c in enumerate(columns, start=1)}
     edit_fill = PatternFill("solid", fgColor=_EDIT_CELL)
     for canon, letter in letters.items():
-        head = sheet[f"{letter}1"]
+        head = sheet[f"{letter}{HEADER_ROW}"]
         head.font = Font(bold=True)
         head.fill = PatternFill("solid", fgColor=_EDIT_FILL if canon in EDITABLE
                                 else _HEADER_FILL)
         head.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         number_format = ("yyyy-mm-dd" if canon in DATE_COLUMNS else "yyyy-mm-dd hh:mm"
                          if canon in DATETIME_COLUMNS else _NUMBER_FORMATS.get(canon))
-        for (cell,) in sheet.iter_rows(min_row=2, max_row=last, min_col=head.column,
+        for (cell,) in sheet.iter_rows(min_row=FIRST_ROW, max_row=last, min_col=head.column,
                                        max_col=head.column):
             if number_format and not isinstance(cell.value, str):
                 cell.number_format = number_format
@@ -103,9 +109,10 @@ def write_xlsx(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContex
         sheet.column_dimensions[letter].width = min(max(width, 12 if canon in DATE_COLUMNS
                                                         else 8), 60)
         sheet.column_dimensions[letter].hidden = canon in HIDDEN
-    sheet.freeze_panes = "B2"
+    sheet.freeze_panes = f"B{FIRST_ROW}"
     visible = [letters[c] for c in columns if c not in HIDDEN]
-    sheet.auto_filter.ref = f"A1:{visible[-1]}{last}"
+    sheet.auto_filter.ref = f"A{HEADER_ROW}:{visible[-1]}{last}"
+    _title_and_print(sheet, visible[-1], last)
     if len(table):
         checks = [
             (DataValidation(type="list", formula1=f'"{",".join(STATUS_LABELS.values())}"',
@@ -120,7 +127,7 @@ def write_xlsx(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContex
                             error="请填写日期，例如 2025-06-30"), "deadline"),
         ]
         for check, canon in checks:
-            check.add(f"{letters[canon]}2:{letters[canon]}{last}")
+            check.add(f"{letters[canon]}{FIRST_ROW}:{letters[canon]}{last}")
             sheet.add_data_validation(check)
     _write_summary(book.create_sheet(SUMMARY_SHEET), rows, title, ctx)
     meta = book.create_sheet(META_SHEET)
@@ -140,6 +147,52 @@ def write_xlsx(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContex
     book.active = 0
     book.save(path)
     return path
+
+
+def ledger_title(rows: pd.DataFrame, title: str, ctx: ExportContext) -> str:
+    """Return the title row of a ledger: the group and its code, the batches, the date.
+
+    ``甲保护区（R01）核查台账　批次：2024-H1　导出日期：2025-06-30``; the date is the
+    export's, in China Standard Time.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        The ledger's leads (their ``batch``).
+    title : str
+        The group's name, as :func:`write_xlsx` gets it.
+    ctx : ExportContext
+        The export (its time and the group's scope).
+    """
+    code = ctx.scope.code if ctx.scope is not None else None
+    heading = title if code is None or title.endswith(f"（{code}）") else f"{title}（{code}）"
+    batches = sorted({str(b).strip() for b in rows.get("batch", ()) if not is_blank(b)})
+    shown = "、".join(batches) if len(batches) <= 4 else (
+        f"{batches[0]} 至 {batches[-1]}（{len(batches)} 批）")
+    return (f"{heading}核查台账　批次：{shown or '—'}　"
+            f"导出日期：{ctx.exported_at:%Y-%m-%d}")
+
+
+def _title_and_print(sheet: Any, last_letter: str, last_row: int) -> None:
+    """The title's style over the visible columns, and the page setup for printing."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    sheet.merge_cells(f"A{TITLE_ROW}:{last_letter}{TITLE_ROW}")
+    cell = sheet[f"A{TITLE_ROW}"]
+    cell.font = Font(bold=True, size=14)
+    cell.alignment = Alignment(horizontal="left", vertical="center")
+    sheet.row_dimensions[TITLE_ROW].height = 24
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as the leads need
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    sheet.print_area = f"A{TITLE_ROW}:{last_letter}{last_row}"
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
 
 
 def _add_thumbnails(sheet: Any, table: pd.DataFrame, first_col: int,
@@ -162,13 +215,13 @@ def _add_thumbnails(sheet: Any, table: pd.DataFrame, first_col: int,
     widths: dict[str, int] = {}
     for offset, (kind, header) in enumerate(IMAGE_COLUMNS.items()):
         letter = get_column_letter(first_col + offset)
-        head = sheet[f"{letter}1"]
+        head = sheet[f"{letter}{HEADER_ROW}"]
         head.value = header
         head.font = Font(bold=True)
         head.fill = PatternFill("solid", fgColor=_HEADER_FILL)
         head.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         widths[letter] = THUMB_PX
-        for number, lead in enumerate(leads, start=2):
+        for number, lead in enumerate(leads, start=FIRST_ROW):
             path = chips.get(lead, {}).get(kind)
             if not path:
                 continue

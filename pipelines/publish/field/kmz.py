@@ -29,7 +29,15 @@ import shapely
 from PIL import Image, ImageDraw
 
 from geo.shift import wgs84_to_gcj02
-from layers.schema import STATUS_COLOURS, ZONE_LABELS, Status, Zone
+from layers.schema import (
+    LEVEL_LABELS,
+    SQM_PER_MU,
+    STATUS_COLOURS,
+    ZONE_LABELS,
+    Level,
+    Status,
+    Zone,
+)
 from pipelines.escape import html_text, xml_text
 from pipelines.publish.field import FieldContents
 
@@ -54,12 +62,14 @@ DESCRIPTION_FIELDS: dict[str, str] = {
     "batch": "批次",
     "activity_type": "活动类型",
     "change_type": "变化类型",
+    "reserve_level": "保护区级别",
     "zone_label": "功能区",
     "overlaps_text": "涉及保护区及功能区",
     "county_name": "所在县",
     "lon": "中心点经度",
     "lat": "中心点纬度",
     "area_m2": "面积(平方米)",
+    "area_mu": "面积(亩)",
     "date_before": "前时相",
     "date_after": "后时相",
     "reason": "原因",
@@ -140,10 +150,23 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _shown(row: dict[str, Any], key: str) -> str:
+    """A lead's value as a person reads it: Chinese labels, areas rounded, 亩 too."""
+    value = row.get(key)
+    if key == "reserve_level" and value in {v.value for v in Level}:
+        return LEVEL_LABELS[Level(value)]
+    if key == "area_mu":
+        value = row.get("area_m2")
+        return _text(round(float(value) / SQM_PER_MU, 2)) if _text(value) else ""
+    if key == "area_m2" and _text(value):
+        return _text(round(float(value), 2))
+    return _text(value)
+
+
 def _description(row: dict[str, Any]) -> str:
     """The lead's attributes as an HTML table (values through :func:`html_text`)."""
-    cells = "".join(f"<tr><th>{label}</th><td>{html_text(_text(row.get(key)))}</td></tr>"
-                    for key, label in DESCRIPTION_FIELDS.items() if _text(row.get(key)))
+    cells = "".join(f"<tr><th>{label}</th><td>{html_text(_shown(row, key))}</td></tr>"
+                    for key, label in DESCRIPTION_FIELDS.items() if _shown(row, key))
     return f'<table border="1" cellpadding="2">{cells}</table>'
 
 
@@ -172,10 +195,16 @@ def _styles(document: ET.Element) -> None:
         _sub(poly, "fill", "0" if key == "outline" else "1")
 
 
+#: What 奥维 and Google Earth show for a placemark's data (its names are read back).
+_DATA_LABELS = {"lead_id": "线索编号", "version": "版本", "status": "核查状态"}
+
+
 def _extended(parent: ET.Element, values: dict[str, Any]) -> None:
     data = _sub(parent, "ExtendedData")
     for name, value in values.items():
         item = _sub(data, "Data", name=name)
+        if name in _DATA_LABELS:
+            _sub(item, "displayName", _DATA_LABELS[name])
         _sub(item, "value", _text(value))
 
 

@@ -20,8 +20,9 @@ def test_one_list_per_reserve_with_the_right_rows(classified, tmp_path: Path):
     assert (folder / "甲保护区_核查清单.csv").read_bytes()[:3] == b"\xef\xbb\xbf"
     book = load_workbook(folder / "甲保护区_核查清单.xlsx")
     sheet = book["台账"]
-    assert sheet["A1"].value == "线索编号" and sheet.freeze_panes == "B2"
-    assert sheet.max_row == 4
+    assert sheet["A1"].value.startswith("甲保护区（R01）核查台账")
+    assert sheet["A2"].value == "线索编号" and sheet.freeze_panes == "B3"
+    assert sheet.max_row == 5
     assert sheet.auto_filter.ref
     assert "汇总" in book.sheetnames
     gpkg = gpd.read_file(tmp_path / "out" / "乙保护区" / "乙保护区_核查清单.gpkg")

@@ -93,3 +93,17 @@ def test_unknown_reserve_and_bad_options_are_clear_errors(classified, tmp_path):
         field_package(classified, "R01", app="odk", out_dir=tmp_path, coords="gcj02")
     with pytest.raises(WorkspaceError, match="unknown app"):
         field_package(classified, "R01", app="mapinfo", out_dir=tmp_path)
+
+
+def test_values_a_person_reads_are_chinese(classified, tmp_path):
+    root = _kml(field_package(classified, "R01", app="kmz", out_dir=tmp_path).files[0])
+    marks = {m.findtext("k:name", None, NS): m
+             for m in _folder(root, "线索").findall("k:Placemark", NS)}
+    description = marks["L001"].findtext("k:description", None, NS)
+    assert "<th>保护区级别</th><td>国家级</td>" in description
+    assert "<th>面积(平方米)</th><td>2000</td>" in description
+    assert "<th>面积(亩)</th><td>3</td>" in description
+    assert "national" not in description
+    shown = {d.get("name"): d.findtext("k:displayName", None, NS)
+             for d in marks["L001"].iterfind("k:ExtendedData/k:Data", NS)}
+    assert shown["lead_id"] == "线索编号" and shown["status"] == "核查状态"

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from PIL import Image
 
 from pipelines.publish.export import IMAGE_COLUMNS, THUMB_PX, export, ledger_columns
+from pipelines.publish.export.xlsx import FIRST_ROW, HEADER_ROW
 from pipelines.verify.ledger_import import import_ledger
 
 
@@ -36,7 +37,7 @@ def _everything(ws: Any) -> dict[str, pd.DataFrame]:
 
 
 def _row_of(sheet: Any, lead: str) -> int:
-    for (cell,) in sheet.iter_rows(min_row=2, max_col=1):
+    for (cell,) in sheet.iter_rows(min_row=FIRST_ROW, max_col=1):
         if cell.value == lead:
             return cell.row
     raise KeyError(lead)
@@ -54,7 +55,7 @@ def test_thumbnails_in_the_ledger(classified, tmp_path: Path, caplog) -> None:
     xlsx = report.files["甲保护区"][0]
     book = load_workbook(xlsx)
     sheet = book["台账"]
-    headers = [c.value for c in sheet[1]]
+    headers = [c.value for c in sheet[HEADER_ROW]]
     columns = len(ledger_columns())
     assert headers == [*ledger_columns().values(), *IMAGE_COLUMNS.values()]
     row = _row_of(sheet, "L002")
@@ -65,7 +66,7 @@ def test_thumbnails_in_the_ledger(classified, tmp_path: Path, caplog) -> None:
     assert sheet.row_dimensions[row].height >= THUMB_PX * 0.75
     for lead in ("L001", "L006"):
         assert sheet.row_dimensions[_row_of(sheet, lead)].height is None
-    assert all(sheet.cell(r, c).value is None for r in range(2, sheet.max_row + 1)
+    assert all(sheet.cell(r, c).value is None for r in range(FIRST_ROW, sheet.max_row + 1)
                for c in (columns + 1, columns + 2))
 
     state = _everything(ws)
@@ -83,5 +84,5 @@ def test_no_chips_no_picture_columns(classified, tmp_path: Path) -> None:
     _add_chips(ws, [("L003", "before", chip)])  # L003 is not in 甲保护区's ledger
     report = export(ws, tmp_path / "out", formats=("xlsx",))
     sheet = load_workbook(report.files["甲保护区"][0])["台账"]
-    assert [c.value for c in sheet[1]] == list(ledger_columns().values())
+    assert [c.value for c in sheet[HEADER_ROW]] == list(ledger_columns().values())
     assert sheet._images == []

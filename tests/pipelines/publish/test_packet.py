@@ -17,6 +17,7 @@ from pipelines.classify.job import classify
 from pipelines.errors import PipelineError
 from pipelines.ingest.rasters import ingest_change_raster
 from pipelines.publish.chips import make_chips
+from pipelines.publish.export.xlsx import FIRST_ROW
 from pipelines.publish.packet import HTML_NAME, PAGE_CLASS, find_chromium, write_packets
 from tests.conftest import require_service
 from tests.geo.rasters import disc, write_raster
@@ -57,7 +58,7 @@ def test_one_folder_and_zip_per_reserve_with_one_page_per_lead(packed, tmp_path)
         pages = _pages(html)
         assert len(pages) == EXPECTED[group] == html.count("实地核查记录")
         ledger = load_workbook(folder / f"{group}_核查清单.xlsx").worksheets[0]
-        ids = {ledger.cell(r, 1).value for r in range(2, ledger.max_row + 1)}
+        ids = {ledger.cell(r, 1).value for r in range(FIRST_ROW, ledger.max_row + 1)}
         assert set(pages) == ids  # the pages and the ledger hold the same leads
         kml = gpd.read_file(folder / f"{group}_核查清单.kml")
         assert len(kml) == EXPECTED[group]
