@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from pipelines.cli import cli
 from pipelines.errors import LedgerError
 from pipelines.publish.export import HIDDEN, export, ledger_columns, workspace_id
+from pipelines.publish.export.xlsx import FIRST_ROW, HEADER_ROW
 from pipelines.verify.ledger_import import import_ledger
 from pipelines.verify.status import current_state, history, set_status
 from tests.pipelines.verify.test_concurrency import pg_location  # noqa: F401 - a fresh PG database
@@ -54,13 +55,13 @@ class Sheet:
         self.sheet = self.book["台账"]
 
     def col(self, header: str) -> int:
-        for cell in self.sheet[1]:
+        for cell in self.sheet[HEADER_ROW]:
             if cell.value == header:
                 return cell.column
         raise KeyError(header)
 
     def row_of(self, lead: str) -> int:
-        for (cell,) in self.sheet.iter_rows(min_row=2, max_col=1):
+        for (cell,) in self.sheet.iter_rows(min_row=FIRST_ROW, max_col=1):
             if cell.value == lead:
                 return cell.row
         raise KeyError(lead)
@@ -83,25 +84,25 @@ def test_the_ledger_sheet(ledger):
     assert [book[n].sheet_state for n in book.sheetnames] == [
         "visible", "visible", "veryHidden", "veryHidden"]
     sheet = book["台账"]
-    headers = [c.value for c in sheet[1]]
+    headers = [c.value for c in sheet[HEADER_ROW]]
     assert headers == list(LABELS.values())
     assert {"核查状态", "原因", "整改责任单位", "整改措施", "整改期限", "备注(核查意见)",
             "前时相", "后时相", "更新时间", "版本"} <= set(headers)
-    assert sheet.freeze_panes == "B2" and sheet.auto_filter.ref.startswith("A1:")
-    assert sheet.max_row == 4
-    letter = {h: c.column_letter for h, c in zip(headers, sheet[1], strict=True)}
+    assert sheet.freeze_panes == "B3" and sheet.auto_filter.ref.startswith("A2:")
+    assert sheet.max_row == 5
+    letter = {h: c.column_letter for h, c in zip(headers, sheet[HEADER_ROW], strict=True)}
     for hidden in HIDDEN.values():
         assert sheet.column_dimensions[letter[hidden]].hidden
     assert not sheet.column_dimensions[letter["核查状态"]].hidden
     for header in ("线索编号", "涉及保护区及功能区", "核查状态"):
         assert sheet.column_dimensions[letter[header]].width >= 2 * len(header)
     checks = {str(dv.sqref): dv for dv in sheet.data_validations.dataValidation}
-    status = checks[f"{letter['核查状态']}2:{letter['核查状态']}4"]
-    assert status.type == "list" and "待核查,核查中,非问题,问题,整改中,已整改,已销号" in \
-        status.formula1
-    reason = checks[f"{letter['原因']}2:{letter['原因']}4"]
+    status = checks[f"{letter['核查状态']}3:{letter['核查状态']}5"]
+    assert status.type == "list" and status.formula1 == \
+        '"待核查,核查中,非问题,问题,整改中,已整改,已销号"'  # the Chinese statuses only
+    reason = checks[f"{letter['原因']}3:{letter['原因']}5"]
     assert "保护区设立前已存在" in reason.formula1 and reason.errorStyle == "warning"
-    assert checks[f"{letter['整改期限']}2:{letter['整改期限']}4"].type == "date"
+    assert checks[f"{letter['整改期限']}3:{letter['整改期限']}5"].type == "date"
     page = Sheet(xlsx)
     deadline = page.sheet.cell(page.row_of("L006"), page.col("整改期限"))
     assert deadline.is_date and deadline.value.date() == date(2025, 6, 30)
@@ -132,9 +133,9 @@ def test_import_of_a_sheet_edited_as_a_person_would(ledger):
     sheet = page.sheet
     # a column added in the middle, and the rows re-sorted (last first)
     sheet.insert_cols(3)
-    sheet.cell(1, 3, "联系人")
-    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
-    for r, values in enumerate(reversed(rows), start=2):
+    sheet.cell(HEADER_ROW, 3, "联系人")
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=FIRST_ROW)]
+    for r, values in enumerate(reversed(rows), start=FIRST_ROW):
         for c, value in enumerate(values, start=1):
             sheet.cell(r, c, value)
     page.save()
@@ -156,7 +157,7 @@ def test_import_of_a_sheet_edited_as_a_person_would(ledger):
     steps = history(ws, "L001").iloc[1:]
     assert list(steps["to_status"]) == ["problem", "rectifying"]
     assert set(steps["by"]) == {"李四"} and set(steps["run_id"]) == {report.run_id}
-    assert steps["note"].tolist() == ["ledger import: step towards rectifying", "现场为新建采石场"]
+    assert steps["note"].tolist() == ["台账导入：逐步转为整改中", "现场为新建采石场"]
     assert ws.read_table("lead_class").set_index("lead_id").loc["L001", "zone"] == "core"
     assert report.run_id in set(ws.runs()["run_id"])
 
@@ -374,7 +375,7 @@ def test_import_command(ledger):
     where = ["-w", str(ws.location)]
     result = runner.invoke(cli, ["status", "import", str(xlsx), *where, "--dry-run"])
     assert result.exit_code == 1
-    assert "row 2 L001: applied 待核查 → 问题" in result.output
+    assert "row 3 L001: applied 待核查 → 问题" in result.output  # the sheet's row, below the title
     assert "refused (illegal)" in result.output and "dry run, nothing changed" in result.output
     assert state(ws, "L001")["version"] == 1
     result = runner.invoke(cli, ["status", "import", str(xlsx), *where, "--by", "张三",
