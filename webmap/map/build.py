@@ -5,7 +5,8 @@ Leaflet and its plugins are inlined (:mod:`webmap.map.offline`); the default bas
 picks an optional online basemap: OpenStreetMap, 天地图 (with a key) or 高德 Amap, whose
 GCJ-02 tiles make the page shift every lvdun layer by the GCJ-02 formula while it is
 shown (``static/lvdun-shift.js``). Layers, bottom to top: 县界, 保护区功能区, 湿地,
-关闭矿山, 线索; all are drawn on one canvas, so 10^5 leads stay usable. The layer control
+关闭矿山 (关闭, 历史遗留), 有效矿山及其他, 线索; all are drawn on one canvas, so 10^5
+leads stay usable. The layer control
 (``static/lvdun-layers.js``) lists the basemaps under 底图 and the layers grouped by kind:
 线索, 保护地, 湿地, 矿山, 行政区. Leads are coloured
 by status and point leads shaped by activity type; a panel filters them by status,
@@ -62,9 +63,11 @@ from webmap.map.style import (
     LAYER_GROUPS,
     LAYER_LEADS,
     LAYER_MINES,
+    LAYER_OTHER_MINES,
     LAYER_RESERVES,
     LAYER_WETLANDS,
     MINE_STYLE,
+    OTHER_MINE_STYLE,
     SHAPE_VERTICES,
     STATUS_COLOURS,
     UNKNOWN_STATUS,
@@ -175,11 +178,17 @@ def _status_counts(leads: gpd.GeoDataFrame) -> collections.Counter[str]:
     return collections.Counter(lead_features.status_code(value) for value in statuses)
 
 
-def _fit(
-    m: folium.Map, frames: list[gpd.GeoDataFrame | None], context: gpd.GeoDataFrame | None
-) -> None:
-    """Fit the view to the subject layers, else to the counties, else show China."""
-    bounds = features.frame_bounds(frames) or features.frame_bounds([context])
+def _fit(m: folium.Map, frames: list[gpd.GeoDataFrame | None]) -> None:
+    """Fit the view to the first of ``frames`` that has data, else show China.
+
+    The order is the caller's: reserves, then leads, then wetlands, mines and counties. A
+    national mines file (or one far-away lead) must not zoom the view out to all of China.
+    """
+    bounds = None
+    for frame in frames:
+        bounds = features.frame_bounds([frame])
+        if bounds is not None:
+            break
     if bounds is None:
         m.location = list(_CHINA_CENTRE)
         m.options["zoom"] = 4
@@ -332,7 +341,7 @@ def build_map(
 
     m = _new_map(title, tianditu_key, amap=amap)
     # Fit first: layers added after the view is set are drawn once, not twice.
-    _fit(m, [lead_frame, reserve_frame, wetland_frame, mine_frame], admin_frame)
+    _fit(m, [reserve_frame, lead_frame, wetland_frame, mine_frame, admin_frame])
     if admin_frame is not None:
         counties = features.admin_features(admin_frame)
         VectorLayer(LAYER_ADMIN, counties, fallback=ADMIN_STYLE, kind="admin").add_to(m)
@@ -353,16 +362,21 @@ def build_map(
             fallback=WETLAND_STYLE,
             kind="wetlands",
         ).add_to(m)
-    if mine_frame is not None:
-        VectorLayer(
-            LAYER_MINES,
-            features.mine_features(mine_frame),
-            fallback=MINE_STYLE,
-            radius=_MINE_RADIUS,
-            boost=_SMALL_POLYGON_BOOST,
-            scale=_OVERVIEW_SCALE,
-            kind="mines",
-        ).add_to(m)
+    closed_mines, other_mines = (None, None) if mine_frame is None else (
+        features.split_mines(mine_frame))
+    for name, part, style, kind in ((LAYER_MINES, closed_mines, MINE_STYLE, "mines"),
+                                    (LAYER_OTHER_MINES, other_mines, OTHER_MINE_STYLE,
+                                     "other_mines")):
+        if part is not None:
+            VectorLayer(
+                name,
+                features.mine_features(part),
+                fallback=style,
+                radius=_MINE_RADIUS,
+                boost=_SMALL_POLYGON_BOOST,
+                scale=_OVERVIEW_SCALE,
+                kind=kind,
+            ).add_to(m)
     lead_layer = None
     if lead_frame is not None:
         data = lead_features.lead_features(
@@ -375,9 +389,10 @@ def build_map(
         status_counts=counts,
         zones=reserve_frame is not None,
         wetlands=wetland_frame is not None,
-        mines=mine_frame is not None,
+        mines=closed_mines is not None,
         admin=admin_frame is not None,
         activities=_point_activities(lead_frame),
+        other_mines=other_mines is not None,
     )
     _controls(m, title=title, legend=legend, leads=lead_layer, reserves=reserve_layer,
               status_counts=counts)
@@ -395,7 +410,8 @@ _APP_LAYERS: dict[str, tuple[str, dict[str, Any]]] = {
                                                                                  None)],
                                   "outline_above": True}),
     "wetlands": (LAYER_WETLANDS, {"fallback": WETLAND_STYLE}),
-    "mines": (LAYER_MINES, {"fallback": MINE_STYLE, "radius": _MINE_RADIUS,
+    # the API sends mines of every status: the layer is named for all of them
+    "mines": ("矿山", {"fallback": MINE_STYLE, "radius": _MINE_RADIUS,
                             "boost": _SMALL_POLYGON_BOOST, "scale": _OVERVIEW_SCALE}),
 }
 

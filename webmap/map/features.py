@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from layers.mines import CLOSED_STATUSES
 from layers.schema import LEVEL_LABELS, ZONE_LABELS, ZONE_RANK, Level, Zone
 from pipelines.escape import html_text
 from webmap.errors import MapInputError
@@ -40,6 +41,7 @@ __all__ = [
     "parse_zone",
     "prepare_frame",
     "reserve_features",
+    "split_mines",
     "text",
     "wetland_features",
 ]
@@ -284,8 +286,24 @@ def wetland_features(frame: gpd.GeoDataFrame) -> LayerData:
     return _simple_features(frame, fields, (0, 2))
 
 
+def split_mines(
+    frame: gpd.GeoDataFrame,
+) -> tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
+    """Return the closed mines (关闭, 历史遗留) and the others (有效, unknown), None if none.
+
+    A national mines file holds every mine with its rights; only the closed ones must be
+    restored, so the map shows them in a layer of their own.
+    """
+    if "mine_status" not in frame:
+        return None, frame
+    status = frame["mine_status"].map(text)
+    closed = status.isin(CLOSED_STATUSES).to_numpy()
+    parts = (frame[closed], frame[~closed])
+    return tuple(part if not part.empty else None for part in parts)  # type: ignore[return-value]
+
+
 def mine_features(frame: gpd.GeoDataFrame) -> LayerData:
-    """Return closed mines; cells 矿山, 编号, 状态; tooltip name and status."""
+    """Return mines; cells 矿山, 编号, 状态; tooltip name and status."""
     fields = (("矿山", "mine_name"), ("编号", "mine_id"), ("状态", "mine_status"))
     return _simple_features(frame, fields, (0, 2))
 

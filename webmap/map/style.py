@@ -31,10 +31,12 @@ __all__ = [
     "LAYER_GROUPS",
     "LAYER_LEADS",
     "LAYER_MINES",
+    "LAYER_OTHER_MINES",
     "LAYER_RESERVES",
     "LAYER_WETLANDS",
     "LEVEL_OUTLINE",
     "MINE_STYLE",
+    "OTHER_MINE_STYLE",
     "POINT_KEY",
     "SHAPE_VERTICES",
     "STATUS_COLOURS",
@@ -52,6 +54,8 @@ __all__ = [
 LAYER_RESERVES = "保护区功能区"
 LAYER_WETLANDS = "湿地"
 LAYER_MINES = "关闭矿山"
+#: Mines that are not closed (有效, or a status the file did not give): their own layer.
+LAYER_OTHER_MINES = "有效矿山及其他"
 LAYER_ADMIN = "县界"
 LAYER_LEADS = "线索"
 
@@ -60,7 +64,7 @@ LAYER_GROUPS: dict[str, tuple[str, ...]] = {
     "线索": ("leads",),
     "保护地": ("reserves",),
     "湿地": ("wetlands",),
-    "矿山": ("mines",),
+    "矿山": ("mines", "other_mines"),
     "行政区": ("admin",),
 }
 #: Title of the basemaps in the layer control.
@@ -104,6 +108,17 @@ MINE_STYLE: dict[str, Any] = {
     "fillColor": "#8c6d4f",
     "fillOpacity": 0.55,
 }
+#: Mines with valid rights (or no closed status): hatched-looking, lighter and dashed.
+OTHER_MINE_STYLE: dict[str, Any] = {
+    "color": "#4d5b36",
+    "weight": 1.2,
+    "dashArray": "4 3",
+    "fillColor": "#b5b58c",
+    "fillOpacity": 0.4,
+}
+#: Ring of point leads: dark, at least 3:1 (WCAG non-text contrast) against every zone fill
+#: over a light background; a white ring was 1.2:1 on 实验区 and grey 待核查 vanished on 核心区.
+_DARK_RING = "#1a1a1a"
 ADMIN_STYLE: dict[str, Any] = {"color": "#7a7a7a", "weight": 1.0, "fill": False, "opacity": 0.9}
 
 
@@ -206,8 +221,9 @@ def reserve_styles() -> dict[str, dict[str, Any]]:
 def lead_styles() -> dict[str, dict[str, Any]]:
     """Return the path options of each status, for patches and (key + :data:`POINT_KEY`) points.
 
-    Patches get a coloured outline and a light fill; points (circle markers) a white ring
-    and a solid fill, so they stay visible over dark core zones.
+    Patches get a coloured outline and a light fill; points (circle markers) a dark ring
+    and a solid fill, so they stay visible over every zone fill (grey 待核查 on the red core
+    included).
 
     Returns
     -------
@@ -227,7 +243,7 @@ def lead_styles() -> dict[str, dict[str, Any]]:
             "fillOpacity": 0.4,
         }
         styles[key + POINT_KEY] = {
-            "color": "#555555" if unknown else "#ffffff",
+            "color": _DARK_RING,
             "weight": 1.2,
             "fillColor": colour,
             "fillOpacity": 0.95,
@@ -257,6 +273,7 @@ def legend_html(
     mines: bool,
     admin: bool,
     activities: Sequence[str] = (),
+    other_mines: bool = False,
 ) -> str:
     """Return the legend as HTML, in Chinese; every label is escaped.
 
@@ -267,6 +284,8 @@ def legend_html(
         The page keeps the counts up to date with the filters (``data-status``).
     zones, wetlands, mines, admin : bool
         Whether the map has that layer; sections of absent layers are left out.
+    other_mines : bool
+        Whether the map has the layer of mines that are not closed.
     activities : sequence of str
         Activity types of point leads, listed with their marker shape; empty for none.
 
@@ -314,6 +333,7 @@ def legend_html(
     others = [
         (wetlands, WETLAND_STYLE, LAYER_WETLANDS),
         (mines, MINE_STYLE, LAYER_MINES),
+        (other_mines, OTHER_MINE_STYLE, LAYER_OTHER_MINES),
         (admin, ADMIN_STYLE, LAYER_ADMIN),
     ]
     if any(present for present, _, _ in others):
@@ -321,6 +341,8 @@ def legend_html(
         for present, style, label in others:
             if present:
                 fill = style.get("fillColor", "transparent") if style.get("fill", True) else None
-                parts.append(_row(_swatch(fill or "transparent", outline=style["color"]), label))
+                swatch = _swatch(fill or "transparent", outline=style["color"],
+                                 dash="dashArray" in style)
+                parts.append(_row(swatch, label))
     parts.append("</details>")
     return "".join(parts)

@@ -448,17 +448,127 @@
     });
   }
 
-  /** The popup of a path: the escaped table, plus what the web app adds (lvdun.appPopup). */
+  /**
+   * The [lon, lat] of a feature as written (CGCS2000, never shifted to GCJ-02): a point's
+   * own coordinates, else the centre of the geometry's bounding box.
+   */
+  lvdun.featureLonLat = function (geometry) {
+    if (!geometry || !geometry.coordinates) {
+      return null;
+    }
+    if (geometry.type === "Point") {
+      return geometry.coordinates.slice(0, 2);
+    }
+    var box = [Infinity, Infinity, -Infinity, -Infinity];
+    (function walk(c) {
+      if (typeof c[0] === "number") {
+        box = [Math.min(box[0], c[0]), Math.min(box[1], c[1]),
+               Math.max(box[2], c[0]), Math.max(box[3], c[1])];
+        return;
+      }
+      for (var i = 0; i < c.length; i++) {
+        walk(c[i]);
+      }
+    })(geometry.coordinates);
+    return isFinite(box[0]) ? [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2] : null;
+  };
+
+  /** Degrees as 度分秒, e.g. 125°30′12.34″; seconds with 2 decimals (about 0.3 m). */
+  lvdun.dms = function (degrees) {
+    var hundredths = Math.round(Math.abs(degrees) * 360000);
+    var d = Math.floor(hundredths / 360000);
+    var m = Math.floor((hundredths % 360000) / 6000);
+    var sec = (hundredths % 6000) / 100;
+    return d + "\u00b0" + (m < 10 ? "0" : "") + m + "\u2032" +
+      (sec < 10 ? "0" : "") + sec.toFixed(2) + "\u2033";
+  };
+
+  /** The two forms of a lon/lat: decimal (6 places) and 度分秒 with 东经/西经, 北纬/南纬. */
+  lvdun.coordinateTexts = function (lonlat) {
+    var lon = lonlat[0];
+    var lat = lonlat[1];
+    return {
+      decimal: lon.toFixed(6) + ", " + lat.toFixed(6),
+      dms: (lon < 0 ? "西经 " : "东经 ") + lvdun.dms(lon) + " " +
+        (lat < 0 ? "南纬 " : "北纬 ") + lvdun.dms(lat)
+    };
+  };
+
+  /** Copy text: the clipboard API where the page may use it, else a selected textarea. */
+  lvdun.copyText = function (text, done) {
+    function fallback() {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try {
+        ok = document.execCommand("copy");
+      } catch (err) {
+        ok = false;
+      }
+      document.body.removeChild(area);
+      done(ok);
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () {
+        done(true);
+      }, fallback);
+    } else {
+      fallback();
+    }
+  };
+
+  /** The coordinates block of a lead's popup: both forms, each with a copy button. */
+  function coordinatesBlock(parent, lonlat) {
+    var texts = lvdun.coordinateTexts(lonlat);
+    var table = L.DomUtil.create("table", "lvdun-popup lvdun-coords", parent);
+    [["坐标（CGCS2000，经度, 纬度）", texts.decimal, "decimal"],
+     ["坐标（度分秒）", texts.dms, "dms"]].forEach(function (row) {
+      var tr = L.DomUtil.create("tr", "", table);
+      L.DomUtil.create("th", "", tr).textContent = row[0];
+      var td = L.DomUtil.create("td", "", tr);
+      var value = L.DomUtil.create("span", "lvdun-coord", td);
+      value.setAttribute("data-form", row[2]);
+      value.textContent = row[1];
+      var button = L.DomUtil.create("button", "lvdun-copy", td);
+      button.type = "button";
+      button.textContent = "复制";
+      button.title = "复制坐标";
+      L.DomEvent.on(button, "click", function (event) {
+        L.DomEvent.stop(event);
+        lvdun.copyText(row[1], function (ok) {
+          button.textContent = ok ? "已复制" : "请手动复制";
+        });
+      });
+    });
+    return table;
+  }
+
+  /**
+   * The popup of a path: the escaped table, the coordinates of a lead, plus what the web
+   * app adds (lvdun.appPopup).
+   */
   lvdun.popupContent = function (layer, path) {
     var spec = layer.lvdunSpec;
     var html = lvdun.popupHtml(spec.labels, lvdun.cells(layer, path.feature.properties),
                                spec.optional);
-    if (!layer.lvdunSpec.source || !lvdun.appPopup) {
+    var app = layer.lvdunSpec.source && lvdun.appPopup;
+    var lonlat = spec.kind === "leads" ? lvdun.featureLonLat(path.feature.geometry) : null;
+    if (!app && !lonlat) {
       return html;
     }
     var div = L.DomUtil.create("div", "lvdun-popup-box");
     div.innerHTML = html;
-    lvdun.appPopup(layer, path, L.DomUtil.create("div", "lvdun-edit", div));
+    if (lonlat) {
+      coordinatesBlock(div, lonlat);
+    }
+    if (app) {
+      lvdun.appPopup(layer, path, L.DomUtil.create("div", "lvdun-edit", div));
+    }
     return div;
   };
 

@@ -33,6 +33,7 @@ from webmap.map.style import (
     LAYER_GROUPS,
     LAYER_LEADS,
     LAYER_MINES,
+    LAYER_OTHER_MINES,
     LAYER_RESERVES,
     LAYER_WETLANDS,
 )
@@ -147,15 +148,27 @@ def test_tianditu_basemaps_only_with_a_key(frames, tmp_path):
         assert re.search(rf"tianditu\.gov\.cn/DataServer\?T={layer}\S*tk=abc123", html)
 
 
-def test_map_fits_the_data(frames):
-    m = build_map(**frames)
+def _fit_bounds(m: folium.Map) -> tuple[float, float, float, float]:
     fits = [c for c in m._children.values() if isinstance(c, folium.map.FitBounds)]
     assert len(fits) == 1
     (south, west), (north, east) = fits[0].bounds
-    minx, miny, maxx, maxy = pd.concat(
-        [frames["leads"].geometry, frames["reserves"].geometry]
-    ).total_bounds
-    assert (west, south, east, north) == pytest.approx((minx, miny, maxx, maxy))
+    return west, south, east, north
+
+
+def test_map_fits_the_reserves_not_a_national_mines_layer(frames):
+    far = gpd.GeoDataFrame({"mine_id": ["M9"], "mine_name": ["远矿"], "mine_status": ["有效"]},
+                           geometry=[Point(87.6, 43.8)], crs=CRS)  # Urumqi, 3,000 km away
+    m = build_map(**{**frames, "mines": pd.concat([frames["mines"], far])})
+    assert _fit_bounds(m) == pytest.approx(tuple(frames["reserves"].total_bounds))
+
+
+def test_map_without_reserves_fits_the_leads_else_the_mines(frames):
+    no_reserves = {**frames, "reserves": frames["reserves"].iloc[:0]}
+    assert _fit_bounds(build_map(**no_reserves)) == pytest.approx(
+        tuple(frames["leads"].total_bounds))
+    only_mines = {**no_reserves, "leads": frames["leads"].iloc[:0], "wetlands": None}
+    assert _fit_bounds(build_map(**only_mines)) == pytest.approx(
+        tuple(frames["mines"].total_bounds))
 
 
 def test_optional_layers_none_or_empty(tmp_path):
@@ -258,3 +271,16 @@ def test_app_map_holds_no_data_and_loads_each_layer_from_the_api():
     assert not external_resources(html)
     empty = build_app_map(layers=[], bounds=None)
     assert empty.location == [35.0, 105.0]
+
+
+def test_mines_split_into_closed_and_other_layers(tmp_path, frames):
+    valid = gpd.GeoDataFrame({"mine_id": ["M9", "M10"], "mine_name": ["在产矿", "无状态矿"],
+                              "mine_status": ["有效", None]},
+                             geometry=[Point(128.0, 42.0), Point(128.01, 42.0)], crs=CRS)
+    mines = pd.concat([frames["mines"], valid])
+    html = write_map(tmp_path / "m.html", **{**frames, "mines": mines}).read_text("utf-8")
+    groups = layer_control(html)[1]
+    assert groups["矿山"] == [LAYER_MINES, LAYER_OTHER_MINES]
+    assert "在产矿" in html and LAYER_OTHER_MINES in html
+    only_closed = write_map(tmp_path / "c.html", **frames).read_text("utf-8")
+    assert layer_control(only_closed)[1]["矿山"] == [LAYER_MINES]

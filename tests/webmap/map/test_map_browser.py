@@ -1,0 +1,96 @@
+"""The published map in Chromium: where it opens, the coordinates in a lead's popup."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import Point
+
+from tests.webmap.frames import CRS, make_frames
+from tests.webmap.test_browser import (
+    Page,
+    browser,  # noqa: F401  (the Chromium fixture)
+)
+from webmap.map.build import write_map
+
+pytestmark = pytest.mark.browser
+
+FAR_MINE = (87.6, 43.8)  # a 有效 mine near Urumqi, 3,000 km from the reserves
+
+
+@pytest.fixture(scope="module")
+def far_mine_map(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    frames = make_frames(60)
+    far = gpd.GeoDataFrame({"mine_id": ["M9"], "mine_name": ["远矿"], "mine_status": ["有效"]},
+                           geometry=[Point(*FAR_MINE)], crs=CRS)
+    frames["mines"] = pd.concat([frames["mines"], far])
+    path = tmp_path_factory.mktemp("far") / "map.html"
+    write_map(path, **frames)
+    return path, frames
+
+
+@pytest.fixture
+def page(request: pytest.FixtureRequest) -> Iterator[Page]:
+    wrapper = Page(request.getfixturevalue("browser"))
+    yield wrapper
+    wrapper.context.close()
+
+
+def _open(page: Page, path: Path) -> Page:
+    page.page.goto(path.as_uri())
+    page.page.wait_for_function("window.lvdunMap !== undefined")
+    return page
+
+
+def _dms(value: float) -> str:
+    hundredths = round(abs(value) * 360000)
+    d, rest = divmod(hundredths, 360000)
+    m, s = divmod(rest, 6000)
+    return f"{d}\u00b0{m:02d}\u2032{s / 100:05.2f}\u2033"
+
+
+def test_first_view_fits_the_reserves_not_a_far_away_mine(page, far_mine_map):
+    path, frames = far_mine_map
+    opened = _open(page, path)
+    west, south, east, north = opened.js(
+        "(b => [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()])(lvdunMap.map.getBounds())")
+    minx, miny, maxx, maxy = frames["reserves"].total_bounds
+    assert west <= minx and east >= maxx and south <= miny and north >= maxy
+    assert not (west <= FAR_MINE[0] <= east)
+    assert east - west < 3, "the view should show the reserves, not all of China"
+    assert opened.errors == []
+
+
+def test_popup_gives_the_coordinates_in_decimal_and_dms_and_copies_them(page, far_mine_map):
+    path, frames = far_mine_map
+    opened = _open(page, path)
+    opened.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    leads = frames["leads"]
+    lead = leads[leads.geom_type == "Point"].iloc[0]
+    opened.click_lead(lead["lead_id"])
+    decimal = opened.page.inner_text('.leaflet-popup .lvdun-coord[data-form="decimal"]')
+    dms = opened.page.inner_text('.leaflet-popup .lvdun-coord[data-form="dms"]')
+    x, y = lead.geometry.x, lead.geometry.y
+    assert decimal == f"{x:.6f}, {y:.6f}"
+    assert dms == f"东经 {_dms(x)} 北纬 {_dms(y)}"
+    assert "坐标（CGCS2000" in opened.popup_text() and "度分秒" in opened.popup_text()
+    opened.page.click('.leaflet-popup .lvdun-coords tr:first-child .lvdun-copy')
+    opened.page.wait_for_selector('.leaflet-popup .lvdun-copy:text("已复制")')
+    assert opened.js("navigator.clipboard.readText()") == decimal
+    assert opened.js("lvdunMap.map.hasLayer(lvdunMap.leads)")  # the popup stayed open on it
+
+
+def test_patch_popup_gives_the_centre_of_the_patch(page, far_mine_map):
+    path, frames = far_mine_map
+    opened = _open(page, path)
+    leads = frames["leads"]
+    lead = leads[leads.geom_type == "Polygon"].iloc[0]
+    opened.click_lead(lead["lead_id"])
+    minx, miny, maxx, maxy = lead.geometry.bounds
+    decimal = opened.page.inner_text('.leaflet-popup .lvdun-coord[data-form="decimal"]')
+    assert decimal == f"{(minx + maxx) / 2:.6f}, {(miny + maxy) / 2:.6f}"
