@@ -225,3 +225,34 @@ def test_cli_package_and_import(classified, r01, tmp_path):
                               "--out", str(out)])
     assert bad.exit_code == 1 and "no leads in reserve 'R99'" in bad.output
     assert "Traceback" not in bad.output
+
+
+def test_kml_whose_data_is_named_in_chinese(classified, r01, tmp_path):
+    """An app that shows data by display name saves it back as 线索编号; a person retitled
+    the placemark: it is still the lead of its 线索编号."""
+    kmz = field_package(classified, "R01", app="kmz", out_dir=tmp_path).files[0]
+    with zipfile.ZipFile(kmz) as archive:
+        root = ET.fromstring(archive.read("doc.kml"))
+    mark = _placemarks(root)[r01[0]]
+    mark.find(f"{{{NS}}}name").text = "采石场一处"
+    for data in mark.iter(f"{{{NS}}}Data"):
+        if data.get("name") == "lead_id":
+            data.set("name", "线索编号")
+    mark.find(f"{{{NS}}}description").text += "\n核查状态：问题"
+    saved = tmp_path / "两步路导出.kml"
+    ET.ElementTree(root).write(saved, encoding="utf-8", xml_declaration=True)
+    report = import_field(classified, saved, by="赵六")
+    assert [r.lead_id for r in report.rows if r.outcome == "applied"] == [r01[0]]
+    assert current_state(classified, r01[0])["status"] == "problem"
+
+
+def test_qfield_layer_with_chinese_field_names(classified, r01, tmp_path):
+    gpkg = field_package(classified, "R01", app="qfield", out_dir=tmp_path).files[1]
+    leads = pyogrio.read_dataframe(gpkg, layer="leads")
+    leads.loc[leads["lead_id"] == r01[0], "status"] = "问题"
+    leads = leads.rename(columns={"lead_id": "线索编号", "status": "核查状态",
+                                  "ledger_id": "台账标识"})
+    pyogrio.write_dataframe(leads, gpkg, layer="leads", driver="GPKG")
+    report = import_field(classified, gpkg, by="赵六")
+    assert [r.lead_id for r in report.rows if r.outcome == "applied"] == [r01[0]]
+    assert current_state(classified, r01[0])["status"] == "problem"
