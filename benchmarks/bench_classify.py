@@ -70,22 +70,27 @@ def _env() -> dict[str, str]:
 def timed(cmd: list[str], *, cwd: Path, timeout: float) -> tuple[float, float, str]:
     """Run ``cmd``; return wall seconds, its peak RSS in MiB and a failure note ("" if none).
 
-    The peak is ``ru_maxrss`` of ``os.wait4`` on this child (its own largest descendant
-    included), so children run before do not count.
+    The peak is the child's ``VmHWM`` (``/proc/PID/status``), read every 50 ms while it
+    runs: its own high-water mark since ``exec``. (``ru_maxrss`` of ``os.wait4`` would be
+    at least this process's size when it forked.) Where ``/proc`` is missing, that
+    ``ru_maxrss``.
     """
     with tempfile.TemporaryFile() as out:
         t = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env=_env(), stdout=out, stderr=subprocess.STDOUT)
         deadline = t + timeout
+        peak = 0.0
         while True:
+            peak = max(peak, _hwm_mb(proc.pid))
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             if time.perf_counter() > deadline:
                 proc.kill()
                 _, status, usage = os.wait4(proc.pid, 0)
-                return time.perf_counter() - t, usage.ru_maxrss / 1024.0, "timeout"
+                return time.perf_counter() - t, peak or usage.ru_maxrss / 1024.0, "timeout"
             time.sleep(0.05)
+        peak = peak or usage.ru_maxrss / 1024.0
         seconds = time.perf_counter() - t
         proc.returncode = os.waitstatus_to_exitcode(status)
         note = ""
@@ -93,7 +98,18 @@ def timed(cmd: list[str], *, cwd: Path, timeout: float) -> tuple[float, float, s
             out.seek(0)
             tail = out.read().decode("utf-8", "replace").strip().splitlines() or ["no output"]
             note = f"exit {proc.returncode}: {tail[-1][:120]}"
-    return seconds, usage.ru_maxrss / 1024.0, note
+    return seconds, peak, note
+
+
+def _hwm_mb(pid: int) -> float:
+    """``VmHWM`` of a running process in MiB (0 when it cannot be read)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return 0.0
 
 
 def quick_counties(polygons: Polygons) -> Polygons:
