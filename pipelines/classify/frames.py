@@ -24,6 +24,7 @@ from geo.nearest import SegmentIndex
 from layers.mines import mine_columns
 from layers.schema import ZONE_LABELS, Zone, zone_priority
 from layers.wetlands import WETLAND_LEVEL_RANK, match_geometries, match_label
+from pipelines.classify.members import primary_reserves
 from pipelines.errors import WorkspaceError
 
 __all__ = ["LEAD_COLUMNS", "classify_frames", "outline_index"]
@@ -93,7 +94,8 @@ def classify_frames(
     else:
         left, right = reserve_pairs
     _, share = overlay.area_shares(geoms, zones, left, right, crs=CGCS2000)
-    win = overlay.winners(n, left, right, prio)
+    # the primary reserve: zone, level, share, code (pipelines/classify/members.py)
+    win = primary_reserves(n, left, right, share, prio, reserves["reserve_code"].to_numpy())
 
     out = pd.DataFrame({"lead_id": leads["lead_id"].to_numpy(),
                         "batch": leads["batch"].to_numpy()})

@@ -2,7 +2,10 @@
 
 Reserve zones become ranked polygons before they reach ``geo.overlay``: the rank orders
 zone strictness first (核心区 = 核心保护区 > 缓冲区 > 实验区 = 一般控制区 > unzoned), then
-reserve level. The strictest wins; every membership is kept in ``overlaps`` with its share.
+reserve level. The strictest wins; between equal zones of reserves of equal level, the one
+holding the larger share of a patch, then the lower reserve code
+(:mod:`pipelines.classify.members`). Every membership is kept: in ``overlaps`` with its
+share, and as one ``lead_reserves`` row per lead and reserve.
 """
 
 from __future__ import annotations
@@ -11,14 +14,20 @@ import logging
 from dataclasses import dataclass, field
 
 from geo.crs import CHINA_ALBERS
+from layers.i18n import _
 from pipelines.classify.engines import check_engine, dask_classify, reserve_pairs
 from pipelines.classify.frames import LEAD_COLUMNS, classify_frames
+from pipelines.classify.members import membership_rows
 from pipelines.errors import WorkspaceError
+from pipelines.progress import Progress, no_progress
 from pipelines.store.base import Workspace, new_run_id, now_iso
 
 __all__ = ["ClassifyReport", "classify"]
 
 log = logging.getLogger(__name__)
+
+#: Parts of a run the progress counts: read, overlay, write.
+_CLASSIFY_PARTS = 3
 
 @dataclass
 class ClassifyReport:
@@ -33,9 +42,13 @@ class ClassifyReport:
 
 def classify(
     ws: Workspace, *, near_m: float = 1000.0, engine: str = "geos", mine_margin_m: float = 500.0,
-    scheduler: str | None = None,
+    scheduler: str | None = None, progress: Progress = no_progress,
 ) -> ClassifyReport:
-    """Classify every lead of the workspace and replace ``lead_class``.
+    """Classify every lead of the workspace and replace ``lead_class`` and ``lead_reserves``.
+
+    ``lead_class`` names each lead's primary reserve: the strictest zone, then the higher
+    level, then the larger share of a patch, then the lower reserve code.
+    ``lead_reserves`` holds every reserve the lead lies in (``is_primary`` 1 for that one).
 
     Each classification is also appended to ``lead_class_history`` (one row per lead and
     run), and the run records the last ``lead_history`` id it saw, so that later reports
@@ -54,8 +67,12 @@ def classify(
         Leads this close to a valid mine's licence polygon but outside it are flagged.
     scheduler : str or None
         ``dask.distributed`` scheduler address for ``engine="dask"``.
+    progress : Progress
+        Told of the run's three parts (read, overlay, write) as step ``分类``.
     """
     check_engine(engine, ws)
+    step = _("分类")
+    progress(step, 0, _CLASSIFY_PARTS)
     started = now_iso()
     reserves = ws.read_features("reserves")
     if not ws.count("leads"):
@@ -67,6 +84,7 @@ def classify(
     versions = sorted({str(v) for v in reserves["run_id"].dropna()})
     boundary_version = "+".join(versions) if versions else None
     run_id = new_run_id()
+    progress(step, 1, _CLASSIFY_PARTS)
     if engine == "dask":  # partitions of leads read and classified in dask tasks
         result = dask_classify(ws, run_id, near_m=near_m, mine_margin_m=mine_margin_m,
                                scheduler=scheduler)
@@ -84,22 +102,28 @@ def classify(
             mine_margin_m=mine_margin_m,
             reserve_pairs=pairs,
         )
+    progress(step, 2, _CLASSIFY_PARTS)
     result["boundary_version"] = boundary_version
     result["classified_at"] = now_iso()
     result["run_id"] = run_id
     by_zone = result["zone"].value_counts().to_dict()
+    members = membership_rows(result)
     with ws.transaction():
         ws.replace_lead_class(result)
+        ws.replace_lead_reserves(members)  # every lead was classified: all rows replaced
         ws.snapshot_lead_class()  # lead_class_history, copied in the database
         last_event = ws.last_history_id()
         ws.record_run(
             run_id, "classify", started_at=started,
             params={"near_m": near_m, "engine": engine, "mine_margin_m": mine_margin_m},
             counts={"leads": len(result), "by_zone": by_zone,
+                    "memberships": len(members),
+                    "in_several_reserves": int((members["lead_id"].value_counts() > 1).sum()),
                     "near_boundary": int(result["near_boundary"].sum()),
                     "lead_history_id": int(last_event or 0)},
             crs={"areas": CHINA_ALBERS.name, "distances": "CGCS2000 Gauss-Krüger 6° zone"},
         )
+    progress(step, _CLASSIFY_PARTS, _CLASSIFY_PARTS)
     return ClassifyReport(run_id=run_id, leads=len(result), by_zone=by_zone,
                           near_boundary=int(result["near_boundary"].sum()),
                           boundary_version=boundary_version)

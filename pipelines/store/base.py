@@ -23,8 +23,10 @@ import pandas as pd
 import shapely
 
 from geo.crs import CGCS2000
+from layers.i18n import LOCAL_TZ
 from pipelines.errors import StoreError, WorkspaceError, WorkspaceVersionError
 from pipelines.escape import sql_identifier
+from pipelines.store.memberships import MembershipQueries
 from pipelines.store.queries import JobQueries
 from pipelines.store.tables import (
     FEATURE_LAYERS,
@@ -45,8 +47,12 @@ log = logging.getLogger(__name__)
 
 
 def now_iso() -> str:
-    """Return the current UTC time as ISO 8601 with seconds."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
+    """Return the current time in China Standard Time, ISO 8601 with seconds and offset.
+
+    ``2026-12-03T20:15:00+08:00``. Stamps written before were UTC (``+00:00``); readers take
+    both (:func:`layers.i18n.local_time`), and a new stamp still sorts after every older one.
+    """
+    return datetime.now(LOCAL_TZ).replace(microsecond=0).isoformat()
 
 
 def new_run_id() -> str:
@@ -57,7 +63,7 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + secrets.token_hex(3)
 
 
-class Workspace(JobQueries, ABC):
+class Workspace(JobQueries, MembershipQueries, ABC):
     """A lvdun workspace: feature layers, attribute tables and the run log.
 
     Use as a context manager; every write happens inside :meth:`transaction`, which

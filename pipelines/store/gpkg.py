@@ -61,6 +61,7 @@ _UNIQUE = {"leads": "lead_id", "wetlands": "wetland_id", "mines": "mine_id", "ad
 _INDEXES = {
     "reserves": ["reserve_code"],
     "lead_history": ["lead_id"],
+    "lead_reserves": ["lead_id", "reserve_code"],
 }
 
 

@@ -52,7 +52,8 @@ _PY_TYPES: dict[str, type] = {"TEXT": str, "REAL": float, "INTEGER": int}
 _GEOMETRY = {"GEOMETRY": "Geometry", "MULTIPOLYGON": "MultiPolygon"}
 #: One feature per key in every layer but reserves, whose key groups zone polygons.
 _UNIQUE = {layer: key for layer, key in KEYS.items() if layer != "reserves"}
-_INDEXES = {"reserves": ["reserve_code"], "lead_history": ["lead_id"]}
+_INDEXES = {"reserves": ["reserve_code"], "lead_history": ["lead_id"],
+            "lead_reserves": ["lead_id", "reserve_code"]}
 _GUARD_FUNCTION = "lvdun_history_append_only"
 _GUARD_TRIGGER = "lead_history_append_only"
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")

@@ -327,6 +327,21 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("content", "TEXT"),
         ("stored_at", "TEXT"),
     ],
+    # since schema version 4: every reserve each lead lies in (pipelines/classify/members.py),
+    # one row per lead and reserve, written by classify beside lead_class: the reserve's
+    # strictest zone the lead touches, the lead's share inside the reserve (1 for points
+    # and lines), is_primary 1 for the reserve that won the classification. No key: rows
+    # of a lead are replaced together (Workspace.replace_lead_reserves).
+    "lead_reserves": [
+        ("lead_id", "TEXT"),
+        ("batch", "TEXT"),
+        ("reserve_code", "TEXT"),
+        ("reserve_name", "TEXT"),
+        ("zone", "TEXT"),
+        ("share", "REAL"),
+        ("is_primary", "INTEGER"),
+        ("run_id", "TEXT"),
+    ],
     # Facts about the workspace itself, e.g. its id, which ledgers carry (pipelines/ledger.py).
     "meta": [
         ("name", "TEXT"),
