@@ -16,6 +16,7 @@ import pandas as pd
 
 from pipelines.errors import StoreError, WorkspaceError
 from pipelines.escape import sql_identifier
+from pipelines.store.layer_styles import StyleQueries
 from pipelines.store.tables import TABLES, VERSION_TABLE
 
 _WRITE_ROWS = 100_000  # rows converted and written at a time by replace_lead_class
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["JobQueries"]
 
 
-class JobQueries:
+class JobQueries(StyleQueries):
     """Named reads and writes of lvdun's jobs (a mixin of :class:`Workspace`)."""
 
     if TYPE_CHECKING:  # supplied by Workspace

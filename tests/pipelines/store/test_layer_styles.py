@@ -1,0 +1,48 @@
+"""layer_styles and lead_status_view on both backends (pipelines/store/layer_styles.py)."""
+
+from __future__ import annotations
+
+from pipelines.publish.styles import write_styles
+from pipelines.store.copy import copy_workspace
+from pipelines.store.layer_styles import VIEW_COLUMNS
+from pipelines.verify.status import set_status
+
+
+def test_view_joins_class_and_current_status(any_classified):
+    write_styles(any_classified)
+    rows = {r["线索编号"]: r for r in any_classified.read_lead_status_view()}
+    assert set(rows) == {"L001", "L002", "L003", "L004", "L005", "L006"}
+    assert set(rows["L001"]) == {"fid", *VIEW_COLUMNS}
+    assert (rows["L001"]["保护区"], rows["L001"]["功能区"]) == ("甲保护区", "核心区")
+    assert rows["L003"]["功能区"] == "核心保护区"  # the stricter zone of 乙 wins
+    assert (rows["L005"]["保护区"], rows["L005"]["功能区"]) == (None, "保护区外")
+    assert {r["核查状态"] for r in rows.values()} == {"待核查"}
+    set_status(any_classified, "L001", "核查中", by="张三")
+    after = {r["线索编号"]: r for r in any_classified.read_lead_status_view()}
+    assert (after["L001"]["status"], after["L001"]["核查状态"]) == ("in_field", "核查中")
+
+
+def test_styles_replaced_not_duplicated_and_others_kept(any_classified):
+    assert write_styles(any_classified) == write_styles(any_classified)
+    styles = any_classified.layer_styles("lead_status_view")
+    assert len(styles) == 1
+    name, default, qml, sld = styles[0]
+    assert default and name == "线索核查状态"
+    assert 'type="categorizedSymbol"' in qml and "已销号" in qml and "StyledLayerDescriptor" in sld
+    reserves = any_classified.layer_styles("reserves")
+    assert [(n, d) for n, d, _, _ in reserves] == [("保护区功能区", True), ("保护区级别", False)]
+    # a user's own style of a layer survives lvdun rewriting its styles, not as default
+    any_classified.write_layer_styles([("wetlands", "我的", "<qgis/>", "<sld/>", True, "mine")])
+    write_styles(any_classified)
+    wetlands = any_classified.layer_styles("wetlands")
+    assert [(n, d) for n, d, _, _ in wetlands] == [("湿地", True), ("我的", False)]
+
+
+def test_copy_leaves_styles_and_view_out(any_classified, tmp_path):
+    from pipelines.store import open_workspace
+
+    write_styles(any_classified)
+    with open_workspace(tmp_path / "copy.gpkg") as target:
+        report = copy_workspace(any_classified, target)
+        assert "layer_styles" not in report.counts and "lead_status_view" not in report.counts
+        assert report.counts["leads"] == 6
