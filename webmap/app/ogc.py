@@ -2,7 +2,8 @@
 
 QGIS ("OGC API - Features" / OAPIF provider), ArcGIS Pro and GDAL's OAPIF driver add the
 live layers of a running ``lvdun serve``: ``leads``, ``reserves``, ``wetlands``, ``mines``.
-The rights are the API's: every route needs the API's token, and the leads are those of
+The rights are the API's: every route needs the API's token (as a bearer token, or as
+the password of HTTP Basic authentication, the one QGIS 3.22 sends), and the leads are those of
 the lead catalog (:class:`webmap.app.catalog.LeadCatalog`), so that an editor sees only
 the leads of their reserves; the context layers are the ones the map page shows everyone
 logged in.
@@ -15,6 +16,8 @@ stored ones, and ``Content-Crs`` names the one answered.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 from dataclasses import replace
@@ -24,15 +27,16 @@ from typing import Annotated, Any
 import numpy as np
 import pandas as pd
 import shapely
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from pipelines.errors import NotFoundError
-from webmap.app.api import Context, CurrentUser, lead_query
+from pipelines.users import User, authenticate
+from webmap.app.api import Context, context, lead_query
 from webmap.app.catalog import api_properties
 from webmap.errors import RequestError
 
-__all__ = ["COLLECTIONS", "CRS84", "EPSG4490", "ogc_router"]
+__all__ = ["COLLECTIONS", "CRS84", "EPSG4490", "ogc_router", "ogc_user"]
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +61,30 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ]
+
+
+def _token(request: Request) -> str | None:
+    """The API token of ``Authorization: Bearer <token>`` or, for GIS clients that only
+    send a user name and password (QGIS's Basic authentication), ``Basic`` with the token
+    as the password."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip()
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return decoded.partition(":")[2]
+    return None
+
+
+def ogc_user(request: Request) -> User:
+    """The user holding the request's token (401 without a valid one), as the API."""
+    return authenticate(context(request).pool.get(), _token(request))
+
+
+CurrentUser = Annotated[User, Depends(ogc_user)]
 
 
 def _json(value: Any, media: str = _JSON, **headers: str) -> Response:

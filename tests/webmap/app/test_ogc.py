@@ -84,3 +84,15 @@ def test_editor_sees_only_their_reserve(ogc, tokens):
     assert ids(ogc.get("/ogc/collections/leads/items", headers=headers)) == {"L003", "L004"}
     assert ogc.get("/ogc/collections/leads/items/L001", headers=headers).status_code == 403
     assert ogc.get("/ogc/collections/leads/items/L009", headers=headers).status_code == 404
+
+
+def test_token_as_basic_password(ogc, tokens):
+    import base64
+
+    basic = base64.b64encode(f"qgis:{tokens['editor']}".encode()).decode()
+    response = ogc.get("/ogc/collections/leads/items", headers={"Authorization": f"Basic {basic}"})
+    bearer = ogc.get("/ogc/collections/leads/items", headers=auth(tokens["editor"]))
+    assert ids(response) == ids(bearer) and "L004" not in ids(response) and "L001" in ids(response)
+    wrong = base64.b64encode(b"qgis:nothing").decode()
+    assert ogc.get("/ogc/collections/leads/items",
+                   headers={"Authorization": f"Basic {wrong}"}).status_code == 401
