@@ -41,6 +41,7 @@ from layers.schema import NOT_PROBLEM_REASONS, SQM_PER_MU, STATUS_LABELS, Status
 from pipelines.escape import html_text
 from webmap.errors import AssetError
 from webmap.map import features, lead_features
+from webmap.map.aggregate import AGGREGATE_ABOVE, LeadAggregates
 from webmap.map.elements import (
     AppInit,
     GcjBasemaps,
@@ -383,6 +384,8 @@ def build_map(
             lead_frame, history=history_cells(history), chips=chip_cells(chips)
         )
         lead_layer = _lead_layer(data).add_to(m)
+        if len(lead_frame) > AGGREGATE_ABOVE:
+            LeadAggregates(lead_layer).add_to(m)
 
     counts = _status_counts(lead_frame) if lead_frame is not None else None
     legend = legend_html(

@@ -116,9 +116,11 @@ OTHER_MINE_STYLE: dict[str, Any] = {
     "fillColor": "#b5b58c",
     "fillOpacity": 0.4,
 }
-#: Ring of point leads: dark, at least 3:1 (WCAG non-text contrast) against every zone fill
-#: over a light background; a white ring was 1.2:1 on 实验区 and grey 待核查 vanished on 核心区.
+#: Ring of grey and white point leads (待核查, 状态不明): dark, at least 6:1 against every
+#: zone fill over a light background, where grey alone is 1.2:1 on 核心区 and a white ring
+#: 1.2:1 on 实验区. The coloured statuses keep a white ring (crowds of them stay readable).
 _DARK_RING = "#1a1a1a"
+_LIGHT_FILLS = frozenset({"pending", "unknown"})
 ADMIN_STYLE: dict[str, Any] = {"color": "#7a7a7a", "weight": 1.0, "fill": False, "opacity": 0.9}
 
 
@@ -221,9 +223,9 @@ def reserve_styles() -> dict[str, dict[str, Any]]:
 def lead_styles() -> dict[str, dict[str, Any]]:
     """Return the path options of each status, for patches and (key + :data:`POINT_KEY`) points.
 
-    Patches get a coloured outline and a light fill; points (circle markers) a dark ring
-    and a solid fill, so they stay visible over every zone fill (grey 待核查 on the red core
-    included).
+    Patches get a coloured outline and a light fill; points (circle markers) a solid fill
+    and a white ring, so they stay visible over dark core zones, or a dark ring for the
+    grey and white fills (待核查 on the red core fill, 状态不明 on the light ones).
 
     Returns
     -------
@@ -243,7 +245,7 @@ def lead_styles() -> dict[str, dict[str, Any]]:
             "fillOpacity": 0.4,
         }
         styles[key + POINT_KEY] = {
-            "color": _DARK_RING,
+            "color": _DARK_RING if key in _LIGHT_FILLS else "#ffffff",
             "weight": 1.2,
             "fillColor": colour,
             "fillOpacity": 0.95,

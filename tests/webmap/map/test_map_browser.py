@@ -16,6 +16,7 @@ from tests.webmap.test_browser import (
     Page,
     browser,  # noqa: F401  (the Chromium fixture)
 )
+from webmap.map.aggregate import AGGREGATE_ABOVE, AGGREGATE_BELOW_ZOOM
 from webmap.map.build import write_map
 
 pytestmark = pytest.mark.browser
@@ -94,3 +95,53 @@ def test_patch_popup_gives_the_centre_of_the_patch(page, far_mine_map):
     minx, miny, maxx, maxy = lead.geometry.bounds
     decimal = opened.page.inner_text('.leaflet-popup .lvdun-coord[data-form="decimal"]')
     assert decimal == f"{(minx + maxx) / 2:.6f}, {(miny + maxy) / 2:.6f}"
+
+
+@pytest.fixture(scope="module")
+def many_leads_map(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    frames = make_frames(AGGREGATE_ABOVE + 500)
+    path = tmp_path_factory.mktemp("many") / "map.html"
+    write_map(path, **frames)
+    return path, frames
+
+
+def test_many_leads_drawn_as_cells_zoomed_out_and_as_leads_zoomed_in(page, many_leads_map):
+    path, frames = many_leads_map
+    opened = _open(page, path)
+    assert opened.js("lvdunMap.map.getZoom()") < AGGREGATE_BELOW_ZOOM
+    assert opened.js("lvdun.aggregates.active()")
+    cells = opened.js("lvdun.aggregates.cells()")
+    assert 1 < cells < 200
+    counted = opened.js("""(() => { let n = 0; lvdun.aggregates.layer.eachLayer(l => {
+        if (l.lvdunCell) n += l.lvdunCell.n; }); return n; })()""")
+    assert counted == len(frames["leads"])  # every lead in exactly one cell
+    labels = opened.page.locator(".lvdun-cell-count").all_inner_texts()
+    assert len(labels) == cells and sum(int(t) for t in labels) == len(frames["leads"])
+    # a lead under a cell takes no click while aggregated
+    lead = frames["leads"].iloc[1]
+    assert opened.js("lvdunMap.leads.lvdunMuted") is True
+    opened.js(f"void lvdunMap.map.setView([{lead.geometry.y}, {lead.geometry.x}], "
+              f"{AGGREGATE_BELOW_ZOOM}, {{animate: false}})")
+    assert not opened.js("lvdun.aggregates.active()")
+    assert opened.js("lvdun.aggregates.cells()") == 0
+    opened.click_lead(lead["lead_id"])  # the leads themselves, clickable again
+    assert opened.errors == []
+
+
+def test_cells_follow_the_filters_and_zoom_in_on_click(page, many_leads_map):
+    path, frames = many_leads_map
+    opened = _open(page, path)
+    problems = int((frames["leads"]["status"] == "problem").sum())
+    opened.js("void lvdunMap.setFilter('status', ['problem'])")
+    counted = opened.js("""(() => { let n = 0, open = 0; lvdun.aggregates.layer.eachLayer(l => {
+        if (l.lvdunCell) { n += l.lvdunCell.n; open += l.lvdunCell.open; } });
+        return [n, open]; })()""")
+    assert counted == [problems, problems]
+    zoom = opened.js("lvdunMap.map.getZoom()")
+    xy = opened.js("""(() => { let c = null; lvdun.aggregates.layer.eachLayer(l => {
+        if (l.lvdunCell && !c) c = l.getBounds().getCenter(); });
+        const p = lvdunMap.map.latLngToContainerPoint(c);
+        const b = lvdunMap.map.getContainer().getBoundingClientRect();
+        return [b.left + p.x, b.top + p.y]; })()""")
+    opened.page.mouse.click(*xy)
+    opened.page.wait_for_function(f"lvdunMap.map.getZoom() > {zoom}")

