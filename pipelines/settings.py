@@ -7,6 +7,8 @@ pass the values down; no library function reads the environment.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -32,6 +34,8 @@ class Settings(BaseSettings):
     dask_scheduler: str | None = Field(
         None, description="dask.distributed scheduler address for --engine dask; none: a "
         "local threaded scheduler.")
+    lang: Literal["zh", "en"] = Field(
+        "zh", description="Language of what people read: zh (Chinese, the default) or en.")
     photo_warn_m: float = Field(
         500.0, gt=0, description="Metres from its lead beyond which an evidence photo is "
         "flagged (CLI output and the history note).")

@@ -110,9 +110,14 @@ class PluginGroup(click.Group):
 @click.group(cls=PluginGroup, plugins=ENTRY_POINT_GROUP,
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Only warnings and errors: no summaries, no progress bars.")
+@click.option("-w", "--workspace", default=None, metavar="WORKSPACE",
+              help="Workspace for the command (a .gpkg file or a postgresql:// URL); the "
+                   "command's own -w wins.")
 @click.version_option(package_name="lvdun")
-def cli(verbose: int, quiet: bool) -> None:
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool, workspace: str | None) -> None:
     """绿盾 (Green Shield) leads: ingest, classify, verify, publish.
 
     \b
@@ -120,8 +125,16 @@ def cli(verbose: int, quiet: bool) -> None:
       lvdun demo --out demo              # synthetic demo data, whole pipeline
       lvdun ingest reserves zones.gpkg   # then leads, wetlands, mines, admin
       lvdun classify && lvdun export --by reserve --format xlsx --out exports
+      lvdun -w ws.gpkg -q classify      # workspace before the command, no summary
     """
     from rich.logging import RichHandler
+
+    from layers.i18n import set_language
+    from pipelines.cli.options import QUIET_KEY, WORKSPACE_KEY, settings
+
+    ctx.meta[WORKSPACE_KEY], ctx.meta[QUIET_KEY] = workspace, quiet
+    settings.cache_clear()  # read once per run of lvdun (a test runs several in one process)
+    set_language(settings().lang)
 
     level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else
                                            logging.INFO if verbose else logging.WARNING)

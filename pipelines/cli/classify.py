@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import click
 
+from layers.i18n import _, label
+from layers.schema import ZONE_ORDER
 from pipelines.classify.engines import ENGINES
 from pipelines.classify.job import classify
-from pipelines.cli.options import console, handle_errors, open_ws, settings, workspace_option
+from pipelines.cli.options import handle_errors, open_ws, settings, summary, workspace_option
+from pipelines.cli.progress import progress_bar
 
 
 @click.command("classify")
@@ -30,9 +33,33 @@ def classify_cmd(workspace: str, engine: str, scheduler: str | None, near_m: flo
       lvdun classify -w postgresql://localhost/lvdun --engine postgis
       lvdun classify -w lvdun.gpkg --engine dask --scheduler tcp://10.0.0.5:8786
     """
-    with open_ws(workspace) as ws:
+    with open_ws(workspace) as ws, progress_bar() as progress:
         report = classify(ws, near_m=near_m, engine=engine,
-                          scheduler=scheduler or settings().dask_scheduler)
-    zones = ", ".join(f"{k} {v}" for k, v in sorted(report.by_zone.items()))
-    console.print(f"classified {report.leads} leads ({zones}); "
-                  f"{report.near_boundary} within {near_m:g} m of a boundary")
+                          scheduler=scheduler or settings().dask_scheduler, progress=progress)
+    summary(classify_summary(report.leads, report.by_zone, report.near_boundary, near_m))
+
+
+def classify_summary(leads: int, by_zone: dict[str, int], near: int, near_m: float) -> str:
+    """Return the summary line of a classification, zones as labels from the strictest.
+
+    Parameters
+    ----------
+    leads : int
+        Leads classified.
+    by_zone : dict of str to int
+        Zone code -> leads.
+    near : int
+        Leads near a boundary.
+    near_m : float
+        What "near" meant, in metres.
+
+    Examples
+    --------
+    >>> classify_summary(3, {"outside": 1, "core": 2}, 1, 500.0)
+    '已分类 3 条线索（核心区 2，保护区外 1）；1 条距保护区边界 500 米以内'
+    """
+    order = [z.value for z in ZONE_ORDER]
+    codes = sorted(by_zone, key=lambda z: (order.index(z) if z in order else len(order), z))
+    zones = _("，").join(f"{label(z)} {by_zone[z]}" for z in codes)
+    return _("已分类 {leads} 条线索（{zones}）；{near} 条距保护区边界 {m} 米以内").format(
+        leads=leads, zones=zones, near=near, m=f"{near_m:g}")

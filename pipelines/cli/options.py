@@ -13,7 +13,8 @@ from geo.errors import LvdunError
 from pipelines.settings import Settings
 from pipelines.store import Workspace, open_workspace
 
-__all__ = ["console", "handle_errors", "open_ws", "settings", "workspace_option"]
+__all__ = ["QUIET_KEY", "WORKSPACE_KEY", "console", "default_workspace", "err_console",
+           "handle_errors", "open_ws", "quiet", "settings", "summary", "workspace_option"]
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -25,10 +26,35 @@ def settings() -> Settings:
     return Settings()
 
 
+#: Keys of the root context's ``meta``: what ``lvdun -w WS -q`` set before the subcommand.
+WORKSPACE_KEY, QUIET_KEY = "lvdun.workspace", "lvdun.quiet"
+
+
+def _root_meta() -> dict[str, Any]:
+    ctx = click.get_current_context(silent=True)
+    return ctx.find_root().meta if ctx is not None else {}
+
+
+def default_workspace() -> str:
+    """The workspace of ``lvdun -w WS <command>``, else ``LVDUN_WORKSPACE`` or the default."""
+    return _root_meta().get(WORKSPACE_KEY) or settings().workspace
+
+
+def quiet() -> bool:
+    """Whether ``lvdun -q`` asked for no summaries (and no progress bars)."""
+    return bool(_root_meta().get(QUIET_KEY))
+
+
+def summary(text: str) -> None:
+    """Print a command's summary line, unless ``-q``; ``text`` is rich markup."""
+    if not quiet():
+        console.print(text)
+
+
 workspace_option = click.option(
     "-w", "--workspace",
-    default=lambda: settings().workspace,
-    show_default="./lvdun.gpkg or $LVDUN_WORKSPACE",
+    default=default_workspace,
+    show_default="lvdun -w, $LVDUN_WORKSPACE or ./lvdun.gpkg",
     help="Workspace: a .gpkg file or a postgresql:// URL.",
 )
 

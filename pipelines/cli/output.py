@@ -1,15 +1,47 @@
-"""How commands print rows: one rich table printer for lists and histories."""
+"""How commands print rows: one rich table printer for lists and histories.
+
+Rich measures Chinese characters as two cells; what cut them was the column settings. Ids,
+dates, times and labels are never cut (``no_wrap`` with their longest value as ``min_width``);
+other text wraps (``overflow="fold"``), so a narrow terminal gets taller rows, not ``吉林长 …``;
+a terminal too narrow even for those shows one record after the other.
+Stored codes (zone, status, level) are shown as their labels, stored times in China
+Standard Time, headers and titles through :func:`layers.i18n._`.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import pandas as pd
+from rich.cells import cell_len
+from rich.console import Console
 from rich.table import Table
 
-from pipelines.cli.options import console
+from layers.i18n import _, label, local_time
+from pipelines.cli.options import console as stdout_console
 
-__all__ = ["cell", "print_table"]
+__all__ = ["cell", "is_whole_column", "print_table"]
+
+#: Columns whose values are ids, dates, times or counts: never wrapped, never cut.
+_WHOLE = re.compile(r"(^|_)(id|code|at|date|deadline|due|batch|version|no|number)$|^(at|from|to)$")
+#: Columns holding a stored code shown as its label.
+_CODED = re.compile(r"(^|_)(zone|status|level)$")
+#: Cells a wrapped text column keeps at least: three Chinese characters a line.
+_MIN_TEXT_CELLS = 6
+#: Columns holding a stored time.
+_TIMES = re.compile(r"(^|_)at$")
+
+
+def is_whole_column(name: str) -> bool:
+    """Whether column ``name`` holds ids, dates or times, printed whole on one line.
+
+    Examples
+    --------
+    >>> [is_whole_column(c) for c in ("lead_id", "at", "updated_at", "deadline", "note")]
+    [True, True, True, True, False]
+    """
+    return bool(_WHOLE.search(name))
 
 
 def print_table(
@@ -19,34 +51,62 @@ def print_table(
     *,
     counted: bool = True,
     empty: str | None = "none",
+    console: Console | None = None,
 ) -> None:
     """Print ``rows`` as a table with one column per entry of ``headers``.
 
     Parameters
     ----------
-    rows
+    rows : pandas.DataFrame
         The rows; must hold every column named in ``headers``.
-    headers
-        Column of ``rows`` -> header shown, in the order shown.
-    title
+    headers : mapping of str to str
+        Column of ``rows`` -> header shown (a Chinese msgid), in the order shown.
+    title : str
         The table's title.
-    counted
+    counted : bool
         Add the number of rows to the title: ``矿山 (12)``.
-    empty
-        Without rows, print ``"<title>: <empty>"`` instead of the table; None prints the
-        table with its headers only.
+    empty : str or None
+        Without rows, print ``"<title>: <empty>"`` instead of the table (``"none"`` is
+        shown as 无); None prints the table with its headers only.
+    console : rich.console.Console or None
+        Where to print; the command line's standard output by default.
     """
+    out = console or stdout_console
     if rows.empty and empty is not None:
-        console.print(f"{title}: {empty}")
+        out.print(f"{title}: {_('无') if empty == 'none' else empty}")
         return
     table = Table(title=f"{title} ({len(rows)})" if counted else title)
-    for header in headers.values():
-        table.add_column(header)
     columns = rows[list(headers)]
     shown = columns.astype(object).where(columns.notna(), "")
-    for row in shown.itertuples(index=False):
-        table.add_row(*(cell(v) for v in row))
-    console.print(table)
+    texts: dict[str, list[str]] = {}
+    for name in headers:
+        values = shown[name].tolist()
+        if _TIMES.search(name):
+            values = [local_time(v) if v != "" else "" for v in values]
+        elif _CODED.search(name):
+            values = [label(v) if v != "" else "" for v in values]
+        texts[name] = [cell(v) for v in values]
+    headings = {name: _(header) for name, header in headers.items()}
+    whole = {name: max([cell_len(headings[name]), *(cell_len(t) for t in texts[name])])
+             for name in headers if is_whole_column(name) or _CODED.search(name)}
+    needed = (sum(whole.values()) + _MIN_TEXT_CELLS * (len(headers) - len(whole))
+              + 3 * len(headers) + 1)
+    if needed > out.width:  # too narrow for the columns: one record after the other
+        table = Table(title=table.title, show_header=False, show_lines=True)
+        table.add_column(no_wrap=True)
+        table.add_column(overflow="fold")
+        for row in zip(*texts.values(), strict=True):
+            table.add_row("\n".join(headings.values()), "\n".join(row))
+        out.print(table)
+        return
+    for name, heading in headings.items():
+        if name in whole:
+            table.add_column(heading, no_wrap=True, min_width=whole[name])
+        else:
+            table.add_column(heading, overflow="fold", min_width=_MIN_TEXT_CELLS)
+    for row in zip(*texts.values(), strict=True):
+        table.add_row(*row)
+    out.print(table)
 
 
 def cell(value: object) -> str:

@@ -23,6 +23,7 @@ import pandas as pd
 from layers.admin import prepare_admin
 from layers.canonical import Prepared
 from layers.files import file_sha256
+from layers.i18n import _
 from layers.leads import prepare_leads
 from layers.mines import prepare_mines
 from layers.read import read_source
@@ -440,7 +441,7 @@ def _store_leads(
         ws.append_rows("lead_history", pd.DataFrame({
             "lead_id": part, "version": 1, "at": at, "by": by or "ingest",
             "from_status": None, "to_status": Status.PENDING.value, "reason": "新线索",
-            "note": f"ingested from {Path(report.file).name}", "run_id": run_id,
+            "note": _("从 {file} 导入").format(file=Path(report.file).name), "run_id": run_id,
         }))
 
 

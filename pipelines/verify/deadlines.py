@@ -7,10 +7,11 @@ reporting deadline (上报期限) to a monitoring batch, e.g. the 494 points due
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 
+from layers.i18n import LOCAL_TZ
 from layers.schema import NO_COUNTY, OUTSIDE_NAME, Status
 from pipelines.errors import NotFoundError, RecordError, TransitionError
 from pipelines.store.base import Workspace, now_iso
@@ -116,7 +117,8 @@ def overdue(
 
     if by not in (None, "reserve", "county"):
         raise TransitionError(f"--by {by!r}: use reserve or county")
-    day = date.fromisoformat(parse_date(today, what="--today") or date.today().isoformat())
+    day = date.fromisoformat(parse_date(today, what="--today")
+                         or datetime.now(LOCAL_TZ).date().isoformat())
     view = pd.DataFrame(leads_view(ws).drop(columns="geometry"))
     for column in ("reserve_name", "county_name", "zone", "deadline", "responsible_unit"):
         if column not in view.columns:

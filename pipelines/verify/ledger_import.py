@@ -47,6 +47,7 @@ from zipfile import BadZipFile
 
 from layers.aliases import normalize_header
 from layers.files import file_sha256
+from layers.i18n import _, label
 from layers.read import is_blank
 from layers.schema import REASON_REQUIRED, STATUS_LABELS, Status
 from pipelines.errors import (
@@ -566,7 +567,8 @@ def _apply(ws: Workspace, lead: str, state: dict[str, Any], wanted: dict[str, An
         last = k == len(path) - 1
         set_status(ws, lead, step, reason=reason if last else None, by=by,
                    expected_version=version + k, run_id=run_id,
-                   note=None if last else f"ledger import: step towards {target.value}",
+                   note=None if last else _("台账导入：逐步转为{status}").format(
+                       status=label(target.value)),
                    opinion=opinion if last else None,
                    evidence=(evidence or ()) if last else (), **record)
     steps = " → ".join(STATUS_LABELS[s] for s in [current, *path])

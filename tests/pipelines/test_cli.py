@@ -167,7 +167,7 @@ def test_one_table_printer_for_lists_and_histories(capsys):
     out = capsys.readouterr().out
     assert "矿山 C001 治理进度 (2)" in out and "│ 2    │" in out and "nan" not in out
     print_table(frame.iloc[:0], headers, "矿山")
-    assert capsys.readouterr().out == "矿山: none\n"
+    assert capsys.readouterr().out == "矿山: 无\n"
     print_table(frame.iloc[:0], headers, "线索 L001", counted=False, empty=None)
     out = capsys.readouterr().out
     assert out.splitlines()[0].strip() == "线索 L001" and "版本" in out

@@ -450,7 +450,7 @@
     var select = el("select", null, label);
     select.name = "status";
     lead.allowed_next.forEach(function (next) {
-      var option = el("option", null, select, next.label + "（" + next.status + "）");
+      var option = el("option", null, select, next.label);
       option.value = next.status;
     });
     var reasonLabel = el("label", null, form, "原因 ");

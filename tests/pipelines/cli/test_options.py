@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from rich.console import Console
+
+from pipelines.cli import cli
+
+
+def run(*args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False, env=env)
+
+
+@pytest.fixture
+def ws(tmp_path: Path, zones_file: Path, leads_csv: Path) -> str:
+    location = str(tmp_path / "cli.gpkg")
+    assert run("-w", location, "ingest", "reserves", str(zones_file)).exit_code == 0
+    assert run("-w", location, "ingest", "leads", str(leads_csv), "--crs",
+               "EPSG:4490").exit_code == 0
+    return location
+
+
+def test_workspace_before_the_command_and_after_it(ws, tmp_path):
+    result = run("-w", ws, "classify")
+    assert result.exit_code == 0, result.output
+    assert "已分类 6 条线索（核心区" in result.output and "保护区外 1" in result.output
+    assert "core_protection" not in result.output
+    # the command's own -w wins over the one before it
+    result = run("-w", str(tmp_path / "nowhere.gpkg"), "classify", "-w", ws)
+    assert result.exit_code == 0 and "已分类 6 条线索" in result.output
+
+
+def test_english_with_lvdun_lang_en(ws):
+    result = run("-w", ws, "classify", env={"LVDUN_LANG": "en"})
+    assert result.exit_code == 0
+    assert "classified 6 leads (core zone" in result.output
+    assert "outside reserves 1" in result.output
+    result = run("-w", ws, "classify")  # each run chooses again: Chinese by default
+    assert "已分类" in result.output
+
+
+def test_quiet_silences_the_summary_and_the_progress_bars(ws, monkeypatch):
+    from pipelines.cli import progress
+
+    bars = io.StringIO()
+    monkeypatch.setattr(progress, "err_console",
+                        Console(file=bars, force_terminal=True, width=100))
+    result = run("-q", "-w", ws, "classify")
+    assert result.exit_code == 0 and result.output == "" and bars.getvalue() == ""
+    result = run("-w", ws, "classify")
+    assert "已分类" in result.output and "分类" in bars.getvalue()
+
+
+def test_no_bars_off_a_terminal(ws, monkeypatch):
+    from pipelines.cli import progress
+
+    bars = io.StringIO()
+    monkeypatch.setattr(progress, "err_console", Console(file=bars, force_terminal=False))
+    assert run("-w", ws, "classify").exit_code == 0
+    assert bars.getvalue() == ""
