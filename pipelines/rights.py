@@ -1,8 +1,11 @@
 """What each user may read, update and review: reserves for editors, areas for reviewers.
 
-A lead belongs to the reserve that won its classification (``lead_class.reserve_code``);
-leads outside every reserve, or not classified yet, belong to none and only viewers and
-admins see them. Reviewers read the leads whose county adcode starts with their area.
+A lead belongs to every reserve it lies in (``lead_reserves``): the one that won its
+classification (``lead_class.reserve_code``) and each other reserve holding part of it, so
+the editor of any of them reads it and may update it. A lead row carries its winner as
+``reserve_code`` and all its reserves as ``reserve_codes``; leads outside every reserve,
+or not classified yet, belong to none and only viewers and admins see them. Reviewers read
+the leads whose county adcode starts with their area.
 The checks are library functions that the web app, the command line and tests call alike.
 
 Examples
@@ -11,6 +14,8 @@ Examples
 >>> user = User("林业站", Role.EDITOR, frozenset({"R01"}))
 >>> can_read(user, {"reserve_code": "R01"}), can_read(user, {"reserve_code": "R02"})
 (True, False)
+>>> can_edit(user, {"reserve_code": "R02", "reserve_codes": ["R02", "R01"]})
+True
 >>> sorted(editable_reserves(user))
 ['R01']
 """
@@ -19,6 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+import numpy as np
 
 from pipelines.errors import NotFoundError, PermissionDeniedError
 from pipelines.store.base import Workspace
@@ -32,6 +39,8 @@ __all__ = [
     "editable_reserves",
     "in_area",
     "lead_reserve",
+    "lead_reserves",
+    "lead_row_reserves",
     "readable_areas",
     "readable_reserves",
     "require_admin",
@@ -70,6 +79,31 @@ def _reserve_of(lead: Mapping[str, Any]) -> str | None:
     if code is None or (isinstance(code, float) and code != code):  # NaN
         return None
     return str(code)
+
+
+def lead_reserves(lead: Mapping[str, Any]) -> frozenset[str]:
+    """Return every reserve a lead row lies in: ``reserve_codes`` and its winner.
+
+    Examples
+    --------
+    >>> sorted(lead_reserves({"reserve_code": "R02", "reserve_codes": ("R02", "R01")}))
+    ['R01', 'R02']
+    >>> lead_reserves({"reserve_code": None})
+    frozenset()
+    """
+    codes = lead.get("reserve_codes")
+    members = ({str(c) for c in codes if isinstance(c, str)}
+               if isinstance(codes, list | tuple | set | frozenset | np.ndarray) else set())
+    winner = _reserve_of(lead)
+    return frozenset(members | ({winner} if winner is not None else set()))
+
+
+def _any_allowed(allowed: frozenset[str] | None, codes: frozenset[str]) -> bool:
+    if allowed is None:
+        return True
+    if not codes:
+        return False
+    return bool(codes & allowed)
 
 
 def can_read_reserve(user: User, reserve_code: str | None) -> bool:
@@ -111,12 +145,13 @@ def can_read(user: User, lead: Mapping[str, Any]) -> bool:
     ``county_adcode`` for reviewers)."""
     if user.role is Role.REVIEWER:
         return in_area(user, lead.get("county_adcode"))
-    return can_read_reserve(user, _reserve_of(lead))
+    return _any_allowed(readable_reserves(user), lead_reserves(lead))
 
 
 def can_edit(user: User, lead: Mapping[str, Any]) -> bool:
-    """Return True when ``user`` may change the status of ``lead``."""
-    return can_edit_reserve(user, _reserve_of(lead))
+    """Return True when ``user`` may change the status of ``lead``: an admin, or an editor
+    of any reserve the lead lies in (:func:`lead_reserves`)."""
+    return _any_allowed(editable_reserves(user), lead_reserves(lead))
 
 
 def require_read_reserve(user: User, reserve_code: str | None) -> None:
@@ -190,3 +225,9 @@ def lead_reserve(ws: Workspace, lead_id: str) -> str | None:
     if rows.empty:
         return None
     return _reserve_of(rows.iloc[0].to_dict())
+
+
+def lead_row_reserves(ws: Workspace, lead: dict[str, Any]) -> dict[str, Any]:
+    """Return ``lead`` (a row with ``lead_id``) with ``reserve_codes``, every reserve it lies
+    in, read from the workspace (for rights checks of rows read without them)."""
+    return {**lead, "reserve_codes": tuple(ws.lead_reserve_codes(str(lead.get("lead_id"))))}

@@ -11,7 +11,10 @@ request, two cheap marks of the workspace:
   ``lead_status``, so the leads named by the new history rows are re-read, nothing else.
 
 Every query goes through the caller's rights (:func:`pipelines.rights.readable_reserves`):
-an editor's queries never see another reserve's leads, whatever the filters say.
+an editor's queries never see another reserve's leads, whatever the filters say. A lead
+belongs to every reserve it lies in (``lead_reserves``, :meth:`Workspace.lead_memberships`):
+the rights and the reserve filter match any of them, not only the winning one; each row
+carries them as ``reserve_codes``, winner first.
 """
 
 from __future__ import annotations
@@ -98,6 +101,9 @@ class _State:
     bounds: np.ndarray  # (n, 4) minx, miny, maxx, maxy
     position: dict[str, int]
     reserve: np.ndarray  # reserve code per lead, NO_RESERVE when none
+    member_pos: np.ndarray  # (lead position, reserve code) of every membership; leads in
+    member_code: np.ndarray  # no reserve once with NO_RESERVE
+    member_names: dict[str, str]  # reserve code -> name
     signature: tuple[Any, ...]
     history_mark: int
     generation: int
@@ -132,10 +138,31 @@ class LeadCatalog:
         bounds = shapely.bounds(np.asarray(geoms, dtype=object))
         reserve = view["reserve_code"].astype(object).where(view["reserve_code"].notna(),
                                                              NO_RESERVE).to_numpy()
+        position = {lid: k for k, lid in enumerate(view["lead_id"])}
+        members = ws.lead_memberships()
+        pos = members["lead_id"].map(position)
+        members, pos = members[pos.notna()], pos[pos.notna()].astype("int64").to_numpy()
+        codes = members["reserve_code"].astype(str).to_numpy(dtype=object)
+        alone = np.setdiff1d(np.flatnonzero(reserve == NO_RESERVE), pos)
+        member_pos = np.concatenate([pos, alone]).astype("int64")
+        member_code = np.concatenate([codes, np.full(len(alone), NO_RESERVE, dtype=object)])
+        per_lead: list[list[str]] = [[] for _ in range(len(view))]
+        for k, code in zip(pos.tolist(), codes.tolist(), strict=True):
+            per_lead[k].append(code)  # winner first (lead_memberships' order)
+        view["reserve_codes"] = [tuple(c) for c in per_lead]
         self._generation += 1
         log.info("loaded %d leads from %s", len(view), ws.location)
-        return _State(view, bounds, {lid: k for k, lid in enumerate(view["lead_id"])},
-                      reserve, signature, mark, self._generation)
+        names = dict(zip(codes.tolist(), members["reserve_name"].tolist(), strict=True))
+        return _State(view, bounds, position, reserve, member_pos, member_code, names,
+                      signature, mark, self._generation)
+
+    @staticmethod
+    def _in_reserves(state: _State, codes: Sequence[str]) -> np.ndarray:
+        """Mask of the leads lying in any reserve of ``codes`` (NO_RESERVE: in none)."""
+        mask = np.zeros(len(state.view), dtype=bool)
+        hit = np.isin(state.member_code, list(codes))
+        mask[state.member_pos[hit]] = True
+        return mask
 
     def _patch(self, ws: Workspace, state: _State, mark: int) -> None:
         """Re-read ``lead_status`` of the leads whose history grew since the last mark."""
@@ -188,9 +215,9 @@ class LeadCatalog:
             mask &= (county.notna() & county.astype(str).str.startswith(
                 tuple(sorted(areas)) or ("\0",))).to_numpy()
         elif allowed is not None:
-            mask &= np.isin(state.reserve, list(allowed))
+            mask &= LeadCatalog._in_reserves(state, list(allowed))
         if query.reserve:
-            mask &= np.isin(state.reserve, list(query.reserve))
+            mask &= LeadCatalog._in_reserves(state, list(query.reserve))
         if query.status:
             mask &= view["status"].isin(query.status).to_numpy()
         if query.batch:
@@ -267,15 +294,21 @@ class LeadCatalog:
     def reserve_counts(self, ws: Workspace, user: User) -> pd.DataFrame:
         """Return leads per reserve and status among those ``user`` may read.
 
-        Columns: ``reserve_code`` (None for none), ``reserve_name``,
-        ``status``, ``count``.
+        A lead inside several reserves counts in each of them. Columns: ``reserve_code``
+        (None for none), ``reserve_name``, ``status``, ``count``.
         """
         with self.fresh(ws) as state:
             mask = self._mask(state, user, LeadQuery())
+            allowed = readable_reserves(user)
+            keep = mask[state.member_pos]
+            if allowed is not None and readable_areas(user) is None:
+                keep &= np.isin(state.member_code, list(allowed))  # only its own reserves
+            pos, code = state.member_pos[keep], state.member_code[keep]
+            names = state.member_names
             frame = pd.DataFrame({
-                "reserve_code": [None if c == NO_RESERVE else c for c in state.reserve[mask]],
-                "reserve_name": state.view["reserve_name"].to_numpy()[mask],
-                "status": state.view["status"].to_numpy()[mask],
+                "reserve_code": [None if c == NO_RESERVE else c for c in code],
+                "reserve_name": [None if c == NO_RESERVE else names.get(c, c) for c in code],
+                "status": state.view["status"].to_numpy()[pos],
             })
         frame["reserve_name"] = frame["reserve_name"].fillna("保护区外")
         return (frame.groupby(["reserve_code", "reserve_name", "status"], dropna=False)
