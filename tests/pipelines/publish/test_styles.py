@@ -76,6 +76,19 @@ def test_documents_parse_and_carry_the_classes():
     assert widths == sorted(widths, key=float, reverse=True)  # national widest
 
 
+def test_styles_command(classified):
+    from click.testing import CliRunner
+
+    from pipelines.cli.styles import styles_cmd
+
+    classified.close()
+    done = CliRunner().invoke(styles_cmd, ["-w", str(classified.path)])
+    assert done.exit_code == 0, done.output
+    assert "wrote 7 layer styles" in done.output
+    classified.open()
+    assert [n for n, *_ in classified.layer_styles("lead_status_view")] == ["线索核查状态"]
+
+
 def test_view_is_a_layer_gdal_reads(classified):
     write_styles(classified)
     layers = dict(pyogrio.list_layers(classified.path))
