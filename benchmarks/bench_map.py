@@ -10,7 +10,8 @@ six batches, twenty reserves with zones, a distinct area each) are written with
 :func:`webmap.map.build.write_map` and opened from disk in Debian's Chromium (headless,
 software rendering). *load* runs from navigation until ``window.lvdunMap`` exists and the
 next frame is painted; *filter* is one status filter applied and cleared again through
-the page's filter panel; *heap* is Chromium's used JS heap after loading.
+the page's filter panel; *heap* is Chromium's used JS heap after loading; *cells* the lead
+aggregates drawn at the opening view (above 5,000 leads, below zoom 12; 0: the leads).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class Row:
     load_s: float | None = None
     filter_s: float | None = None
     heap_mb: float | None = None
+    cells: int | None = None
     note: str = ""
 
 
@@ -121,8 +123,11 @@ def history_rows(leads: gpd.GeoDataFrame, *, seed: int = 7) -> pd.DataFrame:
                                        "reason"])
 
 
-def measure(path: Path, browser: object) -> tuple[float, float, float]:
-    """Load ``path`` in a new page: (load seconds, filter seconds, JS heap MB)."""
+def measure(path: Path, browser: object) -> tuple[float, float, float, int]:
+    """Load ``path`` in a new page: (load seconds, filter seconds, JS heap MB, cells drawn).
+
+    *cells* are the lead aggregates drawn at the opening view (0: the leads themselves).
+    """
     page = browser.new_page()  # type: ignore[attr-defined]
     try:
         start = time.perf_counter()
@@ -136,7 +141,9 @@ def measure(path: Path, browser: object) -> tuple[float, float, float]:
         page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
         filtering = time.perf_counter() - start
         heap = page.evaluate("performance.memory ? performance.memory.usedJSHeapSize : 0")
-        return load, filtering, heap / 1e6
+        cells = page.evaluate("lvdun.aggregates && lvdun.aggregates.active() ? "
+                              "lvdun.aggregates.cells() : 0")
+        return load, filtering, heap / 1e6, cells
     finally:
         page.close()
 
@@ -169,7 +176,7 @@ def run(sizes: list[int], *, history: bool, repeat: int) -> list[Row]:
                 else:
                     best = min((measure(path, browser) for _ in range(repeat)),
                                key=lambda t: t[0])
-                    row.load_s, row.filter_s, row.heap_mb = best
+                    row.load_s, row.filter_s, row.heap_mb, row.cells = best
                 rows.append(row)
     finally:
         if browser is not None:
@@ -186,7 +193,7 @@ def render(rows: list[Row], title: str, caption: str) -> None:
 
     table = Table(title=title, caption=caption)
     for name in ("leads", "history", "file MB", "write s", "load s", "filter s", "JS heap MB",
-                 "note"):
+                 "cells", "note"):
         table.add_column(name, justify="left" if name in {"history", "note"} else "right")
 
     def fmt(value: float | None, digits: int = 2) -> str:
@@ -195,7 +202,7 @@ def render(rows: list[Row], title: str, caption: str) -> None:
     for r in rows:
         table.add_row(f"{r.leads:,}", "yes" if r.history else "no", fmt(r.megabytes, 1),
                       fmt(r.write_s), fmt(r.load_s), fmt(r.filter_s), fmt(r.heap_mb, 0),
-                      r.note)
+                      "—" if r.cells is None else f"{r.cells:,}", r.note)
     Console(width=160).print(table)
 
 
