@@ -37,6 +37,7 @@ COMMANDS = {
     "users": "pipelines.cli.users:users_group",
     "review": "pipelines.cli.review:review_group",
     "demo": "pipelines.cli.demo:demo_cmd",
+    "styles": "pipelines.cli.styles:styles_cmd",
 }
 
 

@@ -10,6 +10,7 @@ from pipelines.classify.engines import ENGINES
 from pipelines.classify.job import classify
 from pipelines.cli.options import handle_errors, open_ws, settings, summary, workspace_option
 from pipelines.cli.progress import progress_bar
+from pipelines.publish.styles import write_styles
 
 
 @click.command("classify")
@@ -36,6 +37,7 @@ def classify_cmd(workspace: str, engine: str, scheduler: str | None, near_m: flo
     with open_ws(workspace) as ws, progress_bar() as progress:
         report = classify(ws, near_m=near_m, engine=engine,
                           scheduler=scheduler or settings().dask_scheduler, progress=progress)
+        write_styles(ws)  # a workspace opened in QGIS is styled, states in lead_status_view
     summary(classify_summary(report.leads, report.by_zone, report.near_boundary, near_m))
 
 

@@ -79,14 +79,30 @@ def test_documents_parse_and_carry_the_classes():
 def test_styles_command(classified):
     from click.testing import CliRunner
 
-    from pipelines.cli.styles import styles_cmd
+    from pipelines.cli import cli
 
     classified.close()
-    done = CliRunner().invoke(styles_cmd, ["-w", str(classified.path)])
+    done = CliRunner().invoke(cli, ["styles", "-w", str(classified.path)])
     assert done.exit_code == 0, done.output
     assert "wrote 7 layer styles" in done.output
     classified.open()
     assert [n for n, *_ in classified.layer_styles("lead_status_view")] == ["线索核查状态"]
+
+
+def test_classify_command_writes_the_styles(workspace, zones_file, leads_csv):
+    from click.testing import CliRunner
+
+    from pipelines.cli import cli
+    from pipelines.ingest.files import ingest
+
+    ingest(workspace, "reserves", zones_file)
+    ingest(workspace, "leads", leads_csv, crs="EPSG:4490")
+    workspace.close()
+    done = CliRunner().invoke(cli, ["classify", "-w", str(workspace.path)])
+    assert done.exit_code == 0, done.output
+    workspace.open()
+    assert workspace.layer_styles("reserves")[0][:2] == ("保护区功能区", True)
+    assert len(workspace.read_lead_status_view()) == 6
 
 
 def test_view_is_a_layer_gdal_reads(classified):
