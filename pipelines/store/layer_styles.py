@@ -15,6 +15,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+import numpy as np
+import shapely
+
 from layers.schema import STATUS_LABELS
 from pipelines.escape import sql_identifier as q
 
@@ -76,6 +82,9 @@ class StyleQueries:
         def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
 
         def _has_table(self, name: str) -> bool: ...
+
+        def read_features(self, layer: str, *, where: str = "", params: Sequence[Any] = (),
+                          columns: Sequence[str] | None = None) -> gpd.GeoDataFrame: ...
 
     def _style_scope(self) -> tuple[str, str, str]:
         """``(table, catalog, schema)`` of the styles rows of this workspace."""
@@ -191,3 +200,56 @@ class StyleQueries:
         cur = self.execute(f"SELECT {names} FROM {q(VIEW)} ORDER BY \"fid\"")
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+    def features_in_box(self, layer: str, bbox: tuple[float, float, float, float] | None,
+                        *, limit: int, offset: int = 0) -> tuple[gpd.GeoDataFrame, int]:
+        """Return one page (by ``fid``) of the features meeting ``bbox``, and their number.
+
+        PostGIS finds them through the layer's GiST index (``&&``, then
+        ``ST_Intersects``); a GeoPackage compares the envelopes of the geometry blobs'
+        headers without decoding them, then the candidates' geometries exactly.
+
+        Parameters
+        ----------
+        layer : str
+            A feature layer.
+        bbox : tuple of float or None
+            ``(minx, miny, maxx, maxy)`` in EPSG:4490 degrees; None for every feature.
+        limit : int
+            Page size.
+        offset : int
+            Matching features skipped before the page.
+        """
+        from pipelines.store.gpkg import header_bounds
+
+        table = q(layer)
+        if bbox is None:
+            fids = [int(r[0]) for r in self.execute(
+                f"SELECT fid FROM {table} ORDER BY fid").fetchall()]
+        elif self.kind == "postgis":
+            box = "ST_MakeEnvelope(?, ?, ?, ?, 4490)"
+            fids = [int(r[0]) for r in self.execute(
+                f"SELECT fid FROM {table} WHERE geom && {box} AND ST_Intersects(geom, {box}) "
+                "ORDER BY fid", (*bbox, *bbox)).fetchall()]
+        else:
+            rows = self.execute(f"SELECT fid, substr(geom, 1, 40) FROM {table} "
+                                "WHERE geom IS NOT NULL ORDER BY fid").fetchall()
+            boxes, bare = header_bounds([r[1] for r in rows])
+            if len(bare) or len(boxes) != len(rows):
+                candidates = [int(r[0]) for r in rows]  # no envelope to trust: decode all
+            else:
+                minx, miny, maxx, maxy = bbox
+                meets = ((boxes[:, 0] <= maxx) & (boxes[:, 2] >= minx)
+                         & (boxes[:, 1] <= maxy) & (boxes[:, 3] >= miny))
+                candidates = [int(rows[k][0]) for k in np.flatnonzero(meets)]
+            fids = []
+            for start in range(0, len(candidates), 500):
+                chunk = candidates[start:start + 500]
+                frame = self.read_features(layer, where=f"fid IN ({', '.join('?' * len(chunk))})",
+                                           params=chunk)
+                hit = shapely.intersects(np.asarray(frame.geometry.values, dtype=object),
+                                         shapely.box(*bbox))
+                fids += [int(f) for f in frame["fid"][hit]]
+        page = fids[offset:offset + limit]
+        marks = ", ".join("?" * len(page)) or "NULL"
+        return self.read_features(layer, where=f"fid IN ({marks})", params=page), len(fids)

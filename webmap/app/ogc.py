@@ -210,15 +210,6 @@ def _collection_page(name: str, request: Request, user: CurrentUser, ctx: Contex
     return _json(_describe(request, name, ctx))
 
 
-def _context_page(ws: Any, name: str, bbox: tuple[float, float, float, float] | None,
-                  limit: int, offset: int) -> tuple[pd.DataFrame, int]:
-    frame = ws.read_features(name)
-    if bbox is not None and len(frame):
-        frame = frame[frame.intersects(shapely.box(*bbox))]
-    frame = frame.sort_values("fid") if "fid" in frame.columns else frame
-    return frame.iloc[offset:offset + limit], len(frame)
-
-
 @ogc_router.get("/collections/{name}/items", summary="Features of a collection",
                 response_class=Response, responses={200: {"content": {_GEOJSON: {}}}})
 def _items(
@@ -242,7 +233,7 @@ def _items(
         query = replace(lead_query(user), bbox=box)
         page, total = ctx.catalog.select(ws, user, query, limit=size, offset=offset)
     else:
-        page, total = _context_page(ws, name, box, size, offset)
+        page, total = ws.features_in_box(name, box, limit=size, offset=offset)
     self_url = str(request.url)
     links = [{"href": self_url, "rel": "self", "type": _GEOJSON}]
     if offset + len(page) < total:

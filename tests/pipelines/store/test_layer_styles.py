@@ -46,3 +46,21 @@ def test_copy_leaves_styles_and_view_out(any_classified, tmp_path):
         report = copy_workspace(any_classified, target)
         assert "layer_styles" not in report.counts and "lead_status_view" not in report.counts
         assert report.counts["leads"] == 6
+
+
+def test_features_in_box_pages_by_fid(any_classified):
+    zones, total = any_classified.features_in_box("reserves", (126.75, 43.41, 126.76, 43.43),
+                                                   limit=10)
+    assert (total, list(zones["zone"])) == (1, ["general_control"])
+    # 甲's three rings and 乙's core protection zone meet this box; 乙's general control not
+    box = (126.5, 43.5, 126.625, 43.51)
+    first, total = any_classified.features_in_box("reserves", box, limit=2)
+    rest, again = any_classified.features_in_box("reserves", box, limit=2, offset=2)
+    assert total == again == 4 and len(first) == 2 and len(rest) == 2
+    assert list(first["fid"]) + list(rest["fid"]) == sorted([*first["fid"], *rest["fid"]])
+    assert set(rest["zone"]) | set(first["zone"]) == {"core", "buffer", "experimental",
+                                                      "core_protection"}
+    everything, count = any_classified.features_in_box("reserves", None, limit=100)
+    assert count == len(everything) == 5
+    empty, none = any_classified.features_in_box("reserves", (0.0, 0.0, 1.0, 1.0), limit=5)
+    assert (len(empty), none) == (0, 0)
