@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 
 from layers.i18n import _, label
 from layers.schema import ZONE_ORDER
 from pipelines.classify.engines import ENGINES
 from pipelines.classify.job import classify
-from pipelines.cli.options import handle_errors, open_ws, settings, summary, workspace_option
+from pipelines.cli.options import (
+    err_console,
+    handle_errors,
+    open_ws,
+    settings,
+    summary,
+    workspace_option,
+)
 from pipelines.cli.progress import progress_bar
+from pipelines.errors import StoreError
 from pipelines.publish.styles import write_styles
 
 
@@ -37,7 +46,10 @@ def classify_cmd(workspace: str, engine: str, scheduler: str | None, near_m: flo
     with open_ws(workspace) as ws, progress_bar() as progress:
         report = classify(ws, near_m=near_m, engine=engine,
                           scheduler=scheduler or settings().dask_scheduler, progress=progress)
-        write_styles(ws)  # a workspace opened in QGIS is styled, states in lead_status_view
+        try:  # a workspace opened in QGIS is styled, states in lead_status_view
+            write_styles(ws)
+        except StoreError as exc:  # the classification itself is stored
+            err_console.print(f"styles not written: {escape(str(exc))}")
     summary(classify_summary(report.leads, report.by_zone, report.near_boundary, near_m))
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import shapely
 
 from layers.schema import STATUS_LABELS
+from pipelines.errors import StoreError
 from pipelines.escape import sql_identifier as q
 
 __all__ = ["STYLES_TABLE", "VIEW", "VIEW_COLUMNS", "StyleQueries"]
@@ -109,6 +110,15 @@ class StyleQueries:
             Styles written.
         """
         if self.kind == "postgis":
+            exists = self.execute("SELECT to_regclass('public.layer_styles')").fetchone()[0]
+            allowed = self.execute(
+                "SELECT has_table_privilege('public.layer_styles', 'INSERT, UPDATE, DELETE')"
+                if exists else "SELECT has_schema_privilege('public', 'CREATE')").fetchone()[0]
+            if not allowed:
+                raise StoreError(
+                    f"{self.location}: this user may not write public.layer_styles, where "
+                    "QGIS reads styles from; grant it, or let its owner run `lvdun styles`"
+                )
             self.execute(_PG_STYLES_DDL)
             cols = ("f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
                     "stylename, styleqml, stylesld, useasdefault, description, ui, "
