@@ -64,3 +64,55 @@ def test_features_in_box_pages_by_fid(any_classified):
     assert count == len(everything) == 5
     empty, none = any_classified.features_in_box("reserves", (0.0, 0.0, 1.0, 1.0), limit=5)
     assert (len(empty), none) == (0, 0)
+
+
+OPEN_PG_IN_QGIS = r"""
+import json, sys
+from qgis.core import QgsApplication, QgsDataSourceUri, QgsVectorLayer
+app = QgsApplication([], False)
+app.initQgis()
+params = json.loads(sys.argv[1])
+uri = QgsDataSourceUri()
+uri.setConnection(params.get("host", "localhost"), params.get("port", "5432"), params["dbname"],
+                  params.get("user", ""), params.get("password", ""))
+uri.setDataSource(params["schema"], "lead_status_view", "geom", "", "fid")
+layer = QgsVectorLayer(uri.uri(False), "view", "postgres")
+renderer = layer.renderer()
+out = {"valid": layer.isValid(), "features": layer.featureCount(), "crs": layer.crs().authid(),
+       "renderer": renderer.type() if renderer else None,
+       "labels": [c.label() for c in renderer.categories()]
+       if renderer and renderer.type() == "categorizedSymbol" else []}
+del renderer, layer
+print(json.dumps(out, ensure_ascii=False), flush=True)
+app.exitQgis()
+"""
+
+
+def test_postgis_view_styled_in_qgis(any_classified, tmp_path):
+    import json
+    import os
+    import subprocess
+
+    import pytest
+    from psycopg.conninfo import conninfo_to_dict
+
+    from layers.schema import STATUS_LABELS
+    from tests.conftest import require_service
+    from tests.pipelines.publish.test_styles import SYSTEM_PYTHON, _qgis_available
+
+    if any_classified.kind != "postgis":
+        pytest.skip("the GeoPackage in QGIS: tests/pipelines/publish/test_styles.py")
+    require_service(_qgis_available(), "QGIS (python3-qgis)")
+    write_styles(any_classified)
+    params = {k: str(v) for k, v in conninfo_to_dict(any_classified.conninfo).items()}
+    params["schema"] = any_classified.schema
+    script = tmp_path / "open_pg.py"
+    script.write_text(OPEN_PG_IN_QGIS, encoding="utf-8")
+    done = subprocess.run([str(SYSTEM_PYTHON), str(script), json.dumps(params)],
+                          capture_output=True, text=True, timeout=300, check=False,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["valid"] and result["features"] == 6 and result["crs"] == "EPSG:4490", result
+    assert result["renderer"] == "categorizedSymbol"
+    assert result["labels"] == list(STATUS_LABELS.values())
