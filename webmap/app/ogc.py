@@ -45,6 +45,8 @@ ogc_router = APIRouter(prefix="/ogc", tags=["OGC API – Features"])
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG4490 = "http://www.opengis.net/def/crs/EPSG/0/4490"
 _GEOJSON = "application/geo+json"
+#: Columns of the context layers kept from clients: where and when the server read them.
+_INTERNAL = frozenset({"src_file", "src_row", "run_id"})
 _JSON = "application/json"
 
 #: collection -> (title, description, id column)
@@ -152,7 +154,7 @@ def _features(frame: pd.DataFrame, name: str, crs: str) -> list[str]:
     for geom, row in zip(geoms, frame.drop(columns="geometry").to_dict("records"),
                          strict=True):
         props = (api_properties(row) if name == "leads" else
-                 {k: _clean(v) for k, v in row.items()})
+                 {k: _clean(v) for k, v in row.items() if k not in _INTERNAL})
         fid = row["fid"] if key == "fid" else row[key]
         out.append(json.dumps({"type": "Feature", "id": _clean(fid), "geometry": None,
                                "properties": props}, ensure_ascii=False, default=str)

@@ -62,6 +62,7 @@ def test_items_paging_and_bbox(ogc, tokens):
     reserves = ogc.get("/ogc/collections/reserves/items?bbox=126.75,43.41,126.76,43.43",
                        headers=headers).json()
     assert [f["properties"]["zone"] for f in reserves["features"]] == ["general_control"]
+    assert "src_file" not in reserves["features"][0]["properties"]
     assert ogc.get("/ogc/collections/leads/items?bbox=1,2,x", headers=headers).status_code == 400
 
 
