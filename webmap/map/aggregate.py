@@ -1,4 +1,8 @@
-"""Lead aggregates of the published map: grid cells instead of 10^5 leads when zoomed out.
+"""Lead aggregates and the offline background of the published map.
+
+The background (:class:`OfflineBackground`): country outlines with names under every layer
+while no online basemap is shown. The aggregates: grid cells instead of 10^5 leads when
+zoomed out.
 
 Below :data:`AGGREGATE_BELOW_ZOOM`, a map of more than :data:`AGGREGATE_ABOVE` leads draws
 grid cells of about :data:`CELL_PX` pixels (``static/lvdun-cluster.js``): each with its
@@ -9,13 +13,22 @@ The cells are counted in the browser from the leads in the page, so they follow 
 
 from __future__ import annotations
 
+import json
+from functools import cache
+from pathlib import Path
 from typing import Any
+
+from folium.map import Layer
 
 from layers.schema import STATUS_LABELS
 from pipelines.escape import script_json
 from webmap.map.elements import ScriptElement, VectorLayer
 
-__all__ = ["AGGREGATE_ABOVE", "AGGREGATE_BELOW_ZOOM", "CELL_PX", "LeadAggregates"]
+__all__ = ["AGGREGATE_ABOVE", "AGGREGATE_BELOW_ZOOM", "CELL_PX", "LeadAggregates",
+           "OfflineBackground"]
+
+#: Country outlines and names (Natural Earth via world-atlas; scripts/build_background.py).
+BACKGROUND = Path(__file__).resolve().parents[1] / "static" / "lvdun-background.json"
 
 #: Aggregate only maps of more leads than this: a few thousand markers still read well.
 AGGREGATE_ABOVE = 5000
@@ -52,3 +65,32 @@ class LeadAggregates(ScriptElement):
         """``lvdun.aggregateLeads(map, leads, spec)``."""
         return (f"lvdun.aggregateLeads({self._parent.get_name()}, {self.leads_js}, "
                 f"{self.spec_js});")
+
+
+@cache
+def _background() -> Any:
+    return json.loads(BACKGROUND.read_text(encoding="utf-8"))
+
+
+class OfflineBackground(ScriptElement):
+    """``lvdun.offlineBackground(map, group, data)``: the light background of a base layer.
+
+    Country outlines with their names, drawn into ``group`` (the base layer shown when no
+    online basemap is chosen), so that the map has a context without internet.
+
+    Parameters
+    ----------
+    group
+        The base layer to draw into.
+    """
+
+    def __init__(self, group: Layer) -> None:
+        super().__init__()
+        self._name = "OfflineBackground"
+        self.group_js = group.get_name()
+        self.data_js = script_json(_background())
+
+    def script(self) -> str:
+        """``lvdun.offlineBackground(map, group, data)``."""
+        return (f"lvdun.offlineBackground({self._parent.get_name()}, {self.group_js}, "
+                f"{self.data_js});")

@@ -1,12 +1,12 @@
 """The published map: one self-contained HTML file that opens from disk and works offline.
 
-Leaflet and its plugins are inlined (:mod:`webmap.map.offline`); the default basemap is none
-(a plain light background), so nothing is fetched from the internet unless the user
-picks an optional online basemap: OpenStreetMap, 天地图 (with a key) or 高德 Amap, whose
-GCJ-02 tiles make the page shift every lvdun layer by the GCJ-02 formula while it is
-shown (``static/lvdun-shift.js``). Layers, bottom to top: 县界, 保护区功能区, 湿地,
-关闭矿山 (关闭, 历史遗留), 有效矿山及其他, 线索; all are drawn on one canvas, so 10^5
-leads stay usable. The layer control
+Leaflet and its plugins are inlined (:mod:`webmap.map.offline`); the default basemap is an
+offline background (country outlines and names, Natural Earth), so nothing is fetched
+from the internet unless the user picks an optional online basemap: OpenStreetMap, 天地图
+(with a key) or 高德 Amap, whose GCJ-02 tiles make the page shift every lvdun layer by
+the GCJ-02 formula while it is shown (``static/lvdun-shift.js``). Layers, bottom to
+top: 县界, 保护区功能区, 湿地, 关闭矿山 (关闭, 历史遗留), 有效矿山及其他, 线索; all are
+drawn on one canvas, so 10^5 leads stay usable. The layer control
 (``static/lvdun-layers.js``) lists the basemaps under 底图 and the layers grouped by kind:
 线索, 保护地, 湿地, 矿山, 行政区. Leads are coloured
 by status and point leads shaped by activity type; a panel filters them by status,
@@ -41,7 +41,7 @@ from layers.schema import NOT_PROBLEM_REASONS, SQM_PER_MU, STATUS_LABELS, Status
 from pipelines.escape import html_text
 from webmap.errors import AssetError
 from webmap.map import features, lead_features
-from webmap.map.aggregate import AGGREGATE_ABOVE, LeadAggregates
+from webmap.map.aggregate import AGGREGATE_ABOVE, LeadAggregates, OfflineBackground
 from webmap.map.elements import (
     AppInit,
     GcjBasemaps,
@@ -93,7 +93,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-BASEMAP_NONE = "无底图"
+#: The default: an offline background of country outlines and names (no tiles).
+BASEMAP_NONE = "离线底图（国界）"
 BASEMAP_OSM = "OpenStreetMap（需联网）"
 BASEMAP_TIANDITU_VEC = "天地图 矢量（需联网）"
 BASEMAP_TIANDITU_IMG = "天地图 影像（需联网）"
@@ -132,7 +133,8 @@ def _basemaps(m: folium.Map, tianditu_key: str | None, *, amap: bool) -> None:
     With ``amap``, the Amap basemaps are offered and :class:`GcjBasemaps` shifts every
     lvdun layer to GCJ-02 while one of them is shown.
     """
-    folium.FeatureGroup(name=BASEMAP_NONE, overlay=False, show=True).add_to(m)
+    offline = folium.FeatureGroup(name=BASEMAP_NONE, overlay=False, show=True).add_to(m)
+    OfflineBackground(offline).add_to(m)
     folium.TileLayer(
         tiles=_OSM_URL,
         attr=_OSM_ATTR,

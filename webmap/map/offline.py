@@ -65,7 +65,8 @@ BUNDLES: dict[str, Bundle] = {
     "fullscreen": Bundle(scripts=("Control.FullScreen.js",), styles=("Control.FullScreen.css",)),
     "measure": Bundle(scripts=("leaflet-measure.cn.js",), styles=("leaflet-measure.css",)),
     "lvdun": Bundle(
-        scripts=("lvdun-map.js", "lvdun-shift.js", "lvdun-filter.js", "lvdun-cluster.js"),
+        scripts=("lvdun-map.js", "lvdun-shift.js", "lvdun-filter.js", "lvdun-cluster.js",
+                 "lvdun-background.js"),
         styles=("lvdun-map.css",),
     ),
     "grouped-layers": Bundle(

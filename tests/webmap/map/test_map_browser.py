@@ -145,3 +145,25 @@ def test_cells_follow_the_filters_and_zoom_in_on_click(page, many_leads_map):
         return [b.left + p.x, b.top + p.y]; })()""")
     opened.page.mouse.click(*xy)
     opened.page.wait_for_function(f"lvdunMap.map.getZoom() > {zoom}")
+
+
+def test_offline_background_drawn_by_default_with_every_tile_blocked(page, far_mine_map):
+    path, _ = far_mine_map
+    requests: list[str] = []
+    page.page.route("http*://**", lambda route: (requests.append(route.request.url),
+                                                 route.abort()))
+    opened = _open(page, path)
+    assert opened.js("lvdunMap.map.hasLayer(lvdun.background.group)")
+    assert opened.js("lvdun.background.outlines.getLayers().length") >= 10
+    names = opened.page.locator(".lvdun-ground-label").all_inner_texts()
+    assert "中国" in names and "朝鲜" in names
+    # the reserves lie in Jilin: the land there is China's light fill, not the sea colour
+    opened.js("void lvdunMap.map.setView([43.5, 126.0], 6, {animate: false})")
+    land = opened.drawn(43.5, 126.0, size=1)[0]
+    assert land == (247, 244, 236), land
+    sea = opened.drawn(38.5, 123.0, size=1)[0]  # the Yellow Sea
+    assert sea == (221, 232, 239), sea
+    assert requests == [] and opened.errors == []
+    # an online basemap replaces it
+    opened.page.locator(".leaflet-control-layers-base label", has_text="OpenStreetMap").click()
+    assert not opened.js("lvdunMap.map.hasLayer(lvdun.background.group)")
