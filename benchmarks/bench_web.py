@@ -233,6 +233,72 @@ def render(stats: Stats, elapsed: float, check: list[str], title: str, caption: 
         console.print(line)
 
 
+def _rss_mb(pid: int) -> float:
+    """Resident memory of process ``pid`` in MB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def scale_table(n_leads: int, repeats: int = 20) -> int:
+    """Zoomed-out map data at ``n_leads``: grid-cell counts against the whole leads layer.
+
+    One ``lvdun serve`` on the demo workspace; as an admin, the national view's data:
+    ``/api/map/cells`` at zoom 4 (first call builds the lead_keys index table; then warm,
+    ``repeats`` times) beside ``/api/map/leads`` (today's capped GeoJSON, the peer) and a
+    zoom-5 vector tile; wall time, bytes, and the server's RSS after each.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    with tempfile.TemporaryDirectory(prefix="lvdun-bench-web-") as tmp:
+        workdir = Path(tmp)
+        print(f"preparing the demo workspace ({n_leads:,} leads) ...", file=sys.stderr)
+        workspace, personas = prepare(workdir, n_leads, 10)
+        from pipelines.store import open_workspace
+
+        with open_workspace(workspace) as ws:
+            west, south, east, north = ws.extent("leads") or (126.0, 42.0, 128.0, 44.0)
+        port = _free_port()
+        server = start_server(workspace, port, workdir / "serve.log")
+        headers = {"Authorization": f"Bearer {personas[0].token}"}
+        rows: list[tuple[str, float, int, float]] = []
+        try:
+            with httpx.Client(base_url=f"http://{HOST}:{port}", headers=headers,
+                              timeout=600) as client:
+                def timed(name: str, path: str) -> float:
+                    start = time.perf_counter()
+                    response = client.get(path)
+                    elapsed = time.perf_counter() - start
+                    response.raise_for_status()
+                    rows.append((name, elapsed, len(response.content), _rss_mb(server.pid)))
+                    return elapsed
+
+                timed("cells z4, first (builds lead_keys)", "/api/map/cells?z=4")
+                warm = [timed("cells z4, warm", "/api/map/cells?z=4") for _ in range(repeats)]
+                timed("cells z4, status=problem", "/api/map/cells?z=4&status=problem")
+                timed("leads layer (/api/map/leads, peer)", "/api/map/leads")
+                timed("tile z5", _tile((west + east) / 2, (south + north) / 2, 5))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    table = Table(title=f"zoomed-out map data, {n_leads:,} leads (GeoPackage, admin)")
+    for name in ("request", "ms", "bytes", "server RSS MB", "× warm cells"):
+        table.add_column(name, justify="left" if name == "request" else "right")
+    seen: set[str] = set()
+    warm_ms = float(np.median(warm)) * 1000
+    for name, elapsed, size, rss in rows:
+        if name in seen:
+            continue
+        seen.add(name)
+        ms = float(np.percentile(warm, 95)) * 1000 if name == "cells z4, warm" else elapsed * 1000
+        label = f"{name} (p95 of {repeats})" if name == "cells z4, warm" else name
+        table.add_row(label, f"{ms:,.1f}", f"{size:,}", f"{rss:,.0f}", f"{ms / warm_ms:,.1f}")
+    Console(width=160).print(table)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
@@ -245,7 +311,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hot", type=int, default=100,
                         help="leads the admins update (editors: a tenth), default 100")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--scale", type=int, default=0, metavar="N",
+                        help="instead: the zoomed-out map data at N leads (scale_table)")
     args = parser.parse_args(argv)
+    if args.scale:
+        return scale_table(args.scale)
     with tempfile.TemporaryDirectory(prefix="lvdun-bench-web-") as tmp:
         workdir = Path(tmp)
         print(f"preparing the demo workspace ({args.leads:,} leads) ...", file=sys.stderr)

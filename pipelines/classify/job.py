@@ -21,6 +21,7 @@ from pipelines.classify.members import membership_rows
 from pipelines.errors import WorkspaceError
 from pipelines.progress import Progress, no_progress
 from pipelines.store.base import Workspace, new_run_id, now_iso
+from pipelines.store.cells import refresh_lead_keys
 
 __all__ = ["ClassifyReport", "classify"]
 
@@ -123,6 +124,7 @@ def classify(
                     "lead_history_id": int(last_event or 0)},
             crs={"areas": CHINA_ALBERS.name, "distances": "CGCS2000 Gauss-Krüger 6° zone"},
         )
+    refresh_lead_keys(ws)  # the map's per-cell counts, ready before the first request
     progress(step, _CLASSIFY_PARTS, _CLASSIFY_PARTS)
     return ClassifyReport(run_id=run_id, leads=len(result), by_zone=by_zone,
                           near_boundary=int(result["near_boundary"].sum()),

@@ -33,11 +33,14 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from geo.errors import LvdunError
+from layers.i18n import set_language
 from pipelines.errors import NotFoundError
 from pipelines.escape import html_text
+from webmap.app.aggregates import cells_router
 from webmap.app.api import api_router, tiles_router
 from webmap.app.context import AppContext, WorkspacePool
 from webmap.app.field import FIELD_ASSETS, evidence_router, field_router
+from webmap.app.ogc import ogc_router
 from webmap.app.review_api import review_router
 from webmap.app.settings import Settings
 from webmap.errors import http_status
@@ -169,6 +172,7 @@ def create_app(settings: Settings) -> FastAPI:
     StoreError
         When the workspace does not exist or cannot be opened.
     """
+    set_language(settings.lang)
     pool = WorkspacePool(settings.workspace)
     pool.get()  # fail now, not at the first request, when the workspace is missing
     ctx = AppContext(settings=settings, pool=pool)
@@ -197,9 +201,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.include_router(review_router)  # first: its /leads/{id}/photos/{n} route
     app.include_router(evidence_router)  # before /leads/{id:path} too
+    app.include_router(cells_router)
     app.include_router(api_router)
     app.include_router(tiles_router)
     app.include_router(field_router)
+    app.include_router(ogc_router)  # OGC API – Features for GIS clients
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

@@ -1,7 +1,8 @@
 """Rights through every endpoint: a reserve editor never reads nor changes another
 reserve's leads; a viewer changes nothing; an admin does everything.
 
-The workspace: reserve R01 holds L001, L002, L006; R02 holds L003, L004; L005 is outside.
+The workspace: reserve R01 holds L001, L002, L006 and L003, which lies in both reserves and
+goes to R02 (the stricter zone); R02 holds L003, L004; L005 is outside.
 ``editor`` edits R01. :func:`test_every_route_is_covered` fails when a route is added
 to the app without a line in :data:`ROUTES`.
 """
@@ -14,13 +15,17 @@ import mapbox_vector_tile
 import pytest
 
 from tests.webmap.conftest import auth
+from webmap.app.aggregates import cells_router
 from webmap.app.api import api_router, tiles_router
 from webmap.app.field import evidence_router, field_router
+from webmap.app.ogc import ogc_router
 from webmap.app.review_api import review_router
 
-R01 = {"L001", "L002", "L006"}
+R01 = {"L001", "L002", "L003", "L006"}
 R02 = {"L003", "L004"}
 OUTSIDE = {"L005"}
+#: The leads the editor of R01 may neither read nor change.
+FOREIGN = (R02 - R01) | OUTSIDE
 
 
 def _tile(lon: float, lat: float, z: int) -> str:
@@ -40,7 +45,9 @@ ROUTES = {
     "/api/exports/{reserve_code:path}.zip", "/api/map/{kind}", "/tiles/{z}/{x}/{y}.mvt",
     "/api/leads/{lead_id:path}/review", "/api/review/queue", "/api/review/progress",
     "/api/leads/{lead_id:path}/photos/{index}", "/api/leads/{lead_id:path}/evidence",
-    "/", "/login", "/field", "/field/sw.js", "/field/reserves",
+    "/", "/login", "/field", "/field/sw.js", "/field/reserves", "/api/map/cells",
+    "/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/{name}",
+    "/ogc/collections/{name}/items", "/ogc/collections/{name}/items/{fid:path}",
 }  # fmt: skip
 #: Routes open to everyone: the API's description and the files of its docs page.
 PUBLIC = {"/docs", "/openapi.json", "/static/{name}"}
@@ -48,7 +55,8 @@ PUBLIC = {"/docs", "/openapi.json", "/static/{name}"}
 
 def test_every_route_is_covered(client):
     routes = [*client.app.routes, *api_router.routes, *review_router.routes,
-              *tiles_router.routes, *field_router.routes, *evidence_router.routes]
+              *tiles_router.routes, *field_router.routes, *evidence_router.routes,
+              *cells_router.routes, *ogc_router.routes]
     paths = {route.path for route in routes if hasattr(route, "path")}
     assert paths - PUBLIC == ROUTES
 
@@ -94,8 +102,8 @@ def test_tiles_hold_only_the_editors_reserve(client, tokens):
     "path",
     [
         "/api/leads?reserve=R02", "/api/leads?reserve=R01,R02", "/api/leads?reserve=outside",
-        "/api/map/leads?reserve=R02", f"{TILE}?reserve=R02",
-        "/api/leads/L004", "/api/leads/L003", "/api/leads/L005",
+        "/api/map/leads?reserve=R02", f"{TILE}?reserve=R02", "/api/map/cells?z=4&reserve=R02",
+        "/api/leads/L004", "/api/leads/L005",
         "/api/leads/L004/history", "/api/leads/L005/history", "/api/leads/L004/chips/before",
         "/api/exports/R02.zip", "/api/exports/outside.zip", "/api/users",
     ],
@@ -107,7 +115,7 @@ def test_asking_for_another_reserve_is_403(client, tokens, path):
     assert "乙保护区" not in response.text and "126." not in response.text  # no lead data
 
 
-@pytest.mark.parametrize("lead", sorted(R02 | OUTSIDE))
+@pytest.mark.parametrize("lead", sorted(FOREIGN))
 def test_editor_cannot_change_another_reserves_lead(client, tokens, classified, lead):
     before = classified.count("lead_history")
     response = client.post(f"/api/leads/{lead}/status", json={"status": "in_field",
@@ -185,6 +193,7 @@ def test_admin_changes_any_lead(client, tokens, lead):
         ("GET", "/api/review/progress"), ("GET", "/api/leads/L001/photos/0"),
         ("GET", "/api/exports/R01.zip"), ("GET", "/api/map/leads"),
         ("GET", "/api/map/reserves"), ("GET", TILE), ("GET", "/field/reserves"),
+        ("GET", "/api/map/cells?z=4"),
     ],
 )  # fmt: skip
 def test_every_api_route_needs_a_token(client, method, path):
@@ -193,3 +202,18 @@ def test_every_api_route_needs_a_token(client, method, path):
     response = client.request(method, path, **body)
     assert response.status_code == 401
     assert "L001" not in response.text
+
+
+def test_a_lead_in_two_reserves_is_each_editors(client, tokens):
+    """L003 lies in R01's experimental zone and R02's core protection zone (R02 wins)."""
+    for key in ("editor", "editor2"):
+        headers = auth(tokens[key])
+        lead = client.get("/api/leads/L003", headers=headers)
+        assert lead.status_code == 200 and lead.json()["editable"] is True
+        assert lead.json()["properties"]["reserve_code"] == "R02"  # the winner, as before
+    listed = client.get("/api/leads?reserve=R01", headers=auth(tokens["viewer"])).json()
+    assert {f["id"] for f in listed["features"]} == R01  # the filter matches membership
+    counts = {r["reserve_code"]: r["leads"]
+              for r in client.get("/api/reserves", headers=auth(tokens["viewer"])).json()}
+    assert counts["R01"] == 4 and counts["R02"] == 2
+    assert client.get("/api/reserves", headers=auth(tokens["editor"])).json()[0]["leads"] == 4
