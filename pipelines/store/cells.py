@@ -79,7 +79,17 @@ def _signature_text(ws: Workspace) -> str:
 
 
 def _centres(ws: Workspace) -> pd.DataFrame:
-    leads = ws.read_features("leads", columns=["lead_id", "activity_type", "batch"])
+    """Each lead's centre, activity and batch, read ``_WRITE_ROWS`` fids at a time."""
+    fids = ws.lead_fids()
+    parts = [_centres_of(ws.read_features_fid_range(
+        "leads", int(lo), int(lo) + _WRITE_ROWS, columns=["lead_id", "activity_type", "batch"]))
+        for lo in range(int(fids.min()), int(fids.max()) + 1, _WRITE_ROWS)] if len(fids) else []
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["lead_id", "x", "y", "activity_type", "batch"])
+
+
+def _centres_of(leads: pd.DataFrame) -> pd.DataFrame:
     geoms = np.asarray(leads.geometry.values, dtype=object)
     bounds = shapely.bounds(geoms)
     return pd.DataFrame({
