@@ -10,7 +10,14 @@ import click
 
 from layers.mines import POINT_MINE_RADIUS_M
 from layers.schema import LAYERS
-from pipelines.cli.options import console, handle_errors, open_ws, parse_fields, workspace_option
+from pipelines.cli.options import (
+    console,
+    handle_errors,
+    open_ws,
+    parse_fields,
+    summary,
+    workspace_option,
+)
 from pipelines.ingest.files import IngestReport, ingest
 
 __all__ = ["ingest_group", "print_ingest_report"]
@@ -54,10 +61,10 @@ def ingest_group() -> None:
 def print_ingest_report(layer: str, file: str, report: IngestReport) -> None:
     """Print an ingest's notes and its ``read N, stored S, rejected R`` line."""
     for note in report.notes[:20]:
-        console.print(f"  [dim]{note}[/]")
+        summary(f"  [dim]{note}[/]")
     if len(report.notes) > 20:
-        console.print(f"  [dim]... {len(report.notes) - 20} more notes in the runs table[/]")
-    console.print(f"{layer} ← {file}: [bold]{report.summary()}[/]")
+        summary(f"  [dim]... {len(report.notes) - 20} more notes in the runs table[/]")
+    summary(f"{layer} ← {file}: [bold]{report.summary()}[/]")
     if report.rejects_path:
         console.print(f"rejected rows with reasons: {report.rejects_path}")
 

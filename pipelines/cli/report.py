@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
+from layers.i18n import _
+from pipelines.cli.options import console, handle_errors, open_ws, summary, workspace_option
 from pipelines.publish.report import FORMATS, ONLY, build_report, render_markdown, write_report
 
 __all__ = ["report_cmd"]
@@ -56,7 +57,7 @@ def report_cmd(workspace: str, batch: str | None, fmt: str | None, out: str | No
         if out:
             path = write_report(report, out, fmt)
     if out:
-        console.print(f"report written to {path}")
+        summary(_("报告已写入 {path}").format(path=path))
     elif fmt == "md":
         console.print(render_markdown(report), markup=False)
     else:
