@@ -10,8 +10,16 @@ import pandas as pd
 from rich.markup import escape
 from rich.table import Table
 
+from layers.i18n import _, label
 from layers.schema import STATUS_LABELS, Status
-from pipelines.cli.options import console, handle_errors, open_ws, settings, workspace_option
+from pipelines.cli.options import (
+    console,
+    handle_errors,
+    open_ws,
+    settings,
+    summary,
+    workspace_option,
+)
 from pipelines.cli.output import print_table
 from pipelines.levels import LEVEL_LABELS, Level
 from pipelines.verify.deadlines import overdue, set_batch_deadline
@@ -60,8 +68,8 @@ def set_cmd(lead_id: str, status: str, workspace: str, reason: str | None, note:
                             responsible_unit=responsible_unit, measures=measures,
                             deadline=deadline, opinion=note,
                             photo_warn_m=settings().photo_warn_m)
-    console.print(f"{change.lead_id}: {STATUS_LABELS[change.from_status]} → "
-                  f"{STATUS_LABELS[change.to_status]} (version {change.version})")
+    summary(f"{change.lead_id}: {label(change.from_status)} → {label(change.to_status)} "
+            f"({_('版本')} {change.version})")
     for entry in change.evidence:
         console.print(f"  证据 {evidence_summary(entry)}")
 
