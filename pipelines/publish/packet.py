@@ -1,6 +1,7 @@
 """Verification packets (核查包): what a field team takes to the reserve, one per reserve.
 
-A packet is a folder (and a zip of it) holding the XLSX ledger (台账, read back by
+A lead inside several reserves is in the packet of each (``lead_reserves``). A packet is a
+folder (and a zip of it) holding the XLSX ledger (台账, read back by
 ``lvdun status import``), a GPKG and a KML of the reserve's leads for field apps, the
 before/after chips, and one printable HTML file (``核查单.html``, and a PDF where Chromium
 is installed) with one A4 page per lead: a location map of the reserve's zones drawn from
@@ -115,13 +116,22 @@ def write_packets(
     exported = export(ws, out, by=by, formats=("xlsx", "gpkg", "kml"))
     view = leads_view(ws)
     key = "reserve_code" if by == "reserve" else "county_adcode"
+    members: dict[str, list[str]] = {}
+    if by == "reserve":
+        found = ws.lead_memberships()
+        members = {str(c): ids.tolist() for c, ids in found.groupby("reserve_code")["lead_id"]}
     zones = ws.read_features("reserves")
     chips = ws.read_table(CHIP_TABLE)
     packets: dict[str, Path] = {}
     pages: dict[str, int] = {}
     for label, exported_group in exported.groups.items():  # by code, never by name
         code = exported_group.code
-        rows = view[view[key].isna()] if code is None else view[view[key] == code]
+        if code is None:
+            rows = view[view[key].isna()]
+        elif by == "reserve":  # every lead lying in the reserve, as its ledger lists them
+            rows = view[view["lead_id"].isin(set(members.get(code, ())))]
+        else:
+            rows = view[view[key] == code]
         group = exported_group.name if code is not None else label
         folder = exported_group.files[0].parent
         rows = rows.assign(_order=rows["zone"].map(lambda z: _ZONE_ORDER.get(z, 99)))

@@ -26,6 +26,8 @@ LEDGER_COLUMNS: dict[str, str] = {
     "reserve_code": "保护区编码",
     "reserve_level": "保护区级别",
     "zone_label": "功能区",
+    "primary_reserve": "主归属保护区",
+    "primary_zone": "主归属功能区",
     "overlaps_text": "涉及保护区及功能区",
     "wetland_names": "涉及湿地",
     "mine_ids": "涉及矿山",
@@ -55,7 +57,8 @@ GROUP_COLUMNS: dict[str, str] = {"reserve": "reserve_code", "county": "county_ad
 
 
 def leads_view(
-    ws: Workspace, *, by: str | None = None, codes: Collection[str | None] | None = None
+    ws: Workspace, *, by: str | None = None, codes: Collection[str | None] | None = None,
+    members: bool = False,
 ) -> gpd.GeoDataFrame:
     """Return the leads with their classification and status, one row per lead.
 
@@ -72,11 +75,20 @@ def leads_view(
         ``by="reserve"`` and reserve codes (the winning reserve), or ``by="county"`` and
         county adcodes. None in ``codes`` stands for the leads outside every reserve
         (county), not classified ones included. Without ``codes``, every lead.
+    members : bool
+        With ``by="reserve"`` and ``codes``: every lead lying in one of those reserves
+        (``lead_reserves``), not only those they won.
+
+    ``primary_reserve`` and ``primary_zone`` name the winning reserve and its zone (the
+    ledger's 主归属保护区 / 主归属功能区).
     """
     by = by or "reserve"
     if by not in GROUP_COLUMNS:
         raise WorkspaceError(f"--by {by!r}: use reserve or county")
-    leads, klass, status = ws.read_lead_tables(GROUP_COLUMNS[by], codes)
+    if members and by == "reserve" and codes is not None:
+        leads, klass, status = ws.read_member_lead_tables(list(codes))
+    else:
+        leads, klass, status = ws.read_lead_tables(GROUP_COLUMNS[by], codes)
     klass = klass.drop(columns=["batch", "run_id"])
     area_sent = leads.pop("area_m2")
     view = leads.merge(klass, on="lead_id", how="left").merge(status, on="lead_id", how="left")
@@ -87,6 +99,8 @@ def leads_view(
     view["lon"] = centre.x.round(6)
     view["lat"] = centre.y.round(6)
     view["near_boundary_text"] = view["near_boundary"].map({1: "是", 0: "否"})
+    view["primary_reserve"] = view["reserve_name"]
+    view["primary_zone"] = view["zone_label"]
     view["overlaps_text"] = [
         "; ".join(f"{o['reserve_name']}·{_zone_label(o['zone'])}"
                   + (f" {o['share']:.0%}" if o["share"] < 1 else "")

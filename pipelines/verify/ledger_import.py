@@ -477,11 +477,20 @@ def _read_only_edits(reference: dict[str, dict[str, str]], exact: bool, lead: st
         return []
     labels = ledger_columns()
     what = "was edited" if exact else "differs from the workspace"
+    # the ledger of a reserve that did not win the lead shows that reserve and its zone
+    # there; the workspace's texts are those of the winner (主归属保护区)
+    skip = (_MEMBER_COLUMNS if not exact and "reserve_code" in values and "reserve_code" in known
+            and cell_text("reserve_code", values["reserve_code"]) != known["reserve_code"]
+            else frozenset())
     return [f"read-only column {labels[c]} {what} ({known.get(c) or '—'} → "
             f"{cell_text(c, v) or '—'}): ignored"
             for c, v in values.items()
-            if c not in EDITABLE and c not in HIDDEN and c in known
+            if c not in EDITABLE and c not in HIDDEN and c in known and c not in skip
             and cell_text(c, v) != known[c]]
+
+
+#: Columns of a ledger row that describe the ledger's reserve, not the lead's winner.
+_MEMBER_COLUMNS = frozenset({"reserve_code", "reserve_name", "reserve_level", "zone_label"})
 
 
 def _workspace_texts(ws: Workspace) -> dict[str, dict[str, str]]:

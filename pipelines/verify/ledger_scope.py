@@ -21,10 +21,13 @@ the export recorded, never by its 版本 cell, which anyone can type over.
 
 Either way a lead classified into another group since the export is refused too (export
 the ledger again): a ledger changes the leads its group holds now and held when exported.
+A reserve holds every lead lying in it (``lead_reserves``), won or not: a lead of two
+reserves is in the ledger of each, and either ledger may change it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -103,6 +106,10 @@ class LedgerScope:
     problem: str | None = None
     #: Lead -> (code, name) of the group it is in now.
     current: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    #: Lead -> the codes of every reserve it lies in now (by reserve).
+    reserves: dict[str, set[str]] = field(default_factory=dict)
+    #: Export run -> lead -> every group it was exported in, with its version.
+    exported: dict[str, dict[str, dict[Scope, int | None]]] = field(default_factory=dict)
 
     def judge(self, lead: str, values: dict[str, Any]) -> tuple[str | None, int | None]:
         """Return why the row of ``lead`` may not change it (None: it may) and the version
@@ -118,6 +125,9 @@ class LedgerScope:
                         f"was not exported in this ledger of {here}; only the rows exported "
                         "in it are imported"), None
             scope, version = record.leads.get(lead, (None, None))
+            groups = self.exported.get(run or "", {}).get(lead, {})
+            if self.scope in groups:
+                scope, version = self.scope, groups[self.scope]
         elif lead in self.versions:
             scope, version = self.scope, self.versions[lead]
         else:
@@ -130,11 +140,17 @@ class LedgerScope:
             return (f"lead {lead} is not a lead of this ledger of {here}: {where}; a ledger "
                     "changes only the leads of the reserve it was exported for: import the "
                     "row with its own reserve's ledger"), None
-        if code != self.scope.code:
+        if code != self.scope.code and not self._holds(lead):
             return (f"lead {lead} now belongs to {describe(Scope(self.scope.by, code), name)}, "
                     f"no longer to {here} (classified again since the export): export the "
                     "ledger again"), None
         return None, version
+
+    def _holds(self, lead: str) -> bool:
+        """Whether this ledger's reserve holds ``lead`` now without having won it."""
+        return (self.scope is not None and self.scope.by == "reserve"
+                and self.scope.code is not None
+                and self.scope.code in self.reserves.get(lead, set()))
 
     def _name_of(self, scope: Scope) -> str | None:
         for record in self.records.values():
@@ -168,7 +184,27 @@ def ledger_scope(ws: Workspace, ledger: _Ledger) -> LedgerScope:
         found = _csv_scope(ws, ledger)
     if found.scope is not None:
         found.current = _current(ws, found.scope.by)
+        if found.scope.by == "reserve":
+            rows = ws.lead_memberships()
+            for lead, code in zip(rows["lead_id"], rows["reserve_code"], strict=True):
+                found.reserves.setdefault(str(lead), set()).add(str(code))
     return found
+
+
+def _exported(ws: Workspace, run_id: str) -> dict[str, dict[Scope, int | None]]:
+    """Lead -> every group the export run wrote it in, with its version then."""
+    rows = ws.read_table_equal("meta", "name", "ledger_export:" + run_id)
+    out: dict[str, dict[Scope, int | None]] = {}
+    if rows.empty or not isinstance(rows["value"].iloc[0], str):
+        return out
+    try:
+        for group in json.loads(rows["value"].iloc[0])["groups"]:
+            scope = Scope(str(group["by"]), group["code"])
+            for lead, version in group["versions"].items():
+                out.setdefault(str(lead), {})[scope] = version
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return {}
+    return out
 
 
 def _excel_scope(ws: Workspace, ledger: _Ledger) -> LedgerScope:
@@ -181,7 +217,8 @@ def _excel_scope(ws: Workspace, ledger: _Ledger) -> LedgerScope:
         )
     record = export_record(ws, ledger.meta.get("run_id", ""))
     if record is not None and scope in record.names:
-        versions = {lead: v for lead, (s, v) in record.leads.items() if s == scope}
+        exported = _exported(ws, record.run_id)
+        versions = {lead: groups[scope] for lead, groups in exported.items() if scope in groups}
         return LedgerScope(scope, record.names[scope], versions)
     log.info("no record of export run %s: the ledger's snapshot sheet gives its leads",
              ledger.meta.get("run_id"))
@@ -200,13 +237,20 @@ def _csv_scope(ws: Workspace, ledger: _Ledger) -> LedgerScope:
             "exported for cannot be told (exported by an older lvdun?); nothing was "
             "changed. Export the ledger again and re-enter the changes"
         )
+    exported = {run: _exported(ws, run) for run in records}
     groups: Counter[Scope] = Counter()
+    common: set[Scope] | None = None
     for _, values in ledger.rows:
-        record = records.get(_run_of(values) or "")
+        run = _run_of(values) or ""
         lead = str(values.get("lead_id") or "").strip()
-        if record is not None and lead in record.leads:
-            groups[record.leads[lead][0]] += 1
-    found = LedgerScope(None, "", records=records)
+        if run in records and lead in records[run].leads:
+            held = set(exported[run].get(lead) or {records[run].leads[lead][0]})
+            common = held if common is None else common & held
+            groups[records[run].leads[lead][0]] += 1
+    if common:  # every row was exported in one group (a lead of several reserves in each)
+        groups = Counter({min(common, key=lambda s: (groups.get(s, 0) == 0, str(s.code))):
+                          sum(groups.values())})
+    found = LedgerScope(None, "", records=records, exported=exported)
     if len(groups) == 1:
         found.scope = next(iter(groups))
         found.name = found._name_of(found.scope) or ""

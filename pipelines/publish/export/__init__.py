@@ -12,6 +12,11 @@ fill in and ``lvdun status import`` reads back (:mod:`pipelines.verify.ledger_im
 defines what a ledger holds (columns, editable ones, values as shown, the hidden identity)
 and writes it. CSV is UTF-8 with BOM so that Excel opens it as it is.
 
+A lead inside several reserves is in the list of each of them (``lead_reserves``): there
+its 保护区名称, 保护区编码, 保护区级别 and 功能区 are those of the list's reserve (the zone of
+that reserve the lead lies in), and 主归属保护区 / 主归属功能区 name the reserve that won its
+classification and its zone. The leads outside every reserve are those in none.
+
 :func:`export` is here, and :func:`export_archive` / :class:`ArchiveCache`, one group as a
 zip (the web app's download); what a ledger holds is defined in
 :mod:`pipelines.publish.export.ledger_format`, the Excel ledger is written by
@@ -32,9 +37,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 
-from layers.schema import NO_COUNTY, OUTSIDE_NAME, ZONE_ORDER
+from layers.schema import NO_COUNTY, OUTSIDE_NAME, ZONE_LABELS, ZONE_ORDER, Zone
 from pipelines.errors import NotFoundError, WorkspaceError
 from pipelines.escape import file_name
 from pipelines.publish.export.formats import (
@@ -124,6 +130,7 @@ LEDGER_FORMATS = ("xlsx", "csv")
 #: The group names of leads outside every reserve / county, per kind of group.
 _OUTSIDE = {"reserve": OUTSIDE_NAME, "county": NO_COUNTY}
 _NAME_COLUMNS = {"reserve": "reserve_name", "county": "county_name"}
+_ZONES = {z.value for z in Zone}
 
 #: Kept for the modules that imported it: file names go through
 #: :func:`pipelines.escape.file_name`.
@@ -225,9 +232,18 @@ def group_labels(names: dict[str, str], *, by: str = "reserve") -> dict[str | No
 
 
 def _group_names(ws: Workspace, by: str) -> dict[str, str]:
-    """Code -> name of every group the classified leads fall in (the most frequent name)."""
+    """Code -> name of every group the classified leads fall in (the most frequent name).
+
+    By reserve, every reserve holding a lead is a group, won or not.
+    """
     code_col, name_col = GROUP_COLUMNS[by], _NAME_COLUMNS[by]
-    rows = ws.lead_group_counts(code_col, name_col)
+    if by == "reserve":
+        members = ws.lead_memberships()
+        rows = (members.groupby(["reserve_code", "reserve_name"], dropna=False).size()
+                .rename("n").reset_index().rename(columns={"reserve_code": "code",
+                                                           "reserve_name": "name"}))
+    else:
+        rows = ws.lead_group_counts(code_col, name_col)
     names: dict[str, str] = {}
     rows = rows.assign(named=rows["name"].notna()).sort_values(
         ["code", "named", "n", "name"], ascending=[True, False, False, True])
@@ -273,7 +289,7 @@ def export(
     out_dir : str or pathlib.Path
         Folder to write into; one sub-folder per group.
     by : {"reserve", "county"}
-        ``reserve`` (the winning reserve, by code) or ``county`` (by adcode).
+        ``reserve`` (every reserve a lead lies in, by code) or ``county`` (by adcode).
     formats : tuple of str
         Any of ``FORMATS``.
     codes : iterable of str or None, optional
@@ -301,7 +317,7 @@ def export(
     names = _group_names(ws, by)
     labels = group_labels(names, by=by)
     wanted = _wanted_codes(codes, names, by)
-    view = leads_view(ws, by=by, codes=wanted)
+    view = leads_view(ws, by=by, codes=wanted, members=True)
     out = Path(out_dir)
     ledger = any(f in LEDGER_FORMATS for f in formats)
     opinions = ws.read_table("lead_opinion")
@@ -319,8 +335,10 @@ def export(
     versions: dict[str, dict[str, int | None]] = {}
     codes_of = view[GROUP_COLUMNS[by]]
     inside = codes_of.notna().to_numpy()
-    parts: list[tuple[str | None, Any]] = [
-        (str(code), rows) for code, rows in view[inside].groupby(
+    if by == "reserve":
+        parts = _member_parts(ws, view, wanted)
+    else:
+        parts = [(str(code), rows) for code, rows in view[inside].groupby(
             codes_of[inside].astype(str), sort=False)]
     if (~inside).any():
         parts.append((None, view[~inside]))
@@ -354,6 +372,35 @@ def export(
                     counts=report.rows)
     log.info("exported %d groups to %s (run %s)", len(report.groups), out, ctx.run_id)
     return report
+
+
+def _member_parts(ws: Workspace, view: pd.DataFrame,
+                  wanted: list[str | None] | None) -> list[tuple[str | None, Any]]:
+    """The leads of each reserve: every lead lying in it, shown as a lead of that reserve.
+
+    A lead the reserve did not win keeps its winner in ``primary_reserve`` /
+    ``primary_zone``; its reserve columns become the list's reserve and its zone there.
+    """
+    named = None if wanted is None else [c for c in wanted if c is not None]
+    members = ws.lead_memberships(lead_ids=None, reserve_codes=named)
+    members = members[members["lead_id"].isin(set(view["lead_id"]))]
+    levels = ws.reserve_levels()
+    by_id = view.set_index("lead_id", drop=False)
+    parts: list[tuple[str | None, Any]] = []
+    for code, rows in members.groupby(members["reserve_code"].astype(str), sort=False):
+        part = by_id.loc[rows["lead_id"].tolist()].copy()
+        other = (rows["is_primary"] == 0).to_numpy()
+        if other.any():
+            zone = rows["zone"].to_numpy()[other]
+            part.loc[other, "reserve_code"] = code
+            part.loc[other, "reserve_name"] = rows["reserve_name"].to_numpy()[other]
+            part.loc[other, "reserve_level"] = levels.get(code)
+            part.loc[other, "zone"] = zone
+            part.loc[other, "zone_label"] = [ZONE_LABELS[Zone(z)] if z in _ZONES else z
+                                             for z in zone]
+        parts.append((code, gpd.GeoDataFrame(part.reset_index(drop=True), geometry="geometry",
+                                             crs=view.crs)))
+    return parts
 
 
 def _chip_paths(ws: Workspace) -> dict[str, dict[str, str]]:

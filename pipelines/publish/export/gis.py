@@ -61,6 +61,8 @@ SHP_FIELDS: dict[str, str] = {
     "reserve_code": "保护区编码",
     "reserve_level": "保护区级别",
     "zone_label": "功能区",
+    "primary_reserve": "主归保护区",
+    "primary_zone": "主归功能区",
     "overlaps_text": "涉及保护区",
     "wetland_names": "涉及湿地",
     "mine_ids": "涉及矿山",

@@ -12,17 +12,23 @@ from pipelines.publish.export import export, safe_name
 
 def test_one_list_per_reserve_with_the_right_rows(classified, tmp_path: Path):
     report = export(classified, tmp_path / "out", formats=("xlsx", "csv", "gpkg"))
-    assert report.rows == {"甲保护区": 3, "乙保护区": 2, "保护区外": 1}
+    # L003 lies in 甲 (experimental) and 乙 (core protection, the winner): in both lists
+    assert report.rows == {"甲保护区": 4, "乙保护区": 2, "保护区外": 1}
     folder = tmp_path / "out" / "甲保护区"
     table = pd.read_csv(folder / "甲保护区_核查清单.csv", encoding="utf-8-sig", dtype=str)
-    assert sorted(table["线索编号"]) == ["L001", "L002", "L006"]
-    assert set(table["功能区"]) == {"核心区", "缓冲区"}
+    assert sorted(table["线索编号"]) == ["L001", "L002", "L003", "L006"]
+    assert set(table["功能区"]) == {"核心区", "缓冲区", "实验区"}
+    l003 = table.set_index("线索编号").loc["L003"]
+    assert (l003["保护区名称"], l003["保护区编码"], l003["功能区"]) == ("甲保护区", "R01", "实验区")
+    assert (l003["主归属保护区"], l003["主归属功能区"]) == ("乙保护区", "核心保护区")
+    l001 = table.set_index("线索编号").loc["L001"]
+    assert (l001["主归属保护区"], l001["主归属功能区"]) == ("甲保护区", "核心区")
     assert (folder / "甲保护区_核查清单.csv").read_bytes()[:3] == b"\xef\xbb\xbf"
     book = load_workbook(folder / "甲保护区_核查清单.xlsx")
     sheet = book["台账"]
     assert sheet["A1"].value.startswith("甲保护区（R01）核查台账")
     assert sheet["A2"].value == "线索编号" and sheet.freeze_panes == "B3"
-    assert sheet.max_row == 5
+    assert sheet.max_row == 6
     assert sheet.auto_filter.ref
     assert "汇总" in book.sheetnames
     gpkg = gpd.read_file(tmp_path / "out" / "乙保护区" / "乙保护区_核查清单.gpkg")
@@ -36,7 +42,7 @@ def test_one_list_per_reserve_with_the_right_rows(classified, tmp_path: Path):
 def test_gis_formats_hold_every_lead(classified, tmp_path: Path, fmt: str):
     report = export(classified, tmp_path, formats=(fmt,))
     total = sum(len(gpd.read_file(files[0])) for files in report.files.values())
-    assert total == 6
+    assert total == 7  # L003 in the files of both its reserves
 
 
 @pytest.mark.parametrize(

@@ -62,9 +62,10 @@ def test_chinese_names_labels_and_typed_fields(classified, tmp_path: Path, fmt: 
                                                          "deadline"):
         assert types[names[canon]] == "datetime64[D]", canon
     frame = pyogrio.read_dataframe(path).set_index(names["lead_id"])
-    assert sorted(frame.index) == ["L001", "L002", "L006"]
+    assert sorted(frame.index) == ["L001", "L002", "L003", "L006"]
     assert set(frame[names["reserve_level"]]) == {LEVEL_LABELS["national"]}
-    assert set(frame[names["zone_label"]]) == {ZONE_LABELS["core"], ZONE_LABELS["buffer"]}
+    assert set(frame[names["zone_label"]]) == {ZONE_LABELS["core"], ZONE_LABELS["buffer"],
+                                               ZONE_LABELS["experimental"]}  # L003
     assert frame.loc["L002", names["status_label"]] == STATUS_LABELS["rectifying"]
     assert frame.loc["L001", names["status_label"]] == "待核查"
     assert frame.loc["L001", names["activity_type"]] == "采石场"
@@ -192,7 +193,7 @@ def test_qgis_opens_the_shapefile_with_chinese_text_intact(classified, tmp_path:
     assert result["valid"] is True
     assert result["fields"] == list(SHP_FIELDS.values())
     rows = {r["线索编号"]: r for r in result["rows"]}
-    assert sorted(rows) == ["L001", "L002", "L006"]
+    assert sorted(rows) == ["L001", "L002", "L003", "L006"]
     assert rows["L001"]["保护区名称"] == "甲保护区" and rows["L001"]["保护区级别"] == "国家级"
     assert rows["L001"]["功能区"] == "核心区" and rows["L001"]["核查状态"] == "待核查"
     assert rows["L001"]["活动类型"] == "采石场"

@@ -80,8 +80,8 @@ def test_thumbnails_in_the_ledger(classified, tmp_path: Path, caplog) -> None:
 
 def test_no_chips_no_picture_columns(classified, tmp_path: Path) -> None:
     ws = classified
-    chip = _png(tmp_path / "L003_before.png", (32, 32), (0, 0, 255))
-    _add_chips(ws, [("L003", "before", chip)])  # L003 is not in 甲保护区's ledger
+    chip = _png(tmp_path / "L004_before.png", (32, 32), (0, 0, 255))
+    _add_chips(ws, [("L004", "before", chip)])  # L004 is not in 甲保护区's ledger
     report = export(ws, tmp_path / "out", formats=("xlsx",))
     sheet = load_workbook(report.files["甲保护区"][0])["台账"]
     assert [c.value for c in sheet[HEADER_ROW]] == list(ledger_columns().values())

@@ -23,7 +23,7 @@ from tests.conftest import require_service
 from tests.geo.rasters import disc, write_raster
 
 #: Leads per reserve of the ``classified`` fixture plus two patches in 甲's buffer zone.
-EXPECTED = {"甲保护区": 5, "乙保护区": 2, "保护区外": 1}
+EXPECTED = {"甲保护区": 6, "乙保护区": 2, "保护区外": 1}  # L003 in 甲 and 乙 (the winner)
 PATCHES = ("R-2024-H1-mask-000001", "R-2024-H1-mask-000002")
 
 
@@ -73,7 +73,7 @@ def test_one_folder_and_zip_per_reserve_with_one_page_per_lead(packed, tmp_path)
     for lead in PATCHES:  # before chips copied into the packet and shown on their pages
         assert (packets["甲保护区"] / "chips" / f"{lead}_before.png").is_file()
         assert f'src="chips/{lead}_before.png"' in html
-    assert html.count("无后时相影像") == 5 and html.count("无前时相影像") == 3
+    assert html.count("无后时相影像") == 6 and html.count("无前时相影像") == 4
     assert "break-after: page" in html
     # the strictest zones first, as in the ledger
     assert _pages(html)[0] == "L001"
@@ -85,7 +85,7 @@ def test_missing_or_changed_chip_files_become_placeholders(packed, tmp_path):
     Path(chips[PATCHES[1]]).write_bytes(b"not the chip")
     packets = write_packets(packed, tmp_path / "out", pdf=False)
     html = (packets["甲保护区"] / HTML_NAME).read_text(encoding="utf-8")
-    assert html.count("无前时相影像") == 5
+    assert html.count("无前时相影像") == 6
     assert not (packets["甲保护区"] / "chips").exists()
 
 

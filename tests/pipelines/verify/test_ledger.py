@@ -27,7 +27,8 @@ LABELS = ledger_columns()
 
 @pytest.fixture
 def ledger(classified, tmp_path: Path) -> tuple[Any, Path, Path]:
-    """甲保护区's ledger (L001 待核查, L002 问题, L006 整改中) as XLSX and CSV."""
+    """甲保护区's ledger (L001 待核查, L002 问题, L006 整改中; L003 待核查, which lies in 甲
+    and in 乙, the winner) as XLSX and CSV."""
     set_status(classified, "L002", "问题", by="张三", opinion="疑似新建道路")
     set_status(classified, "L006", "问题", by="张三")
     set_status(classified, "L006", "整改中", by="张三", responsible_unit="安图县林业局",
@@ -89,7 +90,7 @@ def test_the_ledger_sheet(ledger):
     assert {"核查状态", "原因", "整改责任单位", "整改措施", "整改期限", "备注(核查意见)",
             "前时相", "后时相", "更新时间", "版本"} <= set(headers)
     assert sheet.freeze_panes == "B3" and sheet.auto_filter.ref.startswith("A2:")
-    assert sheet.max_row == 5
+    assert sheet.max_row == 6
     letter = {h: c.column_letter for h, c in zip(headers, sheet[HEADER_ROW], strict=True)}
     for hidden in HIDDEN.values():
         assert sheet.column_dimensions[letter[hidden]].hidden
@@ -97,12 +98,12 @@ def test_the_ledger_sheet(ledger):
     for header in ("线索编号", "涉及保护区及功能区", "核查状态"):
         assert sheet.column_dimensions[letter[header]].width >= 2 * len(header)
     checks = {str(dv.sqref): dv for dv in sheet.data_validations.dataValidation}
-    status = checks[f"{letter['核查状态']}3:{letter['核查状态']}5"]
+    status = checks[f"{letter['核查状态']}3:{letter['核查状态']}6"]
     assert status.type == "list" and status.formula1 == \
         '"待核查,核查中,非问题,问题,整改中,已整改,已销号"'  # the Chinese statuses only
-    reason = checks[f"{letter['原因']}3:{letter['原因']}5"]
+    reason = checks[f"{letter['原因']}3:{letter['原因']}6"]
     assert "保护区设立前已存在" in reason.formula1 and reason.errorStyle == "warning"
-    assert checks[f"{letter['整改期限']}3:{letter['整改期限']}5"].type == "date"
+    assert checks[f"{letter['整改期限']}3:{letter['整改期限']}6"].type == "date"
     page = Sheet(xlsx)
     deadline = page.sheet.cell(page.row_of("L006"), page.col("整改期限"))
     assert deadline.is_date and deadline.value.date() == date(2025, 6, 30)
@@ -116,7 +117,7 @@ def test_the_ledger_sheet(ledger):
     assert meta["run_id"] in set(ws.runs()["run_id"])
     summary = {r[0]: r[1] for r in book["汇总"].iter_rows(values_only=True) if r[0]}
     counts = (summary["线索数"], summary["待核查"], summary["问题"], summary["整改中"])
-    assert counts == (3, 1, 1, 1)
+    assert counts == (4, 2, 1, 1)
 
 
 def test_import_of_a_sheet_edited_as_a_person_would(ledger):
@@ -137,11 +138,11 @@ def test_import_of_a_sheet_edited_as_a_person_would(ledger):
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=FIRST_ROW)]
     for r, values in enumerate(reversed(rows), start=FIRST_ROW):
         for c, value in enumerate(values, start=1):
-            sheet.cell(r, c, value)
+            sheet.cell(r, c).value = value  # empty cells too
     page.save()
 
     report = import_ledger(ws, xlsx, by="李四")
-    assert report.summary() == "applied 3, unchanged 0, refused 0"
+    assert report.summary() == "applied 3, unchanged 1, refused 0"
     assert report.extra_columns == ["联系人"]
     by_lead = {r.lead_id: r for r in report.rows}
     assert by_lead["L001"].message == "待核查 → 问题 → 整改中 (version 1 → 3)"
@@ -171,7 +172,7 @@ def test_a_deleted_row_changes_nothing_for_its_lead(ledger):
     report = import_ledger(ws, xlsx)
     assert report.not_in_file == ["L002"]
     assert [(r.lead_id, r.outcome) for r in report.rows] == [
-        ("L001", "applied"), ("L006", "unchanged")]
+        ("L001", "applied"), ("L006", "unchanged"), ("L003", "unchanged")]
     assert state(ws, "L002")["version"] == 2
 
 
@@ -203,7 +204,7 @@ def test_importing_twice_changes_nothing_the_second_time(ledger):
     assert first.count("applied") == 2
     before = everything(ws)
     second = import_ledger(ws, xlsx, by="张三")
-    assert second.summary() == "applied 0, unchanged 3, refused 0"
+    assert second.summary() == "applied 0, unchanged 4, refused 0"
     assert {r.message for r in second.rows} == {"already so in the workspace", "not edited"}
     for name, frame in everything(ws).items():
         pd.testing.assert_frame_equal(frame, before[name], obj=name)
@@ -353,7 +354,7 @@ def test_csv_round_trip(ledger, encoding: str):
                          ("L002", "整改期限"): "2025/9/30",
                          ("L006", "功能区"): "实验区"}, encoding=encoding)
     report = import_ledger(ws, csv_path, by="赵六")
-    assert report.summary() == "applied 2, unchanged 1, refused 0"
+    assert report.summary() == "applied 2, unchanged 2, refused 0"
     assert state(ws, "L002")["deadline"] == "2025-09-30"
     assert state(ws, "L001")["status"] == "in_field"
     warning = next(r for r in report.rows if r.lead_id == "L006").warnings
@@ -381,7 +382,7 @@ def test_import_command(ledger):
     result = runner.invoke(cli, ["status", "import", str(xlsx), *where, "--by", "张三",
                                  "--format", "json"])
     payload = json.loads(result.output)
-    assert payload["counts"] == {"applied": 1, "unchanged": 1, "refused": 1}
+    assert payload["counts"] == {"applied": 1, "unchanged": 2, "refused": 1}
     assert state(ws, "L001")["status"] == "problem"
     result = runner.invoke(cli, ["status", "import", str(ws.location), *where])
     assert result.exit_code == 1 and "a ledger is an .xlsx or .csv file" in result.output
@@ -413,7 +414,7 @@ def test_round_trip_and_deadlines_on_postgis(request: pytest.FixtureRequest, tmp
         page.set("L006", "功能区", "实验区")
         page.save()
         report = import_ledger(ws, xlsx, by="李四")
-        assert report.summary() == "applied 2, unchanged 1, refused 0"
+        assert report.summary() == "applied 2, unchanged 2, refused 0"
         assert list(history(ws, "L001")["to_status"]) == ["pending", "problem", "rectifying"]
         before = everything(ws)
         assert import_ledger(ws, xlsx).count("applied") == 0
@@ -440,7 +441,7 @@ def test_hidden_columns_deleted_the_export_snapshot_still_holds_the_versions(led
     page.save()
     set_status(ws, "L001", "核查中")  # changed since the export, row not edited
     report = import_ledger(ws, xlsx)
-    assert report.summary() == "applied 1, unchanged 2, refused 0"
+    assert report.summary() == "applied 1, unchanged 3, refused 0"
     assert (state(ws, "L002")["status"], state(ws, "L002")["version"]) == ("rectifying", 3)
 
 

@@ -46,16 +46,16 @@ def _write_csv(path: Path, rows: list[list[str]]) -> None:
 def test_a_row_pasted_from_another_reserves_excel_ledger_is_refused(classified, tmp_path):
     report = export(classified, tmp_path, formats=("xlsx",))
     own, other = report.files["甲保护区"][0], report.files["乙保护区"][0]
-    _paste_row(other, own, "L003", {"核查状态": "核查中"})
+    _paste_row(other, own, "L004", {"核查状态": "核查中"})
     page = Sheet(own)
     page.set("L001", "核查状态", "核查中")
     page.save()
     results = _results(import_ledger(classified, own, by="甲保护区管理局"))
-    assert (results["L001"].outcome, results["L003"].outcome) == ("applied", "refused")
-    assert results["L003"].problem == "scope"
-    assert "lead L003 is not a lead of this ledger of 甲保护区 (R01): it belongs to 乙保护区 " \
-           "(R02)" in results["L003"].message
-    assert (state(classified, "L003")["status"], state(classified, "L003")["version"]) == (
+    assert (results["L001"].outcome, results["L004"].outcome) == ("applied", "refused")
+    assert results["L004"].problem == "scope"
+    assert "lead L004 is not a lead of this ledger of 甲保护区 (R01): it belongs to 乙保护区 " \
+           "(R02)" in results["L004"].message
+    assert (state(classified, "L004")["status"], state(classified, "L004")["version"]) == (
         "pending", 1)
 
 
@@ -94,14 +94,14 @@ def test_a_csv_holding_rows_of_two_reserves_changes_nothing(classified, tmp_path
     report = export(classified, tmp_path, formats=("csv",))
     own, other = report.files["甲保护区"][0], report.files["乙保护区"][0]
     rows = _csv_rows(own)
-    rows.append(next(r for r in _csv_rows(other) if r[0] == "L003"))
+    rows.append(next(r for r in _csv_rows(other) if r[0] == "L004"))
     _write_csv(own, rows)
-    _edit_csv(own, {("L003", "核查状态"): "核查中", ("L001", "核查状态"): "核查中"},
+    _edit_csv(own, {("L004", "核查状态"): "核查中", ("L001", "核查状态"): "核查中"},
               encoding="utf-8-sig")
     before = everything(classified)
     report = import_ledger(classified, own)
     assert {(r.outcome, r.problem) for r in report.rows} == {("refused", "scope")}
-    assert "exported in the ledgers of 2 groups (甲保护区 (R01): 3 rows; 乙保护区 (R02): 1 " \
+    assert "exported in the ledgers of 2 groups (甲保护区 (R01): 4 rows; 乙保护区 (R02): 1 " \
            "rows)" in report.rows[0].message
     assert everything(classified)["lead_status"].equals(before["lead_status"])
 
@@ -149,6 +149,8 @@ def test_a_ledger_that_cannot_tell_its_reserve_is_refused(classified, tmp_path):
 def test_a_lead_classified_elsewhere_since_the_export_is_refused(classified, tmp_path):
     xlsx = export(classified, tmp_path, formats=("xlsx",)).files["甲保护区"][0]
     classified.execute("""UPDATE "lead_class" SET "reserve_code" = 'R02',
+                          "reserve_name" = '乙保护区' WHERE "lead_id" = 'L002'""")
+    classified.execute("""UPDATE "lead_reserves" SET "reserve_code" = 'R02',
                           "reserve_name" = '乙保护区' WHERE "lead_id" = 'L002'""")
     page = Sheet(xlsx)
     page.set("L002", "核查状态", "非问题")
@@ -203,3 +205,23 @@ def test_groups_by_code_and_scoped_import_on_postgis(request: pytest.FixtureRequ
         _edit_csv(path, {("T06", "核查状态"): "核查中", ("T06", "版本"): "7"},
                   encoding="utf-8-sig")
         assert _results(import_ledger(ws, path))["T06"].outcome == "applied"
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_the_ledger_of_a_reserve_that_did_not_win_a_lead_changes_it(classified, tmp_path, fmt):
+    """L003 lies in 甲 (experimental) and 乙 (core protection, the winner): both ledgers
+    list it, and 甲's may change it."""
+    report = export(classified, tmp_path, formats=(fmt,))
+    path = report.files["甲保护区"][0]
+    if fmt == "xlsx":
+        page = Sheet(path)
+        page.set("L003", "核查状态", "核查中")
+        page.save()
+    else:
+        _edit_csv(path, {("L003", "核查状态"): "核查中"}, encoding="utf-8-sig")
+    result = _results(import_ledger(classified, path, by="甲保护区管理局"))["L003"]
+    assert (result.outcome, result.problem) == ("applied", None)
+    assert state(classified, "L003")["status"] == "in_field"
+    other = _results(import_ledger(classified, report.files["乙保护区"][0]))["L003"]
+    assert other.outcome == "unchanged"  # 乙's ledger, not edited, leaves it as it is
+    assert state(classified, "L003")["status"] == "in_field"
