@@ -8,7 +8,6 @@ from datetime import date
 
 import pandas as pd
 
-from layers.schema import OUTSIDE_NAME
 from pipelines.publish.changes import changes_since
 from pipelines.publish.report.charts import bar_chart
 from pipelines.publish.report.dispatch import dispatch_section
@@ -25,6 +24,7 @@ from pipelines.publish.report.summaries import (
     counts_areas,
     filter_leads,
     overdue,
+    reserve_table,
     status_table,
     zone_table,
 )
@@ -79,7 +79,7 @@ def build_report(
         scope.append(f"批次：{batch}")
     if only is not None:
         scope.append(f"范围：{_ONLY_LABELS[only]}")
-    sections = [_overview(view, charts=charts, cjk=cjk),
+    sections = [_overview(ws, view, charts=charts, cjk=cjk),
                 _progress(ws, view, today, charts=charts, cjk=cjk),
                 dispatch_section(ws, view, today), notice_section(ws, view, today)]
     if since is not None:
@@ -90,7 +90,7 @@ def build_report(
     return Report(title="绿盾线索核查报告", scope=scope, sections=sections)
 
 
-def _overview(view: pd.DataFrame, *, charts: bool, cjk: bool) -> Section:
+def _overview(ws: Workspace, view: pd.DataFrame, *, charts: bool, cjk: bool) -> Section:
     section = Section("overview", "线索概况")
     dims = pd.Series(view.geometry.geom_type.fillna("")).str.contains("Polygon")
     no_area = int(view["area_m2"].isna().sum())
@@ -99,11 +99,12 @@ def _overview(view: pd.DataFrame, *, charts: bool, cjk: bool) -> Section:
         f"面积合计 {round(float(view['area_m2'].sum()) / 1e4, 2)} 公顷"
         + (f"，{no_area} 条点位线索无面积" if no_area else "") + "。")
     section.blocks.append("面积：图斑按等积投影（China Albers）计算，点位线索取上报面积。")
-    by_reserve = counts_areas(view, "reserve_name", "保护区", OUTSIDE_NAME)
+    by_reserve = reserve_table(ws, view)
     activity = counts_areas(view, "activity_type", "活动类型", NO_ACTIVITY)
     status = status_table(view)
     section.blocks += [
-        Table("by_reserve", "按保护区", by_reserve),
+        Table("by_reserve", "按保护区（跨多个保护区的线索计入每个保护区；合计每条线索只计一次）",
+              by_reserve),
         Table("by_zone", "按功能区（多保护区重叠时计入最严格的功能区）", zone_table(view)),
         Table("by_reserve_zone", "保护区 × 功能区（线索数）",
               by_reserve_zone(view).reset_index()),

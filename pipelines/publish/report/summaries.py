@@ -40,6 +40,7 @@ __all__ = [
     "counts_areas",
     "filter_leads",
     "overdue",
+    "reserve_table",
     "status_table",
     "zone_table",
 ]
@@ -114,6 +115,34 @@ def counts_areas(view: pd.DataFrame, column: str, label: str, fill: str) -> pd.D
     table = pd.concat([table, total], ignore_index=True)
     table[COUNT] = table[COUNT].astype(int)
     return table
+
+
+def reserve_table(ws: Workspace, view: pd.DataFrame) -> pd.DataFrame:
+    """Counts and areas per reserve, each reserve counting every lead lying in it.
+
+    A lead inside several reserves (``lead_reserves``) is in the row of each; the 合计 row
+    counts every lead once (it is :func:`counts_areas`' total of ``view``).
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace holding the memberships.
+    view : pandas.DataFrame
+        Rows of :func:`pipelines.publish.views.leads_view` (possibly filtered).
+    """
+    members = ws.lead_memberships()
+    members = members[members["lead_id"].isin(set(view["lead_id"]))]
+    area = dict(zip(view["lead_id"], view["area_m2"], strict=True))
+    inside = set(members["lead_id"])
+    outside = view[~view["lead_id"].isin(inside)]
+    rows = pd.DataFrame({
+        "reserve_name": [*members["reserve_name"].tolist(), *[None] * len(outside)],
+        "area_m2": [*(area[i] for i in members["lead_id"]), *outside["area_m2"].tolist()],
+    })
+    table = counts_areas(rows, "reserve_name", "保护区", OUTSIDE_NAME)
+    table = table[table["保护区"] != "合计"]
+    total = pd.DataFrame([{"保护区": "合计", COUNT: len(view), AREA_HA: _ha(view["area_m2"])}])
+    return pd.concat([table, total], ignore_index=True)
 
 
 def zone_table(view: pd.DataFrame) -> pd.DataFrame:

@@ -94,9 +94,21 @@ def _compare(table: pd.DataFrame, label: str, expected: pd.DataFrame) -> None:
 def test_numbers_equal_the_workspace(report_ws):
     ws = report_ws
     report = build_report(ws, today=TODAY, charts=False)
-    _compare(report.table("by_reserve").frame, "保护区", _sql(ws, (
-        f'SELECT COALESCE(c."reserve_name", \'保护区外\') AS k, COUNT(*) AS n, {_AREA} {_JOIN} '
-        "GROUP BY k")))
+    # every reserve counts the leads lying in it; 合计 counts each lead once
+    by_reserve = report.table("by_reserve").frame
+    members = _sql(ws, (
+        'SELECT k, COUNT(*) AS n, SUM(a) AS area FROM (SELECT m."reserve_name" AS k, '
+        'COALESCE(c."area_m2", l."area_m2") AS a FROM "lead_reserves" m JOIN "leads" l '
+        'ON l."lead_id" = m."lead_id" LEFT JOIN "lead_class" c ON c."lead_id" = l."lead_id" '
+        "UNION ALL SELECT '保护区外', COALESCE(c.\"area_m2\", l.\"area_m2\") FROM \"leads\" l "
+        'LEFT JOIN "lead_class" c ON c."lead_id" = l."lead_id" WHERE l."lead_id" NOT IN '
+        '(SELECT "lead_id" FROM "lead_reserves")) t GROUP BY k'))
+    got = by_reserve[by_reserve["保护区"] != "合计"].set_index("保护区")
+    assert set(got.index) == set(members["k"])
+    for key, n in zip(members["k"], members["n"], strict=True):
+        assert got.loc[key, "线索数"] == n, key
+    assert by_reserve[by_reserve["保护区"] == "合计"].iloc[0]["线索数"] == ws.count("leads")
+    assert got["线索数"].sum() > ws.count("leads")  # some lead lies in two reserves
     _compare(report.table("by_activity").frame, "活动类型", _sql(ws, (
         f'SELECT COALESCE(l."activity_type", \'未填写\') AS k, COUNT(*) AS n, {_AREA} {_JOIN} '
         "GROUP BY k")))
