@@ -38,7 +38,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from layers.aliases import normalize_status
-from layers.schema import REASON_REQUIRED, STATUS_LABELS, TRANSITIONS, Status
+from layers.i18n import label
+from layers.schema import REASON_REQUIRED, TRANSITIONS, Status
 from layers.text import CONTROL_CHARACTERS
 from pipelines.errors import ConflictError, NotFoundError
 from pipelines.escape import content_disposition, html_text
@@ -239,7 +240,7 @@ def leads(
 
 def _allowed(status: str) -> list[dict[str, Any]]:
     current = Status(status)
-    return [{"status": s.value, "label": STATUS_LABELS[s],
+    return [{"status": s.value, "label": label(s.value),
              "reason_required": (current, s) in REASON_REQUIRED} for s in TRANSITIONS[current]]
 
 
@@ -502,9 +503,10 @@ def map_layer(
         if frame is None:
             return Response(f'{{"data":null,"numberMatched":{total}}}',
                             media_type="application/json")
-        allowed = editable_reserves(user)
-        editable = (frame["lead_id"] if allowed is None
-                    else frame.loc[frame["reserve_code"].isin(list(allowed)), "lead_id"])
+        # editable: the leads lying in a reserve the user edits (not only the winning one)
+        editable = [row["lead_id"] for row in page[["lead_id", "reserve_code",
+                                                    "reserve_codes"]].to_dict("records")
+                    if can_edit(user, row)]
         data = lead_features.lead_features(frame, ids=True, editable=set(editable))
         return Response(_layer_json(data, numberMatched=total), media_type="application/json")
     if kind not in _CONTEXT_BUILDERS:
