@@ -24,7 +24,7 @@ import shapely
 from geo.crs import CGCS2000
 from pipelines.errors import StoreError
 from pipelines.escape import sql_identifier as q
-from pipelines.store.base import SchemaChanges, Workspace, now_iso
+from pipelines.store.base import SchemaChanges, Workspace
 from pipelines.store.tables import FEATURE_LAYERS, GEOMETRY_TYPES, TABLE_KEYS, TABLES
 
 __all__ = ["GeoPackageWorkspace"]
@@ -254,10 +254,11 @@ class GeoPackageWorkspace(Workspace):
         if len(boxes):
             minx, miny = (float(v) for v in boxes[:, :2].min(axis=0))
             maxx, maxy = (float(v) for v in boxes[:, 2:].max(axis=0))
+            # the GeoPackage spec wants UTC with a Z here; lvdun's own tables hold +08:00
             self.conn.execute(
                 "UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?, "
-                "last_change = ? WHERE table_name = ?",
-                (minx, miny, maxx, maxy, now_iso(), layer),
+                "last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE table_name = ?",
+                (minx, miny, maxx, maxy, layer),
             )
 
 

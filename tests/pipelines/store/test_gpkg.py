@@ -75,3 +75,14 @@ def test_extent_from_envelopes_includes_blobs_without_one(workspace):
     assert got == pytest.approx((125.5, 42.5, 126.4, 44.5))  # B's blob decoded, C enveloped
     frame = workspace.read_features("leads")
     assert tuple(frame.total_bounds) == pytest.approx(got)
+
+
+def test_contents_last_change_is_utc_with_z_and_own_tables_are_china_time(classified):
+    import re
+
+    stamps = classified.execute("SELECT table_name, last_change FROM gpkg_contents").fetchall()
+    assert {"leads", "reserves", "lead_class"} <= {name for name, _ in stamps}
+    utc = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+    assert [(n, t) for n, t in stamps if not utc.match(str(t))] == []
+    runs = classified.read_table("runs")
+    assert runs["started_at"].str.endswith("+08:00").all()
