@@ -193,6 +193,7 @@ def _steps(size: int, ws: Path, engines: list[str], scheduler: str,
            dsn: str) -> list[tuple[str, list[str]]]:
     """The commands timed at one size, in order."""
     steps = [
+        ("lvdun --help", [*LVDUN, "--help"]),  # the CLI's own start-up, every command pays it
         ("ingest reserves", [*LVDUN, "ingest", "reserves", "reserves.gpkg", "-w", str(ws)]),
         ("ingest leads", [*LVDUN, "ingest", "leads", "leads.csv", "--crs", "EPSG:4490", "-w",
                           str(ws)]),
@@ -225,7 +226,7 @@ def run(polygons: Polygons, sizes: list[int], engines: list[str], *,
                 print(f"  {size:>9,} points: {step} ...", file=sys.stderr, flush=True)
                 seconds, rss, note = timed(cmd, cwd=workdir, timeout=timeout)
                 base = {"ingest leads": "plain to_file", "ingest reserves": "",
-                        "db copy to PostGIS": ""}.get(step, "STRtree")
+                        "db copy to PostGIS": "", "lvdun --help": ""}.get(step, "STRtree")
                 if not note and step.endswith("dask"):
                     note = (f"dask.distributed, {DASK_WORKERS} worker processes (their memory "
                             "not in the peak)")

@@ -12,9 +12,11 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from pipelines.store import DEFAULT_WORKSPACE
-
 __all__ = ["Settings"]
+
+#: :data:`pipelines.store.DEFAULT_WORKSPACE`, not imported: the store loads geopandas, and
+#: ``lvdun --help`` reads these settings (a test checks that the two agree).
+DEFAULT_WORKSPACE = "lvdun.gpkg"
 
 
 class Settings(BaseSettings):

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-__all__ = ["COMMANDS", "ENTRY_POINT_GROUP", "PluginGroup", "cli", "main"]
+__all__ = ["COMMANDS", "ENTRY_POINT_GROUP", "SUMMARIES", "PluginGroup", "cli", "main"]
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,31 @@ COMMANDS = {
     "review": "pipelines.cli.review:review_group",
     "demo": "pipelines.cli.demo:demo_cmd",
     "styles": "pipelines.cli.styles:styles_cmd",
+}
+
+#: The one-line help of each of :data:`COMMANDS`, as ``lvdun --help`` lists it without
+#: importing the command's module (a test checks that each is its command's own short help).
+SUMMARIES = {
+    "ingest": "Ingest a file into a layer of the workspace (created on first use).",
+    "chips": "Make before/after image chips (PNG) for every lead, with its outline drawn.",
+    "classify": "Classify every lead: reserve, zone (strictest wins), wetland, mine, county, "
+                "distance.",
+    "status": "Field verification: change a lead's status, show its history, deadlines, "
+              "ledgers.",
+    "export": "Write verification lists (核查清单) per reserve or county.",
+    "report": "Report leads by reserve, zone, activity, county and status; verification "
+              "progress against batch deadlines; overdue leads; wetlands; mines; changes "
+              "since a run.",
+    "field": "Field packages for phones, and reading back what the field teams recorded.",
+    "mines": "Closed and historic mines: restoration progress, monitoring and inspections "
+             "due, mines refusing restoration.",
+    "db": "The workspace database: create it, copy it between GeoPackage and PostGIS.",
+    "users": "Users and tokens of the web app (`lvdun serve`): viewers, reserve editors, "
+             "admins.",
+    "review": "Level-by-level review: submit verdicts and closures, approve, return, "
+              "spot-check.",
+    "demo": "Generate the synthetic demo data set and run the whole pipeline on it.",
+    "styles": "Write the QGIS styles and the view lead_status_view into the workspace.",
 }
 
 
@@ -100,12 +125,29 @@ class PluginGroup(click.Group):
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """Write the command list of ``--help``; a plugin that fails to load is left out."""
+        """Write the command list of ``--help``; a plugin that fails to load is left out.
+
+        This package's commands not loaded yet are listed from :data:`SUMMARIES`, so that
+        ``lvdun --help`` imports none of their modules (nor geopandas, which they need).
+        """
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max((len(n) for n in names), default=0)
+        rows: list[tuple[str, str]] = []
         self._listing = True
         try:
-            super().format_commands(ctx, formatter)
+            for name in names:
+                if name not in self.commands and name in SUMMARIES:
+                    rows.append((name, click.utils.make_default_short_help(SUMMARIES[name],
+                                                                           limit)))
+                    continue
+                command = self.get_command(ctx, name)
+                if command is not None and not command.hidden:
+                    rows.append((name, command.get_short_help_str(limit)))
         finally:
             self._listing = False
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
 @click.group(cls=PluginGroup, plugins=ENTRY_POINT_GROUP,

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 
 from geo.errors import LvdunError
 from pipelines.settings import Settings
-from pipelines.store import Workspace, open_workspace
+
+if TYPE_CHECKING:  # the store loads geopandas: imported when a command opens a workspace
+    from pipelines.store import Workspace
 
 __all__ = ["QUIET_KEY", "WORKSPACE_KEY", "console", "default_workspace", "err_console",
            "handle_errors", "open_ws", "quiet", "settings", "summary", "workspace_option"]
@@ -61,6 +63,8 @@ workspace_option = click.option(
 
 def open_ws(location: str, *, create: bool = False) -> Workspace:
     """Open the workspace named on the command line."""
+    from pipelines.store import open_workspace
+
     ws = open_workspace(location, create=create)
     ws.open()
     return ws

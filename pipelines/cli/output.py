@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
 from layers.i18n import _, label, local_time
 from pipelines.cli.options import console as stdout_console
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["cell", "is_whole_column", "print_table"]
 

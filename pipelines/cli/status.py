@@ -6,12 +6,10 @@ import json
 from datetime import date, datetime
 
 import click
-import pandas as pd
 from rich.markup import escape
 from rich.table import Table
 
 from layers.i18n import _, label
-from layers.schema import STATUS_LABELS, Status
 from pipelines.cli.options import (
     console,
     handle_errors,
@@ -20,11 +18,10 @@ from pipelines.cli.options import (
     summary,
     workspace_option,
 )
-from pipelines.cli.output import print_table
 from pipelines.levels import LEVEL_LABELS, Level
-from pipelines.verify.deadlines import overdue, set_batch_deadline
-from pipelines.verify.evidence import evidence_summary
-from pipelines.verify.status import history, set_status
+
+# The jobs (pandas, geopandas, the store) are imported inside each command: `lvdun status
+# --help` and the other commands' runs do not pay for them.
 
 __all__ = ["status_group"]
 
@@ -62,6 +59,9 @@ def set_cmd(lead_id: str, status: str, workspace: str, reason: str | None, note:
       lvdun status set C2224262023000123 整改中 --responsible-unit 安图县林业局 \\
             --deadline 2025-06-30 --by 李四 --evidence 现场照片.jpg
     """
+    from pipelines.verify.evidence import evidence_summary
+    from pipelines.verify.status import set_status
+
     with open_ws(workspace) as ws:
         change = set_status(ws, lead_id, status, reason=reason, note=note, by=by,
                             evidence=evidence, expected_version=expected_version,
@@ -92,14 +92,19 @@ def history_cmd(lead_id: str, workspace: str) -> None:
     Example:
       lvdun status history C2224262023000123
     """
+    import pandas as pd
+
+    from pipelines.cli.output import print_table
+    from pipelines.verify.evidence import evidence_summary
+    from pipelines.verify.status import history
+
     with open_ws(workspace) as ws:
         rows = history(ws, lead_id)
     files = [json.loads(e) if isinstance(e, str) and e else [] for e in rows["evidence"]]
     shown = pd.DataFrame({
         "version": rows["version"], "at": rows["at"], "by": rows["by"],
-        "from": [STATUS_LABELS[Status(s)] if isinstance(s, str) and s else ""
-                 for s in rows["from_status"]],
-        "to": [STATUS_LABELS[Status(s)] for s in rows["to_status"]],
+        "from": [label(s) if isinstance(s, str) and s else "" for s in rows["from_status"]],
+        "to": [label(s) for s in rows["to_status"]],
         "review": [_review_cell(level, decision) for level, decision in
                    zip(rows["review_level"], rows["decision"], strict=True)],
         "reason": rows["reason"], "note": rows["note"],
@@ -142,6 +147,8 @@ def overdue_cmd(workspace: str, group_by: str | None, today: datetime | None, fm
       lvdun status overdue --by county
       lvdun status overdue --today 2025-07-01 --format json
     """
+    from pipelines.verify.deadlines import overdue
+
     day = today.date() if today is not None else date.today()
     with open_ws(workspace) as ws:
         rows = overdue(ws, today=day, by=group_by)
@@ -189,6 +196,8 @@ def batch_deadline_cmd(batch: str, deadline: str, workspace: str, note: str | No
     Example:
       lvdun status batch-deadline 2024-H1 2024-06-30 --note "吉环办〔2024〕12号"
     """
+    from pipelines.verify.deadlines import set_batch_deadline
+
     with open_ws(workspace) as ws:
         due = set_batch_deadline(ws, batch, deadline, note=note, by=by)
     console.print(f"batch {batch}: reporting deadline {due}")

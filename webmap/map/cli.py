@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from pipelines.cli.options import console, handle_errors, open_ws, settings, workspace_option
-from webmap.map.publish import publish_map
 
 __all__ = ["map_cmd"]
 
@@ -46,6 +45,8 @@ def map_cmd(workspace: str, out: str, title: str, history: bool, chips: bool) ->
     chips : bool
         ``--chips/--no-chips``: before/after image chips in the popups.
     """
+    from webmap.map.publish import publish_map  # geopandas and the map: only when run
+
     with open_ws(workspace) as ws:
         path = publish_map(ws, out, title=title, history=history, chips=chips,
                            tianditu_key=settings().tianditu_key or None)
