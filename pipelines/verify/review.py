@@ -31,7 +31,7 @@ import pandas as pd
 from layers.schema import STATUS_LABELS, Status
 from pipelines.errors import NotFoundError, PermissionDeniedError, ReviewError
 from pipelines.levels import LEVEL_LABELS, REVIEW_LEVELS, Level, parse_level
-from pipelines.rights import can_edit, require_edit, require_review
+from pipelines.rights import editable_reserves, lead_row_reserves, require_edit, require_review
 from pipelines.store.base import Workspace, now_iso
 from pipelines.users import Role, User
 from pipelines.verify.status import record_step, set_status
@@ -140,7 +140,8 @@ def lead_row(ws: Workspace, lead_id: str) -> dict[str, Any]:
     rows = ws.review_leads(lead_ids=[lead_id])
     if rows.empty or rows["status"].isna().iloc[0]:
         raise NotFoundError(f"工作区 {ws.location} 中没有线索 {lead_id!r}")
-    return {k: (None if pd.isna(v) else v) for k, v in rows.iloc[0].items()}
+    row = {k: (None if pd.isna(v) else v) for k, v in rows.iloc[0].items()}
+    return lead_row_reserves(ws, row)
 
 
 def _applies(review: dict[str, Any], status: str) -> bool:
@@ -461,7 +462,10 @@ def queue(ws: Workspace, user: User) -> pd.DataFrame:
     leads = ws.review_leads(sorted(user.areas) if reviewer else None)
     leads = leads[leads["status"].notna()]
     if not reviewer:
-        leads = leads[[can_edit(user, r) for r in leads.to_dict("records")]]
+        allowed = editable_reserves(user)
+        if allowed is not None:  # an editor: the leads lying in any of their reserves
+            members = ws.lead_memberships(reserve_codes=sorted(allowed))
+            leads = leads[leads["lead_id"].isin(set(members["lead_id"]))]
     reviews: dict[str, list[dict[str, Any]]] = {}
     for r in ws.read_reviews(leads["lead_id"].tolist()).to_dict("records"):
         reviews.setdefault(r["lead_id"], []).append(r)

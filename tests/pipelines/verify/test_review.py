@@ -269,3 +269,13 @@ def test_a_workspace_of_schema_2_is_upgraded_and_its_editors_submit(gpkg_workspa
         assert review.submit(again, editor, "L001").label == "待市级审核"
     finally:
         again.close()
+
+
+def test_an_editor_of_a_reserve_the_lead_lies_in_submits_it(ws):
+    """L003 wins 乙 (R02) but lies in 甲 (R01) too: 甲's editor sees and submits it."""
+    assert ws.lead_reserve_codes("L003") == ["R02", "R01"]
+    editor = user(ws, "甲保护区")
+    set_status(ws, "L003", "问题", by="甲")
+    assert "L003" in set(review.queue(ws, editor)["lead_id"])
+    assert review.submit(ws, editor, "L003").label == "待市级审核"
+    assert "L005" not in set(review.queue(ws, editor)["lead_id"])  # outside both
