@@ -97,7 +97,8 @@ def _detected(view: pd.DataFrame) -> list[str | None]:
             else None) for a, b in zip(after, first, strict=True)]
 
 
-def dispatch_table(frame: pd.DataFrame, by: str, label: str) -> pd.DataFrame:
+def dispatch_table(frame: pd.DataFrame, by: str, label: str,
+                   total: pd.DataFrame | None = None) -> pd.DataFrame:
     """Return the dispatch table of ``frame`` grouped by its column ``by``, with 合计.
 
     Parameters
@@ -108,10 +109,28 @@ def dispatch_table(frame: pd.DataFrame, by: str, label: str) -> pd.DataFrame:
         ``county``, ``city`` or ``reserve``.
     label : str
         The group column's header.
+    total : pandas.DataFrame, optional
+        The rows 合计 counts, when ``frame`` repeats a lead (one row per reserve).
     """
     rows = [{label: key, **_row(part)} for key, part in frame.groupby(by, sort=True)]
-    rows.append({label: "合计", **_row(frame)})
+    rows.append({label: "合计", **_row(frame if total is None else total)})
     return pd.DataFrame(rows, columns=[label, *DISPATCH_COLUMNS])
+
+
+def member_frame(ws: Workspace, frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with one row per lead and reserve it lies in (``lead_reserves``).
+
+    A lead inside two reserves is a row of each; a lead inside none keeps one row under
+    保护区外. The rows keep ``frame``'s columns, ``reserve`` naming the member reserve.
+    """
+    members = ws.lead_memberships()
+    members = members[members["lead_id"].isin(set(frame["lead_id"]))]
+    inside = frame.drop(columns="reserve").merge(
+        members[["lead_id", "reserve_name"]].rename(columns={"reserve_name": "reserve"}),
+        on="lead_id", how="inner")
+    outside = frame[~frame["lead_id"].isin(set(members["lead_id"]))].assign(
+        reserve=OUTSIDE_NAME)
+    return pd.concat([inside, outside], ignore_index=True)[list(frame.columns)]
 
 
 def dispatch_section(ws: Workspace, view: pd.DataFrame, today: date) -> Section:
@@ -155,5 +174,6 @@ def dispatch_tables(ws: Workspace, view: pd.DataFrame, today: date) -> list[Tabl
         Table("dispatch_county", "各县（市、区）调度",
               dispatch_table(frame, "county", "县（市、区）")),
         Table("dispatch_city", "各市（州）调度", dispatch_table(frame, "city", "市（州）")),
-        Table("dispatch_reserve", "各保护区调度", dispatch_table(frame, "reserve", "保护区")),
+        Table("dispatch_reserve", "各保护区调度（线索计入所在的每个保护区，合计每条计一次）",
+              dispatch_table(member_frame(ws, frame), "reserve", "保护区", total=frame)),
     ]

@@ -60,7 +60,10 @@ def test_dispatch_per_county_city_and_reserve(any_classified, tmp_path):
     cities = report.table("dispatch_city").frame.set_index("市（州）")
     assert cities.loc["222400", "线索数"] == 5 and cities.loc["220100", "线索数"] == 1
     reserves = report.table("dispatch_reserve").frame.set_index("保护区")
-    assert reserves.loc["甲保护区", "销号率"] == "100.0%"
+    # L003 wins 乙 but lies in 甲 too: it counts in both rows, once in 合计
+    assert (reserves.loc["甲保护区", "线索数"], reserves.loc["乙保护区", "线索数"]) == (4, 2)
+    assert reserves.loc["甲保护区", "问题数"] == 2 and reserves.loc["合计", "线索数"] == 6
+    assert reserves.loc["甲保护区", "销号率"] == "50.0%"  # L001 closed, L003 not
     assert "各县（市、区）调度" in render_markdown(report)
     path = write_report(report, tmp_path / "report.xlsx", "xlsx")
     assert "调度表" in load_workbook(path).sheetnames
