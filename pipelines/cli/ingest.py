@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from importlib import import_module
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
+from rich.markup import escape
 
+from layers.i18n import _
 from layers.mines import POINT_MINE_RADIUS_M
 from layers.schema import LAYERS
 from pipelines.cli.options import (
@@ -18,7 +20,10 @@ from pipelines.cli.options import (
     summary,
     workspace_option,
 )
-from pipelines.ingest.files import IngestReport, ingest
+from pipelines.cli.progress import progress_bar
+
+if TYPE_CHECKING:
+    from pipelines.ingest.files import IngestReport
 
 __all__ = ["ingest_group", "print_ingest_report"]
 
@@ -59,14 +64,20 @@ def ingest_group() -> None:
 
 
 def print_ingest_report(layer: str, file: str, report: IngestReport) -> None:
-    """Print an ingest's notes and its ``read N, stored S, rejected R`` line."""
+    """Print an ingest's notes and its ``读取 N，入库 S，拒绝 R`` line."""
     for note in report.notes[:20]:
-        summary(f"  [dim]{note}[/]")
+        summary(f"  [dim]{escape(note)}[/]")
     if len(report.notes) > 20:
-        summary(f"  [dim]... {len(report.notes) - 20} more notes in the runs table[/]")
-    summary(f"{layer} ← {file}: [bold]{report.summary()}[/]")
+        summary("  [dim]" + _("…… 另有 {n} 条说明，见 runs 表").format(n=len(report.notes) - 20)
+                + "[/]")
+    summary(f"{_(_LAYER_NAMES[layer])} ← {escape(file)}: [bold]{escape(report.summary())}[/]")
     if report.rejects_path:
-        console.print(f"rejected rows with reasons: {report.rejects_path}")
+        console.print(_("被拒绝的行及原因：{path}").format(path=escape(str(report.rejects_path))))
+
+
+#: What each layer is called where people read it.
+_LAYER_NAMES = {"reserves": "保护区", "wetlands": "湿地", "mines": "矿山", "leads": "线索",
+                "admin": "行政区"}
 
 
 def _layer_command(layer: str) -> Callable[..., Any]:
@@ -93,11 +104,13 @@ def _layer_command(layer: str) -> Callable[..., Any]:
                 crs: str | None, coords: str | None, fields: tuple[str, ...],
                 batch: str | None, encoding: str | None, strict: bool, by: str | None,
                 **layer_options: Any) -> None:
-        with open_ws(workspace, create=True) as ws:
+        from pipelines.ingest.files import ingest
+
+        with open_ws(workspace, create=True) as ws, progress_bar() as progress:
             report = ingest(ws, layer, file, layer_name=layer_name, sheet=sheet,
                             encoding=encoding, crs=crs, coords=coords,
                             fields=parse_fields(fields), batch=batch, strict=strict, by=by,
-                            **layer_options)
+                            progress=progress, **layer_options)
         print_ingest_report(layer, file, report)
 
     if layer == "mines":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +22,10 @@ import numpy as np
 import pandas as pd
 
 from layers.admin import prepare_admin
+from layers.aliases import FIELD_ALIASES
 from layers.canonical import Prepared
 from layers.files import file_sha256
-from layers.i18n import _
+from layers.i18n import _, language
 from layers.leads import prepare_leads
 from layers.mines import prepare_mines
 from layers.read import read_source
@@ -34,10 +36,11 @@ from pipelines.errors import IngestError
 from pipelines.escape import csv_cell, file_name
 from pipelines.ingest.changes import field_changes, keep_stored_fields
 from pipelines.ingest.identity import link_footprints
+from pipelines.progress import Progress, no_progress
 from pipelines.store.base import Workspace, new_run_id, now_iso
 from pipelines.store.tables import KEYS
 
-__all__ = ["IngestReport", "ingest", "rejects_dir", "store_prepared"]
+__all__ = ["IngestReport", "field_label", "ingest", "rejects_dir", "store_prepared"]
 
 log = logging.getLogger(__name__)
 
@@ -79,23 +82,47 @@ class IngestReport:
     kept: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        """One line: ``read N, stored S, rejected R``, what storing meant, changes per field.
+        """One line: read N, stored S, rejected R, what storing meant, changes per field.
+
+        Fields are named as bureau files head them (面积 for ``area_m2``).
 
         Examples
         --------
         >>> IngestReport("leads", "a.csv", "r1", read=3, stored=3, rejected=0, inserted=1,
         ...              updated=1, unchanged=1, changed={"area_m2": 1}).summary()
-        'read 3, stored 3, rejected 0 (new 1, updated 1, unchanged 1); changed: area_m2 1'
+        '读取 3，入库 3，拒绝 0（新增 1，更新 1，未变 1）；变更：面积 1'
         """
-        line = f"read {self.read}, stored {self.stored}, rejected {self.rejected}"
-        linked = f", linked {self.linked}" if self.linked else ""
-        line += (f" (new {self.inserted}, updated {self.updated}, "
-                 f"unchanged {self.unchanged}{linked})")
+        line = _("读取 {read}，入库 {stored}，拒绝 {rejected}").format(
+            read=self.read, stored=self.stored, rejected=self.rejected)
+        linked = _("，关联 {linked}").format(linked=self.linked) if self.linked else ""
+        line += _("（新增 {inserted}，更新 {updated}，未变 {unchanged}{linked}）").format(
+            inserted=self.inserted, updated=self.updated, unchanged=self.unchanged,
+            linked=linked)
         if self.changed:
-            line += "; changed: " + ", ".join(f"{k} {v}" for k, v in self.changed.items())
+            line += _("；变更：{fields}").format(fields=_("，").join(
+                f"{field_label(k)} {v}" for k, v in self.changed.items()))
         if self.kept:
-            line += f"; not in the file, kept as stored: {', '.join(self.kept)}"
+            line += _("；文件中没有、保留原值：{fields}").format(
+                fields=_("，").join(field_label(k) for k in self.kept))
         return line
+
+
+def field_label(name: str) -> str:
+    """Return how people call canonical field ``name``: its first Chinese header spelling.
+
+    In English the catalog's word, else the canonical name itself.
+
+    Examples
+    --------
+    >>> field_label("area_m2"), field_label("geometry"), field_label("run_id")
+    ('面积', '图形', 'run_id')
+    """
+    zh = "图形" if name == "geometry" else next(
+        (a for a in FIELD_ALIASES.get(name, ()) if re.search(r"[\u4e00-\u9fff]", a)), None)
+    if zh is None:
+        return name
+    text = _(zh)
+    return name if text == zh and language() != "zh" else text
 
 
 def rejects_dir(ws: Workspace) -> Path:
@@ -119,6 +146,7 @@ def ingest(
     strict: bool = False,
     by: str | None = None,
     point_radius_m: float | None = None,
+    progress: Progress = no_progress,
 ) -> IngestReport:
     """Ingest ``path`` into ``layer`` of the workspace.
 
@@ -147,6 +175,9 @@ def ingest(
     point_radius_m : float or None
         Mines only: metres within which a mine given as a point without an area matches
         leads (default :data:`layers.mines.POINT_MINE_RADIUS_M`).
+    progress : Progress
+        Told of the steps ``读取`` (the file, one unit), ``校验`` (canonical fields and
+        geometries, one unit) and ``写入`` (slices of :data:`WRITE_ROWS` rows).
 
     Returns
     -------
@@ -161,7 +192,11 @@ def ingest(
         raise IngestError(f"unknown layer {layer!r}; use one of {', '.join(LAYERS)}")
     path = Path(path)
     started = now_iso()
+    reading, checking = _("读取"), _("校验")
+    progress(reading, 0, 1)
     source = read_source(path, layer=layer_name, sheet=sheet, encoding=encoding)
+    progress(reading, 1, 1)
+    progress(checking, 0, 1)
     options: dict[str, Any] = {"overrides": fields, "crs": crs, "coords": coords,
                                "hint_lon": _hint_lon(ws)}
     if layer == "leads":
@@ -169,6 +204,7 @@ def ingest(
     if layer == "mines":
         options["point_radius_m"] = point_radius_m
     prepared = _PREPARE[layer](source, **options)
+    progress(checking, 1, 1)
     params = {
         "layer": layer, "layer_name": layer_name, "sheet": sheet, "encoding": encoding,
         "crs": crs, "coords": coords, "fields": dict(fields or {}), "batch": batch,
@@ -176,7 +212,8 @@ def ingest(
         **({"point_radius_m": point_radius_m} if layer == "mines" else {}),
     }
     return store_prepared(ws, layer, prepared, inputs=[path], params=params, strict=strict,
-                          by=by, started=started, carried=set(prepared.columns))
+                          by=by, started=started, carried=set(prepared.columns),
+                          progress=progress)
 
 
 def _hint_lon(ws: Workspace) -> float | None:
@@ -200,6 +237,7 @@ def store_prepared(
     started: str | None = None,
     command: str | None = None,
     carried: set[str] | None = None,
+    progress: Progress = no_progress,
 ) -> IngestReport:
     """Store a prepared layer frame in one transaction, with rejects file and run record.
 
@@ -229,6 +267,9 @@ def store_prepared(
     carried : set of str or None
         The canonical fields the input carries; stored rows keep their values of the
         others. None: the producer sets every field.
+    progress : Progress
+        Told of the step ``写入``: leads in slices of :data:`WRITE_ROWS` rows (and the new
+        ones' first status in slices as large), another layer as one unit.
 
     Raises
     ------
@@ -268,11 +309,15 @@ def store_prepared(
             f"{path.name}: {report.rejected} rows rejected and --strict is set; nothing stored. "
             f"See {report.rejects_path}"
         )
+    writing = _("写入")
     with ws.transaction():
         if layer == "leads":
-            _store_leads(ws, frame, report, run_id=run_id, by=by, carried=carried)
+            _store_leads(ws, frame, report, run_id=run_id, by=by, carried=carried,
+                         progress=lambda done, total: progress(writing, done, total))
         else:
+            progress(writing, 0, 1)
             _store_replacing(ws, layer, frame, report, carried=carried)
+            progress(writing, 1, 1)
         ws.record_run(
             run_id,
             command or f"ingest {layer}",
@@ -376,7 +421,14 @@ def _store_replacing(
 def _store_leads(
     ws: Workspace, frame: gpd.GeoDataFrame, report: IngestReport, *, run_id: str,
     by: str | None, carried: set[str] | None = None,
+    progress: Callable[[int, int | None], None] = lambda done, total: None,
 ) -> None:
+    """Store leads: compare with the stored ones, write slices, first status of new ones.
+
+    ``progress(done, total)`` counts slices written, known once the file's leads are
+    compared with the stored ones (the new ones' status rows are slices too).
+    """
+    progress(0, None)  # comparing with the stored leads: no count yet
     everything = ws.read_features("leads")
     frame, links = link_footprints(frame, everything)
     report.notes.extend(links)
@@ -419,19 +471,25 @@ def _store_leads(
                 history.append({
                     "lead_id": lead_id, "version": version_of.get(lead_id, 1), "at": at,
                     "by": by or "ingest", "from_status": status, "to_status": status,
-                    "reason": "再次监测", "note": f"detected again in batch {batch}",
+                    "reason": "再次监测",
+                    "note": _("在批次 {batch} 再次监测到").format(batch=batch),
                     "run_id": run_id,
                 })
     report.inserted = int((~exists).sum())
     report.unchanged = int(same.sum())
     report.updated = int((exists & ~same).sum())
     ws.delete_where_in("leads", "lead_id", ids)
-    for lo in range(0, len(frame), WRITE_ROWS):
-        ws.insert_features("leads", frame.iloc[lo : lo + WRITE_ROWS])
-    if history:
-        ws.append_rows("lead_history", pd.DataFrame(history))
     new_ids = frame.loc[~exists, "lead_id"].tolist()
     fresh = [i for i in new_ids if i not in status_of]
+    total = -(-len(frame) // WRITE_ROWS) + -(-len(fresh) // WRITE_ROWS)
+    done = 0
+    progress(done, total)
+    for lo in range(0, len(frame), WRITE_ROWS):
+        ws.insert_features("leads", frame.iloc[lo : lo + WRITE_ROWS])
+        done += 1
+        progress(done, total)
+    if history:
+        ws.append_rows("lead_history", pd.DataFrame(history))
     for lo in range(0, len(fresh), WRITE_ROWS):
         part = fresh[lo : lo + WRITE_ROWS]
         ws.append_rows("lead_status", pd.DataFrame({
@@ -443,6 +501,8 @@ def _store_leads(
             "from_status": None, "to_status": Status.PENDING.value, "reason": "新线索",
             "note": _("从 {file} 导入").format(file=Path(report.file).name), "run_id": run_id,
         }))
+        done += 1
+        progress(done, total)
 
 
 def _keep_stored_shapes(

@@ -38,9 +38,9 @@ def test_help_lists_the_commands_and_each_has_an_example():
 def test_pipeline_through_the_command_line(tmp_path: Path, zones_file: Path, leads_csv: Path):
     ws = str(tmp_path / "cli.gpkg")
     result = run("ingest", "reserves", str(zones_file), "-w", ws)
-    assert result.exit_code == 0 and "read 5, stored 5, rejected 0" in result.output
+    assert result.exit_code == 0 and "读取 5，入库 5，拒绝 0" in result.output
     result = run("ingest", "leads", str(leads_csv), "-w", ws, "--crs", "EPSG:4490")
-    assert "read 6, stored 6, rejected 0" in result.output
+    assert "读取 6，入库 6，拒绝 0" in result.output
     assert run("classify", "-w", ws).exit_code == 0
     result = run("status", "set", "L001", "问题", "-w", ws, "--by", "张三")
     assert result.exit_code == 0 and "待核查 → 问题" in result.output

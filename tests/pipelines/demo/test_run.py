@@ -17,10 +17,10 @@ def test_demo_end_to_end(tmp_path: Path):
     result = CliRunner().invoke(cli, ["demo", "--out", str(out), "--leads", "400"],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "rejected 0" in result.output
+    assert "拒绝 0" in result.output
     for line in result.output.splitlines():
         if line.startswith("ingest"):
-            assert "rejected 0" in line, line
+            assert "拒绝 0" in line, line
     assert (out / "lvdun.gpkg").exists()
     html = (out / "map.html").read_text(encoding="utf-8")
     for layer in ("保护区功能区", "湿地", "关闭矿山", "县界", "线索"):

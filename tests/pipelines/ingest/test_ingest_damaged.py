@@ -44,7 +44,7 @@ def test_reingesting_a_truncated_shapefile_refuses_it_and_keeps_the_mines(tmp_pa
     shp = write_mines(tmp_path / "in")
     result = run("ingest", "mines", str(shp), "-w", str(ws))
     assert result.exit_code == 0, result.output
-    assert "read 12, stored 12, rejected 0" in result.output
+    assert "读取 12，入库 12，拒绝 0" in result.output
     assert _stored(ws, "mines").geometry.notna().all()
     copy = tmp_path / "again"
     copy.mkdir()
@@ -72,7 +72,7 @@ def test_ragged_csv_row_is_rejected_with_its_row_number(tmp_path: Path):
                     "G3,2025,126.7,43.7,工业\n", encoding="utf-8")
     result = run("ingest", "leads", str(path), "-w", str(ws), "--crs", "EPSG:4490")
     assert result.exit_code == 0, result.output
-    assert "read 3, stored 2, rejected 1" in result.output
+    assert "读取 3，入库 2，拒绝 1" in result.output
     assert sorted(_stored(ws, "leads")["lead_id"]) == ["G1", "G3"]
     rejects = list((tmp_path / "ws_rejects").glob("*.csv"))
     assert len(rejects) == 1
@@ -143,7 +143,7 @@ def test_control_characters_through_the_command_line(tmp_path: Path):
                     "G2,2025,126.6,43.6,道路,\x01\x02\n", encoding="utf-8")
     result = run("ingest", "leads", str(path), "-w", str(ws), "--crs", "EPSG:4490")
     assert result.exit_code == 0, result.output
-    assert "read 2, stored 2, rejected 0" in result.output
+    assert "读取 2，入库 2，拒绝 0" in result.output
     assert "control characters" in result.output and "备注" in result.output
     leads = _stored(ws, "leads").set_index("lead_id")
     assert leads.loc["G1", "activity_type"] == "工业" and leads.loc["G1", "note"] == "ab"

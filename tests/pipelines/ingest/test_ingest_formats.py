@@ -166,5 +166,5 @@ def test_unnumbered_patch_linked_across_rounds(workspace, tmp_path: Path):
     assert leads.loc[lead_id, "change_type"] == "扩大"
     assert workspace.read_table("lead_status").set_index("lead_id").loc[lead_id, "status"] \
         == "problem"
-    assert "detected again in batch 2024" in history(workspace, lead_id)["note"].iloc[-1]
+    assert "在批次 2024" in history(workspace, lead_id)["note"].iloc[-1]
     assert ingest(workspace, "leads", tmp_path / "b.gpkg").unchanged == 2  # idempotent

@@ -142,7 +142,7 @@ def test_command_line(tmp_path, mask_file):
                                       "--batch", "2024-H1", "--window", "64"],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "read 4, stored 3, rejected 1" in result.output
+    assert "读取 4，入库 3，拒绝 1" in result.output
     result = CliRunner().invoke(cli, ["ingest", "change-raster", "--help"])
     assert "Example" in result.output
     result = CliRunner().invoke(cli, ["ingest", "change-raster", str(mask_file), "-w", ws,

@@ -47,8 +47,8 @@ def test_a_column_the_file_lacks_keeps_its_stored_values(any_workspace, tmp_path
     assert (report.updated, report.unchanged) == (1, 2)
     assert report.changed == {"activity_type": 1}
     assert "area_m2" in report.kept
-    assert "changed: activity_type 1" in report.summary()
-    assert "kept as stored: " in report.summary() and "area_m2" in report.summary()
+    assert "变更：活动类型 1" in report.summary()
+    assert "文件中没有、保留原值：面积" in report.summary()
     counts = json.loads(any_workspace.read_table("runs").iloc[-1]["counts"])
     assert counts["changed_by_field"] == {"activity_type": 1}
     assert "area_m2" in counts["kept_fields"]
