@@ -14,19 +14,25 @@ reviewer's only their area's.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import threading
+from collections import OrderedDict
 from typing import Annotated, Any
 
+import geopandas as gpd
 import pandas as pd
+import shapely
 from fastapi import APIRouter, Query
 
-from pipelines.rights import readable_areas, readable_reserves
-from pipelines.store.cells import CellQuery, cell_counts, cell_size, refresh_lead_keys
+from pipelines.store.cells import CellQuery, cell_counts, cell_size
 from webmap.app.api import Context, CurrentUser, Filters, _split
-from webmap.app.catalog import NO_RESERVE
+from webmap.app.catalog import OUTSIDE_CODE, key_query, user_rights
 from webmap.errors import RequestError
+from webmap.map.aggregate import AGGREGATE_ABOVE, AGGREGATE_BELOW_ZOOM
+from webmap.map.lead_features import LEAD_FILTERS, lead_features
 
-__all__ = ["cells_json", "cells_router"]
+__all__ = ["cells_json", "cells_router", "filter_choices"]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +40,82 @@ cells_router = APIRouter(prefix="/api")
 
 #: Zoom levels the grid is offered at (beyond them the page draws leads).
 MAX_CELL_ZOOM = 14
+#: Dimensions whose empty value a query may ask for (``empty=activity``).
+_EMPTY_DIMS = ("activity", "batch", "zone")
+#: Answers of ``/api/map/cells`` kept (per rights, query, leads and status marks).
+_CACHE_SIZE = 512
+
+
+class _Answers:
+    """A small LRU of cell answers; an entry's key holds the workspace's marks, so a
+    change of the leads or of any status makes new keys."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Any, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> dict[str, Any] | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
+
+    def put(self, key: Any, value: dict[str, Any]) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+_ANSWERS = _Answers(_CACHE_SIZE)
+
+
+def filter_choices(summary: dict[str, Any]) -> dict[str, Any]:
+    """The filter choices of the map page, as the leads layer shows them, and their values.
+
+    The choices are those :func:`~webmap.map.lead_features.lead_features` writes for the
+    leads of ``summary`` (:func:`pipelines.store.cells.key_summary`): one stand-in lead
+    per combination of batch, activity, zone and reserve, so that names and order are the
+    same as the leads' own. ``params[dim][k]`` lists the API values of choice ``k``
+    (None: the empty value, asked for with ``empty=dim``; reserve ``outside``: no reserve).
+    """
+    combos: pd.DataFrame = summary["combos"]
+    names: pd.DataFrame = summary["reserves"]
+    if combos.empty:
+        return {"filters": {dim: [] for dim in LEAD_FILTERS},
+                "params": {dim: [] for dim in LEAD_FILTERS}}
+    first = combos.iloc[0]
+    rows = [{"batch": r.batch, "activity_type": r.activity_type, "zone": r.zone,
+             "reserve_code": None, "reserve_name": None if r.outside else
+             (names["reserve_name"].iloc[0] if len(names) else None)}
+            for r in combos.itertuples(index=False)]
+    rows += [{"batch": first["batch"], "activity_type": first["activity_type"],
+              "zone": first["zone"], "reserve_code": code, "reserve_name": name}
+             for code, name in zip(names["reserve_code"], names["reserve_name"], strict=True)]
+    frame = gpd.GeoDataFrame(pd.DataFrame(rows).assign(lead_id=[str(k) for k in
+                                                                range(len(rows))]),
+                             geometry=[shapely.Point(0, 0)] * len(rows), crs="EPSG:4490")
+    data = lead_features(frame, ids=True)
+    filters = data.spec["filters"]
+    params: dict[str, list[list[Any]]] = {dim: [[] for _ in filters[dim]] for dim in LEAD_FILTERS}
+    for feature in json.loads(data.geojson)["features"]:
+        props = feature["properties"]
+        row = rows[int(props["i"])]
+        raw = {"activity": row["activity_type"], "batch": row["batch"], "zone": row["zone"],
+               "reserve": row["reserve_code"] if row["reserve_code"] is not None
+               else (OUTSIDE_CODE if row["reserve_name"] is None else None)}
+        for d, dim in enumerate(LEAD_FILTERS):
+            value = raw[dim]
+            if dim == "reserve" and value is None:
+                continue  # a stand-in of a lead inside some reserve
+            value = None if value is None or (isinstance(value, float) and value != value) \
+                else str(value)
+            bucket = params[dim][props["f"][d]]
+            if value not in bucket:
+                bucket.append(value)
+    return {"filters": filters, "params": params}
 
 
 def cells_json(frame: pd.DataFrame, zoom: int) -> dict[str, Any]:
@@ -64,12 +146,18 @@ def cells_json(frame: pd.DataFrame, zoom: int) -> dict[str, Any]:
             "by_status": by_status, "cells": out}
 
 
+def _with_empty(values: tuple[str, ...], dim: str, empty: tuple[str, ...]) -> tuple[Any, ...]:
+    return (*values, None) if dim in empty else values
+
+
 @cells_router.get("/map/cells", summary="Lead counts per grid cell and status")
 def map_cells(
     user: CurrentUser, ctx: Context, query: Filters,
     z: Annotated[int, Query(ge=0, le=MAX_CELL_ZOOM, description="Map zoom: the cell size.")],
     activity: Annotated[list[str] | None, Query(description="Activity types.")] = None,
     zone: Annotated[list[str] | None, Query(description="Zone codes.")] = None,
+    empty: Annotated[list[str] | None, Query(description="Dimensions whose empty value "
+                                             "is wanted too: activity, batch, zone.")] = None,
     overdue: Annotated[bool, Query(description="Only rectifications past deadline.")] = False,
 ) -> dict[str, Any]:
     """Counts of the leads you may read per grid cell and status; the filters of
@@ -87,22 +175,45 @@ def map_cells(
         Map zoom, which sets the cell size.
     activity, zone : list of str, optional
         Activity types and zone codes.
+    empty : list of str, optional
+        Dimensions (activity, batch, zone) whose leads without a value match too.
     overdue : bool
         Only rectifications whose deadline is before today.
     """
     if query.lead_id:
         raise RequestError("lead_id does not apply to cell counts: use /api/leads")
+    blanks = _split(empty, "empty")
+    unknown = [d for d in blanks if d not in _EMPTY_DIMS]
+    if unknown:
+        raise RequestError(f"empty={unknown[0]!r}: use one of {', '.join(_EMPTY_DIMS)}")
+    base = key_query(query, overdue_on=dt.date.today().isoformat() if overdue else None)
     cell_query = CellQuery(
-        bbox=query.bbox, status=query.status, batch=query.batch,
-        reserve=tuple(None if c == NO_RESERVE else c for c in query.reserve),
-        activity=_split(activity, "activity"), zone=_split(zone, "zone"),
-        overdue_on=dt.date.today().isoformat() if overdue else None,
+        bbox=query.bbox, status=base.status, reserve=base.reserve,
+        batch=_with_empty(query.batch, "batch", blanks),
+        activity=_with_empty(_split(activity, "activity"), "activity", blanks),
+        zone=_with_empty(_split(zone, "zone"), "zone", blanks), overdue_on=base.overdue_on,
     )
-    areas = readable_areas(user)
-    allowed = readable_reserves(user)
     ws = ctx.pool.get()
-    with ctx.write_lock:  # the index table is rebuilt (a write) after a re-ingest
-        refresh_lead_keys(ws)
-    frame = cell_counts(ws, z, cell_query, county_prefixes=areas,
-                        reserves=None if areas is not None or allowed is None else set(allowed))
-    return cells_json(frame, z)
+    signature = ctx.catalog.fresh(ws)
+    rights = user_rights(user)
+    key = (ws.location, signature, ws.last_history_id() or 0, rights, cell_query, z)
+    hit = _ANSWERS.get(key)
+    if hit is None:
+        frame = cell_counts(ws, z, cell_query, reserves=rights[0], county_prefixes=rights[1])
+        hit = cells_json(frame, z)
+        _ANSWERS.put(key, hit)
+    return hit
+
+
+@cells_router.get("/map/summary", summary="What the map page shows before any lead")
+def map_summary(user: CurrentUser, ctx: Context) -> dict[str, Any]:
+    """The number and extent of the leads you may read, the filter choices of the map
+    page (``filters``, as the leads layer names them) with the API values of each
+    (``params``, for ``/api/map/cells``), and when the page draws cells instead of
+    leads (``aggregate``: above this many leads in view, below this zoom), read from the
+    store's lead index, never from the leads themselves."""
+    summary = ctx.catalog.summary(ctx.pool.get(), user)
+    return {"total": summary["total"], "bounds": summary["bounds"],
+            **filter_choices(summary),
+            "aggregate": {"above": AGGREGATE_ABOVE, "belowZoom": AGGREGATE_BELOW_ZOOM,
+                          "maxCellZoom": MAX_CELL_ZOOM}}

@@ -1,14 +1,13 @@
-"""What the web app knows of the leads: the leads view in memory, kept fresh, filtered.
+"""What the web app knows of the leads: read from the store per request, never all at once.
 
-Reading :func:`pipelines.publish.views.leads_view` takes a second or more at 10^5 leads, far too
-slow for every request. :class:`LeadCatalog` keeps the view in memory and checks, at each
-request, two cheap marks of the workspace:
-
-- the run log and the largest lead ``fid``: any ingest or classification records a run
-  (and re-inserts leads), so a change means the whole view is read again;
-- the largest ``lead_history`` id: every status change (web app, command line, Excel
-  import, another process) appends to history in the same transaction as it updates
-  ``lead_status``, so the leads named by the new history rows are re-read, nothing else.
+A national workspace holds 10^6 leads; reading them all (the leads view) takes half a
+minute and gigabytes, so no request does. :class:`LeadCatalog` pages the leads through
+``lead_keys`` (:mod:`pipelines.store.cells`): the filters and the caller's rights are SQL
+over that index table and ``lead_class`` / ``lead_status``, and only the page's leads are
+read, with their classification, status and reserve memberships. The page's bounds and
+filter choices come from a summary of ``lead_keys`` kept until the leads change (the
+workspace's lead signature: runs and the largest lead ``fid``); status changes need
+nothing refreshed, since every query reads the status afresh.
 
 Every query goes through the caller's rights (:func:`pipelines.rights.readable_reserves`):
 an editor's queries never see another reserve's leads, whatever the filters say. A lead
@@ -21,21 +20,26 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from layers.schema import STATUS_LABELS, Status
 from pipelines.errors import NotFoundError
-from pipelines.publish.views import leads_view
 from pipelines.rights import readable_areas, readable_reserves, require_read
 from pipelines.store.base import Workspace
+from pipelines.store.cells import (
+    CellQuery,
+    key_summary,
+    refresh_lead_keys,
+    reserve_status_counts,
+    select_lead_ids,
+)
 from pipelines.users import User
 
 __all__ = ["API_FIELDS", "NO_RESERVE", "OUTSIDE_CODE", "LeadCatalog", "LeadQuery", "query_codes"]
@@ -62,10 +66,6 @@ API_FIELDS: tuple[str, ...] = (
     "wetland_names", "mine_ids", "near_boundary", "dist_boundary_m", "status",
     "status_label", "version", "reason", "responsible_unit", "measures", "deadline",
     "updated_at", "updated_by", "note",
-)  # fmt: skip
-_STATUS_COLUMNS = (
-    "status", "version", "reason", "responsible_unit", "measures", "deadline",
-    "updated_at", "updated_by",
 )  # fmt: skip
 _CHUNK = 500
 
@@ -95,22 +95,41 @@ class LeadQuery:
     lead_id: tuple[str, ...] = ()
 
 
-@dataclass
-class _State:
-    view: gpd.GeoDataFrame
-    bounds: np.ndarray  # (n, 4) minx, miny, maxx, maxy
-    position: dict[str, int]
-    reserve: np.ndarray  # reserve code per lead, NO_RESERVE when none
-    member_pos: np.ndarray  # (lead position, reserve code) of every membership; leads in
-    member_code: np.ndarray  # no reserve once with NO_RESERVE
-    member_names: dict[str, str]  # reserve code -> name
-    signature: tuple[Any, ...]
-    history_mark: int
-    generation: int
+Rights = tuple[frozenset[str | None] | None, frozenset[str] | None]
+
+
+def user_rights(user: User) -> Rights:
+    """``(reserves, county_prefixes)`` of :mod:`pipelines.store.cells` for ``user``.
+
+    A reviewer reads by county (their area), an editor the leads lying in their reserves,
+    the others every lead (both None).
+    """
+    areas = readable_areas(user)
+    allowed = readable_reserves(user)
+    if areas is not None:
+        return None, frozenset(areas)
+    return (None if allowed is None else frozenset(allowed)), None
+
+
+def _plain_code(code: str) -> str | None:
+    return None if code == NO_RESERVE else code
+
+
+def key_query(query: LeadQuery, **more: Any) -> CellQuery:
+    """The :class:`~pipelines.store.cells.CellQuery` of a lead query (bbox: extents
+    meeting it), with ``more`` of its fields."""
+    return CellQuery(meets=query.bbox, status=query.status, batch=query.batch,
+                     reserve=tuple(_plain_code(c) for c in query.reserve),
+                     lead_id=query.lead_id, **more)
 
 
 class LeadCatalog:
-    """The leads view of one workspace, shared by the request threads of the web app.
+    """The leads of one workspace as the request threads of the web app read them.
+
+    Parameters
+    ----------
+    write_lock : threading.Lock, optional
+        Held while ``lead_keys`` is rebuilt (a write), as by the app's status changes.
 
     Examples
     --------
@@ -118,118 +137,83 @@ class LeadCatalog:
     >>> page, total = catalog.select(ws, user, LeadQuery(status=("problem",)))  # doctest: +SKIP
     """
 
-    def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self._state: _State | None = None
-        self._generation = 0
+    def __init__(self, write_lock: Any = None) -> None:
+        self.write_lock = write_lock
+        self._lock = threading.Lock()
+        self._signature: Any = None
+        self._generations: dict[Any, int] = {}
+        self._summaries: dict[Any, dict[str, Any]] = {}
 
     # -- freshness ------------------------------------------------------------------
-    @staticmethod
-    def _signature(ws: Workspace) -> tuple[Any, ...]:
-        return ws.leads_signature()
-
-    @staticmethod
-    def _history_mark(ws: Workspace) -> int:
-        return ws.last_history_id() or 0
-
-    def _load(self, ws: Workspace, signature: tuple[Any, ...], mark: int) -> _State:
-        view = leads_view(ws).sort_values("lead_id", kind="stable").reset_index(drop=True)
-        geoms = view.geometry.values
-        bounds = shapely.bounds(np.asarray(geoms, dtype=object))
-        reserve = view["reserve_code"].astype(object).where(view["reserve_code"].notna(),
-                                                             NO_RESERVE).to_numpy()
-        position = {lid: k for k, lid in enumerate(view["lead_id"])}
-        members = ws.lead_memberships()
-        pos = members["lead_id"].map(position)
-        members, pos = members[pos.notna()], pos[pos.notna()].astype("int64").to_numpy()
-        codes = members["reserve_code"].astype(str).to_numpy(dtype=object)
-        alone = np.setdiff1d(np.flatnonzero(reserve == NO_RESERVE), pos)
-        member_pos = np.concatenate([pos, alone]).astype("int64")
-        member_code = np.concatenate([codes, np.full(len(alone), NO_RESERVE, dtype=object)])
-        per_lead: list[list[str]] = [[] for _ in range(len(view))]
-        for k, code in zip(pos.tolist(), codes.tolist(), strict=True):
-            per_lead[k].append(code)  # winner first (lead_memberships' order)
-        view["reserve_codes"] = [tuple(c) for c in per_lead]
-        self._generation += 1
-        log.info("loaded %d leads from %s", len(view), ws.location)
-        names = dict(zip(codes.tolist(), members["reserve_name"].tolist(), strict=True))
-        return _State(view, bounds, position, reserve, member_pos, member_code, names,
-                      signature, mark, self._generation)
-
-    @staticmethod
-    def _in_reserves(state: _State, codes: Sequence[str]) -> np.ndarray:
-        """Mask of the leads lying in any reserve of ``codes`` (NO_RESERVE: in none)."""
-        mask = np.zeros(len(state.view), dtype=bool)
-        hit = np.isin(state.member_code, list(codes))
-        mask[state.member_pos[hit]] = True
-        return mask
-
-    def _patch(self, ws: Workspace, state: _State, mark: int) -> None:
-        """Re-read ``lead_status`` of the leads whose history grew since the last mark."""
-        ids = ws.leads_changed_since(state.history_mark)
-        view = state.view
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            rows = ws.read_table_in("lead_status", "lead_id", chunk)
-            for row in rows.to_dict("records"):
-                k = state.position.get(row["lead_id"])
-                if k is None:
-                    continue
-                for column in _STATUS_COLUMNS:
-                    view.at[k, column] = row[column]
-                view.at[k, "status_label"] = STATUS_LABELS[Status(row["status"])]
-        state.history_mark = mark
-        log.debug("refreshed the status of %d leads", len(ids))
-
-    @contextmanager
-    def fresh(self, ws: Workspace) -> Iterator[_State]:
-        """Hold the catalog's lock and yield its state, brought up to date first.
-
-        The workspace's marks are read before taking the lock (a read may wait for a
-        writer's commit, and must not hold up the other requests meanwhile).
-        """
-        signature = self._signature(ws)
-        mark = self._history_mark(ws)
-        with self._lock:
-            state = self._state
-            if state is None or state.signature != signature:
-                state = self._state = self._load(ws, signature, mark)
-            elif mark > state.history_mark:
-                self._patch(ws, state, mark)
-            yield state
+    def fresh(self, ws: Workspace) -> Any:
+        """Bring ``lead_keys`` up to date with the leads; return the lead signature."""
+        signature = ws.leads_signature()
+        if signature != self._signature:
+            with self.write_lock or nullcontext(), self._lock:
+                refresh_lead_keys(ws)
+                if signature != self._signature:
+                    self._summaries.clear()
+                    self._generations.setdefault(signature, len(self._generations) + 1)
+                    self._signature = signature
+        return signature
 
     def generation(self, ws: Workspace) -> int:
-        """A number that changes whenever the leads are read anew (for caches of pages)."""
-        with self.fresh(ws) as state:
-            return state.generation
+        """A number that changes whenever the leads change (for caches of pages)."""
+        signature = self.fresh(ws)
+        with self._lock:
+            return self._generations.setdefault(signature, len(self._generations) + 1)
+
+    def summary(self, ws: Workspace, user: User | None = None) -> dict[str, Any]:
+        """:func:`~pipelines.store.cells.key_summary` of the leads ``user`` may read (None:
+        every lead), kept until the leads change."""
+        rights = (None, None) if user is None else user_rights(user)
+        signature = self.fresh(ws)
+        key = (signature, rights)
+        with self._lock:
+            hit = self._summaries.get(key)
+        if hit is None:
+            hit = key_summary(ws, reserves=rights[0], county_prefixes=rights[1])
+            with self._lock:
+                self._summaries[key] = hit
+        return hit
+
+    # -- rows -----------------------------------------------------------------------
+    @staticmethod
+    def rows(ws: Workspace, lead_ids: Sequence[str]) -> gpd.GeoDataFrame:
+        """Return the leads ``lead_ids`` with their class, status and ``reserve_codes``,
+        in that order (ids not found are left out)."""
+        parts, klasses, statuses, members = [], [], [], []
+        ids = list(lead_ids)
+        for start in range(0, max(len(ids), 1), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            where = (f'"lead_id" IN ({", ".join("?" * len(chunk))})' if chunk else "1 = 0")
+            parts.append(ws.read_features("leads", where=where, params=chunk))
+            klasses.append(ws.read_table("lead_class", where=where, params=chunk))
+            statuses.append(ws.read_table("lead_status", where=where, params=chunk))
+            members.append(ws.lead_memberships(lead_ids=chunk))
+        leads = pd.concat(parts, ignore_index=True)
+        klass = pd.concat(klasses, ignore_index=True).drop(columns=["batch", "run_id"],
+                                                            errors="ignore")
+        status = pd.concat(statuses, ignore_index=True)
+        area_sent = leads.pop("area_m2") if "area_m2" in leads else None
+        view = leads.merge(klass, on="lead_id", how="left").merge(status, on="lead_id",
+                                                                  how="left")
+        if area_sent is not None:
+            view["area_m2"] = (view["area_m2"].where(view["area_m2"].notna(), area_sent)
+                               if "area_m2" in view else area_sent)
+        view["status"] = view["status"].fillna(Status.PENDING.value)
+        view["status_label"] = [STATUS_LABELS[Status(s)] for s in view["status"]]
+        codes: dict[str, list[str]] = {}
+        for lead, code in pd.concat(members, ignore_index=True)[
+                ["lead_id", "reserve_code"]].itertuples(index=False, name=None):
+            codes.setdefault(str(lead), []).append(str(code))  # winner first
+        view["reserve_codes"] = [tuple(codes.get(str(lead), ())) for lead in view["lead_id"]]
+        order = {lead: k for k, lead in enumerate(ids)}
+        view = view.iloc[np.argsort([order.get(lead, len(ids)) for lead in view["lead_id"]],
+                                    kind="stable")].reset_index(drop=True)
+        return gpd.GeoDataFrame(view, geometry="geometry", crs=leads.crs)
 
     # -- queries --------------------------------------------------------------------
-    @staticmethod
-    def _mask(state: _State, user: User, query: LeadQuery) -> np.ndarray:
-        view = state.view
-        mask = np.ones(len(view), dtype=bool)
-        areas = readable_areas(user)
-        allowed = readable_reserves(user)
-        if areas is not None:  # a reviewer: the leads whose county lies in their area
-            county = view["county_adcode"]
-            mask &= (county.notna() & county.astype(str).str.startswith(
-                tuple(sorted(areas)) or ("\0",))).to_numpy()
-        elif allowed is not None:
-            mask &= LeadCatalog._in_reserves(state, list(allowed))
-        if query.reserve:
-            mask &= LeadCatalog._in_reserves(state, list(query.reserve))
-        if query.status:
-            mask &= view["status"].isin(query.status).to_numpy()
-        if query.batch:
-            mask &= view["batch"].isin(query.batch).to_numpy()
-        if query.lead_id:
-            mask &= view["lead_id"].isin(query.lead_id).to_numpy()
-        if query.bbox is not None:
-            minx, miny, maxx, maxy = query.bbox
-            b = state.bounds
-            mask &= (b[:, 0] <= maxx) & (b[:, 2] >= minx) & (b[:, 1] <= maxy) & (b[:, 3] >= miny)
-        return mask
-
     def select(
         self,
         ws: Workspace,
@@ -238,6 +222,7 @@ class LeadCatalog:
         *,
         limit: int | None = None,
         offset: int = 0,
+        more: dict[str, Any] | None = None,
     ) -> tuple[gpd.GeoDataFrame, int]:
         """Return one page of the leads ``user`` may read that match ``query``, and the total.
 
@@ -255,13 +240,14 @@ class LeadCatalog:
             Page size; None for every matching lead.
         offset : int
             Matching leads skipped before the page.
+        more : dict, optional
+            More fields of :class:`~pipelines.store.cells.CellQuery` (activity, zone...).
         """
-        with self.fresh(ws) as state:
-            rows = np.flatnonzero(self._mask(state, user, query))
-            total = len(rows)
-            stop = None if limit is None else offset + limit
-            page = state.view.iloc[rows[offset:stop]].copy()
-        return page, total
+        self.fresh(ws)
+        reserves, counties = user_rights(user)
+        ids, total = select_lead_ids(ws, key_query(query, **(more or {})), reserves=reserves,
+                                     county_prefixes=counties, limit=limit, offset=offset)
+        return self.rows(ws, ids), total
 
     def lead(self, ws: Workspace, user: User, lead_id: str) -> dict[str, Any]:
         """Return one lead's attributes (and ``geometry``) if ``user`` may read it.
@@ -282,12 +268,12 @@ class LeadCatalog:
         PermissionDeniedError
             When it belongs to a reserve the user may not read.
         """
-        with self.fresh(ws) as state:
-            k = state.position.get(lead_id)
-            if k is None:
-                raise NotFoundError(f"no lead {lead_id!r} in the workspace")
-            row = state.view.iloc[k].to_dict()
-            row["reserve_code"] = None if state.reserve[k] == NO_RESERVE else state.reserve[k]
+        rows = self.rows(ws, [lead_id])
+        if rows.empty:
+            raise NotFoundError(f"no lead {lead_id!r} in the workspace")
+        row = rows.iloc[0].to_dict()
+        if not isinstance(row.get("reserve_code"), str):
+            row["reserve_code"] = None
         require_read(user, row)
         return row
 
@@ -297,38 +283,32 @@ class LeadCatalog:
         A lead inside several reserves counts in each of them. Columns: ``reserve_code``
         (None for none), ``reserve_name``, ``status``, ``count``.
         """
-        with self.fresh(ws) as state:
-            mask = self._mask(state, user, LeadQuery())
-            allowed = readable_reserves(user)
-            keep = mask[state.member_pos]
-            if allowed is not None and readable_areas(user) is None:
-                keep &= np.isin(state.member_code, list(allowed))  # only its own reserves
-            pos, code = state.member_pos[keep], state.member_code[keep]
-            names = state.member_names
-            frame = pd.DataFrame({
-                "reserve_code": [None if c == NO_RESERVE else c for c in code],
-                "reserve_name": [None if c == NO_RESERVE else names.get(c, c) for c in code],
-                "status": state.view["status"].to_numpy()[pos],
-            })
-        frame["reserve_name"] = frame["reserve_name"].fillna("保护区外")
-        return (frame.groupby(["reserve_code", "reserve_name", "status"], dropna=False)
-                .size().rename("count").reset_index())
+        self.fresh(ws)
+        reserves, counties = user_rights(user)
+        frame = reserve_status_counts(ws, reserves=reserves, county_prefixes=counties)
+        frame["reserve_name"] = frame["reserve_name"].where(frame["reserve_code"].notna(),
+                                                            "保护区外")
+        frame["reserve_name"] = frame["reserve_name"].fillna(frame["reserve_code"])
+        return frame
 
     def activities(self, ws: Workspace) -> list[str]:
         """Return the raw activity types of point leads (for the legend of the page)."""
-        with self.fresh(ws) as state:
-            view = state.view
-            points = view[view.geom_type.isin(["Point", "MultiPoint"])]
-            return sorted({str(v) for v in points["activity_type"].dropna()})
+        combos = self.summary(ws)["combos"]
+        points = combos[combos["point"].astype(int) == 1]
+        return sorted({str(v) for v in points["activity_type"].dropna()})
 
     def bounds(self, ws: Workspace) -> tuple[float, float, float, float] | None:
         """Return the extent of all leads, or None without leads."""
-        with self.fresh(ws) as state:
-            b = state.bounds
-            if not len(b) or np.isnan(b).all():
-                return None
-            return (float(np.nanmin(b[:, 0])), float(np.nanmin(b[:, 1])),
-                    float(np.nanmax(b[:, 2])), float(np.nanmax(b[:, 3])))
+        return self.summary(ws)["bounds"]
+
+    def count(self, ws: Workspace) -> int:
+        """Return the number of leads."""
+        return int(self.summary(ws)["total"])
+
+
+def reserve_filter(codes: Collection[str]) -> tuple[str | None, ...]:
+    """Reserve codes of a query as :mod:`pipelines.store.cells` takes them (None: none)."""
+    return tuple(_plain_code(c) for c in codes)
 
 
 def api_properties(row: dict[str, Any], fields: Sequence[str] = API_FIELDS) -> dict[str, Any]:

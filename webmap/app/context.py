@@ -65,6 +65,10 @@ class AppContext:
     _cache: dict[str, tuple[int, str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def __post_init__(self) -> None:
+        # lead_keys is rebuilt (a write) under the same lock as the status changes
+        self.catalog.write_lock = self.write_lock
+
     def cached(self, ws: Workspace, key: str, make: Callable[[], str]) -> str:
         """Return ``make()``, cached until the workspace's layers or leads change.
 

@@ -156,7 +156,7 @@ def _map_page(ctx: AppContext) -> str:
     kinds = [kind for kind in ("admin", "reserves", "wetlands", "mines", "leads")
              if ws.count(kind)]
     bounds = ctx.catalog.bounds(ws) or ws.extent("reserves")
-    many = ws.count("leads") > ctx.settings.map_view_loading
+    many = ctx.catalog.count(ws) > ctx.settings.map_view_loading
     m = build_app_map(layers=kinds, bounds=bounds, api=_API, login=_LOGIN,
                       title=ctx.settings.title, tianditu_key=ctx.settings.tianditu_key,
                       activities=ctx.catalog.activities(ws),

@@ -46,6 +46,7 @@ ROUTES = {
     "/api/leads/{lead_id:path}/review", "/api/review/queue", "/api/review/progress",
     "/api/leads/{lead_id:path}/photos/{index}", "/api/leads/{lead_id:path}/evidence",
     "/", "/login", "/field", "/field/sw.js", "/field/reserves", "/api/map/cells",
+    "/api/map/summary",
     "/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/{name}",
     "/ogc/collections/{name}/items", "/ogc/collections/{name}/items/{fid:path}",
 }  # fmt: skip
