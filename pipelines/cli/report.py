@@ -9,7 +9,8 @@ import click
 
 from layers.i18n import _
 from pipelines.cli.options import console, handle_errors, open_ws, summary, workspace_option
-from pipelines.publish.report import FORMATS, ONLY, build_report, render_markdown, write_report
+from pipelines.cli.progress import progress_bar
+from pipelines.publish.report import FORMATS, ONLY
 
 __all__ = ["report_cmd"]
 
@@ -49,13 +50,15 @@ def report_cmd(workspace: str, batch: str | None, fmt: str | None, out: str | No
         fmt = fmt if fmt in FORMATS else "md"
     if fmt == "xlsx" and not out:
         raise click.UsageError("--format xlsx needs --out FILE.xlsx")
-    with open_ws(workspace) as ws:
+    from pipelines.publish.report import build_report, render_markdown, write_report
+
+    with open_ws(workspace) as ws, progress_bar() as progress:
         report = build_report(ws, batch=batch, only=only, since=since,
                               today=today.date() if today else None,
                               refusing_months=refusing_months,
-                              charts=fmt != "md" and not no_charts)
+                              charts=fmt != "md" and not no_charts, progress=progress)
         if out:
-            path = write_report(report, out, fmt)
+            path = write_report(report, out, fmt, progress=progress)
     if out:
         summary(_("报告已写入 {path}").format(path=path))
     elif fmt == "md":

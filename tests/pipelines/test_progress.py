@@ -54,3 +54,17 @@ def test_ingest_reports_reading_checking_and_writing_slices(workspace, zones_fil
     assert _reaches_its_total(seen, "读取") == 1 and _reaches_its_total(seen, "校验") == 1
     assert _reaches_its_total(seen, "写入") == 4
     assert workspace.count("leads") == 6
+
+
+def test_report_reports_each_section_and_each_sheet(classified, tmp_path):
+    from pipelines.publish.report import build_report, write_report
+
+    seen, record = _recorder()
+    report = build_report(classified, charts=False, since=None, progress=record)
+    assert _reaches_its_total(seen, "汇总报告") == len(report.sections) + 1
+    seen, record = _recorder()
+    path = write_report(report, tmp_path / "r.xlsx", "xlsx", progress=record)
+    assert path.exists() and _reaches_its_total(seen, "写出报告") == len(report.sections) + 1
+    seen, record = _recorder()
+    write_report(report, tmp_path / "r.md", "md", progress=record)
+    assert _reaches_its_total(seen, "写出报告") == 1

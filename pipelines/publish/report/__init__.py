@@ -11,7 +11,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from layers.i18n import _
 from pipelines.errors import ReportError
+from pipelines.progress import Progress, no_progress
 from pipelines.publish.report.model import Chart, Report, Section, Table
 from pipelines.publish.report.render import FORMATS, render_html, render_markdown, write_xlsx
 from pipelines.publish.report.sections import build_report
@@ -42,7 +44,8 @@ def markdown_report(ws: Workspace, *, today: date | None = None) -> str:
     return render_markdown(build_report(ws, today=today, charts=False))
 
 
-def write_report(report: Report, path: str | Path, fmt: str) -> Path:
+def write_report(report: Report, path: str | Path, fmt: str, *,
+                 progress: Progress = no_progress) -> Path:
     """Write ``report`` to ``path`` as ``md``, ``html`` or ``xlsx``.
 
     Parameters
@@ -53,6 +56,8 @@ def write_report(report: Report, path: str | Path, fmt: str) -> Path:
         The file to write.
     fmt : {"md", "html", "xlsx"}
         The format.
+    progress : Progress
+        Told of step ``写出报告``: an XLSX's sheets and its saving, a text file as one unit.
 
     Raises
     ------
@@ -61,10 +66,13 @@ def write_report(report: Report, path: str | Path, fmt: str) -> Path:
     """
     path = Path(path)
     if fmt == "xlsx":
-        return write_xlsx(report, path)
+        return write_xlsx(report, path, progress=progress)
     if fmt not in FORMATS:
         raise ReportError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
+    step = _("写出报告")
+    progress(step, 0, 1)
     text = render_markdown(report) if fmt == "md" else render_html(report)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+    progress(step, 1, 1)
     return path

@@ -16,7 +16,9 @@ from typing import Any
 
 import pandas as pd
 
+from layers.i18n import _
 from pipelines.escape import html_text, xlsx_put, xlsx_row
+from pipelines.progress import Progress, no_progress
 from pipelines.publish.report.model import Chart, Report, Table
 
 __all__ = ["FORMATS", "render_html", "render_markdown", "write_xlsx"]
@@ -129,8 +131,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def write_xlsx(report: Report, path: str | Path) -> Path:
-    """Write the report as an XLSX workbook: one sheet per section."""
+def write_xlsx(report: Report, path: str | Path, *, progress: Progress = no_progress) -> Path:
+    """Write the report as an XLSX workbook: one sheet per section.
+
+    ``progress`` is told of step ``写出报告``: each sheet, then saving the workbook.
+    """
     from openpyxl import Workbook
     from openpyxl.drawing.image import Image
     from openpyxl.styles import Font
@@ -139,7 +144,9 @@ def write_xlsx(report: Report, path: str | Path) -> Path:
     book.remove(book.active)
     used: set[str] = set()
     bold = Font(bold=True)
-    for section in report.sections:
+    step, total = _("写出报告"), len(report.sections) + 1
+    progress(step, 0, total)
+    for done, section in enumerate(report.sections, start=1):
         sheet = book.create_sheet(_sheet_title(section.title, used))
         xlsx_row(sheet, [section.title])
         sheet.cell(row=1, column=1).font = Font(bold=True, size=13)
@@ -168,12 +175,14 @@ def write_xlsx(report: Report, path: str | Path) -> Path:
                 if block.legend:
                     xlsx_put(sheet, anchor + rows, 1, block.legend)
                 sheet.cell(row=anchor + rows + 1, column=1, value=None)
-                for _ in range(rows + 1):
+                for _blank in range(rows + 1):
                     sheet.append([])
             else:
                 xlsx_row(sheet, [block])
         sheet.column_dimensions["A"].width = 28
+        progress(step, done, total)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
+    progress(step, total, total)
     return path

@@ -8,6 +8,8 @@ from datetime import date
 
 import pandas as pd
 
+from layers.i18n import _
+from pipelines.progress import Progress, no_progress
 from pipelines.publish.changes import changes_since
 from pipelines.publish.report.charts import bar_chart
 from pipelines.publish.report.dispatch import dispatch_section
@@ -50,6 +52,7 @@ def build_report(
     refusing_months: int = 12,
     charts: bool = True,
     cjk: bool = True,
+    progress: Progress = no_progress,
 ) -> Report:
     """Build the report of a workspace.
 
@@ -71,22 +74,33 @@ def build_report(
         Draw charts (PNG) for the HTML and XLSX formats.
     cjk : bool
         Use a CJK font for chart labels when one is installed (False: numbered labels).
+    progress : Progress
+        Told of step ``汇总报告``: reading the leads, then each section.
     """
     today = today or date.today()
+    step, done = _("汇总报告"), 0
+    parts = [lambda: _overview(ws, view, charts=charts, cjk=cjk),
+             lambda: _progress(ws, view, today, charts=charts, cjk=cjk),
+             lambda: dispatch_section(ws, view, today), lambda: notice_section(ws, view, today),
+             lambda: wetland_section(view, ws.read_features("wetlands")),
+             lambda: mine_section(ws, view, ws.read_features("mines"), today=today,
+                                  refusing_months=refusing_months)]
+    if since is not None:
+        parts.insert(0, lambda: _changes(ws, since, view))
+    progress(step, done, len(parts) + 1)
     view = filter_leads(leads_view(ws), batch=batch, only=only)
+    done += 1
+    progress(step, done, len(parts) + 1)
     scope = [f"生成时间：{now_iso()}；统计日期：{today.isoformat()}；工作空间：{ws.location}"]
     if batch is not None:
         scope.append(f"批次：{batch}")
     if only is not None:
         scope.append(f"范围：{_ONLY_LABELS[only]}")
-    sections = [_overview(ws, view, charts=charts, cjk=cjk),
-                _progress(ws, view, today, charts=charts, cjk=cjk),
-                dispatch_section(ws, view, today), notice_section(ws, view, today)]
-    if since is not None:
-        sections.insert(0, _changes(ws, since, view))
-    sections.append(wetland_section(view, ws.read_features("wetlands")))
-    sections.append(mine_section(ws, view, ws.read_features("mines"), today=today,
-                                 refusing_months=refusing_months))
+    sections = []
+    for part in parts:  # in the report's order: changes first, wetlands and mines last
+        sections.append(part())
+        done += 1
+        progress(step, done, len(parts) + 1)
     return Report(title="绿盾线索核查报告", scope=scope, sections=sections)
 
 
@@ -106,8 +120,8 @@ def _overview(ws: Workspace, view: pd.DataFrame, *, charts: bool, cjk: bool) -> 
         Table("by_reserve", "按保护区（跨多个保护区的线索计入每个保护区；合计每条线索只计一次）",
               by_reserve),
         Table("by_zone", "按功能区（多保护区重叠时计入最严格的功能区）", zone_table(view)),
-        Table("by_reserve_zone", "保护区 × 功能区（线索数）",
-              by_reserve_zone(view).reset_index()),
+        Table("by_reserve_zone", "保护区 × 功能区（线索数；计入所在的每个保护区，合计每条计一次）",
+              by_reserve_zone(ws, view).reset_index()),
         Table("by_activity", "按活动类型", activity),
         Table("by_county", "按县（市、区）", by_county(view)),
         Table("by_status", "按核查状态", status),
