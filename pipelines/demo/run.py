@@ -161,7 +161,7 @@ def simulate_verification(ws: Workspace, *, seed: int = 2024, share: float = 0.4
 def print_summary(ws: Workspace, *, console: Console) -> None:
     """Print leads per reserve and zone, and per status, as terminal tables."""
     view = leads_view(ws)
-    for title, table in (("线索：保护区 × 功能区", by_reserve_zone(view)),
+    for title, table in (("线索：保护区 × 功能区", by_reserve_zone(ws, view)),
                          ("线索：核查状态", by_status(view))):
         out = Table(title=title)
         out.add_column(str(table.index.name or ""))

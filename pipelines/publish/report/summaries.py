@@ -162,18 +162,38 @@ def status_table(view: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def by_reserve_zone(view: pd.DataFrame) -> pd.DataFrame:
-    """Return a reserve × zone table of lead counts (Chinese zone labels, with totals)."""
-    frame = view.assign(
-        reserve=view["reserve_name"].fillna(OUTSIDE_NAME),
-        zone=view["zone"].fillna(Zone.OUTSIDE.value),
-    )
-    table = pd.crosstab(frame["reserve"], frame["zone"])
-    cols = [z.value for z in ZONE_ORDER if z.value in table.columns]
-    table = table[cols].rename(columns={z: ZONE_LABELS[Zone(z)] for z in cols})
+def by_reserve_zone(ws: Workspace, view: pd.DataFrame) -> pd.DataFrame:
+    """Return a reserve × zone table of lead counts (Chinese zone labels, with totals).
+
+    A lead inside several reserves counts in each reserve's row under its zone in that
+    reserve (``lead_reserves``); the 合计 row counts every lead once, under its strictest
+    zone.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace holding the memberships.
+    view : pandas.DataFrame
+        Rows of :func:`pipelines.publish.views.leads_view` (possibly filtered).
+    """
+    members = ws.lead_memberships()
+    members = members[members["lead_id"].isin(set(view["lead_id"]))]
+    outside = view[~view["lead_id"].isin(set(members["lead_id"]))]
+    frame = pd.DataFrame({
+        "reserve": [*members["reserve_name"].tolist(), *[OUTSIDE_NAME] * len(outside)],
+        "zone": [*members["zone"].fillna(Zone.OUTSIDE.value).tolist(),
+                 *outside["zone"].fillna(Zone.OUTSIDE.value).tolist()],
+    })
+    zones = view["zone"].fillna(Zone.OUTSIDE.value)
+    table = pd.crosstab(frame["reserve"], frame["zone"]) if len(frame) else pd.DataFrame()
+    present = set(table.columns) | set(zones)
+    cols = [z.value for z in ZONE_ORDER if z.value in present]
+    table = table.reindex(columns=cols, fill_value=0)
     table["合计"] = table.sum(axis=1)
     table = table.sort_values("合计", ascending=False)
-    table.loc["合计"] = table.sum(axis=0)
+    total = zones.value_counts()
+    table.loc["合计"] = [int(total.get(z, 0)) for z in cols] + [len(view)]
+    table = table.astype(int).rename(columns={z: ZONE_LABELS[Zone(z)] for z in cols})
     table.index.name = "保护区"
     return table
 

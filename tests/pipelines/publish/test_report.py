@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from geo.crs import CGCS2000, CHINA_ALBERS
 from geo.overlay import project
+from layers.schema import ZONE_LABELS, Zone
 from pipelines.classify.job import classify
 from pipelines.ingest.files import ingest
 from pipelines.publish.report import (
@@ -126,6 +127,14 @@ def test_numbers_equal_the_workspace(report_ws):
     for label, n in zip(counts["k"], counts["n"], strict=True):
         assert zones.loc[label, "线索数"] == n
     assert zones.loc["合计", "线索数"] == ws.count("leads") == 8
+    # reserve × zone: each reserve's row counts its members under their zone in it
+    cross = report.table("by_reserve_zone").frame.set_index("保护区")
+    pairs = _sql(ws, 'SELECT "reserve_name" AS k, "zone" AS z, COUNT(*) AS n '
+                     'FROM "lead_reserves" GROUP BY k, z')
+    for key, zone, n in zip(pairs["k"], pairs["z"], pairs["n"], strict=True):
+        assert cross.loc[key, ZONE_LABELS[Zone(zone)]] == n, (key, zone)
+    assert cross.loc["合计", "合计"] == ws.count("leads")
+    assert cross.drop(index="合计")["合计"].sum() > ws.count("leads")
 
 
 def test_batch_progress_and_overdue(report_ws):
