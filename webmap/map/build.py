@@ -37,8 +37,10 @@ import geopandas as gpd
 import pandas as pd
 from folium.plugins import Fullscreen, MeasureControl
 
+from layers.i18n import _
 from layers.schema import NOT_PROBLEM_REASONS, SQM_PER_MU, STATUS_LABELS, Status, Zone
 from pipelines.escape import html_text
+from pipelines.progress import Progress, no_progress
 from webmap.errors import AssetError
 from webmap.map import features, lead_features
 from webmap.map.aggregate import AGGREGATE_ABOVE, LeadAggregates, OfflineBackground
@@ -296,6 +298,7 @@ def build_map(
     title: str = "绿盾线索",
     tianditu_key: str | None = None,
     amap: bool = True,
+    progress: Progress = no_progress,
 ) -> folium.Map:
     """Build the published map of leads over reserve zones, wetlands, mines and counties.
 
@@ -324,6 +327,9 @@ def build_map(
         The caller reads it (e.g. from ``LVDUN_TIANDITU_KEY``); this function never does.
     amap : bool
         Offer the Amap (高德) basemaps, with the GCJ-02 shift of our layers.
+    progress : Progress
+        Told of step ``生成地图``: the frames checked, then each layer (counties, reserves,
+        wetlands, mines, leads with their popups), then legend and controls.
 
     Returns
     -------
@@ -336,6 +342,8 @@ def build_map(
     MapInputError
         If a frame is not a GeoDataFrame or has no CRS, or history / chips are malformed.
     """
+    step, parts = _("生成地图"), 7
+    progress(step, 0, parts)
     lead_frame = features.prepare_frame(leads, "leads")
     reserve_frame = features.prepare_frame(reserves, "reserves")
     wetland_frame = features.prepare_frame(wetlands, "wetlands")
@@ -345,9 +353,11 @@ def build_map(
     m = _new_map(title, tianditu_key, amap=amap)
     # Fit first: layers added after the view is set are drawn once, not twice.
     _fit(m, [reserve_frame, lead_frame, wetland_frame, mine_frame, admin_frame])
+    progress(step, 1, parts)
     if admin_frame is not None:
         counties = features.admin_features(admin_frame)
         VectorLayer(LAYER_ADMIN, counties, fallback=ADMIN_STYLE, kind="admin").add_to(m)
+    progress(step, 2, parts)
     reserve_layer = None
     if reserve_frame is not None:
         reserve_layer = VectorLayer(
@@ -358,6 +368,7 @@ def build_map(
             outline_above=True,
             kind="reserves",
         ).add_to(m)
+    progress(step, 3, parts)
     if wetland_frame is not None:
         VectorLayer(
             LAYER_WETLANDS,
@@ -365,6 +376,7 @@ def build_map(
             fallback=WETLAND_STYLE,
             kind="wetlands",
         ).add_to(m)
+    progress(step, 4, parts)
     closed_mines, other_mines = (None, None) if mine_frame is None else (
         features.split_mines(mine_frame))
     for name, part, style, kind in ((LAYER_MINES, closed_mines, MINE_STYLE, "mines"),
@@ -380,6 +392,7 @@ def build_map(
                 scale=_OVERVIEW_SCALE,
                 kind=kind,
             ).add_to(m)
+    progress(step, 5, parts)
     lead_layer = None
     if lead_frame is not None:
         data = lead_features.lead_features(
@@ -388,6 +401,7 @@ def build_map(
         lead_layer = _lead_layer(data).add_to(m)
         if len(lead_frame) > AGGREGATE_ABOVE:
             LeadAggregates(lead_layer).add_to(m)
+    progress(step, 6, parts)
 
     counts = _status_counts(lead_frame) if lead_frame is not None else None
     legend = legend_html(
@@ -401,6 +415,7 @@ def build_map(
     )
     _controls(m, title=title, legend=legend, leads=lead_layer, reserves=reserve_layer,
               status_counts=counts)
+    progress(step, parts, parts)
     sizes = [0 if f is None else len(f) for f in (lead_frame, reserve_frame, wetland_frame)]
     sizes += [0 if f is None else len(f) for f in (mine_frame, admin_frame)]
     log.info("map %r: %d leads, %d zones, %d wetlands, %d mines, %d counties", title, *sizes)
@@ -505,7 +520,8 @@ def write_map(path: str | Path, **kwargs: Any) -> Path:
     path
         Output file; its folder is created if needed.
     **kwargs
-        Arguments of :func:`build_map`.
+        Arguments of :func:`build_map`; its ``progress`` is also told of step ``写出地图``:
+        the page rendered (scripts inlined), then the file written.
 
     Returns
     -------
@@ -518,11 +534,17 @@ def write_map(path: str | Path, **kwargs: Any) -> Path:
         If the HTML would still load a script or stylesheet from the internet.
     """
     path = Path(path)
-    html = build_map(**kwargs).get_root().render()
+    progress: Progress = kwargs.get("progress", no_progress)
+    built = build_map(**kwargs)
+    step = _("写出地图")
+    progress(step, 0, 2)
+    html = built.get_root().render()
     external = external_resources(html)
     if external:
         raise AssetError(f"the map would load {len(external)} resources online: {external[:3]}")
+    progress(step, 1, 2)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
+    progress(step, 2, 2)
     log.info("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
     return path

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 
-from pipelines.cli.options import console, handle_errors, open_ws, settings, workspace_option
+from layers.i18n import _
+from pipelines.cli.options import handle_errors, open_ws, settings, summary, workspace_option
+from pipelines.cli.progress import progress_bar
 
 __all__ = ["map_cmd"]
 
@@ -47,7 +50,8 @@ def map_cmd(workspace: str, out: str, title: str, history: bool, chips: bool) ->
     """
     from webmap.map.publish import publish_map  # geopandas and the map: only when run
 
-    with open_ws(workspace) as ws:
+    with open_ws(workspace) as ws, progress_bar() as progress:
         path = publish_map(ws, out, title=title, history=history, chips=chips,
-                           tianditu_key=settings().tianditu_key or None)
-    console.print(f"map written to {path} ({path.stat().st_size / 1e6:.1f} MB)")
+                           tianditu_key=settings().tianditu_key or None, progress=progress)
+    summary(_("地图已写入 {path}（{mb} MB）").format(path=escape(str(path)),
+                                               mb=f"{path.stat().st_size / 1e6:.1f}"))

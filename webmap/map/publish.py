@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from layers.i18n import _
+from pipelines.progress import Progress, no_progress
 from pipelines.publish.views import leads_view
 from pipelines.store.base import Workspace
 from webmap.map.build import write_map
@@ -63,6 +65,7 @@ def publish_map(
     history: bool = True,
     chips: Mapping[str, Any] | bool = True,
     amap: bool = True,
+    progress: Progress = no_progress,
 ) -> Path:
     """Write the workspace's leads, reserves, wetlands, mines and counties to one HTML file.
 
@@ -84,17 +87,29 @@ def publish_map(
         before/after images (paths or data URIs, see :func:`webmap.map.popup.chip_cells`).
     amap : bool
         Offer the Amap basemaps (our layers are shifted to GCJ-02 while one is shown).
+    progress : Progress
+        Told of step ``读取图层`` (each of the six reads), then those of
+        :func:`webmap.map.build.write_map`.
     """
+    reads = {
+        "leads": lambda: leads_view(ws),
+        "reserves": lambda: ws.read_features("reserves"),
+        "wetlands": lambda: ws.read_features("wetlands"),
+        "mines": lambda: ws.read_features("mines"),
+        "admin": lambda: ws.read_features("admin"),
+        "history": lambda: ws.read_table("lead_history", order='"id"') if history else None,
+    }
+    step, layers = _("读取图层"), {}
+    for done, (name, read) in enumerate(reads.items()):
+        progress(step, done, len(reads))
+        layers[name] = read()
+    progress(step, len(reads), len(reads))
     return write_map(
         path,
-        leads=leads_view(ws),
-        reserves=ws.read_features("reserves"),
-        wetlands=ws.read_features("wetlands"),
-        mines=ws.read_features("mines"),
-        admin=ws.read_features("admin"),
-        history=ws.read_table("lead_history", order='"id"') if history else None,
+        **layers,
         chips=lead_chip_paths(ws) if chips is True else (chips or None),
         title=title,
         tianditu_key=tianditu_key,
         amap=amap,
+        progress=progress,
     )

@@ -61,3 +61,24 @@ def test_no_bars_off_a_terminal(ws, monkeypatch):
     monkeypatch.setattr(progress, "err_console", Console(file=bars, force_terminal=False))
     assert run("-w", ws, "classify").exit_code == 0
     assert bars.getvalue() == ""
+
+
+@pytest.mark.parametrize(("command", "steps"), [
+    (["ingest", "leads", "LEADS", "--crs", "EPSG:4490"], ("读取", "校验", "写入")),
+    (["report", "--out", "OUT/r.xlsx"], ("汇总报告", "写出报告")),
+    (["map", "--out", "OUT/map.html", "--no-chips"], ("读取图层", "生成地图", "写出地图")),
+])
+def test_ingest_report_and_map_draw_their_bars_unless_quiet(ws, leads_csv, tmp_path, monkeypatch,
+                                                            command, steps):
+    from pipelines.cli import progress
+
+    args = [str(leads_csv) if a == "LEADS" else a.replace("OUT", str(tmp_path)) for a in command]
+    bars = io.StringIO()
+    monkeypatch.setattr(progress, "err_console",
+                        Console(file=bars, force_terminal=True, width=100))
+    result = run("-w", ws, *args)
+    assert result.exit_code == 0, result.output
+    assert all(step in bars.getvalue() for step in steps), bars.getvalue()
+    bars.truncate(0)
+    result = run("-q", "-w", ws, *args)
+    assert result.exit_code == 0 and result.output == "" and bars.getvalue() == ""
