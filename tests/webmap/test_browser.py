@@ -440,7 +440,7 @@ def test_editor_logs_in_changes_a_status_and_sees_it_on_the_map(page, served, to
                                                                 classified):
     _login(page, served, tokens["editor"])
     assert page.page.title() == "测试<b>线索</b>"  # the title is text
-    assert page.js("lvdunMap.visibleCount()") == 3  # the three leads of R01 only
+    assert page.js("lvdunMap.visibleCount()") == 4  # the leads lying in R01 (L003 too)
     assert page.js("lvdunMap.leadStatus('L004')") is None
     assert page.js("lvdunMap.leadStatus('L001')") == "pending"
     page.click_lead("L001")

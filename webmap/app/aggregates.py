@@ -13,6 +13,7 @@ reviewer's only their area's.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -25,11 +26,11 @@ import pandas as pd
 import shapely
 from fastapi import APIRouter, Query
 
-from pipelines.store.cells import CellQuery, cell_counts, cell_size
-from webmap.app.api import Context, CurrentUser, Filters, _split
+from pipelines.store.cells import cell_counts, cell_size
+from webmap.app.api import Context, CurrentUser, Filters, MoreFilters, key_fields
 from webmap.app.catalog import OUTSIDE_CODE, key_query, user_rights
 from webmap.errors import RequestError
-from webmap.map.aggregate import AGGREGATE_ABOVE, AGGREGATE_BELOW_ZOOM
+from webmap.map.aggregate import AGGREGATE_BELOW_ZOOM
 from webmap.map.lead_features import LEAD_FILTERS, lead_features
 
 __all__ = ["cells_json", "cells_router", "filter_choices"]
@@ -40,8 +41,6 @@ cells_router = APIRouter(prefix="/api")
 
 #: Zoom levels the grid is offered at (beyond them the page draws leads).
 MAX_CELL_ZOOM = 14
-#: Dimensions whose empty value a query may ask for (``empty=activity``).
-_EMPTY_DIMS = ("activity", "batch", "zone")
 #: Answers of ``/api/map/cells`` kept (per rights, query, leads and status marks).
 _CACHE_SIZE = 512
 
@@ -146,22 +145,16 @@ def cells_json(frame: pd.DataFrame, zoom: int) -> dict[str, Any]:
             "by_status": by_status, "cells": out}
 
 
-def _with_empty(values: tuple[str, ...], dim: str, empty: tuple[str, ...]) -> tuple[Any, ...]:
-    return (*values, None) if dim in empty else values
-
-
 @cells_router.get("/map/cells", summary="Lead counts per grid cell and status")
 def map_cells(
-    user: CurrentUser, ctx: Context, query: Filters,
+    user: CurrentUser, ctx: Context, query: Filters, more: MoreFilters,
     z: Annotated[int, Query(ge=0, le=MAX_CELL_ZOOM, description="Map zoom: the cell size.")],
-    activity: Annotated[list[str] | None, Query(description="Activity types.")] = None,
-    zone: Annotated[list[str] | None, Query(description="Zone codes.")] = None,
-    empty: Annotated[list[str] | None, Query(description="Dimensions whose empty value "
-                                             "is wanted too: activity, batch, zone.")] = None,
     overdue: Annotated[bool, Query(description="Only rectifications past deadline.")] = False,
 ) -> dict[str, Any]:
     """Counts of the leads you may read per grid cell and status; the filters of
-    ``/api/leads`` apply (bbox: the cells' leads' centres inside it).
+    ``/api/leads`` apply (bbox: the cells' leads' centres inside it), and activity types,
+    zone codes, ``empty`` (dimensions among activity, batch, zone whose leads without a
+    value match too) and ``overdue``.
 
     Parameters
     ----------
@@ -171,28 +164,18 @@ def map_cells(
         The app's workspace pool and write lock.
     query : LeadQuery
         The filters of ``/api/leads``.
+    more : dict
+        Activity, zone and empty (:func:`webmap.app.api.more_filters`).
     z : int
         Map zoom, which sets the cell size.
-    activity, zone : list of str, optional
-        Activity types and zone codes.
-    empty : list of str, optional
-        Dimensions (activity, batch, zone) whose leads without a value match too.
     overdue : bool
         Only rectifications whose deadline is before today.
     """
     if query.lead_id:
         raise RequestError("lead_id does not apply to cell counts: use /api/leads")
-    blanks = _split(empty, "empty")
-    unknown = [d for d in blanks if d not in _EMPTY_DIMS]
-    if unknown:
-        raise RequestError(f"empty={unknown[0]!r}: use one of {', '.join(_EMPTY_DIMS)}")
-    base = key_query(query, overdue_on=dt.date.today().isoformat() if overdue else None)
-    cell_query = CellQuery(
-        bbox=query.bbox, status=base.status, reserve=base.reserve,
-        batch=_with_empty(query.batch, "batch", blanks),
-        activity=_with_empty(_split(activity, "activity"), "activity", blanks),
-        zone=_with_empty(_split(zone, "zone"), "zone", blanks), overdue_on=base.overdue_on,
-    )
+    base = key_query(query, **key_fields(query, more),
+                     overdue_on=dt.date.today().isoformat() if overdue else None)
+    cell_query = dataclasses.replace(base, bbox=query.bbox, meets=None)
     ws = ctx.pool.get()
     signature = ctx.catalog.fresh(ws)
     rights = user_rights(user)
@@ -215,5 +198,6 @@ def map_summary(user: CurrentUser, ctx: Context) -> dict[str, Any]:
     summary = ctx.catalog.summary(ctx.pool.get(), user)
     return {"total": summary["total"], "bounds": summary["bounds"],
             **filter_choices(summary),
-            "aggregate": {"above": AGGREGATE_ABOVE, "belowZoom": AGGREGATE_BELOW_ZOOM,
+            "aggregate": {"above": ctx.settings.map_cells_above,
+                          "belowZoom": AGGREGATE_BELOW_ZOOM,
                           "maxCellZoom": MAX_CELL_ZOOM}}

@@ -61,8 +61,8 @@ from webmap.errors import RequestError, VersionConflictError
 from webmap.map import features, lead_features
 from webmap.map.publish import lead_chip_paths
 
-__all__ = ["ReviewAction", "StatusUpdate", "api_router", "check_text", "current_user",
-           "tiles_router"]
+__all__ = ["EMPTY_DIMS", "ReviewAction", "StatusUpdate", "api_router", "check_text",
+           "current_user", "key_fields", "more_filters", "tiles_router"]
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +183,40 @@ def lead_query(
 
 
 Filters = Annotated[LeadQuery, Depends(lead_query)]
+#: Dimensions whose empty value a query may ask for (``empty=activity``).
+EMPTY_DIMS = ("activity", "batch", "zone")
+
+
+def more_filters(
+    activity: Annotated[list[str] | None, Query(description="Activity types.")] = None,
+    zone: Annotated[list[str] | None, Query(description="Zone codes.")] = None,
+    empty: Annotated[list[str] | None, Query(description="Dimensions whose empty value "
+                                             "is wanted too: activity, batch, zone.")] = None,
+) -> dict[str, tuple[str | None, ...]]:
+    """Filters of the map beyond those of ``/api/leads``: activity types, zone codes and
+    the dimensions whose empty value matches too (``empty``: a 400 for another)."""
+    blanks = _split(empty, "empty")
+    unknown = [d for d in blanks if d not in EMPTY_DIMS]
+    if unknown:
+        raise RequestError(f"empty={unknown[0]!r}: use one of {', '.join(EMPTY_DIMS)}")
+    out: dict[str, tuple[str | None, ...]] = {"activity": _split(activity, "activity"),
+                                              "zone": _split(zone, "zone")}
+    out.update({f"empty_{dim}": () for dim in blanks})
+    return out
+
+
+MoreFilters = Annotated[dict[str, tuple[str | None, ...]], Depends(more_filters)]
+
+
+def key_fields(query: LeadQuery, more: dict[str, tuple[str | None, ...]]) -> dict[str, Any]:
+    """The fields of :class:`~pipelines.store.cells.CellQuery` of ``more`` with the batch
+    of ``query`` (a wanted empty value as None)."""
+    fields: dict[str, Any] = {"activity": more["activity"], "zone": more["zone"],
+                              "batch": query.batch}
+    for dim in EMPTY_DIMS:
+        if f"empty_{dim}" in more:
+            fields[dim] = (*fields[dim], None)
+    return fields
 
 
 # -- GeoJSON ----------------------------------------------------------------------------
@@ -491,14 +525,17 @@ def map_layer(
     user: CurrentUser,
     ctx: Context,
     query: Filters,
+    more: MoreFilters,
     limit: Annotated[int | None, Query(ge=1, description="At most this many leads.")] = None,
 ) -> Response:
     """A layer as the map page draws it: features with style keys and escaped popup
-    cells (``lvdun.vectorLayer``). Leads take the filters of ``/api/leads`` and a
-    ``limit``; ``numberMatched`` tells how many matched."""
+    cells (``lvdun.vectorLayer``). Leads take the filters of ``/api/leads``, those of
+    ``/api/map/cells`` (activity, zone, empty) and a ``limit``; ``numberMatched`` tells
+    how many matched."""
     ws = ctx.pool.get()
     if kind == "leads":
-        page, total = ctx.catalog.select(ws, user, query, limit=limit)
+        page, total = ctx.catalog.select(ws, user, query, limit=limit,
+                                         more=key_fields(query, more))
         frame = features.prepare_frame(page.set_crs("EPSG:4490", allow_override=True), "leads")
         if frame is None:
             return Response(f'{{"data":null,"numberMatched":{total}}}',

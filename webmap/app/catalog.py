@@ -118,9 +118,10 @@ def _plain_code(code: str) -> str | None:
 def key_query(query: LeadQuery, **more: Any) -> CellQuery:
     """The :class:`~pipelines.store.cells.CellQuery` of a lead query (bbox: extents
     meeting it), with ``more`` of its fields."""
-    return CellQuery(meets=query.bbox, status=query.status, batch=query.batch,
-                     reserve=tuple(_plain_code(c) for c in query.reserve),
-                     lead_id=query.lead_id, **more)
+    fields: dict[str, Any] = {"meets": query.bbox, "status": query.status,
+                              "batch": query.batch, "lead_id": query.lead_id,
+                              "reserve": tuple(_plain_code(c) for c in query.reserve)}
+    return CellQuery(**{**fields, **more})
 
 
 class LeadCatalog:

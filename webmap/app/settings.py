@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from pipelines.settings import Settings as LvdunSettings
+from webmap.map.aggregate import AGGREGATE_ABOVE
 
 __all__ = ["Settings"]
 
@@ -33,4 +34,7 @@ class Settings(LvdunSettings):
         20000, ge=0, description="Above this many leads the map page loads the leads of "
         "its view only, again as the map moves (0: always).")
     map_view_limit: int = Field(20000, ge=1, description="Most leads the page loads at once.")
+    map_cells_above: int = Field(
+        AGGREGATE_ABOVE, ge=0, description="Above this many leads in view, zoomed out, the "
+        "map page draws the lead counts per grid cell instead of the leads.")
     log_level: str = Field("info", description="uvicorn log level.")

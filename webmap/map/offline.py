@@ -73,7 +73,7 @@ BUNDLES: dict[str, Bundle] = {
         scripts=("leaflet.groupedlayercontrol.min.js", "lvdun-layers.js"),
         styles=("leaflet.groupedlayercontrol.min.css",),
     ),
-    "lvdun-app": Bundle(scripts=("lvdun-app.js",)),
+    "lvdun-app": Bundle(scripts=("lvdun-cells.js", "lvdun-app.js")),
 }
 
 #: folium's resource names -> the bundle replacing them, or None for resources that lvdun

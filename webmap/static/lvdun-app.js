@@ -289,7 +289,9 @@
   /** Reload the leads layer after a review step (an acceptance may close a lead). */
   function reloadLeads() {
     var layer = app.layers.leads;
-    if (layer) {
+    if (app.cells) {
+      app.cells.refresh();
+    } else if (layer) {
       fetchLayer("leads").then(function (body) {
         setLayer(layer, body);
       });
@@ -370,6 +372,8 @@
     app.labels = options.statusLabels || {};
     app.layers = layers;
     app.map = map;
+    app.call = call;
+    app.setLayer = setLayer;
     window.lvdunApp = app;
     if (!localStorage.getItem(KEY)) {
       toLogin();
@@ -381,10 +385,19 @@
       }
       app.user = result.body;
       userBox(map);
+      return layers.leads ? call("/map/summary") : { ok: false };
+    }).then(function (summary) {
+      app.summary = summary.ok ? summary.body : null;
+      // many leads: cells from the server zoomed out, the view's leads zoomed in
+      var cells = app.summary && app.summary.total > app.summary.aggregate.above;
       var kinds = Object.keys(layers).filter(function (kind) {
-        return layers[kind];
+        return layers[kind] && !(cells && kind === "leads");
       });
-      return Promise.all(kinds.map(fetchLayer)).then(function (bodies) {
+      if (cells) {
+        app.cells = lvdun.serverCells(app, layers.leads, app.summary);
+      }
+      return Promise.all(kinds.map(fetchLayer).concat(
+        cells ? [app.cells.refresh()] : [])).then(function (bodies) {
         // in the page's layer order, whatever order the answers came in: a layer filled
         // later is drawn over the others on the canvas (and takes the clicks)
         kinds.forEach(function (kind, k) {
@@ -393,6 +406,9 @@
             followView(kind, layers[kind]);
           }
         });
+        if (cells && app.cells.mode() === "leads") {
+          layers.leads.bringToFront(); // drawn before the other layers came
+        }
       });
     }).then(function () {
       app.loaded = true;

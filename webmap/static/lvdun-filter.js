@@ -122,8 +122,14 @@
       } else {
         changed.forEach(redraw);
       }
+      var server = leads.lvdunServerCounts; // the counts of the server's cells, when drawn
+      if (server) {
+        byStatus = server.byStatus;
+      }
       if (countText) {
-        countText.textContent = visible.toLocaleString() + " / " + paths.length.toLocaleString();
+        countText.textContent = server
+          ? server.shown.toLocaleString() + " / " + server.total.toLocaleString()
+          : visible.toLocaleString() + " / " + paths.length.toLocaleString();
       }
       var counts = map.getContainer().querySelectorAll(".lvdun-legend .count[data-status]");
       for (var c = 0; c < counts.length; c++) {
@@ -175,6 +181,7 @@
       box.addEventListener("change", function () {
         read();
         apply();
+        map.fire("lvdun:filterchange");
       });
     }
 
@@ -204,6 +211,7 @@
       input.addEventListener("change", function () {
         read();
         apply();
+        map.fire("lvdun:filterchange");
       });
     }
 
@@ -232,6 +240,7 @@
         chosen = {};
         build();
         apply();
+        map.fire("lvdun:filterchange");
       });
     }
 
@@ -385,8 +394,39 @@
       apply();
     }
 
+    /**
+     * The values each filter keeps, by dimension (status codes, else the values the
+     * panel shows); null for a dimension that keeps everything.
+     */
+    function filterValues() {
+      var filters = (leads && leads.lvdunSpec.filters) || {};
+      var out = { status: state.status ? Object.keys(state.status) : null };
+      DIMENSIONS.forEach(function (dim) {
+        var wanted = state[dim];
+        if (!wanted) {
+          out[dim] = null;
+          return;
+        }
+        out[dim] = Object.keys(wanted).map(function (index) {
+          return index === "-1" ? chosen[dim] : (filters[dim] || [])[Number(index)];
+        }).filter(function (value) {
+          return value !== undefined && value !== null;
+        });
+      });
+      return out;
+    }
+
     /** A small API for scripts and browser tests. */
     window.lvdunMap = {
+      filterValues: filterValues,
+      /** {status code: colour} of the leads. */
+      statusColours: function () {
+        var colours = {};
+        (options.statuses || []).forEach(function (s) {
+          colours[s[0]] = s[2];
+        });
+        return colours;
+      },
       map: map,
       leads: leads,
       reserves: reserves,

@@ -6,6 +6,8 @@ L004; L005 is outside; ``editor`` edits R01, ``editor2`` R02.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from tests.webmap.conftest import auth
 
 
@@ -58,3 +60,45 @@ def test_bad_zoom_is_400_or_422(client, tokens):
     response = client.get("/api/map/cells?z=99", headers=auth(tokens["viewer"]))
     assert response.status_code in (400, 422)
     assert "Traceback" not in response.text
+
+
+def _query(dim: str, params: list) -> str:
+    named = [p for p in params if p is not None]
+    parts = [f"{dim}={quote(p)}" for p in named]
+    if len(named) < len(params):
+        parts.append(f"empty={dim}")
+    return "&" + "&".join(parts)
+
+
+def test_summary_choices_are_the_layers_and_filter_on_the_server(client, tokens):
+    token = tokens["viewer"]
+    summary = client.get("/api/map/summary", headers=auth(token)).json()
+    assert summary["total"] == 6
+    west, south, east, north = summary["bounds"]
+    assert west < east and south < north
+    layer = client.get("/api/map/leads", headers=auth(token)).json()
+    features = layer["data"]["features"]
+    for d, dim in enumerate(("activity", "batch", "reserve", "zone")):
+        assert summary["filters"][dim] == layer["filters"][dim], dim
+        if dim == "reserve":  # shown by the winning reserve, filtered by membership
+            continue
+        for k, name in enumerate(summary["filters"][dim]):
+            shown = sum(1 for f in features if layer["filters"][dim][f["properties"]["f"][d]]
+                        == name)
+            extra = _query(dim, summary["params"][dim][k])
+            assert _cells(client, token, extra)["total"] == shown, (dim, name)
+            page = client.get(f"/api/map/leads?limit=100{extra}", headers=auth(token)).json()
+            assert page["numberMatched"] == shown, (dim, name)
+
+
+def test_summary_of_an_editor_holds_their_reserves_only(client, tokens):
+    summary = client.get("/api/map/summary", headers=auth(tokens["editor"])).json()
+    assert summary["total"] == 4  # L003 lies in R01 too
+    assert summary["filters"]["reserve"] == ["甲保护区"]
+    assert summary["params"]["reserve"] == [["R01"]]
+    assert _cells(client, tokens["editor"], "&reserve=R01")["total"] == 4
+
+
+def test_bad_empty_dimension_is_400(client, tokens):
+    response = client.get("/api/map/cells?z=3&empty=reserve", headers=auth(tokens["viewer"]))
+    assert response.status_code == 400 and "empty" in response.json()["detail"]
