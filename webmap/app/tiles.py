@@ -3,7 +3,9 @@
 Tiles are the usual web-Mercator XYZ grid (``/tiles/{z}/{x}/{y}.mvt``, y from the north),
 4096 units a side with a 64-unit buffer, one layer ``leads``. A PostGIS workspace makes
 them in the database (``ST_AsMVT``); a GeoPackage one in process, from the web app's
-:class:`~webmap.app.catalog.LeadCatalog`, with :mod:`mapbox_vector_tile`.
+:class:`~webmap.app.catalog.LeadCatalog`, with :mod:`mapbox_vector_tile`. Both hold the
+leads the caller may read as the API does: an editor's tiles every lead lying in one of
+their reserves (``lead_reserves``), not only those the reserve won.
 """
 
 from __future__ import annotations
@@ -160,13 +162,19 @@ def encode_tile(
     )
 
 
-def _reserve_sql(codes: Collection[str], params: list[object]) -> str:
-    """SQL condition: the lead's reserve is one of ``codes`` (NO_RESERVE: none)."""
+def _reserve_sql(ws: Workspace, codes: Collection[str], params: list[object]) -> str:
+    """SQL condition: the lead lies in one of ``codes`` (NO_RESERVE: in none), whether or
+    not that reserve won it (``lead_reserves``), as :func:`pipelines.rights.can_read`."""
     parts = []
     named = [c for c in codes if c != NO_RESERVE]
     if named:
-        parts.append(f'c."reserve_code" IN ({", ".join(["?"] * len(named))})')
+        marks = ", ".join(["?"] * len(named))
+        parts.append(f'c."reserve_code" IN ({marks})')
         params.extend(named)
+        if ws._has_table("lead_reserves"):
+            parts.append(f'EXISTS (SELECT 1 FROM "lead_reserves" m WHERE '
+                         f'm."lead_id" = l."lead_id" AND m."reserve_code" IN ({marks}))')
+            params.extend(named)
     if NO_RESERVE in codes:
         parts.append('c."reserve_code" IS NULL')
     return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
@@ -187,9 +195,9 @@ def _postgis_tile(
                             or "FALSE") + ")")
         params.extend(f"{p}%" for p in prefixes)
     elif allowed is not None:
-        where.append(_reserve_sql(allowed, params))
+        where.append(_reserve_sql(ws, allowed, params))
     if query.reserve:
-        where.append(_reserve_sql(query.reserve, params))
+        where.append(_reserve_sql(ws, query.reserve, params))
     for column, values in (("status", query.status), ("batch", query.batch),
                            ("lead_id", query.lead_id)):
         if values:
