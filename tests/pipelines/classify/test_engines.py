@@ -192,8 +192,9 @@ def test_cli_engine_option(
     ok = runner.invoke(main, ["classify", "-w", str(ws_path), "--engine", "dask"],
                        env={"LVDUN_DASK_SCHEDULER": local_scheduler})
     assert ok.exit_code == 0, ok.output
-    assert "classified 6 leads" in ok.output
-    refused = runner.invoke(main, ["classify", "-w", str(ws_path), "--engine", "postgis"])
+    assert "已分类 6 条线索" in ok.output
+    refused = runner.invoke(main, ["classify", "-w", str(ws_path), "--engine", "postgis"],
+                            env={"LVDUN_LANG": "en"})
     assert refused.exit_code != 0
     assert "needs a PostGIS workspace" in refused.output
 

@@ -235,10 +235,11 @@ def test_status_history_and_conflict(any_classified: Workspace):
 
 def test_export_rows(any_classified: Workspace, tmp_path: Path):
     report = export(any_classified, tmp_path / "out", formats=("csv", "gpkg"))
-    assert report.rows == {"甲保护区": 3, "乙保护区": 2, "保护区外": 1}
+    # L003 wins 乙 and lies in 甲 too: it is on both lists
+    assert report.rows == {"甲保护区": 4, "乙保护区": 2, "保护区外": 1}
     table = pd.read_csv(tmp_path / "out" / "甲保护区" / "甲保护区_核查清单.csv",
                         encoding="utf-8-sig", dtype=str)
-    assert sorted(table["线索编号"]) == ["L001", "L002", "L006"]
+    assert sorted(table["线索编号"]) == ["L001", "L002", "L003", "L006"]
 
 
 @pytest.mark.postgis
