@@ -141,6 +141,30 @@ def write_inputs(polygons: Polygons, size: int, workdir: Path) -> None:
         workdir / "leads.csv", index=False)
 
 
+#: Patch areas of ``--patches``: log-uniform between 0.1 and 50 ha, in square metres.
+PATCH_M2 = (1_000.0, 500_000.0)
+
+
+def write_patches(size: int, workdir: Path) -> None:
+    """Patch leads (GPKG) around the random points of :func:`write_inputs`, and their WKB.
+
+    Real-shaped outlines (:func:`pipelines.demo.shapes.patch_polygons`: 20 vertices, lobed)
+    of 0.1 to 50 ha, centred on the points ``write_inputs`` drew.
+    """
+    import geopandas as gpd
+
+    from pipelines.demo.shapes import lonlat_to_ea, patch_polygons
+
+    x, y = np.load(workdir / "x.npy"), np.load(workdir / "y.npy")
+    rng = np.random.default_rng(1)
+    area = np.exp(rng.uniform(np.log(PATCH_M2[0]), np.log(PATCH_M2[1]), size))
+    geoms = patch_polygons(rng, lonlat_to_ea(x, y), area)
+    np.save(workdir / "patches.wkb.npy", shapely.to_wkb(geoms), allow_pickle=True)
+    gpd.GeoDataFrame({"线索编号": [f"P{k:07d}" for k in range(size)], "批次": "2024"},
+                     geometry=geoms, crs=4490).to_file(workdir / "patches.gpkg",
+                                                        layer="leads", engine="pyogrio")
+
+
 #: The plain way to store the leads CSV as GeoPackage points: what ``ingest leads`` is
 #: compared with.
 PLAIN_INGEST = (
@@ -172,8 +196,9 @@ def _cluster(wanted: bool) -> Iterator[str]:
         yield cluster.scheduler_address
 
 
-def _postgis_url(dsn: str, size: int) -> str:
-    """A fresh schema ``bench_SIZE`` in the database of ``dsn`` (created if missing)."""
+def _postgis_url(dsn: str, size: int, *, patches: bool = False) -> str:
+    """A fresh schema ``bench_SIZE`` (``bench_patches_SIZE``) in the database of ``dsn``
+    (created if missing)."""
     import psycopg
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -183,24 +208,27 @@ def _postgis_url(dsn: str, size: int) -> str:
         if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
                              (dbname,)).fetchone():
             admin.execute(f'CREATE DATABASE "{dbname}"')
-    schema = f"bench_{size}"
+    schema = f"bench_patches_{size}" if patches else f"bench_{size}"
     with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as con:
         con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     return f"{dsn}{'&' if '?' in dsn else '?'}schema={schema}"
 
 
 def _steps(size: int, ws: Path, engines: list[str], scheduler: str,
-           dsn: str) -> list[tuple[str, list[str]]]:
+           dsn: str, *, patches: bool = False) -> list[tuple[str, list[str]]]:
     """The commands timed at one size, in order."""
+    leads = (["ingest leads", [*LVDUN, "ingest", "leads", "patches.gpkg", "-w", str(ws)]]
+             if patches else
+             ["ingest leads", [*LVDUN, "ingest", "leads", "leads.csv", "--crs", "EPSG:4490",
+                               "-w", str(ws)]])
     steps = [
         ("lvdun --help", [*LVDUN, "--help"]),  # the CLI's own start-up, every command pays it
         ("ingest reserves", [*LVDUN, "ingest", "reserves", "reserves.gpkg", "-w", str(ws)]),
-        ("ingest leads", [*LVDUN, "ingest", "leads", "leads.csv", "--crs", "EPSG:4490", "-w",
-                          str(ws)]),
+        (leads[0], leads[1]),
     ]
     for e in engines:
         if e == "postgis":
-            url = _postgis_url(dsn, size)
+            url = _postgis_url(dsn, size, patches=patches)
             steps += [("db copy to PostGIS", [*LVDUN, "db", "copy", str(ws), url]),
                       ("classify --engine postgis", [*LVDUN, "classify", "-w", url,
                                                      "--engine", "postgis"])]
@@ -212,8 +240,12 @@ def _steps(size: int, ws: Path, engines: list[str], scheduler: str,
 
 
 def run(polygons: Polygons, sizes: list[int], engines: list[str], *,
-        timeout: float, dsn: str = DEFAULT_DSN) -> list[Row]:
-    """Ingest, classify and query at every size; return the table rows."""
+        timeout: float, dsn: str = DEFAULT_DSN, patches: bool = False) -> list[Row]:
+    """Ingest, classify and query at every size; return the table rows.
+
+    With ``patches`` the leads are patch polygons (:func:`write_patches`) and classify is
+    compared with the STRtree query plus the pair intersection areas (``patch_areas``).
+    """
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="lvdun-bench-classify-") as tmp, \
             _cluster("dask" in engines) as scheduler:
@@ -221,27 +253,34 @@ def run(polygons: Polygons, sizes: list[int], engines: list[str], *,
         _warm(workdir)
         for size in sizes:
             write_inputs(polygons, size, workdir)
+            if patches:
+                write_patches(size, workdir)
             ws = workdir / f"ws-{size}.gpkg"
-            for step, cmd in _steps(size, ws, engines, scheduler, dsn):
+            for step, cmd in _steps(size, ws, engines, scheduler, dsn, patches=patches):
                 print(f"  {size:>9,} points: {step} ...", file=sys.stderr, flush=True)
                 seconds, rss, note = timed(cmd, cwd=workdir, timeout=timeout)
-                base = {"ingest leads": "plain to_file", "ingest reserves": "",
-                        "db copy to PostGIS": "", "lvdun --help": ""}.get(step, "STRtree")
+                base = {"ingest leads": "" if patches else "plain to_file",
+                        "ingest reserves": "", "db copy to PostGIS": "",
+                        "lvdun --help": ""}.get(step, "STRtree + areas" if patches
+                                                else "STRtree")
                 if not note and step.endswith("dask"):
                     note = (f"dask.distributed, {DASK_WORKERS} worker processes (their memory "
                             "not in the peak)")
                 if not note and step.endswith("postgis"):
                     note = "PostGIS workspace; the server's memory not in the peak"
                 rows.append(Row(size, step, seconds, rss, note, base=base))
-            print(f"  {size:>9,} points: plain to_file ...", file=sys.stderr, flush=True)
-            plain = [sys.executable, "-c", PLAIN_INGEST, f"plain-{size}.gpkg"]
-            seconds, rss, note = timed(plain, cwd=workdir, timeout=timeout)
-            rows.append(Row(size, "plain to_file", seconds, rss,
-                            note or "pandas.read_csv + points_from_xy + to_file (GPKG)",
-                            base="plain to_file"))
-            for peer, step, what in (
-                    ("strtree", "STRtree", "tree + preparation + query timed"),
-                    ("sedonadb", "SedonaDB", "join timed, tables loaded untimed")):
+            if not patches:
+                print(f"  {size:>9,} points: plain to_file ...", file=sys.stderr, flush=True)
+                plain = [sys.executable, "-c", PLAIN_INGEST, f"plain-{size}.gpkg"]
+                seconds, rss, note = timed(plain, cwd=workdir, timeout=timeout)
+                rows.append(Row(size, "plain to_file", seconds, rss,
+                                note or "pandas.read_csv + points_from_xy + to_file (GPKG)",
+                                base="plain to_file"))
+            peers = ((("patch_areas", "STRtree + areas",
+                       "tree + preparation + query + pair areas timed"),) if patches else
+                     (("strtree", "STRtree", "tree + preparation + query timed"),
+                      ("sedonadb", "SedonaDB", "join timed, tables loaded untimed")))
+            for peer, step, what in peers:
                 print(f"  {size:>9,} points: {step} ...", file=sys.stderr, flush=True)
                 got = _run_peer(peer, workdir, repeat=1, dsn="", timeout=timeout)
                 if "failed" in got or "unavailable" in got:
@@ -265,8 +304,8 @@ def render(rows: list[Row], title: str, caption: str) -> None:
     from rich.table import Table
 
     table = Table(title=title, caption=caption)
-    for name in ("points", "step", "seconds", "ratio", "peak RSS", "note"):
-        table.add_column(name, justify="right" if name in {"points", "seconds", "ratio",
+    for name in ("leads", "step", "seconds", "ratio", "peak RSS", "note"):
+        table.add_column(name, justify="right" if name in {"leads", "seconds", "ratio",
                                                            "peak RSS"} else "left")
     for k, r in enumerate(rows):
         last = k + 1 == len(rows) or rows[k + 1].size != r.size
@@ -291,11 +330,15 @@ def main(argv: list[str] | None = None) -> int:
                              "default geos); postgis copies the workspace to --dsn first")
     parser.add_argument("--dsn", default=os.environ.get("LVDUN_BENCH_DSN", DEFAULT_DSN),
                         help=f"PostgreSQL server for --engines postgis (default {DEFAULT_DSN})")
+    parser.add_argument("--patches", action="store_true",
+                        help="patch polygon leads of 0.1-50 ha instead of points (default "
+                             "size 1e5)")
     parser.add_argument("--timeout", type=float, default=3600.0,
                         help="seconds allowed per step (default 3600)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    sizes = args.sizes or ([10_000, 100_000] if args.quick else [100_000, 1_000_000])
+    sizes = args.sizes or ([10_000, 100_000] if args.quick else
+                           [100_000] if args.patches else [100_000, 1_000_000])
     try:
         polygons = china_counties()
     except DataUnavailable as exc:
@@ -304,8 +347,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         polygons = quick_counties(polygons)
     engines = [e for e in args.engines.split(",") if e]
-    rows = run(polygons, sizes, engines, timeout=args.timeout, dsn=args.dsn)
-    title = f"lvdun classify, whole command (GeoPackage workspace): {polygons.describe()}"
+    rows = run(polygons, sizes, engines, timeout=args.timeout, dsn=args.dsn,
+               patches=args.patches)
+    kind = "patch leads of 0.1-50 ha" if args.patches else "point leads"
+    title = (f"lvdun classify, whole command (GeoPackage workspace, {kind}): "
+             f"{polygons.describe()}")
     caption = (f"{os.cpu_count()} cores; shapely {shapely.__version__} / GEOS "
                f"{shapely.geos_version_string}; one run per cell; wall seconds and peak RSS "
                "of each subprocess; ratio = seconds / the named step's (the prepared STRtree "
