@@ -15,7 +15,8 @@ from typing import Any
 
 import click
 
-__all__ = ["COMMANDS", "ENTRY_POINT_GROUP", "SUMMARIES", "PluginGroup", "cli", "main"]
+__all__ = ["COMMANDS", "ENTRY_POINT_GROUP", "ENTRY_POINT_SUMMARIES", "SUMMARIES", "PluginGroup",
+           "cli", "main"]
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,16 @@ SUMMARIES = {
               "spot-check.",
     "demo": "Generate the synthetic demo data set and run the whole pipeline on it.",
     "styles": "Write the QGIS styles and the view lead_status_view into the workspace.",
+}
+
+#: The one-line help of the entry points lvdun registers itself (``webmap``'s commands), by
+#: entry-point value: listed without importing webmap (folium, geopandas). Another
+#: package's entry point is loaded to be listed.
+ENTRY_POINT_SUMMARIES = {
+    "webmap.map.cli:map_cmd": "Write a self-contained interactive map (opens offline from "
+                              "disk).",
+    "webmap.app.serve:serve_cmd": "Serve the map and the leads API in the browser (FastAPI + "
+                                  "uvicorn).",
 }
 
 
@@ -127,8 +138,9 @@ class PluginGroup(click.Group):
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """Write the command list of ``--help``; a plugin that fails to load is left out.
 
-        This package's commands not loaded yet are listed from :data:`SUMMARIES`, so that
-        ``lvdun --help`` imports none of their modules (nor geopandas, which they need).
+        This package's commands not loaded yet are listed from :data:`SUMMARIES` (webmap's
+        from :data:`ENTRY_POINT_SUMMARIES`), so that ``lvdun --help`` imports none of their
+        modules (nor geopandas, which they need).
         """
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max((len(n) for n in names), default=0)
@@ -136,9 +148,13 @@ class PluginGroup(click.Group):
         self._listing = True
         try:
             for name in names:
-                if name not in self.commands and name in SUMMARIES:
-                    rows.append((name, click.utils.make_default_short_help(SUMMARIES[name],
-                                                                           limit)))
+                text = None if name in self.commands else SUMMARIES.get(name)
+                entry = self._registered().get(name)
+                if text is None and name not in self.commands and name not in COMMANDS \
+                        and entry is not None:
+                    text = ENTRY_POINT_SUMMARIES.get(entry.value)
+                if text is not None:
+                    rows.append((name, click.utils.make_default_short_help(text, limit)))
                     continue
                 command = self.get_command(ctx, name)
                 if command is not None and not command.hidden:

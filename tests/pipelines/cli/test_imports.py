@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from pipelines.cli import COMMANDS, SUMMARIES, cli
+from pipelines.cli import COMMANDS, ENTRY_POINT_GROUP, ENTRY_POINT_SUMMARIES, SUMMARIES, cli
 
 _CHECK = """
 import sys
@@ -33,6 +33,14 @@ def test_help_lists_each_command_with_its_own_short_help():
     assert set(SUMMARIES) == set(COMMANDS)
     for name in COMMANDS:
         assert SUMMARIES[name] == cli.get_command(ctx, name).get_short_help_str(1000), name
+    from importlib.metadata import entry_points
+
+    ours = {e.value: e.name for e in entry_points(group=ENTRY_POINT_GROUP)
+            if e.value in ENTRY_POINT_SUMMARIES}
+    assert set(ours) == set(ENTRY_POINT_SUMMARIES)
+    for value, name in ours.items():
+        command = cli.get_command(ctx, name)
+        assert ENTRY_POINT_SUMMARIES[value] == command.get_short_help_str(1000), name
 
 
 def test_settings_default_workspace_is_the_store_default():
