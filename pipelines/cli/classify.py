@@ -49,7 +49,7 @@ def classify_cmd(workspace: str, engine: str, scheduler: str | None, near_m: flo
         try:  # a workspace opened in QGIS is styled, states in lead_status_view
             write_styles(ws)
         except StoreError as exc:  # the classification itself is stored
-            err_console.print(f"styles not written: {escape(str(exc))}")
+            err_console.print(_("未写入样式：{error}").format(error=escape(str(exc))))
     summary(classify_summary(report.leads, report.by_zone, report.near_boundary, near_m))
 
 

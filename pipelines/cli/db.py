@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 
-from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
-from pipelines.store import open_workspace
-from pipelines.store.copy import copy_workspace
+from layers.i18n import _
+from pipelines.cli.options import handle_errors, open_ws, summary, workspace_option
 
 __all__ = ["db_group"]
 
@@ -32,14 +32,15 @@ def init_cmd(workspace: str) -> None:
     with open_ws(workspace, create=True) as ws:
         if ws.kind == "postgis":
             info = ws.describe()  # type: ignore[attr-defined]
-            console.print(f"PostgreSQL {info['server_version']}, PostGIS "
-                          f"{info['postgis_version']} at {info['host']}")
-            console.print(f"workspace ready: database {info['database']}, schema "
-                          f"{info['schema']} ({ws.location}), schema version "
-                          f"{ws.schema_version()}")
+            summary(escape(_("PostgreSQL {pg}，PostGIS {postgis}，主机 {host}").format(
+                pg=info["server_version"], postgis=info["postgis_version"], host=info["host"])))
+            summary(escape(_("工作空间已就绪：数据库 {database}，模式 {schema}（{location}），"
+                             "结构版本 {version}").format(
+                database=info["database"], schema=info["schema"], location=ws.location,
+                version=ws.schema_version())))
         else:
-            console.print(f"workspace ready: GeoPackage {ws.location}, schema version "
-                          f"{ws.schema_version()}")
+            summary(escape(_("工作空间已就绪：GeoPackage {location}，结构版本 {version}").format(
+                location=ws.location, version=ws.schema_version())))
 
 
 @db_group.command("copy")
@@ -57,8 +58,12 @@ def copy_cmd(source: str, destination: str) -> None:
       lvdun db copy lvdun.gpkg postgresql://lvdun@gis.example.cn/lvdun?schema=jilin
       lvdun db copy postgresql://lvdun@gis.example.cn/lvdun?schema=jilin backup.gpkg
     """
+    from pipelines.store import open_workspace
+    from pipelines.store.copy import copy_workspace
+
     with open_ws(source) as src, open_workspace(destination, create=True) as dst:
         report = copy_workspace(src, dst)
     for name, count in report.counts.items():
-        console.print(f"  {name}: {count}")
-    console.print(f"copied {report.total} rows: {report.source} → [bold]{report.target}[/]")
+        summary(f"  {escape(name)}: {count}")
+    summary(_("已复制 {total} 行：{source} → [bold]{target}[/]").format(
+        total=report.total, source=escape(str(report.source)), target=escape(str(report.target))))

@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.cells import cell_len
+from rich.markup import escape
 
+from layers.i18n import _
 from pipelines.cli.options import console, handle_errors, open_ws, settings
 
 __all__ = ["PUBLISHERS", "demo_cmd", "map_publisher"]
@@ -69,8 +72,13 @@ def demo_cmd(out_dir: str, seed: int, n_leads: int) -> None:
             tianditu_key=settings().tianditu_key or None)
         print_summary(ws, console=console)
     console.print()
-    console.print(f"[bold]workspace[/]  {result.workspace}")
-    console.print(f"[bold]map[/]        {map_path or '(lvdun map is not installed)'}")
-    console.print(f"[bold]exports[/]    {result.exports}/<reserve>/…_核查清单.xlsx|csv|gpkg")
-    console.print(f"[bold]report[/]     {result.report}")
-    console.print(f"[bold]inputs[/]     {result.inputs} (synthetic, see README.txt there)")
+    shown = [("工作空间", str(result.workspace)),
+             ("地图", str(map_path) if map_path else _("（未安装 lvdun map）")),
+             ("核查清单", f"{result.exports}/<保护区>/…_核查清单.xlsx|csv|gpkg"),
+             ("报告", str(result.report)),
+             ("输入数据", _("{path}（合成数据，说明见其中的 README.txt）").format(
+                 path=result.inputs))]
+    width = max(cell_len(_(name)) for name, _value in shown) + 2
+    for name, value in shown:
+        heading = _(name)
+        console.print(f"[bold]{heading}[/]{' ' * (width - cell_len(heading))}{escape(value)}")

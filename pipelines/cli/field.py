@@ -7,13 +7,11 @@ import json
 import click
 from rich.markup import escape
 
-from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
+from layers.i18n import _
+from pipelines.cli.options import handle_errors, open_ws, summary, workspace_option
 from pipelines.publish.field import APPS, COORDS, field_package
-from pipelines.verify.field_import import import_field
 
 __all__ = ["field_group"]
-
-_OUTCOME_STYLE = {"applied": "green", "refused": "red", "unchanged": "dim"}
 
 
 @click.group("field")
@@ -52,10 +50,11 @@ def package_cmd(workspace: str, code: str, app: str, out_dir: str, coords: str) 
     """
     with open_ws(workspace) as ws:
         package = field_package(ws, code.strip(), app=app, out_dir=out_dir, coords=coords)
-    files = ", ".join(str(f) for f in package.files)
-    console.print(escape(f"{package.name} [{package.code}]: {package.leads} leads → {files}"))
-    console.print(f"package {package.run_id}: read the field edits back with "
-                  "`lvdun field import FILE --by NAME`")
+    files = _("，").join(str(f) for f in package.files)
+    summary(escape(_("{name} [{code}]：{leads} 条线索 → {files}").format(
+        name=package.name, code=package.code, leads=package.leads, files=files)))
+    summary(escape(_("野外包 {run_id}：外业结果用 `lvdun field import FILE --by NAME` 读回").format(
+        run_id=package.run_id)))
 
 
 @field_group.command("import")
@@ -79,6 +78,9 @@ def import_cmd(path: str, workspace: str, by: str, dry_run: bool, fmt: str) -> N
       lvdun field import 野外包/甲保护区_R01.gpkg --by 张三 --dry-run
       lvdun field import submissions.csv --by 李四
     """
+    from pipelines.cli.output import print_import_rows
+    from pipelines.verify.field_import import import_field
+
     with open_ws(workspace) as ws:
         report = import_field(ws, path, by=by, dry_run=dry_run)
     if fmt == "json":
@@ -89,14 +91,7 @@ def import_cmd(path: str, workspace: str, by: str, dry_run: bool, fmt: str) -> N
         }
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
     else:
-        for r in report.rows:
-            if r.outcome == "unchanged" and not r.warnings:
-                continue
-            what = f"{r.outcome} ({r.problem})" if r.problem else r.outcome
-            console.print(f"row {r.row} {escape(r.lead_id or '')}: "
-                          f"[{_OUTCOME_STYLE[r.outcome]}]{what}[/] {escape(r.message)}")
-            for warning in r.warnings:
-                console.print(f"  [yellow]warning:[/] {escape(warning)}")
-        console.print(f"[bold]{escape(report.path.name)}: {report.summary()}[/]")
+        print_import_rows(report.rows)
+        summary(f"[bold]{escape(report.path.name)}: {escape(report.summary())}[/]")
     if report.count("refused"):
         raise SystemExit(1)

@@ -8,9 +8,11 @@ from typing import Any
 
 import click
 import pandas as pd
+from rich.markup import escape
 
+from layers.i18n import _
 from layers.mines import MINE_STATUSES, RESTORATION_PROGRESS
-from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
+from pipelines.cli.options import handle_errors, open_ws, summary, workspace_option
 from pipelines.cli.output import print_table
 from pipelines.publish.report.mines import DUE_COLUMNS, REFUSING_COLUMNS
 from pipelines.verify.mines import (
@@ -65,7 +67,7 @@ def list_cmd(workspace: str, status: str | None, fmt: str) -> None:
     """
     with open_ws(workspace) as ws:
         frame = list_mines(ws, status=status)
-    _show(frame, _LIST_COLUMNS, "矿山", fmt)
+    _show(frame, _LIST_COLUMNS, _("矿山"), fmt)
 
 
 @mines_group.command("progress")
@@ -88,8 +90,10 @@ def progress_cmd(licence: str, state: str, workspace: str, by: str | None, note:
     with open_ws(workspace) as ws:
         change = set_progress(ws, licence, state, by=by, note=note,
                               on=on.date() if on else None)
-    console.print(f"{change.mine_id}: {change.from_progress or '（空）'} → {change.to_progress} "
-                  f"on {change.on_date} (change {change.version})")
+    summary(escape(_("{mine}：{before} → {after}，日期 {on}（第 {version} 次变更）").format(
+        mine=change.mine_id,
+        before=_(change.from_progress) if change.from_progress else _("（空）"),
+        after=_(change.to_progress), on=change.on_date, version=change.version)))
 
 
 @mines_group.command("history")
@@ -107,7 +111,7 @@ def history_cmd(licence: str, workspace: str) -> None:
         rows = mine_history(ws, licence)
     headers = {"version": "序号", "on_date": "日期", "from_progress": "原进度",
                "to_progress": "新进度", "by": "报告人", "note": "说明", "at": "记录时间"}
-    _show(rows, headers, f"矿山 {licence} 治理进度", "table")
+    _show(rows, headers, _("矿山 {licence} 治理进度").format(licence=licence), "table")
 
 
 @mines_group.command("inspected")
@@ -132,8 +136,8 @@ def inspected_cmd(licence: str, workspace: str, on: datetime | None, kind: str |
     with open_ws(workspace) as ws:
         row = record_check(ws, licence, on=on.date() if on else None, kind=kind, by=by,
                            note=note)
-    console.print(f"{row['mine_id']}: {CHECK_KINDS[str(row['kind'])]} on {row['on_date']} "
-                  "recorded")
+    summary(escape(_("{mine}：已记录 {on} 的{kind}").format(
+        mine=row["mine_id"], on=row["on_date"], kind=_(CHECK_KINDS[str(row["kind"])]))))
 
 
 @mines_group.command("due")
@@ -153,7 +157,7 @@ def due_cmd(workspace: str, today: datetime | None, within_days: int, fmt: str) 
     """
     with open_ws(workspace) as ws:
         rows = due_checks(ws, today=today.date() if today else None, within_days=within_days)
-    _show(rows, DUE_COLUMNS, "应监测/巡查矿山", fmt)
+    _show(rows, DUE_COLUMNS, _("应监测/巡查矿山"), fmt)
 
 
 @mines_group.command("refusing")
@@ -177,4 +181,5 @@ def refusing_cmd(workspace: str, months: int, today: datetime | None, historic: 
         rows = refusing(ws, months=months, today=today.date() if today else None,
                         include_historic=historic)
     headers = {k: v.replace("(万元)", "(元)") for k, v in REFUSING_COLUMNS.items()}
-    _show(rows, headers, f"关闭超过 {months} 个月未治理", fmt, {"months": months})
+    _show(rows, headers, _("关闭超过 {months} 个月未治理").format(months=months), fmt,
+          {"months": months})

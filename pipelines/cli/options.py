@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from geo.errors import LvdunError
+from layers.i18n import _
 from pipelines.settings import Settings
 
 if TYPE_CHECKING:  # the store loads geopandas: imported when a command opens a workspace
@@ -78,7 +80,7 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except LvdunError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+            err_console.print(f"[bold red]{_('错误：')}[/]{escape(str(exc))}", soft_wrap=True)
             raise SystemExit(1) from None
 
     return wrapper
@@ -89,8 +91,9 @@ def parse_fields(values: tuple[str, ...]) -> dict[str, str]:
     out: dict[str, str] = {}
     for value in values:
         if "=" not in value:
-            raise click.BadParameter(f"{value!r}: write it as CANON=COLUMN, e.g. lead_id=编号",
-                                     param_hint="--field")
+            raise click.BadParameter(
+                _("{value!r}：写成 CANON=COLUMN，例如 lead_id=编号").format(value=value),
+                param_hint="--field")
         canon, column = value.split("=", 1)
         out[canon.strip()] = column.strip()
     return out

@@ -11,11 +11,12 @@ Standard Time, headers and titles through :func:`layers.i18n._`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from layers.i18n import _, label, local_time
@@ -24,7 +25,7 @@ from pipelines.cli.options import console as stdout_console
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["cell", "is_whole_column", "print_table"]
+__all__ = ["cell", "is_whole_column", "print_import_rows", "print_table"]
 
 #: Columns whose values are ids, dates, times or counts: never wrapped, never cut.
 _WHOLE = re.compile(r"(^|_)(id|code|at|date|deadline|due|batch|version|no|number)$|^(at|from|to)$")
@@ -123,3 +124,36 @@ def cell(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+#: Colours of a row's outcome in an import's listing.
+_OUTCOME_STYLE = {"applied": "green", "refused": "red", "unchanged": "dim"}
+
+
+def print_import_rows(rows: Iterable[Any], *, console: Console | None = None) -> None:
+    """Print the rows of a ledger or field import that changed, were refused or warn.
+
+    ``第 3 行 L001：已应用 待核查 → 问题（版本 1 → 2）``, a refused row with its problem
+    (``已拒绝（冲突）``), warnings indented below their row.
+
+    Parameters
+    ----------
+    rows : iterable of pipelines.verify.ledger_import.RowResult
+        The import's rows.
+    console : rich.console.Console or None
+        Where to print; the command line's standard output by default.
+    """
+    from pipelines.verify.ledger_import import OUTCOMES, PROBLEMS
+
+    out = console or stdout_console
+    for r in rows:
+        if r.outcome == "unchanged" and not r.warnings:
+            continue
+        what = _(OUTCOMES.get(r.outcome, r.outcome))
+        if r.problem:
+            what += _("（{problem}）").format(problem=_(PROBLEMS.get(r.problem, r.problem)))
+        where = _("第 {row} 行 {lead}：").format(row=r.row, lead=escape(r.lead_id or ""))
+        out.print(f"{where}[{_OUTCOME_STYLE.get(r.outcome, 'default')}]{what}[/] "
+                  f"{escape(r.message)}")
+        for warning in r.warnings:
+            out.print(f"  [yellow]{_('警告：')}[/]{escape(warning)}")

@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.markup import escape
 
+from layers.i18n import _
 from pipelines.cli.ingest import ingest_group, print_ingest_report
-from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
-from pipelines.ingest.rasters import ingest_change_raster
-from pipelines.publish.chips import make_chips
+from pipelines.cli.options import console, handle_errors, open_ws, summary, workspace_option
+from pipelines.cli.progress import progress_bar
+from pipelines.progress import Progress
 
 __all__ = ["change_raster_cmd", "chips_cmd"]
 
 
-@contextmanager
-def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A rich progress bar, fed by a ``(done, total)`` callback."""
-    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                   console=console, transient=True)
-    task = bar.add_task(label, total=None)
-
-    def update(done: int, total: int) -> None:
-        bar.update(task, completed=done, total=total)
-
-    with bar:
-        yield update
+def _step(progress: Progress, step: str) -> Callable[[int, int], None]:
+    """The ``(done, total)`` callback of a raster job, reporting as ``step``."""
+    return lambda done, total: progress(step, done, total)
 
 
 def _bands(value: str | None) -> tuple[int, ...] | None:
@@ -36,10 +27,11 @@ def _bands(value: str | None) -> tuple[int, ...] | None:
     try:
         bands = tuple(int(v) for v in value.replace(" ", "").split(","))
     except ValueError:
-        raise click.BadParameter(f"{value!r}: write band numbers like 3,2,1",
+        raise click.BadParameter(_("{value!r}：波段号写成 3,2,1 这样").format(value=value),
                                  param_hint="--bands") from None
     if len(bands) not in (1, 3) or min(bands) < 1:
-        raise click.BadParameter(f"{value!r}: give three bands (red,green,blue) or one",
+        raise click.BadParameter(_("{value!r}：给出三个波段（红,绿,蓝）或一个").format(
+                                 value=value),
                                  param_hint="--bands")
     return bands
 
@@ -77,11 +69,14 @@ def change_raster_cmd(mask: str, workspace: str, batch: str, min_area_m2: float,
       lvdun ingest change-raster 变化图斑_2024H1.tif --batch 2024-H1 \\
           --before-date 2023-09-01 --after-date 2024-05-01 --mapping classes.csv
     """
-    with open_ws(workspace, create=True) as ws, _progress("vectorising") as progress:
+    from pipelines.ingest.rasters import ingest_change_raster
+
+    with open_ws(workspace, create=True) as ws, progress_bar() as progress:
         report = ingest_change_raster(
             ws, mask, batch=batch, min_area_m2=min_area_m2, date_before=before_date,
             date_after=after_date, mapping=mapping, band=band, window_size=window_size,
-            connectivity=int(connectivity), crs=crs, strict=strict, by=by, progress=progress,
+            connectivity=int(connectivity), crs=crs, strict=strict, by=by,
+            progress=_step(progress, _("矢量化")),
         )
     print_ingest_report("leads", mask, report)
 
@@ -117,21 +112,30 @@ def chips_cmd(workspace: str, before: str | None, after: str | None, size_m: flo
     """
     use_bands = _bands(bands)
     if before is None and after is None:
-        raise click.UsageError("give --before IMAGE, --after IMAGE or both")
-    with open_ws(workspace) as ws, _progress("chips") as progress:
+        raise click.UsageError(_("请给出 --before IMAGE、--after IMAGE 或两者"))
+    from pipelines.publish.chips import make_chips
+
+    with open_ws(workspace) as ws, progress_bar() as progress:
         report = make_chips(ws, before=before, after=after, size_m=size_m, pixels=pixels,
                             bands=use_bands, out_dir=out_dir, lead_ids=lead_ids or None,
                             before_date=before_date, after_date=after_date,
-                            progress=progress)
+                            progress=_step(progress, _("影像切片")))
     for kind, made in report.made.items():
         outside = report.outside[kind]
-        console.print(f"{kind}: [bold]{made} chips[/], {len(outside)} leads outside the image")
+        what = _(_CHIP_KINDS.get(kind, kind))
+        summary(_("{kind}：[bold]{made} 张切片[/]，{n} 条线索在影像外").format(
+            kind=what, made=made, n=len(outside)))
         if outside:
-            shown = ", ".join(outside[:20])
-            more = f" ... and {len(outside) - 20} more (see the runs table)" \
+            shown = escape(_("，").join(outside[:20]))
+            more = _(" …… 另有 {n} 条（见 runs 表）").format(n=len(outside) - 20) \
                 if len(outside) > 20 else ""
-            console.print(f"  [dim]no {kind} chip: {shown}{more}[/]")
-    console.print(f"chips in {report.out_dir}")
+            console.print("  [dim]" + _("无{kind}切片：{leads}{more}").format(
+                kind=what, leads=shown, more=more) + "[/]")
+    summary(_("切片在 {path}").format(path=escape(str(report.out_dir))))
+
+
+#: The two images of a lead's chips, as people call them.
+_CHIP_KINDS = {"before": "前时相", "after": "后时相"}
 
 
 ingest_group.add_command(change_raster_cmd)

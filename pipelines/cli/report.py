@@ -49,7 +49,7 @@ def report_cmd(workspace: str, batch: str | None, fmt: str | None, out: str | No
         fmt = {"htm": "html", "markdown": "md"}.get(suffix, suffix)
         fmt = fmt if fmt in FORMATS else "md"
     if fmt == "xlsx" and not out:
-        raise click.UsageError("--format xlsx needs --out FILE.xlsx")
+        raise click.UsageError(_("--format xlsx 需要 --out FILE.xlsx"))
     from pipelines.publish.report import build_report, render_markdown, write_report
 
     with open_ws(workspace) as ws, progress_bar() as progress:

@@ -9,6 +9,7 @@ import click
 from rich.markup import escape
 
 from geo.errors import LvdunError
+from layers.i18n import _, local_time
 from pipelines.cli.options import console, err_console, handle_errors, open_ws, workspace_option
 from pipelines.cli.output import print_table
 from pipelines.errors import AuthError
@@ -35,7 +36,8 @@ def review_group() -> None:
 def _acting(ws: Workspace, name: str) -> User:
     user = get_user(ws, name)
     if not user.active:
-        raise AuthError(f"用户 {user.name} 已于 {user.revoked_at} 吊销")
+        raise AuthError(_("用户 {name} 已于 {at} 吊销").format(name=user.name,
+                                                         at=local_time(user.revoked_at)))
     return user
 
 
@@ -43,18 +45,24 @@ def _each(lead_ids: tuple[str, ...], expected_version: int | None,
           step: Callable[[str, int | None], workflow.ReviewStep]) -> None:
     """Apply ``step`` to every lead, print each outcome; exit 1 when one was refused."""
     if expected_version is not None and len(lead_ids) != 1:
-        raise click.UsageError("--version goes with one lead only")
+        raise click.UsageError(_("--version 只能用于一条线索"))
     refused = 0
     for lead_id in lead_ids:
         try:
             done = step(lead_id, expected_version)
         except LvdunError as exc:
             refused += 1
-            err_console.print(f"[bold red]refused:[/] {escape(str(exc))}", soft_wrap=True)
+            err_console.print(f"[bold red]{_('已拒绝：')}[/]{escape(str(exc))}", soft_wrap=True)
             continue
-        console.print(f"{escape(done.lead_id)}: {escape(done.label)} (version {done.version})")
+        console.print(_done(done))
     if refused:
         raise SystemExit(1)
+
+
+def _done(done: workflow.ReviewStep) -> str:
+    """``L003：市级 通过（版本 4）`` for a review step taken."""
+    return _("{lead}：{what}（版本 {version}）").format(
+        lead=escape(done.lead_id), what=escape(_(done.label)), version=done.version)
 
 
 _QUEUE_HEADERS = {"lead_id": "线索编号", "county_name": "县", "reserve_name": "保护区",
@@ -82,7 +90,8 @@ def queue_cmd(as_user: str, workspace: str, fmt: str) -> None:
         click.echo(json.dumps(rows.astype(object).where(rows.notna(), None).to_dict("records"),
                               ensure_ascii=False, indent=2, default=str))
         return
-    print_table(rows, _QUEUE_HEADERS, f"{user.name} 的待办", empty="无待办")
+    print_table(rows, _QUEUE_HEADERS, _("{name} 的待办").format(name=user.name),
+                empty=_("无待办"))
 
 
 @review_group.command("submit")
@@ -172,20 +181,22 @@ def sample_cmd(as_user: str, rate: float | None, seed: int | None, statuses: tup
         user = _acting(ws, as_user)
         if redraw_run:
             recorded, again = redraw(ws, redraw_run)
-            same = "相同" if recorded == again else "不同（线索已变化）"
-            console.print(f"抽样 {redraw_run} 重抽：{len(again)} 条，与记录{same}")
-            console.print(", ".join(again))
+            same = _("相同") if recorded == again else _("不同（线索已变化）")
+            console.print(_("抽样 {run} 重抽：{n} 条，与记录{same}").format(
+                run=escape(redraw_run), n=len(again), same=same))
+            console.print(_("，").join(again))
             if recorded != again:
                 raise SystemExit(1)
             return
         if rate is None or seed is None:
-            raise click.UsageError("give --rate and --seed (or --redraw RUN_ID)")
+            raise click.UsageError(_("请给出 --rate 和 --seed（或 --redraw RUN_ID）"))
         sample = draw(ws, user, rate=rate, seed=seed, statuses=statuses)
-    counties = ", ".join(f"{k}: {v}" for k, v in sample.by_county.items())
-    console.print(f"抽样 {sample.run_id} （{LEVEL_LABELS[user.level] if user.level else ''}"
-                  f" {user.name}，种子 {sample.seed}，比例 {sample.rate:g}）：从 "
-                  f"{sample.population} 条中抽取 {len(sample.leads)} 条，标记为抽查；"
-                  f"各县 {counties}")
+    counties = _("，").join(f"{k}: {v}" for k, v in sample.by_county.items())
+    console.print(escape(_("抽样 {run}（{level} {name}，种子 {seed}，比例 {rate}）："
+                           "从 {population} 条中抽取 {n} 条，标记为抽查；各县 {counties}").format(
+        run=sample.run_id, level=_(LEVEL_LABELS[user.level]) if user.level else "",
+        name=user.name, seed=sample.seed, rate=f"{sample.rate:g}",
+        population=sample.population, n=len(sample.leads), counties=counties)))
     click.echo("\n".join(sample.leads))
 
 
@@ -209,7 +220,7 @@ def recheck_cmd(lead_id: str, as_user: str, agree: bool, note: str | None,
         user = _acting(ws, as_user)
         done = recheck(ws, user, lead_id, agree=agree, note=note,
                        expected_version=expected_version)
-    console.print(f"{escape(done.lead_id)}: {escape(done.label)} (version {done.version})")
+    console.print(_done(done))
 
 
 @review_group.command("chain")
@@ -231,5 +242,5 @@ def chain_cmd(verdict: str | None, closure: str | None, workspace: str) -> None:
         chain = (workflow.set_review_chain(ws, verdict=split(verdict), closure=split(closure))
                  if verdict is not None or closure is not None else workflow.review_chain(ws))
     for kind, levels in chain.items():
-        shown = " → ".join(LEVEL_LABELS[v] for v in levels) or "无需审核"
-        console.print(f"{workflow.KINDS[kind]}: {shown}")
+        shown = " → ".join(_(LEVEL_LABELS[v]) for v in levels) or _("无需审核")
+        console.print(f"{_(workflow.KINDS[kind])}{_('：')}{shown}")

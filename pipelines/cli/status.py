@@ -71,7 +71,7 @@ def set_cmd(lead_id: str, status: str, workspace: str, reason: str | None, note:
     summary(f"{change.lead_id}: {label(change.from_status)} → {label(change.to_status)} "
             f"({_('版本')} {change.version})")
     for entry in change.evidence:
-        console.print(f"  证据 {evidence_summary(entry)}")
+        console.print("  " + _("证据 {evidence}").format(evidence=escape(evidence_summary(entry))))
 
 
 _HISTORY_HEADERS = {"version": "版本", "at": "时间", "by": "操作人", "from": "原状态",
@@ -110,10 +110,12 @@ def history_cmd(lead_id: str, workspace: str) -> None:
         "reason": rows["reason"], "note": rows["note"],
         "evidence": [str(len(f)) if f else "" for f in files],
     })
-    print_table(shown, _HISTORY_HEADERS, f"线索 {lead_id}", counted=False, empty=None)
+    print_table(shown, _HISTORY_HEADERS, _("线索 {lead_id}").format(lead_id=lead_id),
+                counted=False, empty=None)
     for version, entries in zip(rows["version"], files, strict=True):
         for entry in entries:
-            console.print(f"版本 {version} 证据: {evidence_summary(entry)}")
+            console.print(_("版本 {version} 证据：{evidence}").format(
+                version=version, evidence=escape(evidence_summary(entry))))
 
 
 def _review_cell(level: object, decision: object) -> str:
@@ -121,10 +123,10 @@ def _review_cell(level: object, decision: object) -> str:
     if not isinstance(decision, str) or not decision:
         return ""
     try:
-        where = LEVEL_LABELS[Level(level)] if isinstance(level, str) else ""
+        where = _(LEVEL_LABELS[Level(level)]) if isinstance(level, str) else ""
     except ValueError:  # an editor's or admin's submission
         where = ""
-    return f"{where} {_DECISIONS.get(decision, decision)}".strip()
+    return f"{where} {_(_DECISIONS.get(decision, decision))}".strip()
 
 
 @status_group.command("overdue")
@@ -160,22 +162,23 @@ def overdue_cmd(workspace: str, group_by: str | None, today: datetime | None, fm
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
         return
     if rows.empty:
-        console.print(f"no overdue leads as of {day.isoformat()}")
+        console.print(_("截至 {day} 没有逾期线索").format(day=day.isoformat()))
         return
     sets = rows.groupby("group", sort=False) if group_by else [(None, rows)]
     where = group_by != "reserve"
     for group, part in sets:
-        title = f"逾期线索 {group} ({len(part)})" if group else f"逾期线索 ({len(part)})"
+        title = f"{_('逾期线索')} {group} ({len(part)})" if group else \
+            f"{_('逾期线索')} ({len(part)})"
         table = Table(title=title)
         for col in ("线索编号", *(("保护区",) if where else ()), "状态", "逾期类型", "期限",
                     "逾期天数", "责任单位"):
-            table.add_column(col, overflow="fold")
+            table.add_column(_(col), overflow="fold")
         for r in part.itertuples(index=False):
             table.add_row(str(r.lead_id), *((str(r.reserve_name),) if where else ()),
-                          str(r.status_label), str(r.kind_label), str(r.due),
+                          label(r.status), _(str(r.kind_label)), str(r.due),
                           str(r.days_overdue), str(r.responsible_unit or ""))
         console.print(table)
-    console.print(f"{len(rows)} overdue leads as of {day.isoformat()}")
+    console.print(_("截至 {day} 共 {n} 条逾期线索").format(day=day.isoformat(), n=len(rows)))
 
 
 @status_group.command("batch-deadline")
@@ -200,10 +203,7 @@ def batch_deadline_cmd(batch: str, deadline: str, workspace: str, note: str | No
 
     with open_ws(workspace) as ws:
         due = set_batch_deadline(ws, batch, deadline, note=note, by=by)
-    console.print(f"batch {batch}: reporting deadline {due}")
-
-
-_OUTCOME_STYLE = {"applied": "green", "refused": "red", "unchanged": "dim"}
+    console.print(_("批次 {batch}：上报期限 {due}").format(batch=escape(batch), due=due))
 
 
 @status_group.command("import")
@@ -238,6 +238,7 @@ def import_cmd(file: str, workspace: str, by: str | None, dry_run: bool, fmt: st
       lvdun status import exports/甲保护区/甲保护区_核查清单.xlsx --by 张三 --dry-run
       lvdun status import exports/甲保护区/甲保护区_核查清单.xlsx --by 张三
     """
+    from pipelines.cli.output import print_import_rows
     from pipelines.verify.ledger_import import import_ledger
 
     with open_ws(workspace) as ws:
@@ -251,21 +252,13 @@ def import_cmd(file: str, workspace: str, by: str | None, dry_run: bool, fmt: st
         }
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
-        for r in report.rows:
-            if r.outcome == "unchanged" and not r.warnings:
-                continue
-            style = _OUTCOME_STYLE[r.outcome]
-            what = f"{r.outcome} ({r.problem})" if r.problem else r.outcome
-            console.print(f"row {r.row} {escape(r.lead_id or '')}: [{style}]{what}[/] "
-                          f"{escape(r.message)}")
-            for warning in r.warnings:
-                console.print(f"  [yellow]warning:[/] {escape(warning)}")
+        print_import_rows(report.rows)
         if report.extra_columns:
-            console.print(f"columns not in the ledger, ignored: "
-                          f"{', '.join(report.extra_columns)}")
+            console.print(_("台账之外的列，已忽略：{columns}").format(
+                columns=escape(_("，").join(report.extra_columns))))
         if report.not_in_file:
-            console.print(f"{len(report.not_in_file)} exported leads have no row in the file "
-                          f"(nothing changes for them): {', '.join(report.not_in_file[:20])}")
-        console.print(f"[bold]{report.path.name}: {report.summary()}[/]")
+            console.print(_("导出的线索中有 {n} 条在文件里没有行（它们不变）：{leads}").format(
+                n=len(report.not_in_file), leads=escape(_("，").join(report.not_in_file[:20]))))
+        summary(f"[bold]{escape(report.path.name)}: {escape(report.summary())}[/]")
     if report.count("refused"):
         raise SystemExit(1)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 from rich.markup import escape
 
+from layers.i18n import _
 from pipelines.cli.options import handle_errors, open_ws, summary, workspace_option
-from pipelines.publish.styles import write_styles
 
 
 @click.command("styles")
@@ -24,6 +24,9 @@ def styles_cmd(workspace: str) -> None:
     Example:
       lvdun styles -w lvdun.gpkg
     """
+    from pipelines.publish.styles import write_styles
+
     with open_ws(workspace) as ws:
         count = write_styles(ws)
-    summary(f"wrote {count} layer styles and the view lead_status_view into {escape(workspace)}")
+    summary(_("已将 {count} 个图层样式和视图 lead_status_view 写入 {workspace}").format(
+        count=count, workspace=escape(workspace)))

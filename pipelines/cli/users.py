@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
+from layers.i18n import _, local_time
 from pipelines.cli.options import console, handle_errors, open_ws, workspace_option
 from pipelines.levels import LEVEL_LABELS
 from pipelines.users import (
@@ -63,11 +65,12 @@ def add_cmd(name: str, role: str, reserves: tuple[str, ...], level: str | None,
     with open_ws(workspace) as ws:
         user, token = add_user(ws, name, role, reserves=reserves, expires_days=expires_days,
                                level=level, areas=areas)
-    scope = (f" for {', '.join(sorted(user.reserves or user.areas))}"
+    scope = (_("，范围 {scope}").format(scope=_("，").join(sorted(user.reserves or user.areas)))
              if user.reserves or user.areas else "")
-    console.print(f"added {user.role.value} {user.name}{scope}, token valid until "
-                  f"{user.expires_at}")
-    console.print("token (shown only now; give it to the user, who logs in with it):")
+    console.print(escape(_("已添加用户 {name}（{role}）{scope}，令牌有效期至 {until}").format(
+        role=_(ROLE_LABELS[user.role]), name=user.name, scope=scope,
+        until=local_time(user.expires_at))))
+    console.print(_("令牌（只显示这一次；交给用户，用户凭它登录）："))
     click.echo(token)
 
 
@@ -90,9 +93,9 @@ def rotate_cmd(name: str, expires_days: int, workspace: str) -> None:
     """
     with open_ws(workspace) as ws:
         user, token = rotate_user(ws, name, expires_days=expires_days)
-    console.print(f"new token for {user.name}, valid until {user.expires_at}; "
-                  "the old one no longer works")
-    console.print("token (shown only now; give it to the user, who logs in with it):")
+    console.print(escape(_("已为 {name} 换发新令牌，有效期至 {until}；旧令牌已失效").format(
+        name=user.name, until=local_time(user.expires_at))))
+    console.print(_("令牌（只显示这一次；交给用户，用户凭它登录）："))
     click.echo(token)
 
 
@@ -114,16 +117,16 @@ def list_cmd(workspace: str, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps([u.as_dict() for u in users], ensure_ascii=False, indent=2))
         return
-    table = Table(title="用户")
+    table = Table(title=_("用户"))
     for col in ("名称", "角色", "层级", "保护区/辖区", "创建时间", "到期时间", "状态"):
-        table.add_column(col)
+        table.add_column(_(col), overflow="fold")
     for u in users:
-        state = (f"已吊销 {u.revoked_at}" if u.revoked_at else
-                 "已过期 (lvdun users rotate)" if u.expired() else "有效")
-        table.add_row(u.name, f"{u.role.value} ({ROLE_LABELS[u.role]})",
-                      LEVEL_LABELS[u.level] if u.level else "",
-                      ", ".join(sorted(u.reserves or u.areas)) or "全部", u.created_at or "",
-                      u.expires_at or "", state)
+        state = (_("已吊销 {at}").format(at=local_time(u.revoked_at)) if u.revoked_at else
+                 _("已过期（lvdun users rotate）") if u.expired() else _("有效"))
+        table.add_row(escape(u.name), f"{u.role.value} ({_(ROLE_LABELS[u.role])})",
+                      _(LEVEL_LABELS[u.level]) if u.level else "",
+                      _("，").join(sorted(u.reserves or u.areas)) or _("全部"),
+                      local_time(u.created_at), local_time(u.expires_at), state)
     console.print(table)
 
 
@@ -140,4 +143,5 @@ def revoke_cmd(name: str, workspace: str) -> None:
     """
     with open_ws(workspace) as ws:
         user = revoke_user(ws, name)
-    console.print(f"revoked {user.name} at {user.revoked_at}")
+    console.print(escape(_("已吊销 {name}，时间 {at}").format(name=user.name,
+                                                        at=local_time(user.revoked_at))))

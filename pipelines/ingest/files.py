@@ -189,7 +189,8 @@ def ingest(
         With ``strict`` and rejected rows; nothing is stored.
     """
     if layer not in LAYERS:
-        raise IngestError(f"unknown layer {layer!r}; use one of {', '.join(LAYERS)}")
+        raise IngestError(_("未知图层 {layer!r}；可用：{layers}").format(
+            layer=layer, layers=", ".join(LAYERS)))
     path = Path(path)
     started = now_iso()
     reading, checking = _("读取"), _("校验")
@@ -294,21 +295,19 @@ def store_prepared(
         control_chars=dict(prepared.control_chars),
     )
     if report.read != report.stored + report.rejected:  # the accounting is the contract
-        raise IngestError(
-            f"{path.name}: accounting mismatch read {report.read} != stored {report.stored} "
-            f"+ rejected {report.rejected}; this is a bug, please report it with the file"
-        )
+        raise IngestError(_(
+            "{file}：计数不符，读取 {read} ≠ 入库 {stored} + 拒绝 {rejected}；这是程序错误，"
+            "请连同文件一起报告").format(file=path.name, read=report.read, stored=report.stored,
+                                    rejected=report.rejected))
     if report.rejected or prepared.warnings:
         report.rejects_path = _write_rejects(ws, run_id, layer, path, prepared)
     if report.read and not report.stored:
-        raise IngestError(
-            f"{path.name}: all {report.read} rows rejected, nothing stored: "
-            f"{_main_reason(prepared)}. See {report.rejects_path}")
+        raise IngestError(_("{file}：全部 {n} 行被拒绝，未入库：{reason}。详见 {path}").format(
+            file=path.name, n=report.read, reason=_main_reason(prepared),
+            path=report.rejects_path))
     if strict and report.rejected:
-        raise IngestError(
-            f"{path.name}: {report.rejected} rows rejected and --strict is set; nothing stored. "
-            f"See {report.rejects_path}"
-        )
+        raise IngestError(_("{file}：{n} 行被拒绝且设置了 --strict；未入库。详见 {path}").format(
+            file=path.name, n=report.rejected, path=report.rejects_path))
     writing = _("写入")
     with ws.transaction():
         if layer == "leads":
@@ -360,9 +359,9 @@ def _main_reason(prep: Prepared) -> str:
     """The reason most rejected rows share, with its field and how many rows."""
     reasons = pd.Series([f"{r.field}: {r.reason}" for r in prep.rejects])
     if reasons.empty:
-        return "no row could be read"
+        return _("没有一行能读出")
     top = reasons.value_counts()
-    return f"{top.index[0]} ({int(top.iloc[0])} rows)"
+    return _("{reason}（{n} 行）").format(reason=top.index[0], n=int(top.iloc[0]))
 
 
 def _compare(

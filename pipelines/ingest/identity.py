@@ -18,6 +18,7 @@ import shapely
 
 from geo import overlay
 from geo.crs import CGCS2000, CHINA_ALBERS
+from layers.i18n import _
 
 __all__ = ["GROWTH", "LINK_OVERLAP", "link_footprints"]
 
@@ -61,7 +62,7 @@ def link_footprints(
     left, right = overlay.intersects_pairs(new_geoms, old_geoms)
     if not len(left):
         return frame, notes
-    inter, _ = overlay.area_shares(new_geoms, old_geoms, left, right, crs=CGCS2000)
+    inter, _shares = overlay.area_shares(new_geoms, old_geoms, left, right, crs=CGCS2000)
     new_area = shapely.area(overlay.project(new_geoms, CGCS2000, CHINA_ALBERS))
     old_area = shapely.area(overlay.project(old_geoms, CGCS2000, CHINA_ALBERS))
     smaller = np.minimum(new_area[left], old_area[right])
@@ -85,9 +86,9 @@ def link_footprints(
             frame.loc[frame.index[i], "change_type"] = "扩大"
         elif pd.isna(frame["change_type"].iloc[i]):
             frame.loc[frame.index[i], "change_type"] = old_polys["change_type"].iloc[j]
-        notes.append(
-            f"row {int(frame['src_row'].iloc[i])}: unnumbered patch linked to lead {old_id} "
-            f"({overlap[k]:.0%} overlap{', footprint grew: 扩大' if grew else ''})"
-        )
+        grown = _("，范围扩大：扩大") if grew else ""
+        notes.append(_("第 {row} 行：无编号图斑关联到线索 {lead}（重叠 {share}{grown}）").format(
+            row=int(frame["src_row"].iloc[i]), lead=old_id, share=f"{overlap[k]:.0%}",
+            grown=grown))
     log.info("linked %d unnumbered patches to earlier leads", len(done))
     return frame, notes

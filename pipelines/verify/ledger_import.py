@@ -47,9 +47,9 @@ from zipfile import BadZipFile
 
 from layers.aliases import normalize_header
 from layers.files import file_sha256
-from layers.i18n import _, label
+from layers.i18n import _, label, local_time
 from layers.read import is_blank
-from layers.schema import REASON_REQUIRED, STATUS_LABELS, Status
+from layers.schema import REASON_REQUIRED, Status
 from pipelines.errors import (
     ConflictError,
     EvidenceError,
@@ -87,6 +87,8 @@ from pipelines.verify.status import (
 
 __all__ = [
     "EVIDENCE",
+    "OUTCOMES",
+    "PROBLEMS",
     "ImportReport",
     "LedgerFile",
     "RowResult",
@@ -96,6 +98,12 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: A row's outcome and a refused row's problem, as people read them (msgids of
+#: :func:`layers.i18n._`).
+OUTCOMES = {"applied": "已应用", "unchanged": "未变", "refused": "已拒绝"}
+PROBLEMS = {"illegal": "不允许", "conflict": "冲突", "unknown": "无此线索",
+            "invalid": "值无法读取", "duplicate": "重复", "scope": "超出范围"}
 
 #: The key of a row's evidence files (not a ledger column: field apps' photos).
 EVIDENCE = "_evidence"
@@ -265,12 +273,23 @@ class ImportReport:
         return sum(r.outcome == outcome for r in self.rows)
 
     def summary(self) -> str:
-        """Return ``applied A, unchanged U, refused R (conflict 1, illegal 2)``."""
+        """Return ``已应用 A，未变 U，已拒绝 R（冲突 1，不允许 2）``.
+
+        Examples
+        --------
+        >>> report = ImportReport(Path("a.xlsx"), dry_run=True, run_id="r",
+        ...                       rows=[RowResult(2, "L1", "refused", "", "conflict")])
+        >>> report.summary()
+        '试运行，未作改动：将会 已应用 0，未变 0，已拒绝 1（冲突 1）'
+        """
         problems = Counter(r.problem for r in self.rows if r.problem)
-        detail = ", ".join(f"{k} {v}" for k, v in sorted(problems.items()))
-        text = (f"applied {self.count('applied')}, unchanged {self.count('unchanged')}, "
-                f"refused {self.count('refused')}" + (f" ({detail})" if detail else ""))
-        return ("dry run, nothing changed: would have " + text) if self.dry_run else text
+        detail = _("，").join(f"{_(PROBLEMS.get(k, k))} {v}"
+                             for k, v in sorted(problems.items()))
+        text = _("已应用 {applied}，未变 {unchanged}，已拒绝 {refused}").format(
+            applied=self.count("applied"), unchanged=self.count("unchanged"),
+            refused=self.count("refused"))
+        text += _("（{detail}）").format(detail=detail) if detail else ""
+        return _("试运行，未作改动：将会 {text}").format(text=text) if self.dry_run else text
 
 
 class _DryRun(Exception):
@@ -419,14 +438,15 @@ def _import_row(
     if lead is None:
         if all(is_blank(v) for v in values.values()):
             return None
-        return RowResult(number, None, "refused", "no 线索编号 in this row", "invalid")
+        return RowResult(number, None, "refused", _("此行没有线索编号"), "invalid")
     if counts[lead] > 1:
-        return RowResult(number, lead, "refused", f"lead {lead} is on {counts[lead]} rows: "
-                         "keep one row per lead", "duplicate")
+        return RowResult(number, lead, "refused",
+                         _("线索 {lead} 出现在 {n} 行：每条线索只留一行").format(
+                             lead=lead, n=counts[lead]), "duplicate")
     state = states.get(lead)
     if state is None:
-        return RowResult(number, lead, "refused", f"no lead {lead} in this workspace",
-                         "unknown")
+        return RowResult(number, lead, "refused",
+                         _("工作空间中没有线索 {lead}").format(lead=lead), "unknown")
     refusal, version = scope.judge(lead, values)
     if refusal is not None:
         return RowResult(number, lead, "refused", refusal, "scope")
@@ -436,12 +456,12 @@ def _import_row(
     texts = {c: cell_text(c, values[c]) for c in EDITABLE if c in values}
     if exported is not None:
         edited = any(texts[c] != exported.get(c, "") for c in texts)
-        result.warnings += [f"{EDITABLE[c]} was cleared: a blank cell keeps the stored value"
+        result.warnings += [_("{column} 被清空：空白单元格保留原值").format(column=EDITABLE[c])
                             for c in texts if not texts[c] and exported.get(c)]
     else:
         edited = _edited_by_digest(values, texts)
     if not edited:
-        result.message = "not edited"
+        result.message = _("未编辑")
         return result
     try:
         wanted = _wanted(values)
@@ -449,7 +469,7 @@ def _import_row(
         return _refuse(result, "invalid", str(exc))
     changes = {k: v for k, v in wanted.items() if v is not None and v != _text(state.get(k))}
     if not changes:
-        result.message = "already so in the workspace"
+        result.message = _("工作空间中已是如此")
         return result
     if version != int(state["version"]):
         return _refuse(result, "conflict", _conflict(lead, version, state, changes))
@@ -476,14 +496,14 @@ def _read_only_edits(reference: dict[str, dict[str, str]], exact: bool, lead: st
     if known is None:
         return []
     labels = ledger_columns()
-    what = "was edited" if exact else "differs from the workspace"
+    what = _("被修改") if exact else _("与工作空间不同")
     # the ledger of a reserve that did not win the lead shows that reserve and its zone
     # there; the workspace's texts are those of the winner (主归属保护区)
     skip = (_MEMBER_COLUMNS if not exact and "reserve_code" in values and "reserve_code" in known
             and cell_text("reserve_code", values["reserve_code"]) != known["reserve_code"]
             else frozenset())
-    return [f"read-only column {labels[c]} {what} ({known.get(c) or '—'} → "
-            f"{cell_text(c, v) or '—'}): ignored"
+    return [_("只读列 {column} {what}（{old} → {new}）：已忽略").format(
+                column=labels[c], what=what, old=known.get(c) or "—", new=cell_text(c, v) or "—")
             for c, v in values.items()
             if c not in EDITABLE and c not in HIDDEN and c in known and c not in skip
             and cell_text(c, v) != known[c]]
@@ -534,16 +554,17 @@ def _conflict(lead: str, version: int | None, state: dict[str, Any],
 
     def shown(key: str, value: Any) -> str:
         if key == "status" and value:
-            return STATUS_LABELS[Status(value)]
+            return label(value)
         return str(value) if value is not None else "—"
 
-    file_side = ", ".join(f"{labels[k]} {shown(k, v)}" for k, v in changes.items())
-    ws_side = ", ".join(f"{labels[k]} {shown(k, state.get(k))}" for k in changes)
-    seen = f"version {version}" if version is not None else "no version (版本 is blank)"
-    return (f"lead {lead}: the row was edited from {seen} but the workspace holds version "
-            f"{state['version']} (changed {state['updated_at']} by {state['updated_by']}); "
-            f"file: {file_side}; workspace: {ws_side}. Export the ledger again and re-enter "
-            "the change")
+    file_side = _("，").join(f"{_(labels[k])} {shown(k, v)}" for k, v in changes.items())
+    ws_side = _("，").join(f"{_(labels[k])} {shown(k, state.get(k))}" for k in changes)
+    seen = (_("版本 {version}").format(version=version) if version is not None
+            else _("无版本（版本一栏为空）"))
+    return _("线索 {lead}：此行按{seen}编辑，但工作空间中已是版本 {now}（{at} 由 {by} 修改）；"
+             "文件：{file}；工作空间：{ws}。请重新导出台账后再填写").format(
+        lead=lead, seen=seen, now=state["version"], at=local_time(state["updated_at"]),
+        by=state["updated_by"], file=file_side, ws=ws_side)
 
 
 def _apply(ws: Workspace, lead: str, state: dict[str, Any], wanted: dict[str, Any],
@@ -556,8 +577,9 @@ def _apply(ws: Workspace, lead: str, state: dict[str, Any], wanted: dict[str, An
     if "status" not in changes:
         change = update_record(ws, lead, reason=wanted["reason"], opinion=opinion, by=by,
                                expected_version=version, run_id=run_id, **record)
-        edited = ", ".join(RECORD_LABELS[k] for k in changes)
-        return f"{edited} edited (version {version} → {change.version if change else version})"
+        edited = _("，").join(RECORD_LABELS[k] for k in changes)
+        return _("{fields} 已修改（版本 {old} → {new}）").format(
+            fields=edited, old=version, new=change.version if change else version)
     target = Status(wanted["status"])
     path = transition_path(lead, current, target)
     after = {f: record[f] or state.get(f) for f in RECORD_FIELDS}
@@ -569,8 +591,9 @@ def _apply(ws: Workspace, lead: str, state: dict[str, Any], wanted: dict[str, An
     if len(path) == 1 and reason and reason == state.get("reason") and \
             target != Status.NOT_PROBLEM and (current, target) in REASON_REQUIRED:
         raise TransitionError(
-            f"lead {lead}: {STATUS_LABELS[current]} → {STATUS_LABELS[target]} needs a new "
-            f"reason, but 原因 still holds the previous one ({reason}); write why"
+            _("线索 {lead}：{before} → {after} 需要新的原因，但原因一栏仍是之前的"
+              "（{reason}）；请写明原因").format(lead=lead, before=label(current.value),
+                                             after=label(target.value), reason=reason)
         )
     for k, step in enumerate(path):
         last = k == len(path) - 1
@@ -580,5 +603,6 @@ def _apply(ws: Workspace, lead: str, state: dict[str, Any], wanted: dict[str, An
                        status=label(target.value)),
                    opinion=opinion if last else None,
                    evidence=(evidence or ()) if last else (), **record)
-    steps = " → ".join(STATUS_LABELS[s] for s in [current, *path])
-    return f"{steps} (version {version} → {version + len(path)})"
+    steps = " → ".join(label(s.value) for s in [current, *path])
+    return _("{steps}（版本 {old} → {new}）").format(steps=steps, old=version,
+                                                  new=version + len(path))

@@ -312,7 +312,7 @@ def test_cli_add_with_expiry_rotate_and_list(classified):
                                 "--expires-days", "30", *ws])
     assert added.exit_code == 0, added.output
     old = added.output.strip().splitlines()[-1]
-    assert "valid until" in added.output
+    assert "令牌有效期至" in added.output
     user = authenticate(classified, old)
     assert _at(user.expires_at) - _at(user.created_at) == timedelta(days=30)
     _expire(classified, "省厅")

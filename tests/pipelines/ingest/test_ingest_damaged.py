@@ -88,7 +88,7 @@ def test_ragged_row_fails_strict_and_stores_nothing(tmp_path: Path):
     path.write_text("线索编号,批次,经度,纬度\nG1,2025,126.5,43.5\nG2,2025,126.6,43.6,9\n",
                     encoding="utf-8")
     result = run("ingest", "leads", str(path), "-w", str(ws), "--crs", "EPSG:4490", "--strict")
-    assert result.exit_code == 1 and "1 rows rejected and --strict" in result.output
+    assert result.exit_code == 1 and "1 行被拒绝且设置了 --strict" in result.output
 
 
 # -- control characters, every layer ------------------------------------------------------

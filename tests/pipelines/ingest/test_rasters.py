@@ -128,8 +128,8 @@ def test_user_errors(workspace, mask_file, tmp_path):
 def test_a_raster_outside_china_is_rejected_not_stored(workspace, tmp_path):
     path = write_raster(tmp_path / "far.tif", shapes_mask(), crs="EPSG:32632", nodata=255,
                         transform=from_origin(500_000, 4_800_000, 10, 10))  # Italy
-    with pytest.raises(IngestError, match=r"all 4 rows rejected, nothing stored: .*outside "
-                       r"China.*See .*_rejects"):
+    with pytest.raises(IngestError, match=r"全部 4 行被拒绝，未入库：.*outside "
+                       r"China.*详见 .*_rejects"):
         ingest_change_raster(workspace, path, batch="B")
     assert workspace.count("leads") == 0
     (written,) = rejects_dir(workspace).glob("*_leads_far.csv")

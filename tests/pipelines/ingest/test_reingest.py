@@ -98,7 +98,7 @@ def test_a_file_whose_every_row_is_rejected_is_an_error(workspace, tmp_path):
     result = CliRunner().invoke(cli, ["ingest", "leads", str(path), "-w",
                                       str(workspace.location), "--crs", "EPSG:4490"])
     assert result.exit_code != 0
-    assert "all 2 rows rejected, nothing stored" in result.output
+    assert "全部 2 行被拒绝，未入库" in result.output
     assert "经度: not a coordinate" in result.output
 
 

@@ -130,7 +130,7 @@ def test_command_line(leads, before, tmp_path):
         cli, ["chips", "-w", str(leads.path), "--before", str(before), "--out", str(out),
               "--pixels", "64", "--bands", "3,2,1"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "before: 2 chips, 1 leads outside the image" in result.output
+    assert "前时相：2 张切片，1 条线索在影像外" in result.output
     assert STRIP in result.output
     assert len(list(out.glob("*_before.png"))) == 2
     result = CliRunner().invoke(cli, ["chips", "-w", str(leads.path), "--before", str(before),

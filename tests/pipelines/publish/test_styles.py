@@ -84,7 +84,7 @@ def test_styles_command(classified):
     classified.close()
     done = CliRunner().invoke(cli, ["styles", "-w", str(classified.path)])
     assert done.exit_code == 0, done.output
-    assert "wrote 7 layer styles" in done.output
+    assert "已将 7 个图层样式" in done.output
     classified.open()
     assert [n for n, *_ in classified.layer_styles("lead_status_view")] == ["线索核查状态"]
 

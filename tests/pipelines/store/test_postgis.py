@@ -199,7 +199,7 @@ def test_db_init_and_copy_commands(pg_schema_url, zones_file, leads_csv, tmp_pat
     result = runner.invoke(db_group, ["init", "-w", pg_schema_url])
     assert result.exit_code == 0, result.output
     assert "PostgreSQL 15." in result.output and "PostGIS 3." in result.output
-    assert "workspace ready" in result.output
+    assert "工作空间已就绪" in result.output
     gpkg = tmp_path / "src.gpkg"
     with GeoPackageWorkspace(gpkg) as ws:
         _filled(ws, zones_file, leads_csv)

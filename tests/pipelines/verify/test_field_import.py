@@ -71,8 +71,8 @@ def test_qfield_stale_edit_is_a_conflict_with_both_sides(classified, r01, tmp_pa
     report = import_field(classified, gpkg, by="张三")
     row = next(r for r in report.rows if r.lead_id == lead)
     assert row.problem == "conflict"
-    assert "version 1" in row.message and "version 2" in row.message
-    assert "file: 核查状态 问题" in row.message and "workspace: 核查状态 核查中" in row.message
+    assert "版本 1" in row.message and "版本 2" in row.message
+    assert "文件：核查状态 问题" in row.message and "工作空间：核查状态 核查中" in row.message
     other = next(r for r in report.rows if r.lead_id == untouched)
     assert other.outcome == "unchanged"  # an unedited row is no edit, whatever changed since
     assert current_state(classified, lead)["status"] == "in_field"
@@ -218,9 +218,9 @@ def test_cli_package_and_import(classified, r01, tmp_path):
     dry = runner.invoke(cli, ["field", "import", str(gpkg), "-w", ws, "--by", "张三",
                               "--dry-run"])
     assert dry.exit_code == 0, dry.output
-    assert "dry run, nothing changed: would have applied 1" in dry.output
+    assert "试运行，未作改动：将会 已应用 1" in dry.output
     done = runner.invoke(cli, ["field", "import", str(gpkg), "-w", ws, "--by", "张三"])
-    assert done.exit_code == 0 and "applied 1" in done.output
+    assert done.exit_code == 0 and "已应用 1" in done.output
     bad = runner.invoke(cli, ["field", "package", "-w", ws, "--reserve", "R99", "--app", "kmz",
                               "--out", str(out)])
     assert bad.exit_code == 1 and "no leads in reserve 'R99'" in bad.output

@@ -142,13 +142,13 @@ def test_import_of_a_sheet_edited_as_a_person_would(ledger):
     page.save()
 
     report = import_ledger(ws, xlsx, by="李四")
-    assert report.summary() == "applied 3, unchanged 1, refused 0"
+    assert report.summary() == "已应用 3，未变 1，已拒绝 0"
     assert report.extra_columns == ["联系人"]
     by_lead = {r.lead_id: r for r in report.rows}
-    assert by_lead["L001"].message == "待核查 → 问题 → 整改中 (version 1 → 3)"
+    assert by_lead["L001"].message == "待核查 → 问题 → 整改中（版本 1 → 3）"
     assert by_lead["L001"].warnings == [
-        "read-only column 功能区 was edited (核心区 → 实验区): ignored"]
-    assert by_lead["L006"].message == "整改期限 edited (version 3 → 4)"
+        "只读列 功能区 被修改（核心区 → 实验区）：已忽略"]
+    assert by_lead["L006"].message == "整改期限 已修改（版本 3 → 4）"
     l001 = state(ws, "L001")
     assert (l001["status"], l001["responsible_unit"], l001["deadline"], l001["opinion"]) == (
         "rectifying", "甲保护区管理局", "2025-09-30", "现场为新建采石场")
@@ -184,7 +184,7 @@ def test_dry_run_changes_nothing_and_reports_the_same(ledger):
     page.save()
     before = everything(ws)
     dry = import_ledger(ws, xlsx, dry_run=True)
-    assert dry.summary().startswith("dry run, nothing changed: would have applied 1")
+    assert dry.summary().startswith("试运行，未作改动：将会 已应用 1")
     for name, frame in everything(ws).items():
         pd.testing.assert_frame_equal(frame, before[name], obj=name)
     real = import_ledger(ws, xlsx)
@@ -204,8 +204,8 @@ def test_importing_twice_changes_nothing_the_second_time(ledger):
     assert first.count("applied") == 2
     before = everything(ws)
     second = import_ledger(ws, xlsx, by="张三")
-    assert second.summary() == "applied 0, unchanged 4, refused 0"
-    assert {r.message for r in second.rows} == {"already so in the workspace", "not edited"}
+    assert second.summary() == "已应用 0，未变 4，已拒绝 0"
+    assert {r.message for r in second.rows} == {"工作空间中已是如此", "未编辑"}
     for name, frame in everything(ws).items():
         pd.testing.assert_frame_equal(frame, before[name], obj=name)
 
@@ -255,11 +255,11 @@ def test_a_row_changed_since_the_export_is_a_conflict(ledger):
     results = {r.lead_id: r for r in report.rows}
     conflict = results["L001"]
     assert (conflict.outcome, conflict.problem) == ("refused", "conflict")
-    assert "edited from version 1 but the workspace holds version 2" in conflict.message
-    assert "by 王五" in conflict.message
-    assert "file: 核查状态 问题; workspace: 核查状态 核查中" in conflict.message
+    assert "此行按版本 1编辑，但工作空间中已是版本 2" in conflict.message
+    assert "由 王五 修改" in conflict.message
+    assert "文件：核查状态 问题；工作空间：核查状态 核查中" in conflict.message
     # L002 changed in the workspace too, but nobody edited its row: nothing to report
-    assert (results["L002"].outcome, results["L002"].message) == ("unchanged", "not edited")
+    assert (results["L002"].outcome, results["L002"].message) == ("unchanged", "未编辑")
     assert state(ws, "L001")["status"] == "in_field"
     assert state(ws, "L002")["status"] == "rectifying"
 
@@ -289,7 +289,7 @@ def test_a_cleared_cell_keeps_the_value(ledger):
     page.save()
     result = next(r for r in import_ledger(ws, xlsx).rows if r.lead_id == "L006")
     assert result.outcome == "unchanged"
-    assert result.warnings == ["整改措施 was cleared: a blank cell keeps the stored value"]
+    assert result.warnings == ["整改措施 被清空：空白单元格保留原值"]
     assert state(ws, "L006")["measures"] == "拆除"
 
 
@@ -354,12 +354,11 @@ def test_csv_round_trip(ledger, encoding: str):
                          ("L002", "整改期限"): "2025/9/30",
                          ("L006", "功能区"): "实验区"}, encoding=encoding)
     report = import_ledger(ws, csv_path, by="赵六")
-    assert report.summary() == "applied 2, unchanged 2, refused 0"
+    assert report.summary() == "已应用 2，未变 2，已拒绝 0"
     assert state(ws, "L002")["deadline"] == "2025-09-30"
     assert state(ws, "L001")["status"] == "in_field"
     warning = next(r for r in report.rows if r.lead_id == "L006").warnings
-    assert warning == ["read-only column 功能区 differs from the workspace (核心区 → 实验区): "
-                       "ignored"]
+    assert warning == ["只读列 功能区 与工作空间不同（核心区 → 实验区）：已忽略"]
     before = everything(ws)
     assert import_ledger(ws, csv_path).count("applied") == 0
     for name, frame in everything(ws).items():
@@ -376,8 +375,8 @@ def test_import_command(ledger):
     where = ["-w", str(ws.location)]
     result = runner.invoke(cli, ["status", "import", str(xlsx), *where, "--dry-run"])
     assert result.exit_code == 1
-    assert "row 3 L001: applied 待核查 → 问题" in result.output  # the sheet's row, below the title
-    assert "refused (illegal)" in result.output and "dry run, nothing changed" in result.output
+    assert "第 3 行 L001：已应用 待核查 → 问题" in result.output  # the sheet's row, below the title
+    assert "已拒绝（不允许）" in result.output and "试运行，未作改动" in result.output
     assert state(ws, "L001")["version"] == 1
     result = runner.invoke(cli, ["status", "import", str(xlsx), *where, "--by", "张三",
                                  "--format", "json"])
@@ -414,7 +413,7 @@ def test_round_trip_and_deadlines_on_postgis(request: pytest.FixtureRequest, tmp
         page.set("L006", "功能区", "实验区")
         page.save()
         report = import_ledger(ws, xlsx, by="李四")
-        assert report.summary() == "applied 2, unchanged 2, refused 0"
+        assert report.summary() == "已应用 2，未变 2，已拒绝 0"
         assert list(history(ws, "L001")["to_status"]) == ["pending", "problem", "rectifying"]
         before = everything(ws)
         assert import_ledger(ws, xlsx).count("applied") == 0
@@ -441,7 +440,7 @@ def test_hidden_columns_deleted_the_export_snapshot_still_holds_the_versions(led
     page.save()
     set_status(ws, "L001", "核查中")  # changed since the export, row not edited
     report = import_ledger(ws, xlsx)
-    assert report.summary() == "applied 1, unchanged 3, refused 0"
+    assert report.summary() == "已应用 1，未变 3，已拒绝 0"
     assert (state(ws, "L002")["status"], state(ws, "L002")["version"]) == ("rectifying", 3)
 
 

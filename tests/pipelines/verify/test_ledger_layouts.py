@@ -39,7 +39,7 @@ def test_a_ledger_without_title_row_still_imports(classified, tmp_path: Path):
     sheet.cell(lead, status).value = "问题"
     book.save(xlsx)
     report = import_ledger(classified, xlsx, by="李四")
-    assert report.summary() == "applied 1, unchanged 3, refused 0"
+    assert report.summary() == "已应用 1，未变 3，已拒绝 0"
     assert [r.row for r in report.rows if r.lead_id == "L001"] == [lead]
     assert current_state(classified, "L001")["status"] == "problem"
 
@@ -60,6 +60,6 @@ def test_an_older_csv_with_level_codes_and_no_mu_column(classified, tmp_path: Pa
     csv.writer(buffer).writerows(old)
     path.write_text(buffer.getvalue(), encoding="utf-8-sig")
     report = import_ledger(classified, path, by="李四")
-    assert report.summary() == "applied 1, unchanged 3, refused 0"
+    assert report.summary() == "已应用 1，未变 3，已拒绝 0"
     assert not any(r.warnings for r in report.rows)  # 'national' reads as 国家级
     assert current_state(classified, "L002")["status"] == "problem"

@@ -125,7 +125,7 @@ def test_a_hand_edited_version_does_not_override_a_newer_status(classified, tmp_
                   encoding="utf-8-sig")
     result = _results(import_ledger(classified, path))["L001"]
     assert (result.outcome, result.problem) == ("refused", "conflict")
-    assert "edited from version 1 but the workspace holds version 2" in result.message
+    assert "此行按版本 1编辑，但工作空间中已是版本 2" in result.message
     assert state(classified, "L001")["status"] == "in_field"
 
 

@@ -304,7 +304,7 @@ def test_overdue_command(deadlines):
                                                              "甲保护区": 2}
     assert payload["leads"][0]["lead_id"] == "L003"
     result = runner.invoke(cli, ["status", "overdue", "-w", ws, "--today", "2025-07-01"])
-    assert result.exit_code == 0 and "4 overdue leads as of 2025-07-01" in result.output
+    assert result.exit_code == 0 and "截至 2025-07-01 共 4 条逾期线索" in result.output
     assert all(lead in result.output for lead in ("L001", "L003", "L005", "L006"))
     result = runner.invoke(cli, ["status", "batch-deadline", "2024-H9", "2025-06-30", "-w", ws])
     assert result.exit_code == 1 and "no lead belongs to batch" in result.output
