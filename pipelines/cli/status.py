@@ -7,7 +7,6 @@ from datetime import date, datetime
 
 import click
 from rich.markup import escape
-from rich.table import Table
 
 from layers.i18n import _, label
 from pipelines.cli.options import (
@@ -164,20 +163,18 @@ def overdue_cmd(workspace: str, group_by: str | None, today: datetime | None, fm
     if rows.empty:
         console.print(_("截至 {day} 没有逾期线索").format(day=day.isoformat()))
         return
+    from pipelines.cli.output import print_table
+
+    rows = rows.assign(kind_shown=[_(str(k)) for k in rows["kind_label"]])
+    headers = {"lead_id": "线索编号", "reserve_name": "保护区", "status": "状态",
+               "kind_shown": "逾期类型", "due": "期限", "days_overdue": "逾期天数",
+               "responsible_unit": "责任单位"}
+    if group_by == "reserve":
+        del headers["reserve_name"]
     sets = rows.groupby("group", sort=False) if group_by else [(None, rows)]
-    where = group_by != "reserve"
     for group, part in sets:
-        title = f"{_('逾期线索')} {group} ({len(part)})" if group else \
-            f"{_('逾期线索')} ({len(part)})"
-        table = Table(title=title)
-        for col in ("线索编号", *(("保护区",) if where else ()), "状态", "逾期类型", "期限",
-                    "逾期天数", "责任单位"):
-            table.add_column(_(col), overflow="fold")
-        for r in part.itertuples(index=False):
-            table.add_row(str(r.lead_id), *((str(r.reserve_name),) if where else ()),
-                          label(r.status), _(str(r.kind_label)), str(r.due),
-                          str(r.days_overdue), str(r.responsible_unit or ""))
-        console.print(table)
+        title = f"{_('逾期线索')} {group}" if group else _("逾期线索")
+        print_table(part, headers, title)
     console.print(_("截至 {day} 共 {n} 条逾期线索").format(day=day.isoformat(), n=len(rows)))
 
 

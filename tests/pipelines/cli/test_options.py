@@ -82,3 +82,24 @@ def test_ingest_report_and_map_draw_their_bars_unless_quiet(ws, leads_csv, tmp_p
     bars.truncate(0)
     result = run("-q", "-w", ws, *args)
     assert result.exit_code == 0 and result.output == "" and bars.getvalue() == ""
+
+
+def test_status_users_and_styles_speak_chinese_or_english(ws):
+    en = {"LVDUN_LANG": "en"}
+    result = run("-w", ws, "status", "batch-deadline", "2024-H1", "2024-06-30")
+    assert result.exit_code == 0 and "批次 2024-H1：上报期限 2024-06-30" in result.output
+    result = run("-w", ws, "status", "overdue", "--today", "2025-07-01", env=en)
+    assert "overdue leads as of 2025-07-01" in result.output and "逾期" not in result.output
+    assert "lead id" in result.output and "deadline" in result.output
+    result = run("-w", ws, "status", "overdue", "--today", "2025-07-01")
+    assert "截至 2025-07-01 共" in result.output and "线索编号" in result.output
+    result = run("-w", ws, "users", "add", "省厅", "--role", "viewer", env=en)
+    assert "added user 省厅 (viewer), token valid until" in result.output
+    assert "+08:00" in result.output
+    result = run("-w", ws, "users", "list")
+    assert "查看" in result.output and "到期时间" in result.output
+    result = run("-w", ws, "styles", env=en)
+    assert "wrote 7 layer styles" in result.output
+    result = run("-w", ws, "status", "set", "NOPE", "问题", env=en)
+    assert result.exit_code == 1 and "error: " in result.output
+    assert "错误：" in run("-w", ws, "status", "set", "NOPE", "问题").output
