@@ -4,6 +4,7 @@ Usage::
 
     python -m benchmarks.bench_web [--leads 3000] [--clients 50] [--seconds 30]
     python benchmarks/bench_web.py --seconds 10
+    python -m benchmarks.bench_web --first-view 1e5,1e6 --viewers 50 --seconds 60
 
 The synthetic demo workspace (``lvdun demo``) is served by ``lvdun serve`` in its own
 process on a free loopback port. ``--clients`` concurrent clients (httpx.AsyncClient,
@@ -313,9 +314,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--scale", type=int, default=0, metavar="N",
                         help="instead: the zoomed-out map data at N leads (scale_table)")
+    parser.add_argument("--first-view", default="", metavar="SIZES",
+                        help="instead: the page's first view in Chromium and viewers panning, "
+                        "at these lead counts (e.g. 1e5,1e6; benchmarks/_web_view.py)")
+    parser.add_argument("--viewers", type=int, default=50,
+                        help="--first-view: viewers panning for --seconds (default 50)")
     args = parser.parse_args(argv)
     if args.scale:
         return scale_table(args.scale)
+    if args.first_view:
+        from benchmarks import _web_view
+
+        rows = []
+        for size in (int(float(v)) for v in args.first_view.split(",") if v.strip()):
+            rows.append(_web_view.measure(size, viewers=args.viewers, seconds=args.seconds))
+            _web_view.render(rows)
+        return 0 if all(r.errors == 0 for r in rows) else 1
     with tempfile.TemporaryDirectory(prefix="lvdun-bench-web-") as tmp:
         workdir = Path(tmp)
         print(f"preparing the demo workspace ({args.leads:,} leads) ...", file=sys.stderr)

@@ -3,7 +3,8 @@
 
 A zoomed-out map cannot draw 10^6 leads; it draws the counts of the leads in each cell of
 a lon/lat grid, by status. The counts come from one GROUP BY over ``lead_keys``, a compact
-table of each lead's centre, extent, activity, batch and whether it is a point (a few
+table of each lead's centre, extent, activity, batch and whether it is a point (``point``:
+1 for a Point, whose centre is the point itself, 2 for a MultiPoint, 0 else; a few
 dozen bytes a lead, indexed on the centre), joined to ``lead_class`` and ``lead_status``
 by their keys: no geometry is read on the request path. The web app also pages its leads
 through it (:func:`select_lead_ids`: filters and rights in SQL, then only the page's
@@ -36,6 +37,7 @@ __all__ = [
     "CellQuery",
     "cell_counts",
     "cell_size",
+    "key_rows",
     "key_summary",
     "refresh_lead_keys",
     "reserve_status_counts",
@@ -49,7 +51,7 @@ KEYS_TABLE = "lead_keys"
 _SIGNATURE = "lead_keys_signature"
 _REACH = "lead_keys_reach"
 #: Bumped when the table's columns change (an old table is rebuilt).
-_LAYOUT = 2
+_LAYOUT = 3
 _WRITE_ROWS = 50_000
 _COLUMNS = ("lead_id", "x", "y", "minx", "miny", "maxx", "maxy", "activity_type", "batch",
             "point")
@@ -128,7 +130,7 @@ def _centres_of(leads: pd.DataFrame) -> pd.DataFrame:
         "activity_type": leads["activity_type"].to_numpy() if "activity_type" in leads
         else None,
         "batch": leads["batch"].to_numpy() if "batch" in leads else None,
-        "point": np.isin(kinds, (0, 4)).astype(int),  # Point, MultiPoint
+        "point": np.select([kinds == 0, kinds == 4], [1, 2], 0),  # Point 1, MultiPoint 2
     })
 
 
@@ -355,6 +357,31 @@ def select_lead_ids(
     rows = ws.execute(f'SELECT k."lead_id" {_JOINS} {clause} ORDER BY k."lead_id"{page}',
                       [*params, *more]).fetchall()
     return [str(r[0]) for r in rows], total
+
+
+def key_rows(
+    ws: Workspace, query: CellQuery | None = None, *,
+    reserves: Collection[str | None] | None = None,
+    county_prefixes: Collection[str] | None = None,
+) -> pd.DataFrame:
+    """Return the keys of the leads matching ``query`` with their class and status columns.
+
+    Columns ``lead_id``, ``x``, ``y``, ``point``, ``status``, ``batch``, ``activity_type``,
+    ``reserve_code``, ``zone``, ``version``: what a vector tile holds of a lead, its
+    geometry too where ``point`` is 1 (the centre is the point). Arguments as for
+    :func:`select_lead_ids`.
+    """
+    refresh_lead_keys(ws)
+    params: list[Any] = []
+    where = _where(ws, query or CellQuery(), reserves, county_prefixes, params)
+    clause = f'WHERE {" AND ".join(where)}' if where else ""
+    return ws.query(f"""
+        SELECT k."lead_id" AS lead_id, k."x" AS x, k."y" AS y, k."point" AS point,
+               COALESCE(s."status", 'pending') AS status, k."batch" AS batch,
+               k."activity_type" AS activity_type, c."reserve_code" AS reserve_code,
+               c."zone" AS zone, s."version" AS version
+        {_JOINS} {clause} ORDER BY k."lead_id"
+    """, params)
 
 
 def key_summary(

@@ -17,7 +17,7 @@ from tests.webmap.test_browser import Page, _login, _serving, browser  # noqa: F
 
 pytestmark = pytest.mark.browser
 
-CELLS = "() => lvdun.serverCells.mode() === 'cells' && lvdun.serverCells.cells() > 0"
+CELLS = "() => lvdunApp.cells.mode() === 'cells' && lvdunApp.cells.cells() > 0"
 
 
 @pytest.fixture
@@ -56,29 +56,29 @@ def test_zoomed_out_the_page_draws_cells_and_filters_on_the_server(page, served_
     _login(page, served_cells, tokens["viewer"])
     _zoom_out(page)
     assert page.js("lvdunMap.totalCount()") == 0  # no lead loaded
-    assert page.js("lvdun.serverCells.total()") == 6
+    assert page.js("lvdunApp.cells.total()") == 6
     legend = _legend(page)
     assert legend["pending"] == 5 and legend["in_field"] == 1 and sum(legend.values()) == 6
     assert not page.page.locator(".lvdun-notice").is_visible()
     leads = [u for u in requests if "/api/map/leads" in u]
     assert all("bbox=" in u for u in leads)  # never every lead
-    fill = "lvdun.serverCells.layer.getLayers().filter(l => l.lvdunCell)[0].options.fillColor"
+    fill = "lvdunApp.cells.layer.getLayers().filter(l => l.lvdunCell)[0].options.fillColor"
     assert page.js(fill) == "#fff7bc"  # no open problem
 
     page.js("lvdunMap.setFilter('status', ['pending']); 0")
-    page.page.wait_for_function("() => lvdun.serverCells.total() === 5")
+    page.page.wait_for_function("() => lvdunApp.cells.total() === 5")
     assert any("/api/map/cells" in u and "status=pending" in u for u in requests)
     assert _legend(page)["pending"] == 5 and _legend(page)["in_field"] == 0
     assert page.js(fill) == page.js("lvdunMap.statusColours().pending")  # the status picked
     page.js("lvdunMap.setFilter('status', ['in_field']); 0")  # one lead: drawn itself
     page.page.wait_for_function("() => lvdunMap.leadStatus('L001') === 'in_field'")
-    assert page.js("[lvdun.serverCells.mode(), lvdunMap.totalCount()]") == ["leads", 1]
+    assert page.js("[lvdunApp.cells.mode(), lvdunMap.totalCount()]") == ["leads", 1]
     assert _legend(page)["in_field"] == 1
     page.js("lvdunMap.setFilter('status', null); 0")
-    page.page.wait_for_function("() => lvdun.serverCells.total() === 6")
+    page.page.wait_for_function("() => lvdunApp.cells.total() === 6")
 
     before = page.js("lvdunMap.map.getZoom()")
-    xy = page.js("""(() => { const c = lvdun.serverCells.layer.getLayers()
+    xy = page.js("""(() => { const c = lvdunApp.cells.layer.getLayers()
         .filter(l => l.lvdunCell).sort((a, b) => b.lvdunCell.n - a.lvdunCell.n)[0];
         const p = lvdunMap.map.latLngToContainerPoint(c.getBounds().getCenter());
         const box = lvdunMap.map.getContainer().getBoundingClientRect();
@@ -88,15 +88,15 @@ def test_zoomed_out_the_page_draws_cells_and_filters_on_the_server(page, served_
 
     page.js("lvdunMap.map.setView([44.0, 127.5], 14, {animate: false}); 0")  # L005 alone
     page.page.wait_for_function("() => lvdunMap.leadStatus('L005') === 'pending'")
-    assert page.js("lvdun.serverCells.mode()") == "leads"
-    assert page.js("lvdun.serverCells.layer.getLayers().length") == 0
+    assert page.js("lvdunApp.cells.mode()") == "leads"
+    assert page.js("lvdunApp.cells.layer.getLayers().length") == 0
     assert page.errors == [] and page.dialogs == []
 
 
 def test_an_editors_cells_count_their_reserve_only(page, served_cells, tokens):
     _login(page, served_cells, tokens["editor"])
     _zoom_out(page)
-    assert page.js("lvdun.serverCells.total()") == 4  # R01, L003 with it
+    assert page.js("lvdunApp.cells.total()") == 4  # R01, L003 with it
     reserves = page.js("lvdunMap.leads.lvdunSpec.filters.reserve")
     assert reserves == ["甲保护区"]
     assert page.errors == []

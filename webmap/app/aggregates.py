@@ -17,6 +17,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import math
 import threading
 from collections import OrderedDict
 from typing import Annotated, Any
@@ -26,7 +27,7 @@ import pandas as pd
 import shapely
 from fastapi import APIRouter, Query
 
-from pipelines.store.cells import cell_counts, cell_size
+from pipelines.store.cells import CellQuery, cell_counts, cell_size
 from webmap.app.api import Context, CurrentUser, Filters, MoreFilters, key_fields
 from webmap.app.catalog import OUTSIDE_CODE, key_query, user_rights
 from webmap.errors import RequestError
@@ -41,6 +42,9 @@ cells_router = APIRouter(prefix="/api")
 
 #: Zoom levels the grid is offered at (beyond them the page draws leads).
 MAX_CELL_ZOOM = 14
+#: At and below this zoom the whole grid is counted once per query and each view takes
+#: its cells from it (a national grid at zoom 8 holds some 10^4 cells).
+GRID_ZOOM = 8
 #: Answers of ``/api/map/cells`` kept (per rights, query, leads and status marks).
 _CACHE_SIZE = 512
 
@@ -152,7 +156,7 @@ def map_cells(
     overdue: Annotated[bool, Query(description="Only rectifications past deadline.")] = False,
 ) -> dict[str, Any]:
     """Counts of the leads you may read per grid cell and status; the filters of
-    ``/api/leads`` apply (bbox: the cells' leads' centres inside it), and activity types,
+    ``/api/leads`` apply (bbox: the whole cells meeting it), and activity types,
     zone codes, ``empty`` (dimensions among activity, batch, zone whose leads without a
     value match too) and ``overdue``.
 
@@ -179,13 +183,52 @@ def map_cells(
     ws = ctx.pool.get()
     signature = ctx.catalog.fresh(ws)
     rights = user_rights(user)
-    key = (ws.location, signature, ws.last_history_id() or 0, rights, cell_query, z)
+    marks = (ws.location, signature, ws.last_history_id() or 0, rights)
+    if z <= GRID_ZOOM:  # the whole grid once, then the cells of each view from it
+        return _in_view(_answer(ws, marks, dataclasses.replace(cell_query, bbox=None), z),
+                        query.bbox)
+    return _answer(ws, marks, dataclasses.replace(cell_query, bbox=_aligned(query.bbox, z)), z)
+
+
+def _answer(ws: Any, marks: tuple[Any, ...], cell_query: CellQuery, z: int) -> dict[str, Any]:
+    """:func:`cells_json` of the query, from the recent answers when there."""
+    key = (*marks, cell_query, z)
     hit = _ANSWERS.get(key)
     if hit is None:
+        rights = marks[-1]
         frame = cell_counts(ws, z, cell_query, reserves=rights[0], county_prefixes=rights[1])
         hit = cells_json(frame, z)
         _ANSWERS.put(key, hit)
     return hit
+
+
+def _aligned(bbox: tuple[float, float, float, float] | None,
+             z: int) -> tuple[float, float, float, float] | None:
+    """``bbox`` grown to whole cells of zoom ``z`` (the cells meeting it)."""
+    if bbox is None:
+        return None
+    size = cell_size(z)
+    minx, miny, maxx, maxy = bbox
+    return (math.floor((minx + 180) / size) * size - 180,
+            math.floor((miny + 90) / size) * size - 90,
+            (math.floor((maxx + 180) / size) + 1) * size - 180,
+            (math.floor((maxy + 90) / size) + 1) * size - 90)
+
+
+def _in_view(answer: dict[str, Any],
+             bbox: tuple[float, float, float, float] | None) -> dict[str, Any]:
+    """The cells of ``answer`` meeting ``bbox``, with the legend's totals of those."""
+    if bbox is None:
+        return answer
+    minx, miny, maxx, maxy = bbox
+    cells = [c for c in answer["cells"] if c["bbox"][0] <= maxx and c["bbox"][2] >= minx
+             and c["bbox"][1] <= maxy and c["bbox"][3] >= miny]
+    by_status: dict[str, int] = {}
+    for cell in cells:
+        for status, n in cell["by_status"].items():
+            by_status[status] = by_status.get(status, 0) + n
+    return {**answer, "total": sum(by_status.values()), "by_status": by_status,
+            "cells": cells}
 
 
 @cells_router.get("/map/summary", summary="What the map page shows before any lead")

@@ -295,7 +295,7 @@ class LeadCatalog:
     def activities(self, ws: Workspace) -> list[str]:
         """Return the raw activity types of point leads (for the legend of the page)."""
         combos = self.summary(ws)["combos"]
-        points = combos[combos["point"].astype(int) == 1]
+        points = combos[combos["point"].astype(int) > 0]
         return sorted({str(v) for v in points["activity_type"].dropna()})
 
     def bounds(self, ws: Workspace) -> tuple[float, float, float, float] | None:

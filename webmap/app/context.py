@@ -64,6 +64,7 @@ class AppContext:
     write_lock: threading.Lock = field(default_factory=threading.Lock)
     _cache: dict[str, tuple[int, str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _making: dict[str, threading.Lock] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # lead_keys is rebuilt (a write) under the same lock as the status changes
@@ -84,9 +85,15 @@ class AppContext:
         generation = self.catalog.generation(ws)
         with self._lock:
             hit = self._cache.get(key)
+            making = self._making.setdefault(key, threading.Lock())
         if hit is not None and hit[0] == generation:
             return hit[1]
-        value = make()
-        with self._lock:
-            self._cache[key] = (generation, value)
+        with making:  # one request makes it, the others wait for it (a national layer
+            with self._lock:  # takes seconds and hundreds of MB to make)
+                hit = self._cache.get(key)
+            if hit is not None and hit[0] == generation:
+                return hit[1]
+            value = make()
+            with self._lock:
+                self._cache[key] = (generation, value)
         return value

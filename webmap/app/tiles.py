@@ -2,8 +2,10 @@
 
 Tiles are the usual web-Mercator XYZ grid (``/tiles/{z}/{x}/{y}.mvt``, y from the north),
 4096 units a side with a 64-unit buffer, one layer ``leads``. A PostGIS workspace makes
-them in the database (``ST_AsMVT``); a GeoPackage one in process, from the web app's
-:class:`~webmap.app.catalog.LeadCatalog`, with :mod:`mapbox_vector_tile`. Both hold the
+them in the database (``ST_AsMVT``); a GeoPackage one in process with
+:mod:`mapbox_vector_tile`, from the store's lead index (``lead_keys``,
+:func:`pipelines.store.cells.key_rows`: a point lead is its centre there, other leads'
+geometries are read by id). Both hold the
 leads the caller may read as the API does: an editor's tiles every lead lying in one of
 their reserves (``lead_reserves``), not only those the reserve won.
 """
@@ -16,12 +18,14 @@ from collections.abc import Collection
 
 import mapbox_vector_tile
 import numpy as np
+import pandas as pd
 import shapely
 
 from pipelines.rights import readable_areas, readable_reserves
 from pipelines.store.base import Workspace
+from pipelines.store.cells import key_rows
 from pipelines.users import User
-from webmap.app.catalog import NO_RESERVE, LeadCatalog, LeadQuery
+from webmap.app.catalog import NO_RESERVE, LeadCatalog, LeadQuery, key_query, user_rights
 from webmap.errors import RequestError
 
 __all__ = [
@@ -140,10 +144,12 @@ def encode_tile(
     west, south, east, north = tile_lonlat_bounds(z, x, y, buffer=BUFFER / EXTENT)
     tile_query = LeadQuery(bbox=(west, south, east, north), status=query.status,
                            reserve=query.reserve, batch=query.batch, lead_id=query.lead_id)
-    page, _ = catalog.select(ws, user, tile_query)
+    catalog.fresh(ws)
+    reserves, counties = user_rights(user)
+    page = key_rows(ws, key_query(tile_query), reserves=reserves, county_prefixes=counties)
     if page.empty:
         return b""
-    geoms = shapely.transform(np.asarray(page.geometry.values, dtype=object), _mercator)
+    geoms = shapely.transform(_geometries(ws, page), _mercator)
     pad = (bounds[2] - bounds[0]) * BUFFER / EXTENT
     geoms = shapely.clip_by_rect(geoms, bounds[0] - pad, bounds[1] - pad,
                                  bounds[2] + pad, bounds[3] + pad)
@@ -153,6 +159,8 @@ def encode_tile(
         if geom is None or geom.is_empty:
             continue
         props = {k: v for k, v in ((k, _plain(v)) for k, v in record.items()) if v is not None}
+        if "version" in props:
+            props["version"] = int(props["version"])
         features.append({"geometry": geom, "properties": props})
     if not features:
         return b""
@@ -160,6 +168,24 @@ def encode_tile(
         [{"name": LAYER, "features": features}],
         default_options={"quantize_bounds": bounds, "extents": EXTENT},
     )
+
+
+def _geometries(ws: Workspace, page: pd.DataFrame) -> np.ndarray:
+    """The leads' geometries: a Point from its keys, the others read from the layer."""
+    geoms = shapely.points(page["x"].astype(float).to_numpy(),
+                           page["y"].astype(float).to_numpy())
+    other = np.flatnonzero(page["point"].astype(int).to_numpy() != 1)
+    if len(other):
+        ids = page["lead_id"].to_numpy()[other].tolist()
+        found: dict[str, object] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            frame = ws.read_features("leads", where=f'"lead_id" IN ({", ".join("?" * len(chunk))})',
+                                     params=chunk, columns=["lead_id"])
+            found.update(zip(frame["lead_id"].astype(str), frame.geometry.values, strict=True))
+        geoms = np.asarray(geoms, dtype=object)
+        geoms[other] = [found.get(str(i)) for i in ids]
+    return np.asarray(geoms, dtype=object)
 
 
 def _reserve_sql(ws: Workspace, codes: Collection[str], params: list[object]) -> str:

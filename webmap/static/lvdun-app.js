@@ -396,8 +396,14 @@
       if (cells) {
         app.cells = lvdun.serverCells(app, layers.leads, app.summary);
       }
-      return Promise.all(kinds.map(fetchLayer).concat(
-        cells ? [app.cells.refresh()] : [])).then(function (bodies) {
+      // the leads (or their cells) first: a national reserves layer is tens of MB, and
+      // the browser would read it before drawing anything
+      var first = cells ? app.cells.refresh().catch(function (error) {
+        window.console.warn(String(error));
+      }) : Promise.resolve();
+      return first.then(function () {
+        return Promise.all(kinds.map(fetchLayer));
+      }).then(function (bodies) {
         // in the page's layer order, whatever order the answers came in: a layer filled
         // later is drawn over the others on the canvas (and takes the clicks)
         kinds.forEach(function (kind, k) {

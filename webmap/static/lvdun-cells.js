@@ -77,7 +77,8 @@
    * Draw the leads layer of the app page from the server: cells zoomed out, leads zoomed in.
    * app: {map, call(path) -> Promise of {ok, status, body}, setLayer(layer, body)};
    * summary: the answer of GET /api/map/summary.
-   * Returns the state, also kept as lvdun.serverCells: {layer, mode(), cells(), total()}.
+   * Returns the state (the app keeps it as lvdunApp.cells): {layer, refresh(), mode(),
+   * cells(), total()}.
    */
   lvdun.serverCells = function (app, leads, summary) {
     var map = app.map;
@@ -245,7 +246,7 @@
     map.on("moveend", later);
     map.on("lvdun:filterchange", later);
     map.on("overlayadd overlayremove", later);
-    lvdun.serverCells = {
+    return {
       layer: group,
       refresh: refresh,
       mode: function () {
@@ -258,6 +259,5 @@
         return total;
       }
     };
-    return lvdun.serverCells;
   };
 })();
