@@ -33,6 +33,7 @@ from geo.errors import RasterError
 from geo.overlay import project
 from geo.vectorize import Vectorized, vectorize
 from layers.canonical import Prepared, Reject
+from layers.i18n import _
 from layers.schema import ACTIVITY_TYPES
 from pipelines.errors import IngestError
 from pipelines.ingest.files import IngestReport, store_prepared
@@ -87,9 +88,10 @@ def read_mapping(path: str | Path) -> dict[int, str]:
         try:
             data = json.loads(path.read_text(encoding="utf-8-sig"))
         except (OSError, ValueError) as exc:
-            raise IngestError(f"{path.name}: not a JSON mapping ({exc})") from exc
+            raise IngestError(_("{file}：不是 JSON 对照表（{error}）").format(
+                file=path.name, error=exc)) from exc
         if not isinstance(data, dict):
-            raise IngestError(f'{path.name}: write the mapping as {{"1": "采石场", ...}}')
+            raise IngestError(_('{file}：对照表写成 {{"1": "采石场", ...}}').format(file=path.name))
         pairs = [(k + 1, key, value) for k, (key, value) in enumerate(data.items())]
     else:
         text = _read_text(path)
@@ -104,14 +106,14 @@ def read_mapping(path: str | Path) -> dict[int, str]:
     problems = []
     for row, key, value in pairs:
         if not _is_int(key):
-            problems.append(f"row {row}: value {key!r} is not a whole number")
+            problems.append(_("第 {row} 行：值 {key!r} 不是整数").format(row=row, key=key))
         elif not str(value or "").strip():
-            problems.append(f"row {row}: value {key} has no activity type")
+            problems.append(_("第 {row} 行：值 {key} 没有活动类型").format(row=row, key=key))
         else:
             mapping[int(float(str(key).strip()))] = str(value).strip()
     if problems:
-        raise IngestError(f"{path.name}: " + "; ".join(problems)
-                          + " (write one line per class: 1,采石场)")
+        raise IngestError(_("{file}：{problems}（每个类别写一行：1,采石场）").format(
+            file=path.name, problems=_("；").join(problems)))
     return mapping
 
 
@@ -122,7 +124,8 @@ def _read_text(path: Path) -> str:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise IngestError(f"{path.name}: neither UTF-8 nor GBK text")  # pragma: no cover
+    raise IngestError(_("{file}：既不是 UTF-8 也不是 GBK 文本").format(  # pragma: no cover
+        file=path.name))
 
 
 def _is_int(value: Any) -> bool:
@@ -138,7 +141,8 @@ def _date(value: str | None, option: str) -> str | None:
     try:
         return pd.Timestamp(str(value).strip()).date().isoformat()
     except ValueError as exc:
-        raise IngestError(f"{option} {value!r} is not a date: write it as YYYY-MM-DD") from exc
+        raise IngestError(_("{option} {value!r} 不是日期：写成 YYYY-MM-DD").format(
+            option=option, value=value)) from exc
 
 
 def ingest_change_raster(
@@ -203,9 +207,9 @@ def ingest_change_raster(
     """
     path = Path(path)
     if not str(batch or "").strip():
-        raise IngestError("a change raster needs --batch NAME (the monitoring round)")
+        raise IngestError(_("变化栅格需要 --batch NAME（监测批次）"))
     if min_area_m2 < 0:
-        raise IngestError(f"--min-area-m2 {min_area_m2:g} is negative")
+        raise IngestError(_("--min-area-m2 {value} 是负数").format(value=f"{min_area_m2:g}"))
     before, after = _date(date_before, "--before-date"), _date(date_after, "--after-date")
     mapping_path = Path(mapping) if isinstance(mapping, str | Path) else None
     classes = read_mapping(mapping_path) if mapping_path else dict(mapping or {})
@@ -215,18 +219,19 @@ def ingest_change_raster(
             src_crs = as_crs(crs, source="--crs") if crs is not None else (
                 CRS.from_wkt(src.crs.to_wkt()) if src.crs else None)
             if src_crs is None:
-                raise IngestError(
-                    f"{path.name} declares no coordinate system: pass --crs, e.g. EPSG:32652 "
-                    "(UTM 52N) or EPSG:4525 (CGCS2000 3° Gauss-Krüger zone 43)"
-                )
+                raise IngestError(_(
+                    "{file} 没有声明坐标系：请给出 --crs，例如 EPSG:32652（UTM 52N）或 "
+                    "EPSG:4525（CGCS2000 3° 高斯-克吕格 43 带）").format(file=path.name))
             if not 1 <= band <= src.count:
-                raise IngestError(f"{path.name} has bands 1-{src.count}, not band {band}")
+                raise IngestError(_("{file} 只有波段 1-{count}，没有波段 {band}").format(
+                    file=path.name, count=src.count, band=band))
             shape = (src.height, src.width)
             resolution = src.res
             vec = vectorize(src, band=band, window_size=window_size,
                             connectivity=connectivity, progress=progress)
     except rasterio.errors.RasterioIOError as exc:
-        raise IngestError(f"{path.name}: cannot read the raster ({exc})") from exc
+        raise IngestError(_("{file}：无法读取栅格（{error}）").format(
+            file=path.name, error=exc)) from exc
     except RasterError as exc:
         raise IngestError(str(exc)) from exc
     prepared, patches = _prepare(vec, path, src_crs, batch=str(batch), classes=classes,
@@ -285,17 +290,18 @@ def _prepare(
     activity = [classes.get(int(v)) for v in vec.values]
     notes: list[str] = []
     if not src_crs.equals(CGCS2000):
-        notes.append(f"{path.name}: patches reprojected from {src_crs.to_string()} to "
-                     "EPSG:4490 (CGCS2000)")
+        notes.append(_("{file}：图斑已从 {crs} 重投影到 EPSG:4490（CGCS2000）").format(
+            file=path.name, crs=src_crs.to_string()))
     unmapped = Counter(int(v) for v, a in zip(vec.values, activity, strict=True) if a is None)
     if classes and unmapped:
-        notes.append(f"{path.name}: raster values not in the mapping, activity type left "
-                     "empty: " + ", ".join(f"{v} ({c} patches)" for v, c in
-                                           sorted(unmapped.items())))
+        notes.append(_("{file}：对照表中没有的栅格值，活动类型留空：{values}").format(
+            file=path.name, values=_("，").join(
+                _("{value}（{n} 个图斑）").format(value=v, n=c)
+                for v, c in sorted(unmapped.items()))))
     unknown = sorted({a for a in classes.values() if a not in _KNOWN_ACTIVITIES})
     if unknown:
-        notes.append("mapping labels that are not MEE activity types (kept as written): "
-                     + ", ".join(unknown))
+        notes.append(_("对照表中不属于生态环境部活动类型的名称（按原样保留）：{labels}").format(
+            labels=_("，").join(unknown)))
     rejects: list[Reject] = []
     small = area < min_area_m2
     minx, miny, maxx, maxy = CHINA_BOUNDS
@@ -314,8 +320,8 @@ def _prepare(
                 f"{int(vec.values[i])}",
             ))
     if small.any():
-        notes.append(f"{path.name}: {int(small.sum())} patches below {min_area_m2:g} m² dropped "
-                     "(listed in the rejects file)")
+        notes.append(_("{file}：{n} 个小于 {m} 平方米的图斑未入库（列在拒绝文件中）").format(
+            file=path.name, n=int(small.sum()), m=f"{min_area_m2:g}"))
     keep = ~(small | outside)
     note = [f"变化图斑 {path.name} 第{s}号, 类别 {int(v)}, {int(p)} 像元"
             for s, v, p in zip(serials, vec.values, vec.pixels, strict=True)]

@@ -101,26 +101,26 @@ def test_mapping_codes_the_activity_type(workspace, mask_file, tmp_path, suffix)
     leads = workspace.read_features("leads").set_index("src_row")
     assert leads.loc[2, "activity_type"] == "采石场" and leads.loc[3, "activity_type"] == "光伏"
     assert pd.isna(leads.loc[4, "activity_type"])
-    assert any("not in the mapping" in n and "3 (1 patches)" in n for n in report.notes)
+    assert any("对照表中没有的栅格值" in n and "3（1 个图斑）" in n for n in report.notes)
     assert any(i["path"].endswith(suffix) for i in json.loads(workspace.runs().iloc[-1]["inputs"]))
 
 
 def test_bad_mapping_rows_are_named(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("1,采石场\nx,光伏\n3,\n", encoding="utf-8")
-    with pytest.raises(IngestError, match=r"row 2: value 'x' is not a whole number; row 3"):
+    with pytest.raises(IngestError, match=r"第 2 行：值 'x' 不是整数；第 3 行"):
         read_mapping(bad)
 
 
 def test_user_errors(workspace, mask_file, tmp_path):
-    with pytest.raises(IngestError, match="not a date"):
+    with pytest.raises(IngestError, match="不是日期"):
         ingest_change_raster(workspace, mask_file, batch="B", date_before="soon")
     bare = write_raster(tmp_path / "bare.tif", shapes_mask(), crs=None)
-    with pytest.raises(IngestError, match="declares no coordinate system: pass --crs"):
+    with pytest.raises(IngestError, match="没有声明坐标系：请给出 --crs"):
         ingest_change_raster(workspace, bare, batch="B")
     report = ingest_change_raster(workspace, bare, batch="B", crs="EPSG:4500")
     assert report.stored == 5  # 255 is a class here (no nodata declared): two more patches
-    with pytest.raises(IngestError, match="has bands 1-1, not band 2"):
+    with pytest.raises(IngestError, match="只有波段 1-1，没有波段 2"):
         ingest_change_raster(workspace, mask_file, batch="B", band=2)
     assert workspace.count("leads") == 5
 
@@ -147,4 +147,4 @@ def test_command_line(tmp_path, mask_file):
     assert "Example" in result.output
     result = CliRunner().invoke(cli, ["ingest", "change-raster", str(mask_file), "-w", ws,
                                       "--batch", "B", "--before-date", "x"])
-    assert result.exit_code == 1 and "not a date" in result.output
+    assert result.exit_code == 1 and "不是日期" in result.output
