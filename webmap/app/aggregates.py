@@ -30,6 +30,7 @@ from fastapi import APIRouter, Query
 from pipelines.store.cells import CellQuery, cell_counts, cell_size
 from webmap.app.api import Context, CurrentUser, Filters, MoreFilters, key_fields
 from webmap.app.catalog import OUTSIDE_CODE, key_query, user_rights
+from webmap.app.grid import GRID_ZOOM
 from webmap.errors import RequestError
 from webmap.map.aggregate import AGGREGATE_BELOW_ZOOM
 from webmap.map.lead_features import LEAD_FILTERS, lead_features
@@ -42,9 +43,6 @@ cells_router = APIRouter(prefix="/api")
 
 #: Zoom levels the grid is offered at (beyond them the page draws leads).
 MAX_CELL_ZOOM = 14
-#: At and below this zoom the whole grid is counted once per query and each view takes
-#: its cells from it (a national grid at zoom 8 holds some 10^4 cells).
-GRID_ZOOM = 8
 #: Answers of ``/api/map/cells`` kept (per rights, query, leads and status marks).
 _CACHE_SIZE = 512
 
@@ -184,9 +182,10 @@ def map_cells(
     signature = ctx.catalog.fresh(ws)
     rights = user_rights(user)
     marks = (ws.location, signature, ws.last_history_id() or 0, rights)
-    if z <= GRID_ZOOM:  # the whole grid once, then the cells of each view from it
-        return _in_view(_answer(ws, marks, dataclasses.replace(cell_query, bbox=None), z),
-                        query.bbox)
+    if z <= GRID_ZOOM:  # the whole grid, kept and patched, then the cells of each view
+        frame = ctx.grids.counts(ws, (ws.location, signature),
+                                 dataclasses.replace(cell_query, bbox=None), rights, z)
+        return _in_view(cells_json(frame, z), query.bbox)
     return _answer(ws, marks, dataclasses.replace(cell_query, bbox=_aligned(query.bbox, z)), z)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from pipelines.store import Workspace, open_workspace
 from webmap.app.catalog import LeadCatalog
+from webmap.app.grid import CellGrids
 from webmap.app.settings import Settings
 
 __all__ = ["AppContext", "WorkspacePool"]
@@ -58,6 +59,8 @@ class AppContext:
     settings: Settings
     pool: WorkspacePool
     catalog: LeadCatalog = field(default_factory=LeadCatalog)
+    #: The zoomed-out map's counts per query (webmap/app/grid.py).
+    grids: CellGrids = field(default_factory=CellGrids)
     #: Status changes of this process, one at a time: on a GeoPackage a writer waiting
     #: for SQLite's lock polls it with sleeps of up to 100 ms, a thread waiting here
     #: wakes at once. (Other processes still meet at the database's own lock.)
@@ -69,6 +72,7 @@ class AppContext:
     def __post_init__(self) -> None:
         # lead_keys is rebuilt (a write) under the same lock as the status changes
         self.catalog.write_lock = self.write_lock
+        self.grids.write_lock = self.write_lock
 
     def cached(self, ws: Workspace, key: str, make: Callable[[], str]) -> str:
         """Return ``make()``, cached until the workspace's layers or leads change.

@@ -102,3 +102,35 @@ def test_summary_of_an_editor_holds_their_reserves_only(client, tokens):
 def test_bad_empty_dimension_is_400(client, tokens):
     response = client.get("/api/map/cells?z=3&empty=reserve", headers=auth(tokens["viewer"]))
     assert response.status_code == 400 and "empty" in response.json()["detail"]
+
+
+def _move(client, token: str, lead: str) -> str:
+    body = client.get(f"/api/leads/{lead}", headers=auth(token)).json()
+    step = next(s for s in body["allowed_next"] if not s["reason_required"])
+    payload = {"status": step["status"], "version": body["properties"]["version"]}
+    if step["status"] == "rectifying":
+        payload.update(responsible_unit="某县林业和草原局", deadline="2030-12-31")
+    response = client.post(f"/api/leads/{lead}/status", headers=auth(token), json=payload)
+    assert response.status_code == 200, response.text
+    return step["status"]
+
+
+def test_kept_counts_follow_status_changes(client, tokens):
+    """Zoomed out the counts are kept per query and patched by each status change: they
+    stay those counted afresh (zoom 10 is counted each time), for every filter and right."""
+    admin = tokens["admin"]
+    queries = ["", "&status=in_field", "&status=pending,problem", "&reserve=R01"]
+    for token in (tokens["viewer"], tokens["editor"]):
+        for query in queries:
+            _cells(client, token, query)  # counted and kept
+    moved = [_move(client, admin, "L001"), _move(client, admin, "L003"),
+             _move(client, admin, "L003")]
+    assert len(set(moved)) >= 2
+    for token in (tokens["viewer"], tokens["editor"]):
+        for query in queries:
+            kept = client.get(f"/api/map/cells?z=8{query}", headers=auth(token)).json()
+            fresh = client.get(f"/api/map/cells?z=10{query}", headers=auth(token)).json()
+            assert kept["by_status"] == fresh["by_status"], (token, query)
+            assert kept["total"] == fresh["total"]
+    viewer = _cells(client, tokens["viewer"])
+    assert viewer["total"] == 6 and viewer["by_status"].get("pending") == 4
