@@ -78,7 +78,12 @@ def build_report(
         Told of step ``汇总报告``: reading the leads, then each section.
     """
     today = today or date.today()
-    step, done = _("汇总报告"), 0
+    step = _("汇总报告")
+    total = 1 + 6 + (since is not None)  # the leads, then each section
+    progress(step, 0, total)
+    view = filter_leads(leads_view(ws), batch=batch, only=only)
+    done = 1
+    progress(step, done, total)
     parts = [lambda: _overview(ws, view, charts=charts, cjk=cjk),
              lambda: _progress(ws, view, today, charts=charts, cjk=cjk),
              lambda: dispatch_section(ws, view, today), lambda: notice_section(ws, view, today),
@@ -87,10 +92,6 @@ def build_report(
                                   refusing_months=refusing_months)]
     if since is not None:
         parts.insert(0, lambda: _changes(ws, since, view))
-    progress(step, done, len(parts) + 1)
-    view = filter_leads(leads_view(ws), batch=batch, only=only)
-    done += 1
-    progress(step, done, len(parts) + 1)
     scope = [f"生成时间：{now_iso()}；统计日期：{today.isoformat()}；工作空间：{ws.location}"]
     if batch is not None:
         scope.append(f"批次：{batch}")
@@ -100,7 +101,7 @@ def build_report(
     for part in parts:  # in the report's order: changes first, wetlands and mines last
         sections.append(part())
         done += 1
-        progress(step, done, len(parts) + 1)
+        progress(step, done, total)
     return Report(title="绿盾线索核查报告", scope=scope, sections=sections)
 
 
