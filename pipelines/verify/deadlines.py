@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from layers.i18n import LOCAL_TZ
+from layers.i18n import LOCAL_TZ, _
 from layers.schema import NO_COUNTY, OUTSIDE_NAME, Status
 from pipelines.errors import NotFoundError, RecordError, TransitionError
 from pipelines.store.base import Workspace, now_iso
@@ -61,11 +61,12 @@ def set_batch_deadline(
     """
     due = parse_date(deadline, what="reporting deadline")
     if due is None:
-        raise RecordError("reporting deadline is empty: give a date, e.g. 2025-06-30")
+        raise RecordError(_("上报期限为空：请给出日期，例如 2025-06-30"))
     with ws.transaction():
         if not ws.count_equal("leads", "batch", batch):
-            names = ", ".join(str(b) for b in ws.lead_batches()) or "none"
-            raise NotFoundError(f"no lead belongs to batch {batch!r}; batches: {names}")
+            names = ", ".join(str(b) for b in ws.lead_batches()) or _("无")
+            raise NotFoundError(_("没有线索属于批次 {batch!r}；已有批次：{names}").format(
+                batch=batch, names=names))
         ws.upsert_rows("batches", pd.DataFrame([{
             "batch": batch, "report_deadline": due, "note": _text(note),
             "updated_at": now_iso(), "updated_by": by or "unknown",
@@ -116,7 +117,7 @@ def overdue(
     from pipelines.publish.views import leads_view
 
     if by not in (None, "reserve", "county"):
-        raise TransitionError(f"--by {by!r}: use reserve or county")
+        raise TransitionError(_("--by {by!r}：用 reserve 或 county").format(by=by))
     day = date.fromisoformat(parse_date(today, what="--today")
                          or datetime.now(LOCAL_TZ).date().isoformat())
     view = pd.DataFrame(leads_view(ws).drop(columns="geometry"))

@@ -28,6 +28,7 @@ from datetime import date
 
 import pandas as pd
 
+from layers.i18n import _
 from layers.mines import CLOSED_STATUSES, RESTORATION_PROGRESS, normalize_progress
 from pipelines.errors import NotFoundError, TransitionError
 from pipelines.store.base import Workspace, new_run_id, now_iso
@@ -81,7 +82,8 @@ def parse_day(value: str | date | None, *, what: str = "date") -> date:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise TransitionError(f"{what} {value!r} is not a date: write it as YYYY-MM-DD") from None
+        raise TransitionError(_("{what} {value!r} 不是日期：写成 YYYY-MM-DD").format(
+            what=what, value=value)) from None
 
 
 # -- records ---------------------------------------------------------------------------
@@ -106,11 +108,12 @@ def find_mine(ws: Workspace, key: str) -> pd.Series:
     if hit.empty:
         hit = mines[mines["mine_name"] == key]
     if len(hit) > 1:
-        raise NotFoundError(f"{len(hit)} mines are named {key!r}: use the licence number, one "
-                            f"of {', '.join(hit['mine_id'])}")
+        raise NotFoundError(_("有 {n} 座矿山名为 {key!r}：请用许可证号，{ids} 之一").format(
+            n=len(hit), key=key, ids=", ".join(hit["mine_id"])))
     if hit.empty:
-        raise NotFoundError(f"no mine {key!r} (licence number or name) in the workspace "
-                            f"{ws.location}; `lvdun mines list` shows them")
+        raise NotFoundError(_("工作空间 {location} 中没有矿山 {key!r}（许可证号或名称）；"
+                              "`lvdun mines list` 列出全部").format(key=key,
+                                                                location=ws.location))
     return hit.iloc[0]
 
 
@@ -144,20 +147,21 @@ def set_progress(
     """
     target = normalize_progress(progress)
     if target is None:
-        raise TransitionError(f"unknown restoration progress {progress!r}; use one of "
-                              f"{', '.join(RESTORATION_PROGRESS)}")
+        raise TransitionError(_("未知的治理进度 {progress!r}；可用：{known}").format(
+            progress=progress, known=", ".join(RESTORATION_PROGRESS)))
     day = parse_day(on, what="--date")
     with ws.transaction():
         mine = find_mine(ws, key)
         mine_id = str(mine["mine_id"])
         current = normalize_progress(mine["restoration_progress"])
         if current == target:
-            raise TransitionError(f"mine {mine_id}: restoration progress is {target} already")
+            raise TransitionError(_("矿山 {mine}：治理进度已是{target}").format(
+                mine=mine_id, target=target))
         back = current is not None and (RESTORATION_PROGRESS.index(target)
                                         < RESTORATION_PROGRESS.index(current))
         if back and not (note and note.strip()):
-            raise TransitionError(f"mine {mine_id}: going back from {current} to {target} "
-                                  "needs a reason (--note)")
+            raise TransitionError(_("矿山 {mine}：从{current}退回{target}需要说明原因（--note）"
+                                    ).format(mine=mine_id, current=current, target=target))
         version = ws.count_equal("mine_history", "mine_id", mine_id) + 1
         at, who = now_iso(), by or "unknown"
         ws.set_mine_progress(mine_id, target)
@@ -216,12 +220,13 @@ def record_check(
     """
     day = parse_day(on, what="--date")
     if day > date.today():
-        raise TransitionError(f"--date {day.isoformat()} is in the future")
+        raise TransitionError(_("--date {day} 在今天之后").format(day=day.isoformat()))
     mine = find_mine(ws, key)
     kind = kind or ("monitoring" if mine["mine_status"] == "有效" else "inspection")
     if kind not in CHECK_KINDS:
         known = ", ".join(f"{k} ({v})" for k, v in CHECK_KINDS.items())
-        raise TransitionError(f"unknown check kind {kind!r}; use {known}")
+        raise TransitionError(_("未知的检查类型 {kind!r}；可用：{known}").format(
+            kind=kind, known=known))
     row = {"check_id": new_run_id(), "mine_id": str(mine["mine_id"]),
            "on_date": day.isoformat(), "kind": kind, "by": by or "unknown", "note": note,
            "recorded_at": now_iso()}

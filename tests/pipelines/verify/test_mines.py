@@ -106,10 +106,10 @@ def test_progress_with_history_and_step_back_needs_a_note(mines_ws):
     change = set_progress(mines_ws, "C001", "治理中", by="张三", on="2025-03-01")
     assert (change.from_progress, change.to_progress, change.version) == ("未治理", "治理中", 1)
     set_progress(mines_ws, "甲关闭矿", "已验收", by="张三")  # by name, a known spelling
-    with pytest.raises(TransitionError, match="needs a reason"):
+    with pytest.raises(TransitionError, match="需要说明原因"):
         set_progress(mines_ws, "C001", "治理中")
     set_progress(mines_ws, "C001", "治理中", note="验收未通过，返工")
-    with pytest.raises(TransitionError, match="already"):
+    with pytest.raises(TransitionError, match="已是治理中"):
         set_progress(mines_ws, "C001", "治理中", note="x")
     with pytest.raises(TransitionError, match="未治理, 治理中, 已治理, 验收"):
         set_progress(mines_ws, "C001", "差不多")
@@ -119,7 +119,7 @@ def test_progress_with_history_and_step_back_needs_a_note(mines_ws):
     assert history["on_date"].iloc[0] == "2025-03-01"
     mine = mines_ws.read_features("mines", where='"mine_id" = ?', params=["C001"]).iloc[0]
     assert mine["restoration_progress"] == "治理中"
-    with pytest.raises(NotFoundError, match="no mine 'NOPE'"):
+    with pytest.raises(NotFoundError, match="没有矿山 'NOPE'"):
         set_progress(mines_ws, "NOPE", "治理中")
 
 
@@ -140,7 +140,7 @@ def test_due_monitoring_and_inspection(mines_ws):
     assert soon.loc["C001", "due_date"] == "2025-08-20" and soon.loc["C001", "days_overdue"] < 0
     checks = mines_ws.read_table("mine_checks")
     assert set(checks["kind"]) == {"inspection", "monitoring"}
-    with pytest.raises(TransitionError, match="in the future"):
+    with pytest.raises(TransitionError, match="在今天之后"):
         record_check(mines_ws, "C001", on="2999-01-01")
 
 
@@ -182,5 +182,5 @@ def test_mines_command_line(mines_ws, tmp_path):
     result = run(cli, ["mines", "history", "C001", "-w", ws])
     assert "张三" in result.output
     result = run(cli, ["mines", "progress", "NOPE", "治理中", "-w", ws])
-    assert result.exit_code == 1 and "no mine 'NOPE'" in result.output
+    assert result.exit_code == 1 and "没有矿山 'NOPE'" in result.output
     assert "Example" in run(cli, ["mines", "due", "--help"]).output

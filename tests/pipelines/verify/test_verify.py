@@ -278,7 +278,7 @@ def test_overdue_by_reserve_and_county(deadlines):
 
 
 def test_batch_deadline_needs_a_known_batch_and_a_date(classified):
-    with pytest.raises(NotFoundError, match="no lead belongs to batch '2024-H2'; batches: 2024-H1"):
+    with pytest.raises(NotFoundError, match="没有线索属于批次 '2024-H2'；已有批次：2024-H1"):
         set_batch_deadline(classified, "2024-H2", "2025-06-30")
     with pytest.raises(RecordError, match="reporting deadline '6月底' is not a date"):
         set_batch_deadline(classified, "2024-H1", "6月底")
@@ -307,4 +307,4 @@ def test_overdue_command(deadlines):
     assert result.exit_code == 0 and "截至 2025-07-01 共 4 条逾期线索" in result.output
     assert all(lead in result.output for lead in ("L001", "L003", "L005", "L006"))
     result = runner.invoke(cli, ["status", "batch-deadline", "2024-H9", "2025-06-30", "-w", ws])
-    assert result.exit_code == 1 and "no lead belongs to batch" in result.output
+    assert result.exit_code == 1 and "没有线索属于批次" in result.output
