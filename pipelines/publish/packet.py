@@ -5,8 +5,16 @@ folder (and a zip of it) holding the XLSX ledger (台账, read back by
 ``lvdun status import``), a GPKG and a KML of the reserve's leads for field apps, the
 before/after chips, and one printable HTML file (``核查单.html``, and a PDF where Chromium
 is installed) with one A4 page per lead: a location map of the reserve's zones drawn from
-the geometries (SVG, no tiles, works offline), the before and after chips, the lead's
-attributes, and blank fields for the field record (核查人, 核查日期, 实地情况, 照片编号, 结论).
+the geometries (SVG, no tiles, works offline), the before and after chips it has, the
+lead's attributes, and blank fields for the field record (核查人, 核查日期, 实地情况, 照片编号,
+结论).
+
+A packet weighs what it holds. The map of a reserve is drawn once, ``assets/locator.png``,
+and each page lays its lead's marker over it (:mod:`pipelines.publish.export.locator`); a
+lead outside every reserve gets a small map of its surroundings. A chip is copied once into
+``chips/``; a lead without chips shows none, and no empty frame. The PDF is printed in
+chunks of pages, several Chromium processes at a time, while the next packets are written
+(:mod:`pipelines.publish.export.pdf`).
 """
 
 from __future__ import annotations
@@ -14,73 +22,101 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import os
-import shutil
-import subprocess
-import tempfile
+import threading
 import zipfile
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from layers.schema import LEVEL_LABELS, SQM_PER_MU, ZONE_ORDER, ZONE_RANK, Level, Zone
+from layers.schema import LEVEL_LABELS, SQM_PER_MU, Level
 from pipelines.errors import PipelineError
 from pipelines.escape import html_text
+from pipelines.progress import Progress, no_progress
 from pipelines.publish.chips import CHIP_TABLE
-from pipelines.publish.export import export
-from pipelines.publish.views import LEDGER_COLUMNS, leads_view
+from pipelines.publish.export import ExportJob, ExportReport, PlannedGroup
+from pipelines.publish.export.locator import BaseMap, Locator
+from pipelines.publish.export.pdf import (
+    CHUNK_PAGES,
+    find_chromium,
+    join_pdfs,
+    print_pdf,
+    printers,
+)
+from pipelines.publish.views import LEDGER_COLUMNS
 from pipelines.store.base import Workspace, new_run_id, now_iso
 
-__all__ = ["HTML_NAME", "PAGE_CLASS", "find_chromium", "write_packets"]
+__all__ = ["HTML_NAME", "MAP_NAME", "PAGE_CLASS", "PacketReport", "export_packets",
+           "find_chromium", "write_packets"]
 
 log = logging.getLogger(__name__)
 
 HTML_NAME = "核查单.html"
+#: The reserve's location map, under the packet folder; every page refers to it.
+MAP_NAME = "assets/locator.png"
 #: CSS class of one lead's page; one element per lead.
 PAGE_CLASS = "lead-page"
-_CHROMIUM = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-_ZONE_COLOURS = {
-    Zone.CORE.value: "#e06666", Zone.CORE_PROTECTION.value: "#e06666",
-    Zone.BUFFER.value: "#f6b26b",
-    Zone.EXPERIMENTAL.value: "#b6d7a8", Zone.GENERAL_CONTROL.value: "#b6d7a8",
-    Zone.UNZONED.value: "#d9d9d9",
-}
-_ZONE_NAMES = {"#e06666": "核心区/核心保护区", "#f6b26b": "缓冲区",
-               "#b6d7a8": "实验区/一般控制区", "#d9d9d9": "未分区"}
+#: The files a packet's folder always holds, besides those asked for.
+PACKET_FORMATS = ("xlsx", "gpkg", "kml")
 _LEVELS = {lv.value for lv in Level}
-_RANK = {z.value: r for z, r in ZONE_RANK.items()}
-_ZONE_ORDER = {z.value: k for k, z in enumerate(ZONE_ORDER)}
 #: Attributes shown on a page, in order (ledger column -> label).
 _ATTRIBUTES = ("lead_id", "batch", "activity_type", "change_type", "reserve_name",
-               "reserve_level", "zone_label", "overlaps_text", "wetland_names", "mine_ids",
-               "county_name", "lonlat", "area", "dist_boundary_m", "date_before", "date_after",
-               "status_label", "note")
-_MAP_PX = 300
-_OUTSIDE_RADIUS_M = 3000.0
-_OUTSIDE_MAX_M = 15000.0
-_M_PER_DEG_LAT = 110_574.0
-_M_PER_DEG_LON = 111_320.0
+               "reserve_level", "zone_label", "primary_reserve", "overlaps_text",
+               "wetland_names", "mine_ids", "county_name", "lonlat", "area",
+               "dist_boundary_m", "date_before", "date_after", "status_label", "note")
+#: Files a zip stores as they are: compressing them again gains nothing.
+_STORED = {".pdf", ".png", ".jpg", ".jpeg", ".xlsx", ".zip", ".kmz"}
+#: Pages rendered between two progress reports.
+_REPORT_EVERY = 50
 
 
-def find_chromium() -> str | None:
-    """Return the path of a Chromium/Chrome executable, or None."""
-    for name in _CHROMIUM:
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
+@dataclass
+class PacketReport:
+    """What :func:`export_packets` wrote.
+
+    ``folders`` and ``pages`` are keyed by the groups' labels (folder names), like the
+    export's groups; ``pdfs`` holds the PDFs printed.
+    """
+
+    export: ExportReport
+    run_id: str
+    folders: dict[str, Path] = field(default_factory=dict)
+    pages: dict[str, int] = field(default_factory=dict)
+    pdfs: dict[str, Path] = field(default_factory=dict)
 
 
 def write_packets(
     ws: Workspace, out_dir: str | Path, *, by: str = "reserve", pdf: bool | None = None
 ) -> dict[str, Path]:
     """Write one verification packet per reserve (or county): folder and zip.
+
+    :func:`export_packets` for every group; see there.
+
+    Returns
+    -------
+    dict
+        Group label (reserve name, 保护区外, county name; ``<名称>_<代码>`` when two
+        share a name) -> packet folder; the zip is the folder's path with ``.zip``.
+    """
+    return export_packets(ws, out_dir, by=by, pdf=pdf).folders
+
+
+def export_packets(
+    ws: Workspace,
+    out_dir: str | Path,
+    *,
+    by: str = "reserve",
+    codes: Iterable[str | None] | None = None,
+    formats: tuple[str, ...] = (),
+    pdf: bool | None = None,
+    progress: Progress = no_progress,
+) -> PacketReport:
+    """Write one verification packet per reserve (or county), folder and zip, in one export.
 
     Parameters
     ----------
@@ -90,75 +126,132 @@ def write_packets(
         Folder to write into: ``<group>/`` and ``<group>.zip`` per group.
     by : {"reserve", "county"}
         ``reserve`` or ``county``, as for :func:`pipelines.publish.export.export`.
+    codes : iterable of str or None, optional
+        Only these groups, as for :func:`pipelines.publish.export.export`.
+    formats : tuple of str
+        More export formats written into each packet's folder (the XLSX ledger, GPKG
+        and KML always are): a packet export is also the export of those formats.
     pdf : bool or None
         Print ``核查单.pdf`` with headless Chromium: None (default) when it is installed,
         True to require it, False never.
-
-    Returns
-    -------
-    dict
-        Group name (reserve name, 保护区外, county name) -> packet folder; the zip is
-        the folder's path with ``.zip``.
+    progress : Progress
+        Told of each group as a step of its own (``导出 <group>``): its files, pages
+        rendered, pages printed and the zip.
 
     Raises
     ------
     PipelineError
         ``pdf=True`` without Chromium, or Chromium failing to print.
-    WorkspaceError
-        From the export: leads not classified, unknown ``by``.
+    WorkspaceError, NotFoundError
+        From the export: leads not classified, unknown ``by``, codes without leads.
     """
     chromium = find_chromium() if pdf is not False else None
     if pdf and chromium is None:
         raise PipelineError("no PDF converter: install Chromium (chromium --headless) or "
                             "leave PDF out")
     started, run_id = now_iso(), new_run_id()
-    out = Path(out_dir)
-    exported = export(ws, out, by=by, formats=("xlsx", "gpkg", "kml"))
-    view = leads_view(ws)
-    key = "reserve_code" if by == "reserve" else "county_adcode"
-    members: dict[str, list[str]] = {}
-    if by == "reserve":
-        found = ws.lead_memberships()
-        members = {str(c): ids.tolist() for c, ids in found.groupby("reserve_code")["lead_id"]}
-    zones = ws.read_features("reserves")
+    job = ExportJob(ws, out_dir, by=by, formats=tuple(dict.fromkeys((*PACKET_FORMATS,
+                                                                     *formats))),
+                    codes=codes)
+    locator = Locator(ws.read_features("reserves"))
     chips = ws.read_table(CHIP_TABLE)
-    packets: dict[str, Path] = {}
-    pages: dict[str, int] = {}
-    for label, exported_group in exported.groups.items():  # by code, never by name
-        code = exported_group.code
-        if code is None:
-            rows = view[view[key].isna()]
-        elif by == "reserve":  # every lead lying in the reserve, as its ledger lists them
-            rows = view[view["lead_id"].isin(set(members.get(code, ())))]
-        else:
-            rows = view[view[key] == code]
-        group = exported_group.name if code is not None else label
-        folder = exported_group.files[0].parent
-        rows = rows.assign(_order=rows["zone"].map(lambda z: _ZONE_ORDER.get(z, 99)))
-        rows = rows.sort_values(["_order", "lead_id"]).drop(columns="_order")
-        chip_src = _copy_chips(chips[chips["lead_id"].isin(rows["lead_id"])], folder / "chips")
-        page = _Page(title=str(group), zones=zones, group_leads=rows, chips=chip_src,
-                     outside=code is None)
-        body = "\n".join(page.render(row, k + 1, len(rows))
-                         for k, row in enumerate(rows.itertuples(index=False)))
-        html_path = folder / HTML_NAME
-        html_path.write_text(_document(str(group), body), encoding="utf-8")
-        packets[label] = folder
-        pages[label] = len(rows)
-    if chromium is not None:  # a few Chromium processes side by side
-        workers = max(1, min(4, os.cpu_count() or 1, len(packets)))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(lambda f: _print_pdf(chromium, f / HTML_NAME, required=bool(pdf)),
-                          packets.values()))
-    for folder in packets.values():
-        _zip(folder, folder.with_name(folder.name + ".zip"))
+    report = PacketReport(export=job.report, run_id=run_id)
+    counter = _Counter(progress)
+    printing: list[tuple[PlannedGroup, Path, list[Future[Path]]]] = []
+    with ThreadPoolExecutor(max_workers=printers()) as pool:
+        for planned in job.groups:
+            pages = len(planned.rows)
+            total = len(job.formats) + pages + (pages if chromium else 0) + 1
+            job.write(planned, progress, more=total - len(job.formats))
+            counter.start(planned.step, len(job.formats), total)
+            folder = job.out / planned.group.label
+            html, pages_html = _write_html(planned, folder, locator, chips, counter)
+            report.folders[planned.group.label] = folder
+            report.pages[planned.group.label] = pages
+            futures = ([pool.submit(_print_chunk, chromium, html, chunk, planned.step, counter)
+                        for chunk in _chunks(html, planned.title, pages_html)]
+                       if chromium else [])
+            printing.append((planned, folder, futures))
+        for planned, folder, futures in printing:
+            try:
+                parts = [f.result() for f in futures]
+            except PipelineError as exc:
+                if pdf:
+                    raise
+                log.warning("no PDF for %s: %s", folder / HTML_NAME, exc)
+                parts = []
+            if parts:
+                report.pdfs[planned.group.label] = join_pdfs(parts, folder / "核查单.pdf")
+            _clean_chunks(folder)
+            _zip(folder, folder.with_name(folder.name + ".zip"))
+            counter.finish(planned.step)
+    job.finish()
     with ws.transaction():
         ws.record_run(run_id, "export packet", started_at=started,
-                      params={"by": by, "out": str(out), "pdf": chromium is not None,
-                              "ledger_run": exported.run_id},
-                      counts=pages)
-    log.info("wrote %d packets to %s", len(packets), out)
-    return packets
+                      params={"by": by, "out": str(job.out), "pdf": bool(report.pdfs),
+                              "codes": job.wanted, "ledger_run": job.report.run_id},
+                      counts=report.pages)
+    log.info("wrote %d packets to %s", len(report.folders), job.out)
+    return report
+
+
+class _Counter:
+    """Progress of each group's step, moved from the main thread and the printers."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self._lock = threading.Lock()
+        self._done: dict[str, int] = {}
+        self._total: dict[str, int] = {}
+
+    def start(self, step: str, done: int, total: int) -> None:
+        with self._lock:
+            self._done[step], self._total[step] = done, total
+
+    def add(self, step: str, units: int) -> None:
+        with self._lock:
+            self._done[step] += units
+            self.progress(step, self._done[step], self._total[step])
+
+    def finish(self, step: str) -> None:
+        with self._lock:
+            self._done[step] = self._total[step]
+            self.progress(step, self._done[step], self._total[step])
+
+
+# -- the HTML --------------------------------------------------------------------------------
+def _write_html(planned: PlannedGroup, folder: Path, locator: Locator, chips: pd.DataFrame,
+                counter: _Counter) -> tuple[Path, list[str]]:
+    """Write the packet's chips, location map and ``核查单.html``; return it and its pages."""
+    rows = planned.rows
+    chip_src = _copy_chips(chips[chips["lead_id"].isin(rows["lead_id"])], folder / "chips")
+    dots = _centres(rows)
+    outside = planned.group.code is None
+    base = None
+    extent = None if outside else locator.extent(rows)
+    if extent is not None:
+        base = locator.base(extent, dots)
+        target = folder / MAP_NAME
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(base.png)
+    page = _Page(title=str(planned.group.name if not outside else planned.group.label),
+                 locator=locator, base=base, dots=dots, chips=chip_src)
+    total = len(rows)
+    parts: list[str] = []
+    for k, row in enumerate(rows.itertuples(index=False)):
+        parts.append(page.render(row, k + 1, total))
+        if (k + 1) % _REPORT_EVERY == 0 or k + 1 == total:
+            counter.add(planned.step, (k % _REPORT_EVERY) + 1)
+    html_path = folder / HTML_NAME
+    html_path.write_text(_document(page.title, "\n".join(parts)), encoding="utf-8")
+    return html_path, parts
+
+
+def _centres(rows: Any) -> np.ndarray:
+    geoms = np.asarray(rows.geometry.values, dtype=object)
+    if not len(geoms):
+        return np.empty((0, 2))
+    return shapely.get_coordinates(shapely.centroid(geoms))
 
 
 # -- chips --------------------------------------------------------------------------------
@@ -185,24 +278,19 @@ def _copy_chips(chips: pd.DataFrame, folder: Path) -> dict[tuple[str, str], dict
 
 # -- pages --------------------------------------------------------------------------------
 class _Page:
-    """Renders the page of one lead; shares the group's zones and chips."""
+    """Renders the page of one lead; shares the packet's map and chips.
 
-    def __init__(self, *, title: str, zones: gpd.GeoDataFrame, group_leads: gpd.GeoDataFrame,
-                 chips: Mapping[tuple[str, str], Mapping[str, Any]], outside: bool) -> None:
+    ``base`` is the reserve's map (:meth:`Locator.base`); None for the leads outside
+    every reserve, each drawn on a map of its own.
+    """
+
+    def __init__(self, *, title: str, locator: Locator, base: BaseMap | None,
+                 dots: np.ndarray, chips: Mapping[tuple[str, str], Mapping[str, Any]]) -> None:
         self.title = title
-        self.zones = zones
-        self.zone_geoms = np.asarray(zones.geometry.values, dtype=object)
-        self.others = np.asarray(shapely.centroid(group_leads.geometry.values), dtype=object)
+        self.locator = locator
+        self.base = base
+        self.dots = dots
         self.chips = chips
-        self.outside = outside
-        self.extent: tuple[float, float, float, float] | None = None
-        if not outside and len(group_leads):
-            codes = set(group_leads["reserve_code"].dropna())
-            mine = zones[zones["reserve_code"].isin(codes)]
-            boxes = [*([mine.total_bounds] if len(mine) else []),
-                     group_leads.total_bounds]
-            b = np.array(boxes)
-            self.extent = (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
 
     def render(self, row: Any, number: int, total: int) -> str:
         """HTML of one lead's page.
@@ -220,135 +308,31 @@ class _Page:
                                                  row.status_label) if _text(v))
         head = (f"<header><span>绿盾实地核查单 · {html_text(self.title)}</span>"
                 f"<span>第 {number} / {total} 页</span></header>")
-        figure = (f'<figure class="map">{self._map(row.geometry, row.dist_boundary_m)}'
+        if self.base is not None:
+            drawn = (f'<img src="{MAP_NAME}" alt="保护区位置底图">'
+                     f"{self.locator.marker(self.base, row.geometry)}")
+        else:
+            dist = row.dist_boundary_m
+            drawn = self.locator.neighbourhood(
+                row.geometry, float(dist) if _text(dist) else None, self.dots)
+        figure = (f'<figure class="map"><div class="frame">{drawn}</div>'
                   "<figcaption>位置示意图(据保护区边界绘制,非正式地图)</figcaption></figure>")
         chips = self._chip(lead_id, "before", "前时相") + self._chip(lead_id, "after", "后时相")
+        shown = f'<div class="chips">{chips}</div>\n' if chips else ""
         return (f'<section class="{PAGE_CLASS}" data-lead="{html_text(lead_id)}">\n{head}\n'
                 f"<h1>{html_text(lead_id)}</h1>\n<p class=\"sub\">{html_text(heading)}</p>\n"
                 f'<div class="top">\n{figure}\n{_attributes(row)}\n</div>\n'
-                f'<div class="chips">{chips}</div>\n{_FIELD_RECORD}\n</section>')
+                f"{shown}{_FIELD_RECORD}\n</section>")
 
     def _chip(self, lead_id: str, kind: str, label: str) -> str:
         chip = self.chips.get((lead_id, kind))
         if chip is None:
-            return (f'<figure class="chip"><div class="nochip">无{label}影像</div>'
-                    f"<figcaption>{label}</figcaption></figure>")
+            return ""
         parts = [label, _text(chip["date"]), chip["image"],
                  f"宽 {float(chip['size_m']):.0f} 米" if _text(chip["size_m"]) else ""]
         caption = " · ".join(html_text(p) for p in parts if p)
         return (f'<figure class="chip"><img src="{html_text(chip["src"])}" alt="{label}">'
                 f"<figcaption>{caption}</figcaption></figure>")
-
-    def _map(self, geom: shapely.Geometry, dist_m: Any) -> str:
-        if self.extent is not None:
-            minx, miny, maxx, maxy = self.extent
-        else:  # outside every reserve: the neighbourhood, reaching a nearby boundary
-            c = shapely.centroid(geom)
-            dist = float(dist_m) if _text(dist_m) else 0.0
-            radius = min(max(_OUTSIDE_RADIUS_M, dist * 1.15), _OUTSIDE_MAX_M)
-            dx = radius / (_M_PER_DEG_LON * math.cos(math.radians(c.y)))
-            dy = radius / _M_PER_DEG_LAT
-            minx, miny, maxx, maxy = c.x - dx, c.y - dy, c.x + dx, c.y + dy
-        frame = _Frame((minx, miny, maxx, maxy), _MAP_PX)
-        box = shapely.box(*frame.bounds)
-        near = shapely.intersects(self.zone_geoms, box) if len(self.zone_geoms) else []
-        parts = ['<rect width="100%" height="100%" fill="#f7fbff"/>']
-        order = sorted(np.flatnonzero(near),  # stricter zones drawn last, on top
-                       key=lambda i: _RANK.get(str(self.zones["zone"].iloc[i]), 0))
-        for i in order:
-            colour = _ZONE_COLOURS.get(str(self.zones["zone"].iloc[i]), "#d9d9d9")
-            g = shapely.simplify(self.zone_geoms[i], frame.deg_per_px / 2)
-            parts.append(f'<path d="{_path(g, frame.xy)}" fill="{colour}" fill-opacity="0.75" '
-                         'stroke="#555" stroke-width="0.6" fill-rule="evenodd"/>')
-        for p in self.others:
-            x, y = frame.xy(np.array([[p.x, p.y]]))[0]
-            if 0 <= x <= _MAP_PX and 0 <= y <= _MAP_PX:
-                parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="1.8" fill="#666"/>')
-        if shapely.get_dimensions(geom) == 2:
-            parts.append(f'<path d="{_path(geom, frame.xy)}" fill="#c00" fill-opacity="0.5" '
-                         'stroke="#c00" stroke-width="1.2" fill-rule="evenodd"/>')
-        c = shapely.centroid(geom)
-        x, y = frame.xy(np.array([[c.x, c.y]]))[0]
-        parts.append(f'<circle class="lead-marker" cx="{x:.1f}" cy="{y:.1f}" r="7" fill="none" '
-                     'stroke="#c00" stroke-width="2.2"/>'
-                     f'<path d="M{x - 11:.1f} {y:.1f}h6M{x + 5:.1f} {y:.1f}h6M{x:.1f} '
-                     f'{y - 11:.1f}v6M{x:.1f} {y + 5:.1f}v6" stroke="#c00" stroke-width="1.6"/>')
-        parts.append(frame.scale_bar() + _NORTH + _legend(order, self.zones))
-        return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_MAP_PX} {_MAP_PX}" '
-                f'width="{_MAP_PX}" height="{_MAP_PX}">{"".join(parts)}</svg>')
-
-
-class _Frame:
-    """Lon/lat to SVG pixels: local equirectangular, square, 6 % margin."""
-
-    def __init__(self, bounds: tuple[float, float, float, float], px: int) -> None:
-        minx, miny, maxx, maxy = bounds
-        self.lat0 = (miny + maxy) / 2
-        self.kx = _M_PER_DEG_LON * math.cos(math.radians(self.lat0))
-        width_m = max((maxx - minx) * self.kx, (maxy - miny) * _M_PER_DEG_LAT, 200.0) * 1.12
-        self.m_per_px = width_m / px
-        self.cx, self.cy = (minx + maxx) / 2, (miny + maxy) / 2
-        self.px = px
-        half_x, half_y = width_m / 2 / self.kx, width_m / 2 / _M_PER_DEG_LAT
-        self.bounds = (self.cx - half_x, self.cy - half_y, self.cx + half_x, self.cy + half_y)
-        self.deg_per_px = self.m_per_px / _M_PER_DEG_LAT
-
-    def xy(self, lonlat: np.ndarray) -> np.ndarray:
-        """SVG pixel coordinates of ``(n, 2)`` lon/lat."""
-        x = (lonlat[:, 0] - self.cx) * self.kx / self.m_per_px + self.px / 2
-        y = self.px / 2 - (lonlat[:, 1] - self.cy) * _M_PER_DEG_LAT / self.m_per_px
-        return np.column_stack([x, y])
-
-    def scale_bar(self) -> str:
-        """A scale bar of a round length about a quarter of the map."""
-        target = self.m_per_px * self.px / 4
-        power = 10 ** math.floor(math.log10(target))
-        length = max(s * power for s in (1, 2, 5) if s * power <= target)
-        bar = length / self.m_per_px
-        label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-        y = self.px - 12
-        return (f'<g class="scale"><rect x="8" y="{y - 12}" width="{bar + 8:.1f}" height="20" '
-                f'fill="#fff" fill-opacity="0.8"/><path d="M12 {y}h{bar:.1f}" stroke="#000" '
-                f'stroke-width="2"/><text x="12" y="{y - 3}" font-size="9">{label}</text></g>')
-
-
-_NORTH = ('<g transform="translate(282 22)"><path d="M0 -12L5 4L0 1L-5 4Z" fill="#000"/>'
-          '<text x="0" y="14" font-size="9" text-anchor="middle">N</text></g>')
-
-
-def _legend(order: list[int], zones: gpd.GeoDataFrame) -> str:
-    colours = list(dict.fromkeys(_ZONE_COLOURS.get(str(zones["zone"].iloc[i]), "#d9d9d9")
-                                 for i in order))
-    items = [(c, _ZONE_NAMES[c]) for c in colours] + [("#c00", "本线索")]
-    rows = "".join(
-        f'<rect x="6" y="{8 + 13 * k}" width="9" height="9" fill="{c}"/>'
-        f'<text x="19" y="{16 + 13 * k}" font-size="9">{html_text(n)}</text>'
-        for k, (c, n) in enumerate(items)
-    )
-    top = _MAP_PX - 13 * len(items) - 10
-    return (f'<g class="legend" transform="translate({_MAP_PX - 118} {top})">'
-            f'<rect x="2" y="4" width="112" height="{13 * len(items) + 6}" '
-            f'fill="#fff" fill-opacity="0.85"/>{rows}</g>')
-
-
-def _path(geom: shapely.Geometry, xy: Callable[[np.ndarray], np.ndarray]) -> str:
-    """SVG path data of the rings and lines of ``geom``."""
-    parts: list[str] = []
-    for part in shapely.get_parts(geom):
-        if part.geom_type == "Polygon":
-            rings = [part.exterior, *part.interiors]
-            close = True
-        elif part.geom_type in ("LineString", "LinearRing"):
-            rings, close = [part], False
-        else:
-            continue
-        for ring in rings:
-            pts = xy(np.asarray(ring.coords)[:, :2])
-            if len(pts) < 2:
-                continue
-            text = " ".join(f"{x:.1f} {y:.1f}" for x, y in pts)
-            parts.append(f"M{text}" + ("Z" if close else ""))
-    return "".join(parts)
 
 
 def _attributes(row: Any) -> str:
@@ -361,10 +345,13 @@ def _attributes(row: Any) -> str:
     values["area"] = f"{area:,.0f} 平方米({area / SQM_PER_MU:,.2f} 亩)" if _text(area) else ""
     dist = values.get("dist_boundary_m")
     values["dist_boundary_m"] = f"{dist:,.0f}" if _text(dist) else ""
+    if _text(values.get("primary_reserve")) == _text(values.get("reserve_name")):
+        values["primary_reserve"] = ""  # the page's own reserve won the lead: said once
     labels = {**LEDGER_COLUMNS, "lonlat": "中心点经纬度(CGCS2000)", "area": "面积"}
     rows = "".join(f"<tr><th>{html_text(labels[c])}</th>"
                    f"<td>{html_text(_text(values.get(c)))}</td></tr>"
-                   for c in _ATTRIBUTES if c in labels)
+                   for c in _ATTRIBUTES if c in labels and (
+                       c != "primary_reserve" or _text(values.get(c))))
     return f'<table class="attrs">{rows}</table>'
 
 
@@ -393,17 +380,17 @@ h1 { font-size: 15pt; margin: 2.5mm 0 0.5mm; }
 .top { display: flex; gap: 4mm; }
 figure { margin: 0; }
 figcaption { font-size: 7.5pt; color: #555; text-align: center; }
-.map svg { width: 72mm; height: 72mm; border: 1px solid #999; display: block; }
+.map .frame { position: relative; width: 72mm; height: 72mm; border: 1px solid #999; }
+.map .frame > img, .map .frame > svg { position: absolute; left: 0; top: 0; width: 100%;
+                                       height: 100%; display: block; }
 .attrs { border-collapse: collapse; font-size: 8pt; flex: 1; align-self: flex-start; }
 .attrs th, .attrs td { border: 1px solid #bbb; padding: 0.3mm 1.5mm; text-align: left;
                        vertical-align: top; }
 .attrs th { background: #eef3f8; white-space: nowrap; width: 30mm; }
 .chips { display: flex; gap: 6mm; margin-top: 3mm; justify-content: center; }
 .chip { width: 68mm; }
-.chip img, .nochip { width: 68mm; height: 68mm; display: block; border: 1px solid #999;
-                     object-fit: contain; image-rendering: auto; }
-.nochip { display: flex; align-items: center; justify-content: center; background: #eee;
-          color: #777; }
+.chip img { width: 68mm; height: 68mm; display: block; border: 1px solid #999;
+            object-fit: contain; image-rendering: auto; }
 .record { width: 100%; border-collapse: collapse; margin-top: 3mm; font-size: 9pt; }
 .record caption { text-align: left; font-weight: bold; margin-bottom: 1mm; }
 .record th, .record td { border: 1px solid #555; padding: 1mm 1.4mm; height: 7.5mm;
@@ -428,29 +415,42 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-# -- files --------------------------------------------------------------------------------
-def _print_pdf(chromium: str, html_path: Path, *, required: bool) -> Path | None:
-    """Print ``html_path`` to a PDF next to it with headless Chromium."""
-    pdf = html_path.with_suffix(".pdf")
-    try:
-        with tempfile.TemporaryDirectory(prefix="lvdun-chromium-") as profile:
-            args = [chromium, "--headless", "--disable-gpu", "--disable-background-networking",
-                    f"--user-data-dir={profile}", "--no-pdf-header-footer",
-                    f"--print-to-pdf={pdf}", html_path.resolve().as_uri()]
-            if hasattr(os, "geteuid") and os.geteuid() == 0:  # Chromium refuses root otherwise
-                args.insert(2, "--no-sandbox")
-            subprocess.run(args, check=True, capture_output=True, timeout=300)
-    except (OSError, subprocess.SubprocessError) as exc:
-        if required:
-            raise PipelineError(f"Chromium could not print {html_path.name}: {exc}") from exc
-        log.warning("no PDF for %s: Chromium failed (%s)", html_path, exc)
-        return None
-    return pdf if pdf.exists() else None
+# -- the PDF and the zip --------------------------------------------------------------------
+_CHUNK_PREFIX = ".核查单-"
+
+
+def _chunks(html: Path, title: str, pages: list[str]) -> list[tuple[Path, int]]:
+    """Write ``pages`` as HTML files of :data:`CHUNK_PAGES` pages each beside ``html``."""
+    out = []
+    for k, start in enumerate(range(0, len(pages), CHUNK_PAGES)):
+        part = pages[start:start + CHUNK_PAGES]
+        path = html.with_name(f"{_CHUNK_PREFIX}{k + 1:04d}.html")
+        path.write_text(_document(title, "\n".join(part)), encoding="utf-8")
+        out.append((path, len(part)))
+    return out
+
+
+def _print_chunk(chromium: str, html: Path, chunk: tuple[Path, int], step: str,
+                 counter: _Counter) -> Path:
+    path, pages = chunk
+    pdf = print_pdf(chromium, path, path.with_suffix(".pdf"), pages=pages)
+    counter.add(step, pages)
+    return pdf
+
+
+def _clean_chunks(folder: Path) -> None:
+    for path in folder.glob(f"{_CHUNK_PREFIX}*"):
+        path.unlink(missing_ok=True)
 
 
 def _zip(folder: Path, target: Path) -> Path:
-    """Zip ``folder`` (entries under the folder's name, sorted) into ``target``."""
+    """Zip ``folder`` (entries under the folder's name, sorted) into ``target``.
+
+    PDFs, pictures and XLSX files are stored as they are (they are compressed already).
+    """
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            archive.write(path, Path(folder.name) / path.relative_to(folder))
+            method = zipfile.ZIP_STORED if path.suffix.lower() in _STORED else None
+            archive.write(path, Path(folder.name) / path.relative_to(folder),
+                          compress_type=method)
     return target

@@ -25,12 +25,8 @@ zip (the web app's download); what a ledger holds is defined in
 
 from __future__ import annotations
 
-import io
 import logging
-import tempfile
-import threading
-import zipfile
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -40,9 +36,12 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from layers.i18n import _
 from layers.schema import NO_COUNTY, OUTSIDE_NAME, ZONE_LABELS, ZONE_ORDER, Zone
 from pipelines.errors import NotFoundError, WorkspaceError
 from pipelines.escape import file_name
+from pipelines.progress import Progress, no_progress
+from pipelines.publish.export.archive import Archive, ArchiveCache, change_mark, export_archive
 from pipelines.publish.export.formats import (
     ExportContext,
     write_csv,
@@ -105,8 +104,10 @@ __all__ = [
     "Archive",
     "ArchiveCache",
     "ExportGroup",
+    "ExportJob",
     "ExportRecord",
     "ExportReport",
+    "PlannedGroup",
     "Scope",
     "cell_text",
     "change_mark",
@@ -231,14 +232,14 @@ def group_labels(names: dict[str, str], *, by: str = "reserve") -> dict[str | No
     return labels
 
 
-def _group_names(ws: Workspace, by: str) -> dict[str, str]:
+def _group_names(ws: Workspace, by: str, members: pd.DataFrame | None) -> dict[str, str]:
     """Code -> name of every group the classified leads fall in (the most frequent name).
 
-    By reserve, every reserve holding a lead is a group, won or not.
+    By reserve, every reserve holding a lead (``members``, its memberships) is a group,
+    won or not.
     """
     code_col, name_col = GROUP_COLUMNS[by], _NAME_COLUMNS[by]
-    if by == "reserve":
-        members = ws.lead_memberships()
+    if members is not None:
         rows = (members.groupby(["reserve_code", "reserve_name"], dropna=False).size()
                 .rename("n").reset_index().rename(columns={"reserve_code": "code",
                                                            "reserve_name": "name"}))
@@ -253,6 +254,10 @@ def _group_names(ws: Workspace, by: str) -> dict[str, str]:
     return names
 
 
+#: How many known groups an unknown code's error lists.
+_LISTED = 30
+
+
 def _wanted_codes(codes: Iterable[str | None] | None,
                   names: dict[str, str], by: str) -> list[str | None] | None:
     if codes is None:
@@ -260,8 +265,14 @@ def _wanted_codes(codes: Iterable[str | None] | None,
     wanted = list(dict.fromkeys(None if c is None else str(c) for c in codes))
     unknown = [c for c in wanted if c is not None and c not in names]
     if unknown:
-        what = "reserve" if by == "reserve" else "county"
-        raise NotFoundError(f"no leads in {what} {unknown[0]!r}")
+        known = [f"{code}（{name}）" if name != code else code
+                 for code, name in sorted(names.items())]
+        listed = "、".join(known[:_LISTED]) + ("……" if len(known) > _LISTED else "")
+        message = (_("以下保护区编码没有线索：{unknown}；有线索的保护区（{n} 个）：{known}")
+                   if by == "reserve" else
+                   _("以下县级行政区划代码没有线索：{unknown}；有线索的县（{n} 个）：{known}"))
+        raise NotFoundError(message.format(unknown=", ".join(map(repr, unknown)),
+                                           n=len(known), known=listed or "—"))
     return wanted
 
 
@@ -273,6 +284,7 @@ def export(
     formats: tuple[str, ...] = ("xlsx",),
     codes: Iterable[str | None] | None = None,
     log_run: bool = True,
+    progress: Progress = no_progress,
 ) -> ExportReport:
     """Write one verification list per reserve (or county) in each of ``formats``.
 
@@ -298,91 +310,161 @@ def export(
     log_run : bool
         Log the export in ``runs``. The web app's downloads do not: a run makes it read
         every lead again.
+    progress : Progress
+        Told of each group as a step of its own (``导出 <group>``), one unit per file.
 
     Raises
     ------
     WorkspaceError
         For an unknown format or ``by``, or leads not classified yet.
     NotFoundError
-        When a code of ``codes`` has no leads.
+        When a code of ``codes`` has no leads (the message lists the groups that have).
     """
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown:
-        raise WorkspaceError(f"unknown format {unknown[0]!r}; use one of {', '.join(FORMATS)}")
-    if by not in SCOPE_KINDS:
-        raise WorkspaceError(f"--by {by!r}: use reserve or county")
-    if not ws.count("lead_class"):
-        raise WorkspaceError("leads are not classified yet: run `lvdun classify` first")
-    started = now_iso()
-    names = _group_names(ws, by)
-    labels = group_labels(names, by=by)
-    wanted = _wanted_codes(codes, names, by)
-    view = leads_view(ws, by=by, codes=wanted, members=True)
-    out = Path(out_dir)
-    ledger = any(f in LEDGER_FORMATS for f in formats)
-    opinions = ws.read_table("lead_opinion")
-    ctx = ExportContext(
-        workspace_id=(workspace_id(ws, create=True) or "") if ledger else "",
-        run_id=new_run_id(),
-        exported_at=datetime.now(LEDGER_TZ).replace(tzinfo=None, microsecond=0),
-        location=ws.location,
-        opinions=dict(zip(opinions["lead_id"], opinions["opinion"], strict=True)),
-        overdue=overdue(ws) if "xlsx" in formats else pd.DataFrame(columns=["lead_id", "kind"]),
-        chips=_chip_paths(ws) if "xlsx" in formats else {},
-    )
-    report = ExportReport(out_dir=out, run_id=ctx.run_id, workspace_id=ctx.workspace_id,
-                          by=by)
-    versions: dict[str, dict[str, int | None]] = {}
-    codes_of = view[GROUP_COLUMNS[by]]
-    inside = codes_of.notna().to_numpy()
-    if by == "reserve":
-        parts = _member_parts(ws, view, wanted)
-    else:
-        parts = [(str(code), rows) for code, rows in view[inside].groupby(
-            codes_of[inside].astype(str), sort=False)]
-    if (~inside).any():
-        parts.append((None, view[~inside]))
-    if wanted is not None and None in wanted and all(code is not None for code, _ in parts):
-        raise NotFoundError(f"no leads outside every {by}")
-    for code, rows in sorted(parts, key=lambda p: labels[p[0]]):
-        label = labels[code]
-        name = _OUTSIDE[by] if code is None else names[code]
-        group = ExportGroup(by, code, name, label, rows=len(rows))
-        folder = out / label
+    job = ExportJob(ws, out_dir, by=by, formats=formats, codes=codes, log_run=log_run)
+    for planned in job.groups:
+        job.write(planned, progress)
+    return job.finish()
+
+
+@dataclass
+class PlannedGroup:
+    """A group of an :class:`ExportJob` before it is written: its leads, sorted, and title."""
+
+    group: ExportGroup
+    rows: gpd.GeoDataFrame
+    title: str
+
+    @property
+    def step(self) -> str:
+        """The name of the group's progress step."""
+        return _("导出 {group}").format(group=self.group.label)
+
+
+class ExportJob:
+    """One export: its groups read and planned at once, written one by one, then recorded.
+
+    :func:`export` is this job run from start to end; the packets
+    (:mod:`pipelines.publish.packet`) add their own files to each group as it is written.
+    Arguments as :func:`export`.
+    """
+
+    def __init__(self, ws: Workspace, out_dir: str | Path, *, by: str = "reserve",
+                 formats: tuple[str, ...] = ("xlsx",),
+                 codes: Iterable[str | None] | None = None, log_run: bool = True) -> None:
+        unknown = [f for f in formats if f not in FORMATS]
+        if unknown:
+            raise WorkspaceError(f"unknown format {unknown[0]!r}; use one of "
+                                 f"{', '.join(FORMATS)}")
+        if by not in SCOPE_KINDS:
+            raise WorkspaceError(f"--by {by!r}: use reserve or county")
+        if not ws.count("lead_class"):
+            raise WorkspaceError("leads are not classified yet: run `lvdun classify` first")
+        self.ws, self.by, self.formats, self.log_run = ws, by, tuple(formats), log_run
+        self.started = now_iso()
+        members = ws.lead_memberships() if by == "reserve" else None
+        names = _group_names(ws, by, members)
+        labels = group_labels(names, by=by)
+        self.wanted = _wanted_codes(codes, names, by)
+        view = leads_view(ws, by=by, codes=self.wanted, members=True)
+        self.out = Path(out_dir)
+        self.ledger = any(f in LEDGER_FORMATS for f in formats)
+        opinions = ws.read_table("lead_opinion")
+        self.ctx = ExportContext(
+            workspace_id=(workspace_id(ws, create=True) or "") if self.ledger else "",
+            run_id=new_run_id(),
+            exported_at=datetime.now(LEDGER_TZ).replace(tzinfo=None, microsecond=0),
+            location=ws.location,
+            opinions=dict(zip(opinions["lead_id"], opinions["opinion"], strict=True)),
+            overdue=(overdue(ws) if "xlsx" in formats
+                     else pd.DataFrame(columns=["lead_id", "kind"])),
+            chips=_chip_paths(ws) if "xlsx" in formats else {},
+        )
+        self.report = ExportReport(out_dir=self.out, run_id=self.ctx.run_id,
+                                   workspace_id=self.ctx.workspace_id, by=by)
+        self.versions: dict[str, dict[str, int | None]] = {}
+        codes_of = view[GROUP_COLUMNS[by]]
+        inside = codes_of.notna().to_numpy()
+        if members is not None:
+            parts = _member_parts(ws, view, members, self.wanted)
+        else:
+            parts = [(str(code), rows) for code, rows in view[inside].groupby(
+                codes_of[inside].astype(str), sort=False)]
+        if (~inside).any():
+            parts.append((None, view[~inside]))
+        if (self.wanted is not None and None in self.wanted
+                and all(code is not None for code, _rows in parts)):
+            raise NotFoundError(f"no leads outside every {by}")
+        #: The groups to write, in the order of their labels.
+        self.groups: list[PlannedGroup] = []
+        for code, rows in sorted(parts, key=lambda p: labels[p[0]]):
+            label = labels[code]
+            name = _OUTSIDE[by] if code is None else names[code]
+            group = ExportGroup(by, code, name, label, rows=len(rows))
+            rows = rows.sort_values(["zone", "lead_id"], key=_zone_sort)
+            title = name if code is None or label == file_name(name) else f"{name}（{code}）"
+            self.groups.append(PlannedGroup(group, rows, title))
+
+    def write(self, planned: PlannedGroup, progress: Progress = no_progress,
+              *, more: int = 0) -> ExportGroup:
+        """Write the files of one group; return it (its files in ``formats`` order).
+
+        Parameters
+        ----------
+        planned : PlannedGroup
+            A group of :attr:`groups`.
+        progress : Progress
+            Told of each file written, as step :attr:`PlannedGroup.step`.
+        more : int
+            Units the caller will add to the step after the files (its total).
+        """
+        group, rows = planned.group, planned.rows
+        total = len(self.formats) + more
+        progress(planned.step, 0, total)
+        folder = self.out / group.label
         folder.mkdir(parents=True, exist_ok=True)
-        rows = rows.sort_values(["zone", "lead_id"], key=_zone_sort)
-        title = name if code is None or label == file_name(name) else f"{name}（{code}）"
-        own = replace(ctx, scope=group.scope)
-        group.files = [_WRITERS[fmt](rows, folder / f"{label}_核查清单.{fmt}", title, own)
-                       for fmt in formats]
-        report.groups[label] = group
-        versions[label] = {str(k): (None if pd.isna(v) else int(v))
-                           for k, v in zip(rows["lead_id"], rows["version"], strict=True)}
-    if ledger and report.groups:
-        with ws.transaction():
-            record_export(ws, ctx.run_id, [(g.scope, g.name, versions[label])
-                                           for label, g in report.groups.items()])
-            if log_run:
-                ws.record_run(ctx.run_id, "export", started_at=started, params={
-                    "by": by, "formats": list(formats), "out": str(out),
-                    "workspace_id": ctx.workspace_id,
-                    "codes": wanted,
-                    "groups": [{"code": g.code, "name": g.name, "label": label}
-                               for label, g in report.groups.items()]},
-                    counts=report.rows)
-    log.info("exported %d groups to %s (run %s)", len(report.groups), out, ctx.run_id)
-    return report
+        own = replace(self.ctx, scope=group.scope)
+        for k, fmt in enumerate(self.formats):
+            path = folder / f"{group.label}_核查清单.{fmt}"
+            group.files.append(_WRITERS[fmt](rows, path, planned.title, own))
+            progress(planned.step, k + 1, total)
+        self.report.groups[group.label] = group
+        self.versions[group.label] = {
+            str(k): (None if pd.isna(v) else int(v))
+            for k, v in zip(rows["lead_id"], rows["version"], strict=True)}
+        return group
+
+    def finish(self) -> ExportReport:
+        """Record the ledgers written (and log the run); return the report."""
+        report = self.report
+        if self.ledger and report.groups:
+            with self.ws.transaction():
+                record_export(self.ws, self.ctx.run_id,
+                              [(g.scope, g.name, self.versions[label])
+                               for label, g in report.groups.items()])
+                if self.log_run:
+                    self.ws.record_run(self.ctx.run_id, "export", started_at=self.started,
+                                       params={
+                        "by": self.by, "formats": list(self.formats), "out": str(self.out),
+                        "workspace_id": self.ctx.workspace_id,
+                        "codes": self.wanted,
+                        "groups": [{"code": g.code, "name": g.name, "label": label}
+                                   for label, g in report.groups.items()]},
+                        counts=report.rows)
+        log.info("exported %d groups to %s (run %s)", len(report.groups), self.out,
+                 self.ctx.run_id)
+        return report
 
 
-def _member_parts(ws: Workspace, view: pd.DataFrame,
+def _member_parts(ws: Workspace, view: pd.DataFrame, members: pd.DataFrame,
                   wanted: list[str | None] | None) -> list[tuple[str | None, Any]]:
     """The leads of each reserve: every lead lying in it, shown as a lead of that reserve.
 
     A lead the reserve did not win keeps its winner in ``primary_reserve`` /
     ``primary_zone``; its reserve columns become the list's reserve and its zone there.
     """
-    named = None if wanted is None else [c for c in wanted if c is not None]
-    members = ws.lead_memberships(lead_ids=None, reserve_codes=named)
+    if wanted is not None:
+        members = members[members["reserve_code"].astype(str).isin(
+            [c for c in wanted if c is not None])]
     members = members[members["lead_id"].isin(set(view["lead_id"]))]
     levels = ws.reserve_levels()
     by_id = view.set_index("lead_id", drop=False)
@@ -429,132 +511,3 @@ _WRITERS = {
     "kml": write_kml,
     "geojson": write_geojson,
 }
-
-
-# -- one group as a zip: the web app's download ------------------------------------------
-@dataclass(frozen=True)
-class Archive:
-    """One group's export as a zip: ``<label>/<label>_核查清单.<fmt>``..."""
-
-    filename: str
-    data: bytes
-    run_id: str
-    scope: Scope
-    rows: int
-
-
-def export_archive(
-    ws: Workspace,
-    code: str | None,
-    *,
-    by: str = "reserve",
-    formats: tuple[str, ...] = ("xlsx",),
-    log_run: bool = False,
-) -> Archive:
-    """Export one group (:func:`export` with ``codes=[code]``) and return it zipped.
-
-    Only that group is exported; by default the export is not logged in ``runs`` (see
-    :func:`export`), its ledgers are importable all the same through their record.
-
-    Parameters
-    ----------
-    ws : Workspace
-        A classified workspace.
-    code : str or None
-        The group: a reserve code (``by="county"``: an adcode); None for the leads outside
-        every reserve (county).
-    by : {"reserve", "county"}
-        How the leads are grouped, as for :func:`export`.
-    formats : tuple of str
-        Any of ``FORMATS``.
-    log_run : bool
-        Log the export in ``runs``.
-
-    Raises
-    ------
-    NotFoundError
-        When the group has no leads.
-    """
-    with tempfile.TemporaryDirectory(prefix="lvdun-export-") as tmp:
-        report = export(ws, tmp, by=by, formats=formats, codes=[code], log_run=log_run)
-        group = report.group(code)
-        if group is None:  # not reached: export raises first
-            raise NotFoundError(f"no leads in {by} {code!r}")
-        folder = Path(tmp) / group.label
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in sorted(folder.rglob("*")):
-                if path.is_file():
-                    archive.write(path, f"{group.label}/{path.relative_to(folder).as_posix()}")
-    return Archive(f"{group.label}.zip", buffer.getvalue(), report.run_id, group.scope,
-                   group.rows)
-
-
-def change_mark(ws: Workspace) -> tuple[Any, ...]:
-    """Return a mark that changes whenever an export of the workspace would.
-
-    Runs (ingest, classification, chips, ``lvdun export``...), leads, status changes
-    (every one appends to ``lead_history``, opinions and records included), batch
-    deadlines and the day (overdue counts); a few indexed aggregates, no lead is read.
-    """
-    return (*ws.change_counters(), datetime.now(LEDGER_TZ).date().isoformat())
-
-
-class ArchiveCache:
-    """Zipped one-group exports, each kept until the workspace changes (:func:`change_mark`).
-
-    A second request for the same group and formats with no change in between gets the
-    same zip, the same export run, without exporting again; requests for one group wait
-    for a single export, those for different groups export side by side.
-
-    Parameters
-    ----------
-    size
-        How many zips to keep (the least recently used go first).
-    """
-
-    def __init__(self, size: int = 32) -> None:
-        self.size = size
-        self._lock = threading.Lock()
-        self._locks: dict[tuple[Any, ...], threading.Lock] = {}
-        self._entries: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], Archive]] = (
-            OrderedDict())
-        #: Exports made (cache misses), for logs and tests.
-        self.exports = 0
-
-    def get(self, ws: Workspace, code: str | None, *, by: str = "reserve",
-            formats: tuple[str, ...] = ("xlsx",)) -> Archive:
-        """Return the zip of group ``code``, exported now only if the workspace changed.
-
-        Arguments as :func:`export_archive`.
-
-        Parameters
-        ----------
-        ws : Workspace
-            A classified workspace.
-        code : str or None
-            The group, as for :func:`export_archive`.
-        by : {"reserve", "county"}
-            How the leads are grouped.
-        formats : tuple of str
-            Any of ``FORMATS``; their order does not matter.
-        """
-        key = (by, code, tuple(sorted(set(formats))))
-        with self._lock:
-            key_lock = self._locks.setdefault(key, threading.Lock())
-        with key_lock:
-            mark = change_mark(ws)
-            with self._lock:
-                hit = self._entries.get(key)
-                if hit is not None and hit[0] == mark:
-                    self._entries.move_to_end(key)
-                    return hit[1]
-            archive = export_archive(ws, code, by=by, formats=formats)
-            with self._lock:
-                self.exports += 1
-                self._entries[key] = (mark, archive)
-                self._entries.move_to_end(key)
-                while len(self._entries) > self.size:
-                    old, _ = self._entries.popitem(last=False)
-                    self._locks.pop(old, None)
-        return archive

@@ -146,8 +146,12 @@ def test_export_of_chosen_reserves_only(twins, tmp_path: Path):
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["保护区外", "甲保护区_R02"]
     record = export_record(twins, report.run_id)
     assert set(record.leads) == {"T03", "T06"}
-    with pytest.raises(NotFoundError, match="no leads in reserve 'R99'"):
+    with pytest.raises(NotFoundError, match="以下保护区编码没有线索：'R99'；") as caught:
         export(twins, tmp_path / "b", codes=["R99"])
+    assert "R01（甲保护区）" in str(caught.value) and "R02（甲保护区）" in str(caught.value)
+    with pytest.raises(NotFoundError, match="没有线索：'R98', 'R99'；有线索的保护区（"):
+        export(twins, tmp_path / "b", codes=["R01", "R98", "R99"])
+    assert not (tmp_path / "b").exists()  # nothing written before the codes are checked
     where = ["-w", str(twins.location)]
     result = CliRunner().invoke(cli, ["export", *where, "--reserve", "R01", "--reserve",
                                       "甲/1", "--format", "csv", "--out", str(tmp_path / "c")])
@@ -155,7 +159,19 @@ def test_export_of_chosen_reserves_only(twins, tmp_path: Path):
     assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["斜杠保护区", "甲保护区_R01"]
     assert "甲保护区_R01 [R01]: 2 leads" in result.output
     result = CliRunner().invoke(cli, ["export", *where, "--reserve", "R99"])
-    assert result.exit_code == 1 and "no leads in reserve 'R99'" in result.output
+    assert result.exit_code == 1 and "没有线索：'R99'" in result.output
+    assert "R01（甲保护区）" in result.output and "Traceback" not in result.output
+    result = CliRunner().invoke(cli, ["export", *where, "--reserve", "R02", "--format",
+                                      "packet", "--format", "csv", "--no-pdf", "--out",
+                                      str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["甲保护区_R02",
+                                                                 "甲保护区_R02.zip"]
+    assert (tmp_path / "d" / "甲保护区_R02" / "甲保护区_R02_核查清单.csv").is_file()
+    assert "甲保护区_R02: packet →" in result.output
+    result = CliRunner().invoke(cli, ["export", *where, "--reserve", "R99", "--format",
+                                      "packet", "--no-pdf", "--out", str(tmp_path / "e")])
+    assert result.exit_code == 1 and "没有线索：'R99'" in result.output
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,14 @@ from pipelines.errors import PipelineError
 from pipelines.ingest.rasters import ingest_change_raster
 from pipelines.publish.chips import make_chips
 from pipelines.publish.export.xlsx import FIRST_ROW
-from pipelines.publish.packet import HTML_NAME, PAGE_CLASS, find_chromium, write_packets
+from pipelines.publish.packet import (
+    HTML_NAME,
+    MAP_NAME,
+    PAGE_CLASS,
+    export_packets,
+    find_chromium,
+    write_packets,
+)
 from tests.conftest import require_service
 from tests.geo.rasters import disc, write_raster
 
@@ -73,24 +80,79 @@ def test_one_folder_and_zip_per_reserve_with_one_page_per_lead(packed, tmp_path)
     for lead in PATCHES:  # before chips copied into the packet and shown on their pages
         assert (packets["甲保护区"] / "chips" / f"{lead}_before.png").is_file()
         assert f'src="chips/{lead}_before.png"' in html
-    assert html.count("无后时相影像") == 6 and html.count("无前时相影像") == 4
+    # only the chips there are: two pages with a before chip, no empty frames
+    assert html.count('<figure class="chip">') == 2 and "无前时相影像" not in html
+    assert html.count('<div class="chips">') == 2
     assert "break-after: page" in html
     # the strictest zones first, as in the ledger
     assert _pages(html)[0] == "L001"
 
 
-def test_missing_or_changed_chip_files_become_placeholders(packed, tmp_path):
+def test_the_reserve_map_is_drawn_once_and_each_page_marks_its_lead(packed, tmp_path):
+    from PIL import Image
+
+    packets = write_packets(packed, tmp_path / "out", pdf=False)
+    folder = packets["甲保护区"]
+    html = (folder / HTML_NAME).read_text(encoding="utf-8")
+    assert html.count(f'<img src="{MAP_NAME}"') == EXPECTED["甲保护区"]
+    assert html.count('class="lead-marker"') == EXPECTED["甲保护区"]
+    with Image.open(folder / MAP_NAME) as image:  # the zones drawn: more than background
+        assert image.size == (600, 600) and len(image.getcolors(1 << 16)) > 3
+    marks = re.findall(r'<circle class="lead-marker" cx="([\d.]+)" cy="([\d.]+)"', html)
+    assert len(set(marks)) == EXPECTED["甲保护区"]  # each lead at its own place
+    outside = (packets["保护区外"] / HTML_NAME).read_text(encoding="utf-8")
+    assert "<img" not in outside and not (packets["保护区外"] / MAP_NAME).exists()
+    assert outside.count("<path") >= 1  # its own neighbourhood, drawn inline
+
+
+def test_a_big_reserve_weighs_what_its_pages_show(workspace, leads_csv, tmp_path):
+    """A boundary of many vertices is drawn once, simplified, not on every page."""
+    from pipelines.ingest.files import ingest
+    from tests.conftest import zone_frame
+
+    zones = zone_frame()
+    zones = zones.set_geometry(zones.geometry.segmentize(0.0001))  # ~10 m: 10^4s of vertices
+    assert zones.geometry.count_coordinates().max() > 5000
+    zones.to_file(tmp_path / "fine.gpkg", layer="zones", driver="GPKG")
+    ingest(workspace, "reserves", tmp_path / "fine.gpkg")
+    ingest(workspace, "leads", leads_csv, crs="EPSG:4490")
+    classify(workspace)
+    packets = write_packets(workspace, tmp_path / "out", pdf=False)
+    html = packets["甲保护区"] / HTML_NAME
+    assert html.stat().st_size < 6000 * 4  # four pages of about a kilobyte of map each
+    assert (packets["甲保护区"] / MAP_NAME).stat().st_size < 100_000
+    assert (packets["保护区外"] / HTML_NAME).stat().st_size < 10_000
+
+
+def test_missing_or_changed_chip_files_are_left_out(packed, tmp_path):
     chips = packed.read_table("lead_chips").set_index("lead_id")["path"]
     Path(chips[PATCHES[0]]).unlink()
     Path(chips[PATCHES[1]]).write_bytes(b"not the chip")
     packets = write_packets(packed, tmp_path / "out", pdf=False)
     html = (packets["甲保护区"] / HTML_NAME).read_text(encoding="utf-8")
-    assert html.count("无前时相影像") == 6
+    assert '<figure class="chip">' not in html and '<div class="chips">' not in html
     assert not (packets["甲保护区"] / "chips").exists()
 
 
+def test_packets_of_chosen_reserves_with_progress_per_reserve(packed, tmp_path):
+    seen: list[tuple[str, int, int | None]] = []
+    report = export_packets(packed, tmp_path / "out", codes=["R02"], formats=("csv",),
+                            pdf=False, progress=lambda s, d, t=None: seen.append((s, d, t)))
+    assert list(report.folders) == ["乙保护区"] and report.pages == {"乙保护区": 2}
+    folder = report.folders["乙保护区"]
+    assert sorted(p.suffix for p in folder.glob("乙保护区_核查清单.*")) == [
+        ".csv", ".gpkg", ".kml", ".xlsx"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["乙保护区", "乙保护区.zip"]
+    steps = {s for s, _, _ in seen}
+    assert steps == {"导出 乙保护区"}
+    done = [d for _, d, _ in seen]
+    assert done == sorted(done) and seen[-1][1] == seen[-1][2]  # it ends full
+    # one export run: the packet's ledger is the export's, and it reads back
+    assert report.export.group("R02").files[0].name == "乙保护区_核查清单.xlsx"
+
+
 def test_pdf_needs_a_converter(packed, tmp_path, monkeypatch):
-    monkeypatch.setattr("pipelines.publish.packet.shutil.which", lambda name: None)
+    monkeypatch.setattr("pipelines.publish.export.pdf.shutil.which", lambda name: None)
     with pytest.raises(PipelineError, match="install Chromium"):
         write_packets(packed, tmp_path / "out", pdf=True)
 
@@ -103,6 +165,23 @@ def test_pdf_has_one_page_per_lead(classified, tmp_path):
     pdf = (packets["乙保护区"] / "核查单.pdf").read_bytes()
     assert pdf.startswith(b"%PDF")
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 2
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_pdf_printed_in_chunks_has_every_page_in_order(classified, tmp_path, monkeypatch):
+    from pypdf import PdfReader
+
+    require_service(find_chromium() is not None, "Chromium")
+    monkeypatch.setattr("pipelines.publish.packet.CHUNK_PAGES", 2)
+    packets = write_packets(classified, tmp_path / "out", pdf=True)
+    folder = packets["甲保护区"]
+    reader = PdfReader(folder / "核查单.pdf")
+    assert len(reader.pages) == EXPECTED["甲保护区"] - 2  # no patches in this fixture
+    html = (folder / HTML_NAME).read_text(encoding="utf-8")
+    ids = [page.extract_text().split("\n") for page in reader.pages]
+    assert [next(w for w in lines if w in _pages(html)) for lines in ids] == _pages(html)
+    assert not list(folder.glob(".核查单-*"))  # the chunks are gone
 
 
 def test_reserves_named_alike_get_packets_of_their_own(workspace, tmp_path):
