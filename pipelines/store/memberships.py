@@ -105,8 +105,10 @@ class MembershipQueries:
                + ' UNION ALL SELECT c."lead_id", c."reserve_code", c."reserve_name", '
                'c."zone", NULL, 1 FROM "lead_class" c WHERE c."reserve_code" IS NOT NULL'
                + "".join(f" AND {w}" for w in where_c)
+               # `|| ''` keeps SQLite off the reserve_code index (a few codes, thousands
+               # of rows each): it probes by lead id, 3.6 s -> 0.16 s at 17,000 leads
                + ' AND NOT EXISTS (SELECT 1 FROM "lead_reserves" x WHERE '
-               'x."lead_id" = c."lead_id" AND x."reserve_code" = c."reserve_code")'
+               'x."lead_id" = c."lead_id" AND x."reserve_code" || \'\' = c."reserve_code")'
                ' ORDER BY 1, 6 DESC, 2')
         frame = self.query(sql, [*params_m, *params_c])
         if frame.empty:
