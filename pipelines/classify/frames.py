@@ -207,24 +207,31 @@ def _area_in_zone(
         return out
     g_ea = overlay.project(geoms[patches], CGCS2000, CHINA_ALBERS)
     position = {int(p): k for k, p in enumerate(patches)}
-    sel = np.isin(left, patches)
-    needed = np.unique(right[sel])
-    z_ea = np.empty(len(zones), dtype=object)
-    if len(needed):
-        z_ea[needed] = overlay.project(zones[needed], CGCS2000, CHINA_ALBERS)
+    sel = np.flatnonzero(np.isin(left, patches))
+    needed, z_inv = np.unique(right[sel], return_inverse=True)
+    z_ea = overlay.project(zones[needed], CGCS2000, CHINA_ALBERS)
+    # a zone holding the patch whole takes all that is left of it; for the others only
+    # the zone's piece around the patch is cut
+    g_pos = np.array([position[int(i)] for i in left[sel]], dtype=np.intp)
+    inside, local = overlay.clip_pairs(g_ea, z_ea, g_pos, z_inv)
     zone_codes = reserves["zone"].to_numpy()
-    matches: dict[int, list[int]] = defaultdict(list)
-    for i, j in zip(left[sel], right[sel], strict=True):
-        matches[int(i)].append(int(j))
+    matches: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for k, (i, j) in enumerate(zip(left[sel], right[sel], strict=True)):
+        matches[int(i)].append((int(j), k))
     for i in patches:
         remaining = g_ea[position[int(i)]]
         areas: dict[str, float] = defaultdict(float)
-        for j in sorted(matches.get(int(i), []), key=lambda j: (-prio[j], j)):
-            part = shapely.intersection(remaining, z_ea[j])
+        for j, k in sorted(matches.get(int(i), []), key=lambda jk: (-prio[jk[0]], jk[0])):
+            if inside[k]:
+                areas[zone_codes[j]] += float(shapely.area(remaining))
+                remaining = None
+                break
+            part = shapely.intersection(remaining, local[k])
             areas[zone_codes[j]] += float(shapely.area(part))
-            remaining = shapely.difference(remaining, z_ea[j])
-        areas[Zone.OUTSIDE.value] += float(shapely.area(remaining))
-        out[int(i)] = json.dumps({k: round(v, 2) for k, v in areas.items() if v > 0})
+            remaining = shapely.difference(remaining, local[k])
+        if remaining is not None:
+            areas[Zone.OUTSIDE.value] += float(shapely.area(remaining))
+        out[int(i)] = json.dumps({k: round(v, 2) for k, v in areas.items() if round(v, 2) > 0})
     return out
 
 

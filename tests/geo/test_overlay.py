@@ -411,3 +411,31 @@ def test_ring_ends_of_a_ring_through_its_own_start_follow_geos():
     xy = shapely.get_coordinates(polys)
     mask = ring_ends(polys, xy, shapely.get_num_coordinates(polys))
     assert np.flatnonzero(mask).tolist() == [6, 11]
+
+
+def test_small_patches_in_and_across_many_vertex_polygons_match_the_whole_overlay():
+    """clip_pairs: a patch inside its polygon takes its whole area, a crossing one the
+    intersection with the polygon's local piece; both equal the overlay with the whole
+    projected polygon."""
+    rng = np.random.default_rng(11)
+    discs = [shapely.Point(X0 + 0.3 * k, Y0).buffer(0.2, quad_segs=400) for k in range(3)]
+    discs[1] = discs[1].difference(shapely.Point(X0 + 0.3, Y0).buffer(0.05, quad_segs=100))
+    c = np.column_stack([rng.uniform(X0 - 0.25, X0 + 0.85, 400),
+                         rng.uniform(Y0 - 0.25, Y0 + 0.25, 400)])
+    size = rng.uniform(0.001, 0.02, 400)
+    patches = shapely.buffer(shapely.points(c), size, quad_segs=4)
+    left, right = overlay.intersects_pairs(patches, discs)
+    inside, pieces = overlay.clip_pairs(patches, discs, left, right, margin=1e-4)
+    assert inside.any() and (~inside).any()
+    np.testing.assert_array_equal(
+        inside, shapely.contains_properly(np.asarray(discs, dtype=object)[right],
+                                          patches[left]))
+    assert all(p is None for p in pieces[inside])
+    assert (shapely.get_num_coordinates(pieces[~inside]) < 1600).all()  # local, not whole
+    area, share = overlay.area_shares(patches, discs, left, right, crs=CGCS2000)
+    g_ea = overlay.project(patches, CGCS2000, overlay.CHINA_ALBERS)
+    d_ea = overlay.project(np.asarray(discs, dtype=object), CGCS2000, overlay.CHINA_ALBERS)
+    expected = shapely.area(shapely.intersection(g_ea[left], d_ea[right]))
+    np.testing.assert_allclose(area, expected, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(share, np.clip(expected / shapely.area(g_ea[left]), 0, 1),
+                               rtol=1e-9, atol=1e-12)
