@@ -43,6 +43,7 @@ import pyogrio
 from pyproj import Geod
 
 from geo.shift import gcj02_to_wgs84
+from layers.i18n import _
 from layers.read import is_blank
 from layers.schema import NOT_PROBLEM_REASONS
 from pipelines.errors import LedgerError
@@ -81,19 +82,20 @@ _GPKG_NAMES = {"线索编号": "lead_id", "核查状态": "status", "原因": "r
 
 def _read_gpkg(path: Path) -> LedgerFile:
     try:
-        layers = {name for name, _ in pyogrio.list_layers(path)}
+        layers = {name for name, _kind in pyogrio.list_layers(path)}
     except pyogrio.errors.DataSourceError as exc:
-        raise LedgerError(f"{path}: cannot be read as a GeoPackage ({exc})") from exc
+        raise LedgerError(_("{path}：无法作为 GeoPackage 读取（{error}）").format(
+            path=path, error=exc)) from exc
     if "leads" not in layers:
-        raise LedgerError(f"{path}: no layer 'leads': not a QField package of lvdun "
-                          "(make one with `lvdun field package --app qfield`)")
+        raise LedgerError(_("{path}：没有 leads 图层：不是 lvdun 的 QField 野外包"
+                            "（用 `lvdun field package --app qfield` 制作）").format(path=path))
     frame = pyogrio.read_dataframe(path, layer="leads", read_geometry=False, fid_as_index=True)
     frame = frame.rename(columns={k: v for k, v in _GPKG_NAMES.items()
                                   if k in frame.columns and v not in frame.columns})
     missing = [c for c in ("lead_id", "status", "ledger_id") if c not in frame.columns]
     if missing:
-        raise LedgerError(f"{path}, layer leads: no column {', '.join(missing)}: not a QField "
-                          "package of lvdun")
+        raise LedgerError(_("{path}，leads 图层：没有列 {columns}：不是 lvdun 的 QField 野外包"
+                            ).format(path=path, columns=", ".join(missing)))
     rows: list[tuple[int, dict[str, Any]]] = []
     for fid, rec in zip(frame.index, frame.to_dict(orient="records"), strict=True):
         photos = []
@@ -127,7 +129,8 @@ def _number(value: str, path: Path, row: int, column: str) -> float:
     except ValueError:
         number = math.nan
     if not math.isfinite(number):
-        raise LedgerError(f"{path}, row {row}, column {column}: {value!r} is not a number")
+        raise LedgerError(_("{path}，第 {row} 行，{column} 列：{value!r} 不是数字").format(
+            path=path, row=row, column=column, value=value))
     return number
 
 
@@ -136,18 +139,18 @@ def _read_odk(path: Path) -> LedgerFile:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise LedgerError(f"{path}: not UTF-8 text (ODK exports UTF-8)") from exc
+        raise LedgerError(_("{path}：不是 UTF-8 文本（ODK 导出 UTF-8）").format(
+            path=path)) from exc
     lines = [[csv_unescape(c) for c in r] for r in csv.reader(io.StringIO(text))]
     if not lines:
-        raise LedgerError(f"{path}: empty file")
+        raise LedgerError(_("{path}：空文件").format(path=path))
     headers = [h.strip() for h in lines[0]]
     at = {n: _odk_column(headers, n) for n in (
         "lead", "verdict", "reason", "notes", "package_id", "position-Latitude",
         "position-Longitude", "position-Accuracy", "photo1", "photo2", "photo3")}
     if at["lead"] is None or at["verdict"] is None or at["package_id"] is None:
-        raise LedgerError(f"{path}: no columns lead, verdict and package_id: not the "
-                          "submissions of a lvdun ODK form (export them from ODK Central "
-                          "as CSV)")
+        raise LedgerError(_("{path}：没有 lead、verdict 和 package_id 列：不是 lvdun ODK "
+                            "表单的提交数据（从 ODK Central 导出为 CSV）").format(path=path))
     media = [path.parent / "media", path.parent]
     reasons = {f"r{k}": r for k, r in enumerate(NOT_PROBLEM_REASONS, 1)}
     rows: list[tuple[int, dict[str, Any]]] = []
@@ -225,16 +228,18 @@ def _kml_root(path: Path) -> ET.Element:
             with zipfile.ZipFile(path) as archive:
                 names = [n for n in archive.namelist() if n.lower().endswith(".kml")]
                 if not names:
-                    raise LedgerError(f"{path}: no .kml file inside the KMZ")
+                    raise LedgerError(_("{path}：KMZ 中没有 .kml 文件").format(path=path))
                 main = "doc.kml" if "doc.kml" in names else names[0]
                 data = archive.read(main)
         else:
             data = path.read_bytes()
         return ET.fromstring(data)
     except zipfile.BadZipFile as exc:
-        raise LedgerError(f"{path}: cannot be read as a KMZ (zip) file ({exc})") from exc
+        raise LedgerError(_("{path}：无法作为 KMZ（zip）文件读取（{error}）").format(
+            path=path, error=exc)) from exc
     except ET.ParseError as exc:
-        raise LedgerError(f"{path}: not valid KML ({exc})") from exc
+        raise LedgerError(_("{path}：不是有效的 KML（{error}）").format(
+            path=path, error=exc)) from exc
 
 
 def _read_kml(path: Path, centres: dict[str, tuple[float, float]]) -> LedgerFile:
@@ -266,11 +271,11 @@ def _read_kml(path: Path, centres: dict[str, tuple[float, float]]) -> LedgerFile
         rows.append((number, _row(lead, status_label=status, reason=reason, opinion=note,
                                   ledger_id=identity)))
     if not rows:
-        raise LedgerError(f"{path}: no placemark of a lead (named by its lead id) in the file")
-    if not any(v["ledger_id"] for _, v in rows):
-        raise LedgerError(f"{path}: the placemarks do not carry the package's 台账标识 "
-                          "(ExtendedData): the app dropped it; nothing was changed. Save the "
-                          "folder 线索 as KMZ with its attributes, or re-export the package")
+        raise LedgerError(_("{path}：文件中没有线索的标注（以线索编号命名）").format(path=path))
+    if not any(v["ledger_id"] for _number, v in rows):
+        raise LedgerError(_("{path}：标注没有野外包的台账标识（ExtendedData），被应用丢掉了；"
+                            "未作任何改动。请把“线索”文件夹连同属性另存为 KMZ，或重新导出野外包"
+                            ).format(path=path))
     log.info("%s: %d lead placemarks, %d other placemarks ignored", path, len(rows), skipped)
     return LedgerFile(path, "field", rows, ["lead_id", "status_label", "reason", "opinion"])
 
@@ -314,7 +319,7 @@ def read_field_file(ws: Workspace, path: str | Path) -> LedgerFile:
     """
     path = Path(path)
     if not path.is_file():
-        raise LedgerError(f"{path} does not exist")
+        raise LedgerError(_("{path} 不存在").format(path=path))
     suffix = path.suffix.lower()
     if suffix == ".gpkg":
         return _read_gpkg(path)
@@ -323,8 +328,8 @@ def read_field_file(ws: Workspace, path: str | Path) -> LedgerFile:
     if suffix in (".kml", ".kmz"):
         return _read_kml(path, _centres(ws))
     kinds = ", ".join(f"{k} ({v})" for k, v in _KINDS.items())
-    raise LedgerError(f"{path}: a field app's file is one of {kinds}, not "
-                      f"{suffix or 'a file without suffix'}")
+    raise LedgerError(_("{path}：野外应用的文件是 {kinds} 之一，不是 {suffix}").format(
+        path=path, kinds=kinds, suffix=suffix or _("无扩展名的文件")))
 
 
 def import_field(

@@ -158,10 +158,8 @@ def _rows(cells: list[list[Any]], path: Path, kind: str) -> LedgerFile:
         if "lead_id" in mapping.values():
             break
     else:
-        raise LedgerError(
-            f"{path}: no header row with 线索编号 in the first 5 rows: not a ledger "
-            "(export one with `lvdun export --format xlsx`)"
-        )
+        raise LedgerError(_("{path}：前 5 行中没有含线索编号的表头行：不是台账"
+                            "（用 `lvdun export --format xlsx` 导出一份）").format(path=path))
     rows = [(h + 2 + n, {canon: (line[k] if k < len(line) else None)
                          for k, canon in mapping.items()})
             for n, line in enumerate(cells[h + 1:])]
@@ -181,13 +179,14 @@ def read_ledger(path: str | Path) -> LedgerFile:
     """
     path = Path(path)
     if not path.is_file():
-        raise LedgerError(f"{path} does not exist")
+        raise LedgerError(_("{path} 不存在").format(path=path))
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(path)
     if suffix in (".csv", ".txt"):
         return _read_csv(path)
-    raise LedgerError(f"{path}: a ledger is an .xlsx or .csv file, not {suffix or 'no suffix'}")
+    raise LedgerError(_("{path}：台账是 .xlsx 或 .csv 文件，不是 {suffix}").format(
+        path=path, suffix=suffix or _("无扩展名")))
 
 
 def _read_xlsx(path: Path) -> LedgerFile:
@@ -197,7 +196,8 @@ def _read_xlsx(path: Path) -> LedgerFile:
     try:
         book = load_workbook(path, data_only=True)
     except (OSError, KeyError, ValueError, BadZipFile, InvalidFileException) as exc:
-        raise LedgerError(f"{path}: cannot be read as an Excel workbook ({exc})") from exc
+        raise LedgerError(_("{path}：无法作为 Excel 工作簿读取（{error}）").format(
+            path=path, error=exc)) from exc
     visible = [s for s in book.worksheets if s.sheet_state == "visible"]
     order = sorted(visible, key=lambda s: s.title != MAIN_SHEET)
     ledger: LedgerFile | None = None
@@ -208,9 +208,9 @@ def _read_xlsx(path: Path) -> LedgerFile:
         except LedgerError:
             continue
     if ledger is None:
-        raise LedgerError(f"{path}: no sheet has a 线索编号 column: not a ledger")
+        raise LedgerError(_("{path}：没有工作表含线索编号列：不是台账").format(path=path))
     if META_SHEET in book.sheetnames:
-        ledger.meta = {str(k): str(v) for k, v, *_ in
+        ledger.meta = {str(k): str(v) for k, v, *_rest in
                        book[META_SHEET].iter_rows(values_only=True) if k is not None}
     if ROWS_SHEET in book.sheetnames:
         lines = list(book[ROWS_SHEET].iter_rows(values_only=True))
@@ -232,7 +232,7 @@ def _read_csv(path: Path) -> LedgerFile:
         except UnicodeDecodeError:
             continue
     else:
-        raise LedgerError(f"{path}: neither UTF-8 nor GBK text")
+        raise LedgerError(_("{file}：既不是 UTF-8 也不是 GBK 文本").format(file=path))
     cells = [[csv_unescape(c) for c in r] for r in csv.reader(io.StringIO(text))]
     return _rows(cells, path, "csv")
 
@@ -394,22 +394,20 @@ def apply_ledger(
 def _check_identity(ws: Workspace, ledger: LedgerFile) -> None:
     found = ledger.identities()
     if not found:
-        raise LedgerError(
-            f"{ledger.path} is not a lvdun ledger (no 台账标识 column, no _lvdun sheet); "
-            "nothing was changed. Export a ledger with `lvdun export --format xlsx`, fill it "
-            "in and import that file"
-        )
-    theirs = {w for w, _ in found}
+        raise LedgerError(_(
+            "{path} 不是 lvdun 台账（没有台账标识列，也没有 _lvdun 工作表）；未作任何改动。"
+            "请用 `lvdun export --format xlsx` 导出台账，填写后导入该文件").format(
+            path=ledger.path))
+    theirs = {w for w, _stamp in found}
     own = workspace_id(ws)
     if theirs != {own}:
         source = ", ".join(sorted(theirs))
-        why = ("this workspace has not exported any ledger yet" if own is None else
-               f"this workspace is {own}")
-        raise LedgerError(
-            f"{ledger.path} is a ledger of another workspace ({source}), not of "
-            f"{ws.location} ({why}); nothing was changed. Import it into the workspace it "
-            "was exported from"
-        )
+        why = (_("本工作空间尚未导出过台账") if own is None else
+               _("本工作空间是 {own}").format(own=own))
+        raise LedgerError(_(
+            "{path} 是另一个工作空间（{source}）的台账，不是 {location} 的（{why}）；未作任何"
+            "改动。请导入导出它的工作空间").format(path=ledger.path, source=source,
+                                             location=ws.location, why=why))
 
 
 def _states(ws: Workspace) -> dict[str, dict[str, Any]]:

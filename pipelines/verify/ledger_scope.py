@@ -33,6 +33,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from layers.i18n import _
 from layers.read import is_blank
 from pipelines.errors import LedgerError
 from pipelines.publish.export import (
@@ -67,11 +68,12 @@ def describe(scope: Scope, name: str | None = None) -> str:
     Examples
     --------
     >>> describe(Scope("reserve", "R01"), "甲保护区"), describe(Scope("reserve", None))
-    ('甲保护区 (R01)', 'the leads outside every reserve (保护区外)')
+    ('甲保护区 (R01)', '所有保护区之外的线索（保护区外）')
     """
     if scope.code is None:
-        return (f"the leads outside every reserve ({OUTSIDE_NAME})" if scope.by == "reserve"
-                else f"the leads outside every county ({NO_COUNTY})")
+        return (_("所有保护区之外的线索（{name}）").format(name=_(OUTSIDE_NAME))
+                if scope.by == "reserve"
+                else _("所有县之外的线索（{name}）").format(name=_(NO_COUNTY)))
     return f"{name} ({scope.code})" if name and name != scope.code else f"{scope.code}"
 
 
@@ -115,15 +117,14 @@ class LedgerScope:
         """Return why the row of ``lead`` may not change it (None: it may) and the version
         the row was exported with."""
         if self.problem is not None or self.scope is None:
-            return self.problem or "the ledger's group is unknown", None
+            return self.problem or _("不知道台账属于哪个保护区"), None
         here = describe(self.scope, self.name)
         if self.records:
             run = _run_of(values)
             record = self.records.get(run or "")
             if record is None:
-                return (f"lead {lead}: the row has no 台账标识 of this ledger's export, so it "
-                        f"was not exported in this ledger of {here}; only the rows exported "
-                        "in it are imported"), None
+                return _("线索 {lead}：此行没有本台账导出时的台账标识，不是 {here} 这份台账导出的"
+                         "行；只导入其中导出的行").format(lead=lead, here=here), None
             scope, version = record.leads.get(lead, (None, None))
             groups = self.exported.get(run or "", {}).get(lead, {})
             if self.scope in groups:
@@ -134,16 +135,17 @@ class LedgerScope:
             scope, version = None, None
         code, name = self.current.get(lead, (None, None))
         if scope != self.scope:
-            where = (f"it was exported in the ledger of {describe(scope, self._name_of(scope))}"
+            where = (_("它由 {other} 的台账导出").format(
+                         other=describe(scope, self._name_of(scope)))
                      if scope is not None else
-                     f"it belongs to {describe(Scope(self.scope.by, code), name)}")
-            return (f"lead {lead} is not a lead of this ledger of {here}: {where}; a ledger "
-                    "changes only the leads of the reserve it was exported for: import the "
-                    "row with its own reserve's ledger"), None
+                     _("它属于 {other}").format(other=describe(Scope(self.scope.by, code), name)))
+            return _("线索 {lead} 不是 {here} 这份台账的线索：{where}；台账只改动导出它的保护区的"
+                     "线索：请用该线索所在保护区的台账导入此行").format(
+                lead=lead, here=here, where=where), None
         if code != self.scope.code and not self._holds(lead):
-            return (f"lead {lead} now belongs to {describe(Scope(self.scope.by, code), name)}, "
-                    f"no longer to {here} (classified again since the export): export the "
-                    "ledger again"), None
+            return _("线索 {lead} 现在属于 {other}，不再属于 {here}（导出后重新分类过）："
+                     "请重新导出台账").format(
+                lead=lead, other=describe(Scope(self.scope.by, code), name), here=here), None
         return None, version
 
     def _holds(self, lead: str) -> bool:
@@ -210,11 +212,9 @@ def _exported(ws: Workspace, run_id: str) -> dict[str, dict[Scope, int | None]]:
 def _excel_scope(ws: Workspace, ledger: _Ledger) -> LedgerScope:
     scope = Scope.parse(ledger.meta.get("scope"))
     if scope is None:
-        raise LedgerError(
-            f"{getattr(ledger, 'path', 'the ledger')} does not say which reserve it was "
-            "exported for (exported by an older lvdun); nothing was changed. Export the "
-            "ledger again and re-enter the changes"
-        )
+        raise LedgerError(_(
+            "{ledger} 没有写明是为哪个保护区导出的（旧版 lvdun 导出）；未作任何改动。"
+            "请重新导出台账后再填写").format(ledger=getattr(ledger, "path", _("台账"))))
     record = export_record(ws, ledger.meta.get("run_id", ""))
     if record is not None and scope in record.names:
         exported = _exported(ws, record.run_id)
@@ -228,19 +228,18 @@ def _excel_scope(ws: Workspace, ledger: _Ledger) -> LedgerScope:
 
 
 def _csv_scope(ws: Workspace, ledger: _Ledger) -> LedgerScope:
-    runs = sorted({run for _, values in ledger.rows if (run := _run_of(values))})
+    runs = sorted({run for _row, values in ledger.rows if (run := _run_of(values))})
     records = {run: rec for run in runs if (rec := export_record(ws, run)) is not None}
     if not records:
-        raise LedgerError(
-            f"{getattr(ledger, 'path', 'the ledger')}: this workspace has no record of its "
-            f"export ({', '.join(runs) or 'no export run named'}), so the reserve it was "
-            "exported for cannot be told (exported by an older lvdun?); nothing was "
-            "changed. Export the ledger again and re-enter the changes"
-        )
+        raise LedgerError(_(
+            "{ledger}：本工作空间没有它的导出记录（{runs}），无法判断它是为哪个保护区导出的"
+            "（旧版 lvdun 导出？）；未作任何改动。请重新导出台账后再填写").format(
+            ledger=getattr(ledger, "path", _("台账")),
+            runs=", ".join(runs) or _("未写明导出运行")))
     exported = {run: _exported(ws, run) for run in records}
     groups: Counter[Scope] = Counter()
     common: set[Scope] | None = None
-    for _, values in ledger.rows:
+    for _row, values in ledger.rows:
         run = _run_of(values) or ""
         lead = str(values.get("lead_id") or "").strip()
         if run in records and lead in records[run].leads:
@@ -255,12 +254,12 @@ def _csv_scope(ws: Workspace, ledger: _Ledger) -> LedgerScope:
         found.scope = next(iter(groups))
         found.name = found._name_of(found.scope) or ""
     elif len(groups) > 1:
-        listed = "; ".join(f"{describe(s, found._name_of(s))}: {n} rows"
-                           for s, n in sorted(groups.items(), key=lambda i: -i[1]))
-        found.problem = (f"the rows of this CSV were exported in the ledgers of "
-                         f"{len(groups)} groups ({listed}), so the reserve it is for cannot "
-                         "be told: keep the rows of one reserve's ledger in the file (or "
-                         "import the Excel ledger, which knows its reserve)")
+        listed = _("；").join(_("{group}：{n} 行").format(group=describe(s, found._name_of(s)),
+                                                         n=n)
+                             for s, n in sorted(groups.items(), key=lambda i: -i[1]))
+        found.problem = _("此 CSV 的行由 {n} 个保护区的台账导出（{listed}），无法判断它属于哪个"
+                          "保护区：文件中只保留一个保护区台账的行（或导入知道其保护区的 Excel "
+                          "台账）").format(n=len(groups), listed=listed)
     else:
-        found.problem = "no row of this CSV was exported by the runs it names"
+        found.problem = _("此 CSV 中没有一行是它所写的导出运行导出的")
     return found

@@ -142,7 +142,7 @@ def test_odk_submissions_apply_with_reason_photo_and_position(classified, r01, t
 def test_odk_csv_that_is_no_submission_export_is_refused(classified, tmp_path):
     path = tmp_path / "x.csv"
     path.write_text("a,b\n1,2\n", encoding="utf-8")
-    with pytest.raises(LedgerError, match=r"x\.csv: no columns lead, verdict and package_id"):
+    with pytest.raises(LedgerError, match=r"x\.csv：没有 lead、verdict 和 package_id 列"):
         import_field(classified, path, by="王五")
 
 
@@ -151,7 +151,7 @@ def test_odk_bad_position_names_row_and_column(classified, r01, tmp_path):
     csv_path = tmp_path / "s.csv"
     _submissions(csv_path, f"lvdun:x:{package.run_id}:",
                  [{"lead": r01[0], "verdict": "problem", "position-Latitude": "north"}])
-    with pytest.raises(LedgerError, match=r"s.csv, row 2, column position-Latitude: 'north'"):
+    with pytest.raises(LedgerError, match=r"s.csv，第 2 行，position-Latitude 列：'north'"):
         import_field(classified, csv_path, by="王五")
 
 
@@ -193,14 +193,14 @@ def test_kml_without_identity_is_refused(classified, r01, tmp_path):
     path.write_text(f'<kml xmlns="{NS}"><Document><Placemark><name>{r01[0]}</name>'
                     "<description>核查状态：问题</description><Point><coordinates>126.5,43.5"
                     "</coordinates></Point></Placemark></Document></kml>", encoding="utf-8")
-    with pytest.raises(LedgerError, match="do not carry the package's 台账标识"):
+    with pytest.raises(LedgerError, match="标注没有野外包的台账标识"):
         import_field(classified, path, by="赵六")
 
 
 def test_unknown_file_kind(classified, tmp_path):
     path = tmp_path / "notes.docx"
     path.write_bytes(b"x")
-    with pytest.raises(LedgerError, match=r"notes\.docx: a field app's file is one of"):
+    with pytest.raises(LedgerError, match=r"notes\.docx：野外应用的文件是 .* 之一"):
         import_field(classified, path, by="赵六")
 
 

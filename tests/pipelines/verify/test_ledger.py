@@ -307,11 +307,11 @@ def test_a_ledger_of_another_workspace_is_refused(ledger, tmp_path: Path, zones_
         classify(other)
         before = everything(other)
         for path in (xlsx, csv_path):
-            with pytest.raises(LedgerError, match=r"is a ledger of another workspace .*has "
-                               r"not exported any ledger yet.*nothing was changed"):
+            with pytest.raises(LedgerError, match=r"是另一个工作空间.*的台账.*尚未导出过"
+                               r"台账.*未作任何改动"):
                 import_ledger(other, path)
         export(other, tmp_path / "other", formats=("csv",))
-        with pytest.raises(LedgerError, match=rf"this workspace is {workspace_id(other)}"):
+        with pytest.raises(LedgerError, match=rf"本工作空间是 {workspace_id(other)}"):
             import_ledger(other, xlsx, dry_run=True)
         assert everything(other)["lead_status"].equals(before["lead_status"])
 
@@ -319,13 +319,13 @@ def test_a_ledger_of_another_workspace_is_refused(ledger, tmp_path: Path, zones_
 def test_a_plain_sheet_is_not_a_ledger(classified, tmp_path: Path):
     path = tmp_path / "plain.csv"
     path.write_text("线索编号,核查状态\nL001,问题\n", encoding="utf-8")
-    with pytest.raises(LedgerError, match="is not a lvdun ledger"):
+    with pytest.raises(LedgerError, match="不是 lvdun 台账"):
         import_ledger(classified, path)
     (tmp_path / "x.txt").write_text("a,b\n1,2\n", encoding="utf-8")
-    with pytest.raises(LedgerError, match="no header row with 线索编号"):
+    with pytest.raises(LedgerError, match="没有含线索编号的表头行"):
         import_ledger(classified, tmp_path / "x.txt")
     (tmp_path / "x.pdf").write_bytes(b"%PDF")
-    with pytest.raises(LedgerError, match=r"a ledger is an \.xlsx or \.csv file"):
+    with pytest.raises(LedgerError, match=r"台账是 \.xlsx 或 \.csv 文件"):
         import_ledger(classified, tmp_path / "x.pdf")
     assert current_state(classified, "L001")["version"] == 1
 
@@ -384,7 +384,7 @@ def test_import_command(ledger):
     assert payload["counts"] == {"applied": 1, "unchanged": 2, "refused": 1}
     assert state(ws, "L001")["status"] == "problem"
     result = runner.invoke(cli, ["status", "import", str(ws.location), *where])
-    assert result.exit_code == 1 and "a ledger is an .xlsx or .csv file" in result.output
+    assert result.exit_code == 1 and "台账是 .xlsx 或 .csv 文件" in result.output
 
 
 @pytest.mark.postgis

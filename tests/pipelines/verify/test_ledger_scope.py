@@ -53,8 +53,8 @@ def test_a_row_pasted_from_another_reserves_excel_ledger_is_refused(classified, 
     results = _results(import_ledger(classified, own, by="甲保护区管理局"))
     assert (results["L001"].outcome, results["L004"].outcome) == ("applied", "refused")
     assert results["L004"].problem == "scope"
-    assert "lead L004 is not a lead of this ledger of 甲保护区 (R01): it belongs to 乙保护区 " \
-           "(R02)" in results["L004"].message
+    assert "线索 L004 不是 甲保护区 (R01) 这份台账的线索：它属于 乙保护区 (R02)" \
+        in results["L004"].message
     assert (state(classified, "L004")["status"], state(classified, "L004")["version"]) == (
         "pending", 1)
 
@@ -85,7 +85,7 @@ def test_a_csv_row_of_another_lead_is_refused(classified, tmp_path):
     _write_csv(path, rows)
     results = _results(import_ledger(classified, path))
     assert (results["L004"].outcome, results["L004"].problem) == ("refused", "scope")
-    assert "lead L004 is not a lead of this ledger of 甲保护区 (R01)" in results["L004"].message
+    assert "线索 L004 不是 甲保护区 (R01) 这份台账的线索" in results["L004"].message
     assert results["L001"].outcome == "applied"
     assert state(classified, "L004")["status"] == "pending"
 
@@ -101,8 +101,8 @@ def test_a_csv_holding_rows_of_two_reserves_changes_nothing(classified, tmp_path
     before = everything(classified)
     report = import_ledger(classified, own)
     assert {(r.outcome, r.problem) for r in report.rows} == {("refused", "scope")}
-    assert "exported in the ledgers of 2 groups (甲保护区 (R01): 4 rows; 乙保护区 (R02): 1 " \
-           "rows)" in report.rows[0].message
+    assert "由 2 个保护区的台账导出（甲保护区 (R01)：4 行；乙保护区 (R02)：1 行）" \
+        in report.rows[0].message
     assert everything(classified)["lead_status"].equals(before["lead_status"])
 
 
@@ -139,10 +139,10 @@ def test_a_ledger_that_cannot_tell_its_reserve_is_refused(classified, tmp_path):
             meta.delete_rows(row[0].row)
             break
     book.save(xlsx)
-    with pytest.raises(LedgerError, match="does not say which reserve it was exported for"):
+    with pytest.raises(LedgerError, match="没有写明是为哪个保护区导出的"):
         import_ledger(classified, xlsx)
     classified.execute("""DELETE FROM "meta" WHERE "name" LIKE 'ledger_export:%'""")
-    with pytest.raises(LedgerError, match="has no record of its export"):
+    with pytest.raises(LedgerError, match="本工作空间没有它的导出记录"):
         import_ledger(classified, csv_path)
 
 
@@ -158,7 +158,7 @@ def test_a_lead_classified_elsewhere_since_the_export_is_refused(classified, tmp
     page.save()
     result = _results(import_ledger(classified, xlsx))["L002"]
     assert (result.outcome, result.problem) == ("refused", "scope")
-    assert "now belongs to 乙保护区 (R02)" in result.message
+    assert "现在属于 乙保护区 (R02)" in result.message
 
 
 def test_county_and_outside_ledgers_change_their_own_leads(classified, tmp_path):
@@ -177,7 +177,7 @@ def test_county_and_outside_ledgers_change_their_own_leads(classified, tmp_path)
     assert results["L005"].outcome == "applied"
     assert (results["L001"].problem, state(classified, "L001")["status"]) == ("scope",
                                                                                "pending")
-    assert "the leads outside every reserve (保护区外)" in results["L001"].message
+    assert "所有保护区之外的线索（保护区外）" in results["L001"].message
 
 
 @pytest.mark.postgis
