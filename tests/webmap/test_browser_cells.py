@@ -84,7 +84,8 @@ def test_zoomed_out_the_page_draws_cells_and_filters_on_the_server(page, served_
         const box = lvdunMap.map.getContainer().getBoundingClientRect();
         return {x: box.left + p.x, y: box.top + p.y}; })()""")
     page.page.mouse.click(xy["x"], xy["y"])
-    page.page.wait_for_function(f"() => lvdunMap.map.getZoom() > {before}")
+    page.page.wait_for_function(f"() => lvdunMap.map.getZoom() > {before} && "
+                                "!lvdunMap.map._animatingZoom")  # the cell's zoom, reached
 
     page.js("lvdunMap.map.setView([44.0, 127.5], 14, {animate: false}); 0")  # L005 alone
     page.page.wait_for_function("() => lvdunMap.leadStatus('L005') === 'pending'")
