@@ -39,6 +39,7 @@ from pyproj import CRS, Transformer
 
 from geo.crs import CGCS2000
 from layers.files import file_sha256
+from layers.i18n import _
 from pipelines.errors import EvidenceError
 from pipelines.store.base import now_iso
 
@@ -103,7 +104,8 @@ def read_photo(path: str | Path) -> PhotoInfo | None:
     except (UnidentifiedImageError, Image.DecompressionBombError):
         return None
     except OSError as exc:
-        raise EvidenceError(f"evidence file {path}: cannot be read ({exc})") from exc
+        raise EvidenceError(_("证据文件 {path}：无法读取（{error}）").format(
+            path=path, error=exc)) from exc
     gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
     details = exif.get_ifd(ExifTags.IFD.Exif)
     lat = _coordinate(gps.get(_GPS.GPSLatitude), gps.get(_GPS.GPSLatitudeRef), limit=90)
@@ -223,7 +225,7 @@ def describe_evidence(
     for raw in paths:
         path = Path(raw)
         if not path.is_file():
-            raise EvidenceError(f"evidence file {path} does not exist (or is a folder)")
+            raise EvidenceError(_("证据文件 {path} 不存在（或是文件夹）").format(path=path))
         entry: dict[str, Any] = {
             "path": str(path), "name": path.name, "sha256": file_sha256(path),
             "bytes": path.stat().st_size, "kind": "file",
@@ -402,9 +404,9 @@ def evidence_folder(ws: Any) -> Path:
     """
     home = getattr(ws, "path", None)
     if home is None:
-        raise EvidenceError(
-            f"workspace {ws.location} has no folder to keep evidence files in (PostGIS); "
-            "use a GeoPackage workspace, or record the files with `lvdun status set --evidence`")
+        raise EvidenceError(_(
+            "工作空间 {location} 没有存放证据文件的文件夹（PostGIS）；请用 GeoPackage 工作空间，"
+            "或用 `lvdun status set --evidence` 记录文件").format(location=ws.location))
     home = Path(home)
     return home.parent / f"{home.stem}_evidence"
 
@@ -455,7 +457,7 @@ def add_evidence(
     from pipelines.verify import status as st  # status imports this module
 
     if not files:
-        raise EvidenceError(f"lead {lead_id}: no evidence file given")
+        raise EvidenceError(_("线索 {lead}：没有给出证据文件").format(lead=lead_id))
     evidence_folder(ws)  # the web app serves photos from the folder: refuse early without
     texts, removed = st._cleaned(note=note, by=by)
     geometry, detected = st._lead_for_evidence(ws, lead_id)

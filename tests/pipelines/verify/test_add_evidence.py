@@ -12,9 +12,9 @@ from pipelines.verify.evidence import add_evidence, evidence_folder
 
 def test_a_workspace_without_a_folder_is_refused(tmp_path):
     ws = SimpleNamespace(location="postgresql://db/lvdun")
-    with pytest.raises(EvidenceError, match="no folder"):
+    with pytest.raises(EvidenceError, match="没有存放证据文件的文件夹"):
         evidence_folder(ws)
-    with pytest.raises(EvidenceError, match="no folder"):
+    with pytest.raises(EvidenceError, match="没有存放证据文件的文件夹"):
         add_evidence(ws, "L1", [tmp_path / "a.jpg"], by="x")
 
 

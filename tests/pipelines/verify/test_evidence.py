@@ -112,7 +112,7 @@ def test_set_status_records_photos_compared_with_the_lead(dated, tmp_path: Path)
 
 
 def test_missing_evidence_changes_nothing(dated, tmp_path: Path):
-    with pytest.raises(EvidenceError, match="does not exist"):
+    with pytest.raises(EvidenceError, match="不存在"):
         set_status(dated, "P001", "核查中", evidence=[tmp_path / "gone.jpg"])
     assert current_state(dated, "P001")["version"] == 1
 
