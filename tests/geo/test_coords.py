@@ -260,3 +260,17 @@ def test_format_then_parse_round_trip(value: float, axis: str, decimals: int, st
     assert parsed.ok.all(), text
     assert parsed.dms.all()
     assert parsed.values[0] == pytest.approx(value, abs=0.5 * 10**-decimals * ARCSECOND + 1e-12)
+
+
+@given(st.lists(st.from_regex(r"[+-]?[0-9]{1,9}(\.[0-9]{1,12})?", fullmatch=True),
+                min_size=1, max_size=30),
+       st.sampled_from(["x", "y"]))
+def test_plain_decimal_cells_read_as_the_full_parser_reads_them(cells, axis):
+    """The one-conversion path for "126.5012345" cells gives what the cell parser gives."""
+    from geo.coords import _clean, _coordinate
+
+    got = parse_coordinates_detail([*cells, "126°30'E" if axis == "x" else "43°30'N"],
+                                   axis=axis)
+    expected = [_coordinate(_clean(c), axis, None).value for c in cells]
+    np.testing.assert_array_equal(got.values[:-1], np.array(expected))
+    assert not got.dms[:-1].any() and got.dms[-1] and got.ok.all()
