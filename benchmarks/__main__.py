@@ -1,4 +1,4 @@
-"""``python -m benchmarks [overlay|classify|map|web|ingest ...]``: run the benchmarks' tables.
+"""``python -m benchmarks [overlay|classify|map|web|ingest|export ...]``: the tables.
 
 With no argument every benchmark runs in turn (overlay engine vs peers, the whole classify
 command vs the bare query, published map in Chromium, web app under load on loopback).
@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import bench_classify, bench_ingest, bench_map, bench_overlay, bench_web
+from benchmarks import (
+    bench_classify,
+    bench_export,
+    bench_ingest,
+    bench_map,
+    bench_overlay,
+    bench_web,
+)
 
 BENCHMARKS = {
     "overlay": bench_overlay.main, "classify": bench_classify.main, "map": bench_map.main,
-    "web": bench_web.main, "ingest": bench_ingest.main,
+    "web": bench_web.main, "ingest": bench_ingest.main, "export": bench_export.main,
 }
 
 

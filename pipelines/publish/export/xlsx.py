@@ -41,6 +41,7 @@ from pipelines.publish.export.ledger_format import (
     ledger_columns,
     ledger_rows,
 )
+from pipelines.publish.export.sheet_rows import SheetRows, insert_rows
 from pipelines.verify.deadlines import OVERDUE_KINDS
 
 __all__ = ["FIRST_ROW", "HEADER_ROW", "TITLE_ROW", "ledger_title", "write_xlsx"]
@@ -73,7 +74,10 @@ def write_xlsx(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContex
     Path
         The file written.
     """
+    import io
+
     from openpyxl import Workbook
+    from openpyxl.cell import Cell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -85,11 +89,10 @@ def write_xlsx(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContex
     sheet.title = MAIN_SHEET
     xlsx_row(sheet, [ledger_title(rows, title, ctx)])
     xlsx_row(sheet, columns.values())
-    for record in table.itertuples(index=False):
-        xlsx_row(sheet, record)
     last = len(table) + HEADER_ROW
     letters = {c: get_column_letter(k) for k, c in enumerate(columns, start=1)}
     edit_fill = PatternFill("solid", fgColor=_EDIT_CELL)
+    styles: list[tuple[int, int]] = []  # per column: style id of text, of other values
     for canon, letter in letters.items():
         head = sheet[f"{letter}{HEADER_ROW}"]
         head.font = Font(bold=True)
@@ -98,12 +101,12 @@ def write_xlsx(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContex
         head.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         number_format = ("yyyy-mm-dd" if canon in DATE_COLUMNS else "yyyy-mm-dd hh:mm"
                          if canon in DATETIME_COLUMNS else _NUMBER_FORMATS.get(canon))
-        for (cell,) in sheet.iter_rows(min_row=FIRST_ROW, max_row=last, min_col=head.column,
-                                       max_col=head.column):
-            if number_format and not isinstance(cell.value, str):
-                cell.number_format = number_format
-            if canon in EDITABLE:
-                cell.fill = edit_fill
+        text, other = Cell(sheet), Cell(sheet)  # never in the sheet: their styles are
+        if canon in EDITABLE:
+            text.fill = other.fill = edit_fill
+        if number_format:  # text keeps General, as typed
+            other.number_format = number_format
+        styles.append((text.style_id, other.style_id))
         values = [str(columns[canon]), *(cell_text(canon, v) for v in table[canon].head(500))]
         width = max(_display_width(v) for v in values) + 2
         sheet.column_dimensions[letter].width = min(max(width, 12 if canon in DATE_COLUMNS
@@ -140,13 +143,25 @@ def write_xlsx(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContex
         xlsx_row(meta, item)
     snapshot = book.create_sheet(ROWS_SHEET)
     xlsx_row(snapshot, columns)
-    for _, record in table.iterrows():
-        xlsx_row(snapshot, [cell_text(c, record[c]) for c in columns])
     meta.sheet_state = snapshot.sheet_state = "veryHidden"
-    _add_thumbnails(sheet, table, len(columns) + 1, ctx.chips)
+    tall = _add_thumbnails(sheet, table, len(columns) + 1, ctx.chips)
     book.active = 0
-    book.save(path)
-    return path
+    # the leads' rows, written straight as sheet XML (see sheet_rows)
+    main = SheetRows(FIRST_ROW, len(columns))
+    height = THUMB_PX * 0.75 + 4  # points: a thumbnail's row
+    cells = zip(*(table[c] for c in columns), strict=True)
+    for number, record in enumerate(cells, start=FIRST_ROW):
+        main.add(record, styles, height if number in tall else None)
+    texts = SheetRows(2, len(columns))  # under its header: every value as exported
+    plain = [(0, 0)] * len(columns)
+    shown = zip(*([cell_text(c, v) for v in table[c]] for c in columns), strict=True)
+    for record in shown:
+        texts.add(record, plain)
+    saved = io.BytesIO()
+    book.save(saved)
+    sheets = book.worksheets
+    return insert_rows(saved.getvalue(), path, [(sheets.index(sheet) + 1, main),
+                                                (sheets.index(snapshot) + 1, texts)])
 
 
 def ledger_title(rows: pd.DataFrame, title: str, ctx: ExportContext) -> str:
@@ -196,11 +211,12 @@ def _title_and_print(sheet: Any, last_letter: str, last_row: int) -> None:
 
 
 def _add_thumbnails(sheet: Any, table: pd.DataFrame, first_col: int,
-                    chips: dict[str, dict[str, str]]) -> None:
+                    chips: dict[str, dict[str, str]]) -> set[int]:
     """Put the leads' before/after chips, scaled to THUMB_PX high, after the last column.
 
     Nothing is added when no lead of the sheet has chips; a missing or unreadable chip
-    file leaves its cell empty.
+    file leaves its cell empty. Returns the sheet rows holding a thumbnail (they are
+    made as high as one).
     """
     import io
 
@@ -210,8 +226,9 @@ def _add_thumbnails(sheet: Any, table: pd.DataFrame, first_col: int,
     from PIL import Image, UnidentifiedImageError
 
     leads = [str(v) for v in table["lead_id"]]
+    tall: set[int] = set()
     if not any(chips.get(lead) for lead in leads):
-        return
+        return tall
     widths: dict[str, int] = {}
     for offset, (kind, header) in enumerate(IMAGE_COLUMNS.items()):
         letter = get_column_letter(first_col + offset)
@@ -241,9 +258,10 @@ def _add_thumbnails(sheet: Any, table: pd.DataFrame, first_col: int,
             picture.width, picture.height = thumb.width, thumb.height
             sheet.add_image(picture, f"{letter}{number}")
             widths[letter] = max(widths[letter], thumb.width)
-            sheet.row_dimensions[number].height = THUMB_PX * 0.75 + 4  # points
+            tall.add(number)
     for letter, px in widths.items():
         sheet.column_dimensions[letter].width = round(px / 7 + 2, 1)
+    return tall
 
 
 def _write_summary(sheet: Any, rows: gpd.GeoDataFrame, title: str, ctx: ExportContext) -> None:
