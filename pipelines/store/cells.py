@@ -134,12 +134,6 @@ def _centres_of(leads: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def _plain(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def refresh_lead_keys(ws: Workspace, *, force: bool = False) -> bool:
     """Rebuild ``lead_keys`` if the leads changed since it was built; return True if rebuilt.
 
@@ -170,8 +164,8 @@ def refresh_lead_keys(ws: Workspace, *, force: bool = False) -> bool:
         names = ", ".join(f'"{c}"' for c in _COLUMNS)
         insert = (f'INSERT INTO "{KEYS_TABLE}" ({names}) '
                   f'VALUES ({", ".join("?" * len(_COLUMNS))})')
-        rows = [tuple(_plain(v) for v in row) for row in
-                frame[list(_COLUMNS)].itertuples(index=False, name=None)]
+        cols = frame[list(_COLUMNS)].astype(object)  # Python numbers, not numpy scalars
+        rows = list(cols.where(cols.notna(), None).itertuples(index=False, name=None))
         for start in range(0, len(rows), _WRITE_ROWS):
             ws._executemany(insert, rows[start:start + _WRITE_ROWS])
         ws.execute(f'CREATE INDEX "{KEYS_TABLE}_xy" ON "{KEYS_TABLE}" ("x", "y")')
