@@ -1,8 +1,8 @@
 """Lead aggregates and the offline background of the published map.
 
-The background (:class:`OfflineBackground`): country outlines with names under every layer
-while no online basemap is shown. The aggregates: grid cells instead of 10^5 leads when
-zoomed out.
+The background (:class:`OfflineBackground`): China's provinces and counties with their names,
+its neighbours, large rivers and lakes under every layer while no online basemap is shown.
+The aggregates: grid cells instead of 10^5 leads when zoomed out.
 
 Below :data:`AGGREGATE_BELOW_ZOOM`, a map of more than :data:`AGGREGATE_ABOVE` leads draws
 grid cells of about :data:`CELL_PX` pixels (``static/lvdun-cluster.js``): each with its
@@ -27,8 +27,9 @@ from webmap.map.elements import ScriptElement, VectorLayer
 __all__ = ["AGGREGATE_ABOVE", "AGGREGATE_BELOW_ZOOM", "CELL_PX", "LeadAggregates",
            "OfflineBackground"]
 
-#: Country outlines and names (Natural Earth via world-atlas; scripts/build_background.py).
+#: China's provinces, neighbours, rivers and lakes; counties (scripts/build_background.py).
 BACKGROUND = Path(__file__).resolve().parents[1] / "static" / "lvdun-background.json"
+BACKGROUND_COUNTIES = BACKGROUND.with_name("lvdun-background-counties.json")
 
 #: Aggregate only maps of more leads than this: a few thousand markers still read well.
 AGGREGATE_ABOVE = 5000
@@ -68,15 +69,17 @@ class LeadAggregates(ScriptElement):
 
 
 @cache
-def _background() -> Any:
-    return json.loads(BACKGROUND.read_text(encoding="utf-8"))
+def _background(path: Path) -> str:
+    return script_json(json.loads(path.read_text(encoding="utf-8")))
 
 
 class OfflineBackground(ScriptElement):
-    """``lvdun.offlineBackground(map, group, data)``: the light background of a base layer.
+    """``lvdun.offlineBackground(map, group, data, counties)``: the light background.
 
-    Country outlines with their names, drawn into ``group`` (the base layer shown when no
-    online basemap is chosen), so that the map has a context without internet.
+    China with its provinces and counties (names included), its neighbours, large rivers
+    and lakes, drawn into ``group`` (the base layer shown when no online basemap is chosen),
+    so that the map has a context without internet. Both files are inlined: the page may be
+    opened from disk, where it can fetch nothing.
 
     Parameters
     ----------
@@ -88,9 +91,10 @@ class OfflineBackground(ScriptElement):
         super().__init__()
         self._name = "OfflineBackground"
         self.group_js = group.get_name()
-        self.data_js = script_json(_background())
+        self.data_js = _background(BACKGROUND)
+        self.counties_js = _background(BACKGROUND_COUNTIES)
 
     def script(self) -> str:
-        """``lvdun.offlineBackground(map, group, data)``."""
+        """``lvdun.offlineBackground(map, group, data, counties)``."""
         return (f"lvdun.offlineBackground({self._parent.get_name()}, {self.group_js}, "
-                f"{self.data_js});")
+                f"{self.data_js}, {self.counties_js});")

