@@ -192,7 +192,7 @@ def sample_cmd(as_user: str, rate: float | None, seed: int | None, statuses: tup
             raise click.UsageError(_("请给出 --rate 和 --seed（或 --redraw RUN_ID）"))
         sample = draw(ws, user, rate=rate, seed=seed, statuses=statuses)
     counties = _("，").join(f"{k}: {v}" for k, v in sample.by_county.items())
-    console.print(escape(_("抽样 {run}（{level} {name}，种子 {seed}，比例 {rate}）："
+    console.print(escape(_("抽样 {run} （{level} {name}，种子 {seed}，比例 {rate}）："
                            "从 {population} 条中抽取 {n} 条，标记为抽查；各县 {counties}").format(
         run=sample.run_id, level=_(LEVEL_LABELS[user.level]) if user.level else "",
         name=user.name, seed=sample.seed, rate=f"{sample.rate:g}",

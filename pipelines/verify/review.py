@@ -28,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from layers.i18n import _, label
 from layers.schema import STATUS_LABELS, Status
 from pipelines.errors import NotFoundError, PermissionDeniedError, ReviewError
 from pipelines.levels import LEVEL_LABELS, REVIEW_LEVELS, Level, parse_level
@@ -120,7 +121,8 @@ def set_review_chain(ws: Workspace, *, verdict: Sequence[str] | None = None,
         levels = tuple(parse_level(v) for v in given)
         ranks = [REVIEW_LEVELS.index(v) for v in levels]
         if ranks != sorted(set(ranks)):
-            raise ReviewError(f"{KINDS[kind]}层级须自下而上且不重复：county、city、province")
+            raise ReviewError(_("{kind}层级须自下而上且不重复：county、city、province").format(
+                kind=_(KINDS[kind])))
         chain[kind] = levels
     with ws.transaction():
         ws.set_meta_value(_CHAIN_KEY, json.dumps(
@@ -139,7 +141,8 @@ def lead_row(ws: Workspace, lead_id: str) -> dict[str, Any]:
     """
     rows = ws.review_leads(lead_ids=[lead_id])
     if rows.empty or rows["status"].isna().iloc[0]:
-        raise NotFoundError(f"工作区 {ws.location} 中没有线索 {lead_id!r}")
+        raise NotFoundError(_("工作区 {location} 中没有线索 {lead!r}").format(
+            location=ws.location, lead=lead_id))
     row = {k: (None if pd.isna(v) else v) for k, v in rows.iloc[0].items()}
     return lead_row_reserves(ws, row)
 
@@ -267,16 +270,18 @@ def submit(ws: Workspace, user: User, lead_id: str, *, note: str | None = None,
         verdict = by_kind.get("verdict")
         chain = review_chain(ws)
         if status in (Status.PENDING, Status.IN_FIELD):
-            raise ReviewError(f"线索 {lead_id} 为{STATUS_LABELS[status]}，尚无核查结论可提交："
-                              "先设为 问题 或 非问题（lvdun status set）")
+            raise ReviewError(_("线索 {lead} 为{status}，尚无核查结论可提交：先设为 问题 或 非问题"
+                                "（lvdun status set）").format(lead=lead_id,
+                                                            status=label(status.value)))
         if status == Status.CLOSED:
-            raise ReviewError(f"线索 {lead_id} 已销号，无需再提交")
+            raise ReviewError(_("线索 {lead} 已销号，无需再提交").format(lead=lead_id))
         verdict_done = (verdict is not None and verdict["stage"] == "approved") or \
             not chain["verdict"]
         kind = "closure" if status == Status.RECTIFIED and verdict_done else "verdict"
         existing = by_kind.get(kind)
         if existing is not None and existing["stage"] != "returned":
-            raise ReviewError(f"线索 {lead_id} 已提交：{review_label(existing)}")
+            raise ReviewError(_("线索 {lead} 已提交：{state}").format(
+                lead=lead_id, state=review_label(existing)))
         levels = chain[kind]
         basis = (Status.RECTIFIED if kind == "closure" else
                  Status.NOT_PROBLEM if status == Status.NOT_PROBLEM else Status.PROBLEM).value
@@ -308,11 +313,12 @@ def _pending_for(ws: Workspace, user: User, lead_id: str) -> tuple[dict[str, Any
     require_review(user, lead)
     review = current_review(ws, lead_id, lead["status"])
     if review is None or review["stage"] != "pending":
-        raise ReviewError(f"线索 {lead_id} 没有待审核的提交（{review_label(review)}）")
+        raise ReviewError(_("线索 {lead} 没有待审核的提交（{state}）").format(
+            lead=lead_id, state=review_label(review)))
     if review["level"] != _level_name(user):
-        raise PermissionDeniedError(
-            f"线索 {lead_id} {review_label(review)}，{user.name} 是"
-            f"{LEVEL_LABELS[user.level] if user.level else user.role.value}，不能审核")
+        raise PermissionDeniedError(_("线索 {lead} {state}，{user} 是{level}，不能审核").format(
+            lead=lead_id, state=review_label(review), user=user.name,
+            level=_(LEVEL_LABELS[user.level]) if user.level else user.role.value))
     return lead, review
 
 
@@ -339,7 +345,7 @@ def approve(ws: Workspace, user: User, lead_id: str, *, note: str | None = None,
     NotFoundError, PermissionDeniedError, ConflictError, ReviewError
     """
     with ws.transaction():
-        _, review = _pending_for(ws, user, lead_id)
+        _lead, review = _pending_for(ws, user, lead_id)
         chain = [Level(v) for v in json.loads(review["chain"] or "[]")]
         here = Level(review["level"])
         following = chain[chain.index(here) + 1:] if here in chain else []
@@ -385,9 +391,9 @@ def return_lead(ws: Workspace, user: User, lead_id: str, *, reason: str | None,
         Without a reason, or when nothing awaits the user's level.
     """
     if reason is None or not str(reason).strip():
-        raise ReviewError(f"线索 {lead_id}：退回须说明原因（--reason）")
+        raise ReviewError(_("线索 {lead}：退回须说明原因（--reason）").format(lead=lead_id))
     with ws.transaction():
-        _, review = _pending_for(ws, user, lead_id)
+        _lead, review = _pending_for(ws, user, lead_id)
         return _returned(ws, user, lead_id, review, str(reason).strip(), "return",
                          expected_version)
 

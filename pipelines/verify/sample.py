@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from layers.i18n import _
 from layers.schema import Status
 from pipelines.errors import NotFoundError, PermissionDeniedError, ReviewError
 from pipelines.rights import require_review
@@ -94,7 +95,8 @@ def _digits(text: str) -> list[int]:
 
 def _check_rate(rate: float) -> None:
     if not (0 < float(rate) <= 1):
-        raise ReviewError(f"抽样比例 --rate {rate!r} 须在 0 与 1 之间，例如 0.1（10%）")
+        raise ReviewError(_("抽样比例 --rate {rate!r} 须在 0 与 1 之间，例如 0.1（10%）").format(
+            rate=rate))
 
 
 def _population(ws: Workspace, areas: Sequence[str],
@@ -128,15 +130,16 @@ def draw(ws: Workspace, user: User, *, rate: float, seed: int,
         For a rate outside (0, 1] or an empty population.
     """
     if user.role is not Role.REVIEWER:
-        raise PermissionDeniedError(f"{user.name} 不是审核用户，不能抽样巡查")
+        raise PermissionDeniedError(_("{user} 不是审核用户，不能抽样巡查").format(user=user.name))
     _check_rate(rate)
     codes = tuple(sorted({parse_status(s).value if not isinstance(s, Status) else s.value
                           for s in statuses}))
     areas = tuple(sorted(user.areas))
     population = _population(ws, areas, codes)
     if population.empty:
-        raise ReviewError(f"{user.name} 的辖区（{', '.join(areas)}）内没有可抽查的线索"
-                          + (f"（状态 {', '.join(codes)}）" if codes else ""))
+        raise ReviewError(_("{user} 的辖区（{areas}）内没有可抽查的线索").format(
+            user=user.name, areas=", ".join(areas))
+            + (_("（状态 {codes}）").format(codes=", ".join(codes)) if codes else ""))
     leads = stratified_sample(population, rate, seed)
     counties = population.set_index("lead_id").loc[leads, "county_adcode"]
     by_county = {str(k): int(v) for k, v in counties.value_counts().sort_index().items()}
@@ -175,7 +178,8 @@ def redraw(ws: Workspace, run_id: str) -> tuple[list[str], list[str]]:
     """
     runs = ws.read_table_equal("runs", "run_id", run_id)
     if runs.empty or runs["command"].iloc[0] != SAMPLE_COMMAND:
-        raise NotFoundError(f"没有抽样记录 {run_id!r}（`lvdun review sample` 的运行编号）")
+        raise NotFoundError(_("没有抽样记录 {run!r}（`lvdun review sample` 的运行编号）").format(
+            run=run_id))
     params = json.loads(runs["params"].iloc[0])
     recorded = json.loads(runs["counts"].iloc[0])["leads"]
     population = _population(ws, params["areas"], params["statuses"])
@@ -209,14 +213,15 @@ def recheck(ws: Workspace, user: User, lead_id: str, *, agree: bool, note: str |
     """
     text = str(note).strip() if note is not None else ""
     if not agree and not text:
-        raise ReviewError(f"线索 {lead_id}：抽查不同意须说明（--note）")
+        raise ReviewError(_("线索 {lead}：抽查不同意须说明（--note）").format(lead=lead_id))
     with ws.transaction():
         lead = lead_row(ws, lead_id)
         require_review(user, lead)
         checks = ws.read_spot_checks(lead_id=lead_id)
         open_checks = checks[checks["result"].isna()]
         if open_checks.empty:
-            raise ReviewError(f"线索 {lead_id} 没有待复核的抽查（`lvdun review sample` 抽取）")
+            raise ReviewError(_("线索 {lead} 没有待复核的抽查（`lvdun review sample` 抽取）"
+                                ).format(lead=lead_id))
         row = open_checks.iloc[-1].to_dict()
         at = now_iso()
         level = user.level.value if user.level else user.role.value
