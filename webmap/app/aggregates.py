@@ -1,14 +1,18 @@
-"""Lead counts per grid cell for the zoomed-out map (``GET /api/map/cells``).
+"""Lead counts per grid cell for the zoomed-out map (``GET /api/map/cells``), and what the
+map page knows before any lead (``GET /api/map/summary``).
 
 A map of the whole country cannot draw 10^6 leads, and a cap on how many it draws shows a
 random-looking sample. Zoomed out, the page asks for the counts of the leads in each cell
 of a grid (a quarter of a map tile a side, :func:`pipelines.store.cells.cell_size`), by
-status, and draws one disc per cell; zoomed in, the leads themselves. The counts come from
-the store (:func:`pipelines.store.cells.cell_counts`, one GROUP BY over an index table), so
-no request reads every lead; the filters of ``/api/leads`` apply, with activity, zone and
-overdue besides, and so do the caller's rights: an editor's cells count only their
-reserves' leads (every reserve a lead lies in, where classify records memberships), a
-reviewer's only their area's.
+status, and draws one square per cell; zoomed in, the leads themselves. The counts come
+from the store (:func:`pipelines.store.cells.cell_counts`, one GROUP BY over an index
+table), so no request reads every lead; up to zoom 8 they are kept per query and patched
+by status changes (:mod:`webmap.app.grid`), so that panning asks nothing of the store.
+The filters of ``/api/leads`` apply, with activity, zone, empty values and overdue
+besides, and so do the caller's rights: an editor's cells count only their reserves'
+leads (every reserve a lead lies in, where classify records memberships), a reviewer's
+only their area's. The summary gives the page its filter choices as the leads layer
+names them, with the API values of each.
 """
 
 from __future__ import annotations

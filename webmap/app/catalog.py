@@ -284,13 +284,22 @@ class LeadCatalog:
         A lead inside several reserves counts in each of them. Columns: ``reserve_code``
         (None for none), ``reserve_name``, ``status``, ``count``.
         """
-        self.fresh(ws)
-        reserves, counties = user_rights(user)
-        frame = reserve_status_counts(ws, reserves=reserves, county_prefixes=counties)
+        signature = self.fresh(ws)
+        rights = user_rights(user)
+        key = ("reserves", signature, ws.last_history_id() or 0, rights)
+        with self._lock:
+            hit = self._summaries.get(key)
+        if hit is not None:
+            return hit["frame"].copy()
+        frame = reserve_status_counts(ws, reserves=rights[0], county_prefixes=rights[1])
         frame["reserve_name"] = frame["reserve_name"].where(frame["reserve_code"].notna(),
                                                             "保护区外")
         frame["reserve_name"] = frame["reserve_name"].fillna(frame["reserve_code"])
-        return frame
+        with self._lock:  # kept until the leads or a status change
+            self._summaries = {k: v for k, v in self._summaries.items()
+                               if k[0] != "reserves" or k[1:3] == key[1:3]}
+            self._summaries[key] = {"frame": frame}
+        return frame.copy()
 
     def activities(self, ws: Workspace) -> list[str]:
         """Return the raw activity types of point leads (for the legend of the page)."""

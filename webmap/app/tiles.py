@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Collection
 
 import mapbox_vector_tile
@@ -46,6 +48,8 @@ BUFFER = 64
 MAX_ZOOM = 22
 #: Half the side of the web-Mercator square, in metres.
 _HALF = 20037508.342789244
+#: Bytes of GeoPackage tiles kept for the next request of the same tile.
+TILE_CACHE_BYTES = 64 * 2**20
 #: Attributes of each lead in a tile.
 TILE_FIELDS = ("lead_id", "status", "batch", "activity_type", "reserve_code", "zone", "version")
 
@@ -144,8 +148,50 @@ def encode_tile(
     west, south, east, north = tile_lonlat_bounds(z, x, y, buffer=BUFFER / EXTENT)
     tile_query = LeadQuery(bbox=(west, south, east, north), status=query.status,
                            reserve=query.reserve, batch=query.batch, lead_id=query.lead_id)
-    catalog.fresh(ws)
-    reserves, counties = user_rights(user)
+    rights = user_rights(user)
+    key = (ws.location, catalog.fresh(ws), ws.last_history_id() or 0, rights, tile_query)
+    hit = _TILES.get(key)
+    if hit is None:
+        hit = _encode(ws, tile_query, rights, bounds)
+        _TILES.put(key, hit)
+    return hit
+
+
+class _TileCache:
+    """The tiles made lately, up to a number of bytes; a key holds the workspace's marks
+    (leads and last status change), so that any change makes new keys."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._items: OrderedDict[object, bytes] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: object) -> bytes | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
+
+    def put(self, key: object, body: bytes) -> None:
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = body
+            self._bytes += len(body)
+            while self._bytes > self.limit and self._items:
+                _, old = self._items.popitem(last=False)
+                self._bytes -= len(old)
+
+
+_TILES = _TileCache(TILE_CACHE_BYTES)
+
+
+def _encode(ws: Workspace, tile_query: LeadQuery, rights: tuple[object, object],
+            bounds: tuple[float, float, float, float]) -> bytes:
+    """The MVT of a GeoPackage workspace's leads in the tile (``tile_query``'s bbox)."""
+    reserves, counties = rights  # type: ignore[misc]
     page = key_rows(ws, key_query(tile_query), reserves=reserves, county_prefixes=counties)
     if page.empty:
         return b""
