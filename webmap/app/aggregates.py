@@ -39,7 +39,7 @@ from webmap.errors import RequestError
 from webmap.map.aggregate import AGGREGATE_BELOW_ZOOM
 from webmap.map.lead_features import LEAD_FILTERS, lead_features
 
-__all__ = ["cells_json", "cells_router", "filter_choices"]
+__all__ = ["cells_json", "cells_router", "filter_choices", "warm_up"]
 
 log = logging.getLogger(__name__)
 
@@ -247,3 +247,27 @@ def map_summary(user: CurrentUser, ctx: Context) -> dict[str, Any]:
             "aggregate": {"above": ctx.settings.map_cells_above,
                           "belowZoom": AGGREGATE_BELOW_ZOOM,
                           "maxCellZoom": MAX_CELL_ZOOM}}
+
+
+def warm_up(ctx: Any) -> threading.Thread:
+    """Count the leads for the opening view in the background (a thread, started).
+
+    The summary and the unfiltered counts of every lead (what an admin's or a viewer's
+    page asks for first) are made once the app starts, so that the first visitor does not
+    wait for them; requests asking meanwhile wait for the same counts, not twice.
+    """
+    def run() -> None:
+        try:
+            ws = ctx.pool.get()
+            summary = ctx.catalog.summary(ws)
+            if summary["total"] > ctx.settings.map_cells_above:
+                signature = ctx.catalog.fresh(ws)
+                ctx.grids.counts(ws, (ws.location, signature), CellQuery(), (None, None),
+                                 GRID_ZOOM)
+            log.info("lead counts of the opening view ready (%d leads)", summary["total"])
+        except Exception as exc:  # a warm-up only: the requests count for themselves
+            log.warning("warming up the lead counts failed: %s", exc)
+
+    thread = threading.Thread(target=run, name="lvdun-warm-up", daemon=True)
+    thread.start()
+    return thread

@@ -36,7 +36,7 @@ from geo.errors import LvdunError
 from layers.i18n import set_language
 from pipelines.errors import NotFoundError
 from pipelines.escape import html_text
-from webmap.app.aggregates import cells_router
+from webmap.app.aggregates import cells_router, warm_up
 from webmap.app.api import api_router, tiles_router
 from webmap.app.context import AppContext, WorkspacePool
 from webmap.app.field import FIELD_ASSETS, evidence_router, field_router
@@ -179,6 +179,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.map_warm_up:
+            warm_up(ctx)
         yield
         pool.close()
 

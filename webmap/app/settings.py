@@ -37,4 +37,6 @@ class Settings(LvdunSettings):
     map_cells_above: int = Field(
         AGGREGATE_ABOVE, ge=0, description="Above this many leads in view, zoomed out, the "
         "map page draws the lead counts per grid cell instead of the leads.")
+    map_warm_up: bool = Field(True, description="Count the leads of the opening view "
+                              "in the background when the app starts.")
     log_level: str = Field("info", description="uvicorn log level.")
