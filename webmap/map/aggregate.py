@@ -69,8 +69,12 @@ class LeadAggregates(ScriptElement):
 
 
 @cache
-def _background(path: Path) -> str:
-    return script_json(json.loads(path.read_text(encoding="utf-8")))
+def _background(path: Path, *, as_text: bool = False) -> str:
+    """The file as a JSON value, or (``as_text``) as a JSON string of its text."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if as_text:
+        return script_json(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+    return script_json(data)
 
 
 class OfflineBackground(ScriptElement):
@@ -79,7 +83,8 @@ class OfflineBackground(ScriptElement):
     China with its provinces and counties (names included), its neighbours, large rivers
     and lakes, drawn into ``group`` (the base layer shown when no online basemap is chosen),
     so that the map has a context without internet. Both files are inlined: the page may be
-    opened from disk, where it can fetch nothing.
+    opened from disk, where it can fetch nothing; the counties as a JSON string, which the
+    page parses only when first zoomed in to them.
 
     Parameters
     ----------
@@ -92,7 +97,8 @@ class OfflineBackground(ScriptElement):
         self._name = "OfflineBackground"
         self.group_js = group.get_name()
         self.data_js = _background(BACKGROUND)
-        self.counties_js = _background(BACKGROUND_COUNTIES)
+        # a string, parsed only when the map is first zoomed in to the counties
+        self.counties_js = _background(BACKGROUND_COUNTIES, as_text=True)
 
     def script(self) -> str:
         """``lvdun.offlineBackground(map, group, data, counties)``."""

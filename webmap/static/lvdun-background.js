@@ -67,8 +67,9 @@
 
   /**
    * Draw `data` (lvdun-background.json) into `group`, the base layer shown without an
-   * online basemap; `counties` (lvdun-background-counties.json, optional) is decoded the
-   * first time the map is zoomed in to COUNTIES_FROM.
+   * online basemap; `counties` (lvdun-background-counties.json, optional, as an object or
+   * as its JSON text) is parsed and decoded the first time the map is zoomed in to
+   * COUNTIES_FROM.
    */
   lvdun.offlineBackground = function (map, group, data, counties) {
     if (!map.getPane(PANE)) {
@@ -111,10 +112,18 @@
                   provinceLabels: provinceLabels, counties: null, countyLabels: L.layerGroup() };
     group.addLayer(state.countyLabels);
 
+    /** The county data, parsed the first time they are needed (they come as a string). */
+    function countyData() {
+      if (typeof counties === "string") {
+        counties = JSON.parse(counties);
+      }
+      return counties;
+    }
+
     function countyLayer() {
-      if (!state.counties && counties) {
-        state.counties = L.layerGroup(chunkedLines(counties.lines, counties.scale, COUNTY,
-                                                   renderer));
+      var data = countyData();
+      if (!state.counties && data) {
+        state.counties = L.layerGroup(chunkedLines(data.lines, data.scale, COUNTY, renderer));
       }
       return state.counties;
     }
@@ -127,7 +136,7 @@
         return;
       }
       var view = map.getBounds().pad(0.25);
-      counties.labels.forEach(function (c) {
+      countyData().labels.forEach(function (c) {
         if (view.contains([c[3], c[2]])) {
           layer.addLayer(label(c[3], c[2], c[0], "lvdun-ground-label lvdun-county-label"));
         }
