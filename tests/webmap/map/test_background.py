@@ -103,8 +103,10 @@ def test_counties_are_all_there_with_names_and_adcodes():
     names = {name for name, _, _, _ in labels}
     assert {"永吉县", "敦化市", "东莞市", "海淀区"} <= names
     # every county edge once: a few edges a county, not two copies of each shared one
-    assert len(labels) < len(data["lines"]) < 6 * len(labels)
-    assert all(_inside(_decode(line, data["scale"]), CHINA_BOX) for line in data["lines"])
+    edges = data["lines"] + data["borders"]
+    assert len(labels) < len(edges) < 6 * len(labels)
+    assert len(data["lines"]) > len(data["borders"]) > 1000  # province borders and coasts
+    assert all(_inside(_decode(line, data["scale"]), CHINA_BOX) for line in edges)
 
 
 def test_background_is_inlined_as_json():

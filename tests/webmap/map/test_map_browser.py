@@ -207,11 +207,14 @@ def test_offline_background_shows_provinces_and_counties_only_zoomed_in(page, fa
     # zoomed in on 长春: county outlines and names (a few hundred at most, those in view)
     opened.js("void lvdunMap.map.setView([43.9, 125.3], 9, {animate: false})")
     assert opened.js("lvdun.background.group.hasLayer(lvdun.background.counties)")
+    # the counties' own province borders replace the coarser province lines
+    assert not opened.js("lvdun.background.group.hasLayer(lvdun.background.provinces)")
     county_names = opened.page.locator(".lvdun-county-label").all_inner_texts()
     assert "朝阳区" in county_names and "双阳区" in county_names
     assert len(county_names) < 300
     # zoomed out again, they go
     opened.js("void lvdunMap.map.setView([43.9, 125.3], 6, {animate: false})")
     assert not opened.js("lvdun.background.group.hasLayer(lvdun.background.counties)")
+    assert opened.js("lvdun.background.group.hasLayer(lvdun.background.provinces)")
     assert opened.page.locator(".lvdun-county-label").count() == 0
     assert requests == [] and opened.errors == []
