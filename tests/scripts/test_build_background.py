@@ -112,3 +112,12 @@ def test_admin_units_are_read_by_level_and_moved_back_from_gcj02(build, tmp_path
     # the GCJ-02 offset (about 600 m here) is gone: back to the CGCS2000 corners within 1 m
     got = np.asarray(counties[0]["geometry"].bounds)
     assert np.abs(got - np.asarray(county.bounds)).max() < 1e-5
+
+
+def test_county_edges_split_into_province_borders_and_the_others(build):
+    counties = [{"province": "吉林省"}, {"province": "吉林省"}, {"province": "辽宁省"}]
+    shapes = build._simplify([box(0, 0, 1, 1), box(1, 0, 2, 1), box(0, -1, 2, 0)], 0.01)
+    borders, inner = build._province_borders(build._edges(list(shapes)), shapes, counties)
+    assert shapely.union_all(inner).equals(shapely.LineString([(1, 0), (1, 1)]))
+    # the Jilin-Liaoning border and the outer ring, all 2 + 8 degrees of them
+    assert sum(line.length for line in borders) == pytest.approx(10.0)
