@@ -13,7 +13,8 @@ uniform random point leads over them, ingested and classified by ``lvdun`` itsel
 - ``--viewers`` concurrent viewers pan the map for ``--seconds`` (httpx, one connection
   each): from a random view at zoom 5–8 each move pans by half a view or zooms by one,
   then asks what the page asks (the cells of the view below zoom 12, else or when few the
-  leads of the view) and one vector tile at the view's centre; 200 ms between moves,
+  leads of the view, and then, as a tile client would, the vector tile at the view's
+  centre); 200 ms between moves,
   as the page waits after a move. p95 per kind of request, and errors;
 - the server's peak RSS (``VmHWM``) over all of it.
 """
@@ -61,7 +62,7 @@ class ViewRow:
     viewers: int = 0
     seconds: float = 0.0
     latency: dict[str, list[float]] = field(default_factory=lambda: collections.defaultdict(list))
-    errors: int = 0
+    errors: collections.Counter[str] = field(default_factory=collections.Counter)
     peak_rss_mb: float = math.nan
 
 
@@ -139,24 +140,24 @@ def _tile(lon: float, lat: float, z: int) -> str:
 
 
 async def pan(base: str, token: str, extent: tuple[float, ...], *, viewers: int,
-              seconds: float, above: int, seed: int = 1) -> tuple[dict[str, list[float]], int]:
+              seconds: float, above: int,
+              seed: int = 1) -> tuple[dict[str, list[float]], collections.Counter[str]]:
     """Viewers panning the map; returns latencies (s) per kind of request and errors."""
     latency: dict[str, list[float]] = collections.defaultdict(list)
-    errors = 0
+    errors: collections.Counter[str] = collections.Counter()
     stop = time.monotonic() + seconds
     minx, miny, maxx, maxy = extent
 
     async def get(client: httpx.AsyncClient, kind: str, path: str) -> httpx.Response | None:
-        nonlocal errors
         start = time.perf_counter()
         try:
             response = await client.get(path)
-        except httpx.HTTPError:
-            errors += 1
+        except httpx.HTTPError as exc:
+            errors[f"{kind}: {type(exc).__name__}"] += 1
             return None
         latency[kind].append(time.perf_counter() - start)
         if response.status_code != 200:
-            errors += 1
+            errors[f"{kind}: {response.status_code}"] += 1
             return None
         return response
 
@@ -183,10 +184,10 @@ async def pan(base: str, token: str, extent: tuple[float, ...], *, viewers: int,
                     got = await get(client, "cells", f"/api/map/cells?z={zoom}&bbox="
                                     f"{_bbox(_view_box(lon, lat, zoom, 0.1))}")
                     leads = got is not None and got.json()["total"] <= above
-                if leads:
+                if leads:  # where the page draws leads, a tile client draws tiles
                     await get(client, "view leads", "/api/map/leads?limit=20000&bbox="
                               f"{_bbox(_view_box(lon, lat, zoom, 0.2))}")
-                await get(client, "tile", _tile(lon, lat, zoom))
+                    await get(client, "tile", _tile(lon, lat, zoom))
                 await asyncio.sleep(0.2)
 
     await asyncio.gather(*(viewer(k) for k in range(viewers)))
@@ -260,7 +261,9 @@ def render(rows: list[ViewRow]) -> None:
                       f"{r.first_cold_s:.2f}", f"{r.bytes_cold:,}", f"{r.first_warm_s:.2f}",
                       f"{r.bytes_warm:,}", f"{r.viewers} × {r.seconds:g}", f"{count:,}",
                       p95(r.latency.get("cells", [])), p95(r.latency.get("view leads", [])),
-                      p95(r.latency.get("tile", [])), f"{r.errors:,}", f"{r.peak_rss_mb:,.0f}")
+                      p95(r.latency.get("tile", [])), f"{sum(r.errors.values()):,}",
+                      f"{r.peak_rss_mb:,.0f}")
     Console(width=220).print(table)
     for r in rows:
-        print(f"{r.leads:,} leads: {r.fixture}")
+        errors = ", ".join(f"{k} ×{n}" for k, n in sorted(r.errors.items())) or "none"
+        print(f"{r.leads:,} leads: {r.fixture}; errors: {errors}")

@@ -329,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         for size in (int(float(v)) for v in args.first_view.split(",") if v.strip()):
             rows.append(_web_view.measure(size, viewers=args.viewers, seconds=args.seconds))
             _web_view.render(rows)
-        return 0 if all(r.errors == 0 for r in rows) else 1
+        return 0 if not any(r.errors for r in rows) else 1
     with tempfile.TemporaryDirectory(prefix="lvdun-bench-web-") as tmp:
         workdir = Path(tmp)
         print(f"preparing the demo workspace ({args.leads:,} leads) ...", file=sys.stderr)

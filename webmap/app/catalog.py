@@ -144,6 +144,7 @@ class LeadCatalog:
         self._signature: Any = None
         self._generations: dict[Any, int] = {}
         self._summaries: dict[Any, dict[str, Any]] = {}
+        self._making: dict[Any, threading.Lock] = {}
 
     # -- freshness ------------------------------------------------------------------
     def fresh(self, ws: Workspace) -> Any:
@@ -154,6 +155,7 @@ class LeadCatalog:
                 refresh_lead_keys(ws)
                 if signature != self._signature:
                     self._summaries.clear()
+                    self._making.clear()
                     self._generations.setdefault(signature, len(self._generations) + 1)
                     self._signature = signature
         return signature
@@ -172,10 +174,15 @@ class LeadCatalog:
         key = (signature, rights)
         with self._lock:
             hit = self._summaries.get(key)
+            making = self._making.setdefault(key, threading.Lock())
         if hit is None:
-            hit = key_summary(ws, reserves=rights[0], county_prefixes=rights[1])
-            with self._lock:
-                self._summaries[key] = hit
+            with making:  # one request reads it, the others wait for it
+                with self._lock:
+                    hit = self._summaries.get(key)
+                if hit is None:
+                    hit = key_summary(ws, reserves=rights[0], county_prefixes=rights[1])
+                    with self._lock:
+                        self._summaries[key] = hit
         return hit
 
     # -- rows -----------------------------------------------------------------------
