@@ -25,7 +25,7 @@ import math
 import threading
 import zipfile
 from collections.abc import Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,13 +41,7 @@ from pipelines.progress import Progress, no_progress
 from pipelines.publish.chips import CHIP_TABLE
 from pipelines.publish.export import ExportJob, ExportReport, PlannedGroup
 from pipelines.publish.export.locator import BaseMap, Locator
-from pipelines.publish.export.pdf import (
-    CHUNK_PAGES,
-    find_chromium,
-    join_pdfs,
-    print_pdf,
-    printers,
-)
+from pipelines.publish.export.pdf import CHUNK_PAGES, PrintPool, find_chromium, join_pdfs
 from pipelines.publish.views import LEDGER_COLUMNS
 from pipelines.store.base import Workspace, new_run_id, now_iso
 
@@ -158,7 +152,9 @@ def export_packets(
     report = PacketReport(export=job.report, run_id=run_id)
     counter = _Counter(progress)
     printing: list[tuple[PlannedGroup, Path, list[Future[Path]]]] = []
-    with ThreadPoolExecutor(max_workers=printers()) as pool:
+    pool = PrintPool(chromium) if chromium else None
+    failed = True
+    try:
         for planned in job.groups:
             pages = len(planned.rows)
             total = len(job.formats) + pages + (pages if chromium else 0) + 1
@@ -168,9 +164,11 @@ def export_packets(
             html, pages_html = _write_html(planned, folder, locator, chips, counter)
             report.folders[planned.group.label] = folder
             report.pages[planned.group.label] = pages
-            futures = ([pool.submit(_print_chunk, chromium, html, chunk, planned.step, counter)
-                        for chunk in _chunks(html, planned.title, pages_html)]
-                       if chromium else [])
+            step = planned.step
+            futures = [] if pool is None else [
+                pool.submit(path, path.with_suffix(".pdf"), pages=n,
+                            done=lambda n, step=step: counter.add(step, n))
+                for path, n in _chunks(html, planned.title, pages_html)]
             printing.append((planned, folder, futures))
         for planned, folder, futures in printing:
             try:
@@ -185,6 +183,10 @@ def export_packets(
             _clean_chunks(folder)
             _zip(folder, folder.with_name(folder.name + ".zip"))
             counter.finish(planned.step)
+        failed = False
+    finally:
+        if pool is not None:
+            pool.close(cancel=failed)
     job.finish()
     with ws.transaction():
         ws.record_run(run_id, "export packet", started_at=started,
@@ -369,7 +371,8 @@ _CSS = """
 @page { size: A4 portrait; margin: 10mm; }
 * { box-sizing: border-box; }
 body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC",
-       sans-serif; margin: 0; background: #888; color: #111; font-size: 10.5pt; }
+       "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", sans-serif;
+       margin: 0; background: #888; color: #111; font-size: 10.5pt; }
 .lead-page { background: #fff; width: 190mm; height: 274mm; margin: 8mm auto; padding: 6mm;
              overflow: hidden; break-after: page; page-break-after: always; }
 .lead-page:last-child { break-after: auto; page-break-after: auto; }
@@ -428,14 +431,6 @@ def _chunks(html: Path, title: str, pages: list[str]) -> list[tuple[Path, int]]:
         path.write_text(_document(title, "\n".join(part)), encoding="utf-8")
         out.append((path, len(part)))
     return out
-
-
-def _print_chunk(chromium: str, html: Path, chunk: tuple[Path, int], step: str,
-                 counter: _Counter) -> Path:
-    path, pages = chunk
-    pdf = print_pdf(chromium, path, path.with_suffix(".pdf"), pages=pages)
-    counter.add(step, pages)
-    return pdf
 
 
 def _clean_chunks(folder: Path) -> None:

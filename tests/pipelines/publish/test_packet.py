@@ -197,3 +197,24 @@ def test_reserves_named_alike_get_packets_of_their_own(workspace, tmp_path):
     assert "T03" in twins["甲保护区_R02"] and "T01" not in twins["甲保护区_R02"]
     outside = pages["保护区外"]
     assert "T06" in outside and "T05" not in outside
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_one_chromium_prints_chunk_after_chunk_and_a_chromium_per_chunk_too(classified,
+                                                                             tmp_path):
+    from pypdf import PdfReader
+
+    from pipelines.publish.export.pdf import Printer, print_pdf
+
+    require_service(find_chromium() is not None, "Chromium")
+    packets = write_packets(classified, tmp_path / "out", pdf=False)
+    html = packets["甲保护区"] / HTML_NAME
+    printer = Printer(find_chromium())
+    try:
+        first = printer.print(html, tmp_path / "a.pdf", pages=4)
+        second = printer.print(packets["乙保护区"] / HTML_NAME, tmp_path / "b.pdf", pages=2)
+    finally:
+        printer.close()
+    alone = print_pdf(find_chromium(), html, tmp_path / "c.pdf", pages=4)
+    assert [len(PdfReader(p).pages) for p in (first, second, alone)] == [4, 2, 4]
