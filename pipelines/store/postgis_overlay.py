@@ -1,8 +1,10 @@
 """Lead / zone overlay in SQL on a PostGIS workspace (``lvdun classify --engine postgis``).
 
 The zone polygons are subdivided (``ST_Subdivide``) into a temporary table with a GiST
-index; the exact test is ``ST_Intersects`` against the stored zone polygon, so the answer
-equals GEOS ``intersects`` on the same coordinates.
+index. A lead in the interior of a piece (``ST_ContainsProperly``, a test against a few
+hundred vertices) lies in the piece's zone; every other candidate is tested with
+``ST_Intersects`` against the stored zone polygon, so the answer equals GEOS
+``intersects`` on the same coordinates.
 """
 
 from __future__ import annotations
@@ -45,11 +47,17 @@ def lead_zone_fids(ws: PostGISWorkspace, subdivide_vertices: int) -> list[tuple[
         ).format(parts=parts, n=sql.Literal(subdivide_vertices), zones=zones_t))
         conn.execute(sql.SQL("CREATE INDEX ON {} USING GIST (geom)").format(parts))
         conn.execute(sql.SQL("ANALYZE {}").format(parts))
+        # a lead inside a piece's interior lies in its zone: no test against the whole
+        # polygon; the others (across a piece's edge, or only near it) are tested exactly
         rows = conn.execute(sql.SQL(
-            "SELECT DISTINCT l.fid, z.fid FROM {leads} l "
-            "JOIN {parts} p ON l.geom && p.geom "
+            "SELECT DISTINCT fid, zone_fid FROM ("
+            "SELECT l.fid, p.zone_fid FROM {leads} l JOIN {parts} p ON l.geom && p.geom "
+            "WHERE NOT ST_IsEmpty(l.geom) AND ST_ContainsProperly(p.geom, l.geom) "
+            "UNION ALL "
+            "SELECT l.fid, z.fid FROM {leads} l JOIN {parts} p ON l.geom && p.geom "
             "JOIN {zones} z ON z.fid = p.zone_fid "
-            "WHERE NOT ST_IsEmpty(l.geom) AND ST_Intersects(z.geom, l.geom)"
+            "WHERE NOT ST_IsEmpty(l.geom) AND NOT ST_ContainsProperly(p.geom, l.geom) "
+            "AND ST_Intersects(z.geom, l.geom)) u"
         ).format(leads=leads_t, parts=parts, zones=zones_t)).fetchall()
     finally:
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(parts))
