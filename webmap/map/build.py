@@ -95,8 +95,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The default: an offline background of country outlines and names (no tiles).
-BASEMAP_NONE = "离线底图（国界）"
+#: The default: an offline background (no tiles): China's provinces and counties with names,
+#: large rivers and lakes, the neighbouring countries.
+BASEMAP_NONE = "离线底图（省界、县界、河湖）"
 BASEMAP_OSM = "OpenStreetMap（需联网）"
 BASEMAP_TIANDITU_VEC = "天地图 矢量（需联网）"
 BASEMAP_TIANDITU_IMG = "天地图 影像（需联网）"
