@@ -30,6 +30,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from pipelines.store.cells import CellQuery, cell_counts, cell_size
 from webmap.app.api import Context, CurrentUser, Filters, MoreFilters, key_fields
@@ -151,12 +152,14 @@ def cells_json(frame: pd.DataFrame, zoom: int) -> dict[str, Any]:
             "by_status": by_status, "cells": out}
 
 
-@cells_router.get("/map/cells", summary="Lead counts per grid cell and status")
+@cells_router.get("/map/cells", summary="Lead counts per grid cell and status",
+                  response_class=Response,
+                  responses={200: {"content": {"application/json": {}}}})
 def map_cells(
     user: CurrentUser, ctx: Context, query: Filters, more: MoreFilters,
     z: Annotated[int, Query(ge=0, le=MAX_CELL_ZOOM, description="Map zoom: the cell size.")],
     overdue: Annotated[bool, Query(description="Only rectifications past deadline.")] = False,
-) -> dict[str, Any]:
+) -> Response:
     """Counts of the leads you may read per grid cell and status; the filters of
     ``/api/leads`` apply (bbox: the whole cells meeting it), and activity types,
     zone codes, ``empty`` (dimensions among activity, batch, zone whose leads without a
@@ -187,10 +190,15 @@ def map_cells(
     rights = user_rights(user)
     marks = (ws.location, signature, ws.last_history_id() or 0, rights)
     if z <= GRID_ZOOM:  # the whole grid, kept and patched, then the cells of each view
-        frame = ctx.grids.counts(ws, (ws.location, signature),
-                                 dataclasses.replace(cell_query, bbox=None), rights, z)
-        return _in_view(cells_json(frame, z), query.bbox)
-    return _answer(ws, marks, dataclasses.replace(cell_query, bbox=_aligned(query.bbox, z)), z)
+        whole = ctx.grids.counts(ws, (ws.location, signature),
+                                 dataclasses.replace(cell_query, bbox=None), rights, z,
+                                 answer=cells_json)
+        body = _in_view(whole, query.bbox)
+    else:
+        body = _answer(ws, marks, dataclasses.replace(cell_query,
+                                                      bbox=_aligned(query.bbox, z)), z)
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+                    media_type="application/json")
 
 
 def _answer(ws: Any, marks: tuple[Any, ...], cell_query: CellQuery, z: int) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import dataclasses
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,7 @@ _CHUNK = 500
 class _Grid:
     mark: int  # the largest lead_history id counted
     counts: dict[tuple[int, int, str], list[float]]  # (ix, iy, status) -> [n, sum x, sum y]
+    answers: dict[int, Any] = dataclasses.field(default_factory=dict)  # zoom -> answer
 
 
 def _passes(status: str, wanted: tuple[str, ...]) -> bool:
@@ -65,9 +67,11 @@ class CellGrids:
         self._lock = threading.Lock()
 
     def counts(self, ws: Workspace, scope: tuple[Any, ...], query: CellQuery,
-               rights: tuple[Any, Any], zoom: int) -> pd.DataFrame:
+               rights: tuple[Any, Any], zoom: int,
+               answer: Callable[[pd.DataFrame, int], Any] | None = None) -> Any:
         """Return the counts at ``zoom`` (≤ :data:`GRID_ZOOM`) as
-        :func:`~pipelines.store.cells.cell_counts` does, from the kept grid.
+        :func:`~pipelines.store.cells.cell_counts` does, from the kept grid; with
+        ``answer``, ``answer(counts, zoom)``, kept beside the grid until it changes.
 
         Parameters
         ----------
@@ -82,6 +86,8 @@ class CellGrids:
             ``(reserves, county_prefixes)`` of the caller.
         zoom : int
             The zoom to answer at.
+        answer : callable, optional
+            Makes the answer of the counts at a zoom.
         """
         key = (*scope, rights, query)
         with self._lock:
@@ -107,7 +113,12 @@ class CellGrids:
                 else:
                     self._patch(ws, grid, query, rights, mark)
                     grid.mark = mark
-            return _at_zoom(grid.counts, zoom)
+                    grid.answers.clear()
+            if answer is None:
+                return _at_zoom(grid.counts, zoom)
+            if zoom not in grid.answers:
+                grid.answers[zoom] = answer(_at_zoom(grid.counts, zoom), zoom)
+            return grid.answers[zoom]
 
     def _fresh(self, ws: Workspace, query: CellQuery, rights: tuple[Any, Any]) -> _Grid:
         """Count, with the history mark the counts stand at."""
