@@ -56,6 +56,7 @@ __all__ = [
     "ExportRecord",
     "Scope",
     "cell_text",
+    "column_texts",
     "digest",
     "export_record",
     "ledger_columns",
@@ -340,11 +341,32 @@ def ledger_rows(
         if column in table.columns:
             table[column] = [None if is_blank(v) else (int(v) if places == 0 else
                              round(float(v), places)) for v in table[column]]
-    table["ledger_id"] = [
-        f"lvdun:{workspace}:{run_id}:{digest([cell_text(c, r[c]) for c in EDITABLE])}"
-        for _, r in table.iterrows()
-    ]
+    editable = zip(*(column_texts(c, table[c]) for c in EDITABLE), strict=True)
+    table["ledger_id"] = [f"lvdun:{workspace}:{run_id}:{digest(list(texts))}"
+                          for texts in editable]
     return table.reset_index(drop=True)
+
+
+def column_texts(column: str, values: Iterable[Any]) -> list[str]:
+    """Return :func:`cell_text` of every value of a column (each distinct value once).
+
+    Examples
+    --------
+    >>> column_texts("status_label", ["待核查", "整改中", "待核查", None])
+    ['pending', 'rectifying', 'pending', '']
+    """
+    seen: dict[Any, str] = {}
+    out = []
+    for value in values:
+        try:
+            text = seen.get(value)
+        except TypeError:  # not hashable
+            out.append(cell_text(column, value))
+            continue
+        if text is None:
+            text = seen[value] = cell_text(column, value)
+        out.append(text)
+    return out
 
 
 def _as_date(value: Any) -> Any:

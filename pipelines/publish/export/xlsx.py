@@ -37,7 +37,7 @@ from pipelines.publish.export.ledger_format import (
     ROWS_SHEET,
     SUMMARY_SHEET,
     THUMB_PX,
-    cell_text,
+    column_texts,
     ledger_columns,
     ledger_rows,
 )
@@ -107,7 +107,7 @@ def write_xlsx(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContex
         if number_format:  # text keeps General, as typed
             other.number_format = number_format
         styles.append((text.style_id, other.style_id))
-        values = [str(columns[canon]), *(cell_text(canon, v) for v in table[canon].head(500))]
+        values = {str(columns[canon]), *column_texts(canon, table[canon].head(500))}
         width = max(_display_width(v) for v in values) + 2
         sheet.column_dimensions[letter].width = min(max(width, 12 if canon in DATE_COLUMNS
                                                         else 8), 60)
@@ -154,7 +154,7 @@ def write_xlsx(rows: gpd.GeoDataFrame, path: Path, title: str, ctx: ExportContex
         main.add(record, styles, height if number in tall else None)
     texts = SheetRows(2, len(columns))  # under its header: every value as exported
     plain = [(0, 0)] * len(columns)
-    shown = zip(*([cell_text(c, v) for v in table[c]] for c in columns), strict=True)
+    shown = zip(*(column_texts(c, table[c]) for c in columns), strict=True)
     for record in shown:
         texts.add(record, plain)
     saved = io.BytesIO()
@@ -296,4 +296,6 @@ def _write_summary(sheet: Any, rows: gpd.GeoDataFrame, title: str, ctx: ExportCo
 
 
 def _display_width(text: str) -> int:
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
