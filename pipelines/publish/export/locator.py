@@ -168,7 +168,7 @@ class Locator:
         for x, y in _dots_in(frame, dots) * _PNG_SCALE:
             draw.ellipse((x - r, y - r, x + r, y + r), fill="#666666")
         out = io.BytesIO()
-        image.convert("RGB").save(out, format="PNG", optimize=True)
+        image.convert("RGB").save(out, format="PNG")
         chrome = frame.scale_bar() + _NORTH + _legend(self._colours(order))
         return BaseMap(frame, out.getvalue(), chrome)
 

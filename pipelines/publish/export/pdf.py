@@ -126,8 +126,11 @@ class Printer:
         timeout = _TIMEOUT_START_S + _TIMEOUT_PAGE_S * pages
         deadline = time.monotonic() + timeout
         try:
-            self._call("Page.navigate", {"url": html_path.resolve().as_uri()}, session=True,
-                       timeout=timeout)
+            went = self._call("Page.navigate", {"url": html_path.resolve().as_uri()},
+                              session=True, timeout=timeout)
+            if went.get("errorText"):
+                raise PipelineError(f"Chromium could not open {html_path.name}: "
+                                    f"{went['errorText']}")
             self._wait("Page.loadEventFired", deadline)
             data = self._call("Page.printToPDF", {
                 "printBackground": True, "preferCSSPageSize": True,
