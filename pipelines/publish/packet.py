@@ -245,8 +245,9 @@ def _write_html(planned: PlannedGroup, folder: Path, locator: Locator, chips: pd
         if (k + 1) % _REPORT_EVERY == 0 or k + 1 == total:
             counter.add(planned.step, (k % _REPORT_EVERY) + 1)
     html_path = folder / HTML_NAME
-    html_path.write_text(_document(page.title, "\n".join(parts)), encoding="utf-8")
-    return html_path, parts
+    defs = locator.defs(base) if base is not None else ""
+    html_path.write_text(_document(page.title, "\n".join(parts), defs), encoding="utf-8")
+    return html_path, [defs, *parts]
 
 
 def _centres(rows: Any) -> np.ndarray:
@@ -404,10 +405,10 @@ figcaption { font-size: 7.5pt; color: #555; text-align: center; }
 """
 
 
-def _document(title: str, body: str) -> str:
+def _document(title: str, body: str, defs: str = "") -> str:
     return (f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
             f"<title>{html_text(title)} 绿盾实地核查单</title><style>{_CSS}</style></head>"
-            f"<body>\n{body}\n</body></html>\n")
+            f"<body>{defs}\n{body}\n</body></html>\n")
 
 
 def _text(value: Any) -> str:
@@ -423,12 +424,16 @@ _CHUNK_PREFIX = ".核查单-"
 
 
 def _chunks(html: Path, title: str, pages: list[str]) -> list[tuple[Path, int]]:
-    """Write ``pages`` as HTML files of :data:`CHUNK_PAGES` pages each beside ``html``."""
+    """Write ``pages`` as HTML files of :data:`CHUNK_PAGES` pages each beside ``html``.
+
+    ``pages[0]`` is what every document holds before its pages (the map's defs).
+    """
+    defs, pages = pages[0], pages[1:]
     out = []
     for k, start in enumerate(range(0, len(pages), CHUNK_PAGES)):
         part = pages[start:start + CHUNK_PAGES]
         path = html.with_name(f"{_CHUNK_PREFIX}{k + 1:04d}.html")
-        path.write_text(_document(title, "\n".join(part)), encoding="utf-8")
+        path.write_text(_document(title, "\n".join(part), defs), encoding="utf-8")
         out.append((path, len(part)))
     return out
 

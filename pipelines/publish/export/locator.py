@@ -1,4 +1,4 @@
-"""Location maps (位置示意图) of a verification packet: SVG drawn from the zones, no tiles.
+"""Location maps (位置示意图) of a verification packet, drawn from the zones (no tiles).
 
 A reserve's packet shows every lead on the same map of the reserve: its zones (and those
 of neighbours in view), a dot per lead of the packet, scale bar, north arrow and legend.
@@ -7,8 +7,9 @@ refers to, so that a browser decodes it once and a PDF holds it once) and each p
 over it an SVG of its lead's marker and outline, the scale bar, north arrow and legend
 (:meth:`Locator.marker`), about a kilobyte. A lead outside every reserve gets an SVG map
 of its own neighbourhood (:meth:`Locator.neighbourhood`), reaching the nearest reserve
-boundary. Zones are clipped to the map's frame and simplified to half a pixel, so a map
-weighs what it shows, not what the surveyed boundary weighs.
+boundary. Zones are clipped to the map's frame and simplified to the pixels drawn (half
+a pixel in the PNG, a pixel in an SVG), so a map weighs what it shows, not what the
+surveyed boundary weighs.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ MAP_PX = 300
 #: Pixels of the base map's PNG per SVG pixel (sharp when printed at 72 mm).
 _PNG_SCALE = 2
 _BACKGROUND = "#f7fbff"
+_CHROME_ID = "map-chrome"
 _ZONE_COLOURS = {
     Zone.CORE.value: "#e06666", Zone.CORE_PROTECTION.value: "#e06666",
     Zone.BUFFER.value: "#f6b26b",
@@ -173,8 +175,19 @@ class Locator:
         return BaseMap(frame, out.getvalue(), chrome)
 
     def marker(self, base: BaseMap, geom: shapely.Geometry) -> str:
-        """The overlay of one lead on its packet's :meth:`base` map (an inline SVG)."""
-        return _svg(base.chrome + _mark(base.frame, geom), css="mark")
+        """The overlay of one lead on its packet's :meth:`base` map (an inline SVG).
+
+        It draws the map's scale bar, north arrow and legend from :meth:`defs`, which the
+        document holds once.
+        """
+        return _svg(f'<use href="#{_CHROME_ID}"/>' + _mark(base.frame, geom), css="mark")
+
+    @staticmethod
+    def defs(base: BaseMap) -> str:
+        """What every :meth:`marker` of ``base`` draws, once per HTML document."""
+        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="0" height="0" '
+                f'style="position:absolute" aria-hidden="true"><defs><g id="{_CHROME_ID}">'
+                f"{base.chrome}</g></defs></svg>")
 
     def neighbourhood(self, geom: shapely.Geometry, dist_m: float | None,
                       dots: np.ndarray) -> str:
@@ -212,17 +225,20 @@ class Locator:
     def _ground(self, frame: Frame, dots: np.ndarray) -> str:
         """Zones in view as SVG, dots, scale bar, north arrow, legend."""
         order, view = self._in_view(frame)
-        parts = [f'<rect width="100%" height="100%" fill="{_BACKGROUND}"/>']
+        parts = [f'<rect width="100%" height="100%" fill="{_BACKGROUND}"/>',
+                 '<g fill-opacity="0.75" stroke="#555" stroke-width="0.6" '
+                 'fill-rule="evenodd">']
         for i in order:
             colour = _ZONE_COLOURS.get(self.zone[i], "#d9d9d9")
             shown = shapely.simplify(shapely.clip_by_rect(self.geoms[i], *view),
-                                     frame.deg_per_px / 2)
-            path = _path(shown, frame.xy)
+                                     frame.deg_per_px)
+            path = _path(shown, frame.xy, digits=0)  # whole pixels: 0.24 mm at 72 mm
             if path:
-                parts.append(f'<path d="{path}" fill="{colour}" fill-opacity="0.75" '
-                             'stroke="#555" stroke-width="0.6" fill-rule="evenodd"/>')
-        parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="1.8" fill="#666"/>'
+                parts.append(f'<path d="{path}" fill="{colour}"/>')
+        parts.append('</g><g fill="#666">')
+        parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="1.8"/>'
                   for x, y in _dots_in(frame, dots)]
+        parts.append("</g>")
         parts.append(frame.scale_bar() + _NORTH + _legend(self._colours(order)))
         return "".join(parts)
 
@@ -284,8 +300,8 @@ def _legend(colours: list[str]) -> str:
             f'fill="#fff" fill-opacity="0.85"/>{rows}</g>')
 
 
-def _path(geom: Any, xy: Callable[[np.ndarray], np.ndarray]) -> str:
-    """SVG path data of the rings and lines of ``geom`` (pixels to one decimal)."""
+def _path(geom: Any, xy: Callable[[np.ndarray], np.ndarray], *, digits: int = 1) -> str:
+    """SVG path data of the rings and lines of ``geom`` (pixels to ``digits`` decimals)."""
     parts: list[str] = []
     for part in shapely.get_parts(geom):
         if part.geom_type == "Polygon":
@@ -299,6 +315,6 @@ def _path(geom: Any, xy: Callable[[np.ndarray], np.ndarray]) -> str:
             pts = xy(np.asarray(ring.coords)[:, :2])
             if len(pts) < 2:
                 continue
-            text = " ".join(f"{x:.1f} {y:.1f}" for x, y in pts)
+            text = " ".join(f"{x:.{digits}f} {y:.{digits}f}" for x, y in pts)
             parts.append(f"M{text}" + ("Z" if close else ""))
     return "".join(parts)

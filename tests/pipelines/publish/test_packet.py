@@ -73,7 +73,8 @@ def test_one_folder_and_zip_per_reserve_with_one_page_per_lead(packed, tmp_path)
         with zipfile.ZipFile(folder.with_name(folder.name + ".zip")) as archive:
             names = set(archive.namelist())
         assert f"{group}/{HTML_NAME}" in names and f"{group}/{group}_核查清单.xlsx" in names
-        assert html.count("<svg") == EXPECTED[group]
+        sections = re.findall(rf'<section class="{PAGE_CLASS}".*?</section>', html, re.S)
+        assert [page.count("<svg") for page in sections] == [1] * EXPECTED[group]
         for field in ("核查人", "核查日期", "实地情况", "照片编号", "结论"):
             assert html.count(f"<th>{field}</th>") == EXPECTED[group]
     html = (packets["甲保护区"] / HTML_NAME).read_text(encoding="utf-8")
@@ -96,6 +97,9 @@ def test_the_reserve_map_is_drawn_once_and_each_page_marks_its_lead(packed, tmp_
     html = (folder / HTML_NAME).read_text(encoding="utf-8")
     assert html.count(f'<img src="{MAP_NAME}"') == EXPECTED["甲保护区"]
     assert html.count('class="lead-marker"') == EXPECTED["甲保护区"]
+    # scale bar, north arrow and legend once in the document, drawn on every page
+    assert html.count('<g id="map-chrome">') == 1 and html.count("本线索") == 1
+    assert html.count('<use href="#map-chrome"/>') == EXPECTED["甲保护区"]
     with Image.open(folder / MAP_NAME) as image:  # the zones drawn: more than background
         assert image.size == (600, 600) and len(image.getcolors(1 << 16)) > 3
     marks = re.findall(r'<circle class="lead-marker" cx="([\d.]+)" cy="([\d.]+)"', html)
@@ -218,3 +222,10 @@ def test_one_chromium_prints_chunk_after_chunk_and_a_chromium_per_chunk_too(clas
         printer.close()
     alone = print_pdf(find_chromium(), html, tmp_path / "c.pdf", pages=4)
     assert [len(PdfReader(p).pages) for p in (first, second, alone)] == [4, 2, 4]
+    printer = Printer(find_chromium())
+    try:  # a page that cannot be opened is no PDF (not one of Chromium's error page)
+        with pytest.raises(PipelineError, match="could not open"):
+            printer.print(tmp_path / "missing.html", tmp_path / "d.pdf", pages=1)
+    finally:
+        printer.close()
+    assert not (tmp_path / "d.pdf").exists()
