@@ -22,6 +22,16 @@ def require_service(available: bool, what: str) -> None:
 
 
 @pytest.fixture
+def english():
+    """Messages in English (``LVDUN_LANG=en``) for the test, Chinese again after it."""
+    from layers.i18n import set_language
+
+    set_language("en")
+    yield
+    set_language("zh")
+
+
+@pytest.fixture
 def shared_data() -> Path:
     """The real data folder ``../shared/data``; skips when absent."""
     data = SHARED / "data"

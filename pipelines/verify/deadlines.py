@@ -59,7 +59,7 @@ def set_batch_deadline(
     RecordError
         When ``deadline`` is not a date.
     """
-    due = parse_date(deadline, what="reporting deadline")
+    due = parse_date(deadline, what="上报期限")
     if due is None:
         raise RecordError(_("上报期限为空：请给出日期，例如 2025-06-30"))
     with ws.transaction():

@@ -33,6 +33,7 @@ from typing import Any
 import pandas as pd
 
 from layers.aliases import normalize_status
+from layers.i18n import _
 from layers.schema import (
     NOT_PROBLEM_REASONS,
     REASON_REQUIRED,
@@ -92,8 +93,9 @@ def parse_status(value: str) -> Status:
     """
     status = normalize_status(value)
     if status is None:
-        known = ", ".join(f"{s.value} ({STATUS_LABELS[s]})" for s in Status)
-        raise TransitionError(f"unknown status {value!r}; statuses: {known}")
+        known = _describe(tuple(Status))
+        raise TransitionError(_("未知的核查状态 {value!r}；可用的状态：{known}").format(
+            value=value, known=known))
     return status
 
 
@@ -117,8 +119,8 @@ def parse_date(value: object, *, what: str = "date") -> str | None:
         return iso_date(value)
     except ValueError:
         text = str(value).strip()
-        raise RecordError(f"{what} {text!r} is not a date: write it as YYYY-MM-DD, "
-                          "e.g. 2025-06-30") from None
+        raise RecordError(_("{what} {text!r} 不是日期：请写成 YYYY-MM-DD，例如 2025-06-30").format(
+            what=_(what), text=text)) from None
 
 
 def allowed_next(status: Status) -> tuple[Status, ...]:
@@ -126,8 +128,12 @@ def allowed_next(status: Status) -> tuple[Status, ...]:
     return TRANSITIONS[status]
 
 
+def _one(status: Status) -> str:
+    return _("{label}（{code}）").format(label=STATUS_LABELS[status], code=status.value)
+
+
 def _describe(statuses: Sequence[Status]) -> str:
-    return ", ".join(f"{s.value} ({STATUS_LABELS[s]})" for s in statuses)
+    return _("、").join(_one(s) for s in statuses)
 
 
 _given = given
@@ -184,22 +190,22 @@ def check_transition(
     """
     allowed = TRANSITIONS[current]
     if target not in allowed:
-        raise TransitionError(
-            f"lead {lead_id}: cannot go from {current.value} ({STATUS_LABELS[current]}) "
-            f"to {target.value} ({STATUS_LABELS[target]}); allowed: {_describe(allowed)}"
-        )
+        raise TransitionError(_(
+            "线索 {lead}：不能从 {current} 改为 {target}；可改为：{allowed}").format(
+            lead=lead_id, current=_one(current), target=_one(target),
+            allowed=_describe(allowed)))
     if (current, target) in REASON_REQUIRED and not _given(reason):
-        hint = (f"; reasons for 非问题: {', '.join(NOT_PROBLEM_REASONS)}"
+        hint = (_("；非问题的原因：{reasons}").format(reasons=_("、").join(NOT_PROBLEM_REASONS))
                 if target == Status.NOT_PROBLEM else "")
-        raise TransitionError(
-            f"lead {lead_id}: {STATUS_LABELS[current]} → {STATUS_LABELS[target]} needs a "
-            f"reason (--reason){hint}"
-        )
+        raise TransitionError(_(
+            "线索 {lead}：{current} → {target} 须给出原因（--reason）{hint}").format(
+            lead=lead_id, current=STATUS_LABELS[current], target=STATUS_LABELS[target],
+            hint=hint))
     if target == Status.NOT_PROBLEM and reason not in NOT_PROBLEM_REASONS:
-        raise TransitionError(
-            f"lead {lead_id}: reason {reason!r} is not a 非问题 reason code; use one of "
-            f"{', '.join(NOT_PROBLEM_REASONS)} (details go in --note)"
-        )
+        raise TransitionError(_(
+            "线索 {lead}：{reason!r} 不是非问题的原因代码；请用其中之一：{reasons}"
+            "（详细说明写在 --note）").format(
+            lead=lead_id, reason=reason, reasons=_("、").join(NOT_PROBLEM_REASONS)))
     if target == Status.CLOSED and not accepted:
         raise TransitionError(
             f"线索 {lead_id}: 已销号须经上级验收，不能直接设置；请提交验收："
@@ -207,11 +213,12 @@ def check_transition(
         )
     missing = [f for f in _RECORD_REQUIRED.get(target, ()) if not _given(record.get(f))]
     if missing:
-        names = " and ".join(f"{RECORD_LABELS[f]} ({_OPTIONS[f]})" for f in missing)
-        raise TransitionError(
-            f"lead {lead_id}: {STATUS_LABELS[current]} → {STATUS_LABELS[target]} needs a "
-            f"rectification record: {names}"
-        )
+        names = _("、").join(_("{label}（{option}）").format(label=RECORD_LABELS[f],
+                                                           option=_OPTIONS[f])
+                            for f in missing)
+        raise TransitionError(_("线索 {lead}：{current} → {target} 须填写整改记录：{names}").format(
+            lead=lead_id, current=STATUS_LABELS[current], target=STATUS_LABELS[target],
+            names=names))
 
 
 def transition_path(lead_id: str, current: Status, target: Status) -> list[Status]:
@@ -259,17 +266,18 @@ def transition_path(lead_id: str, current: Status, target: Status) -> list[Statu
         frontier = extended
     allowed = _describe(TRANSITIONS[current])
     if not found:
-        raise TransitionError(
-            f"lead {lead_id}: cannot go from {current.value} ({STATUS_LABELS[current]}) "
-            f"to {target.value} ({STATUS_LABELS[target]}), not even step by step without "
-            f"a reopening; allowed: {allowed}"
-        )
+        raise TransitionError(_(
+            "线索 {lead}：不能从 {current} 改为 {target}，不重新打开就无法逐步改到；"
+            "可改为：{allowed}").format(
+            lead=lead_id, current=_one(current), target=_one(target), allowed=allowed))
     if len(found) > 1:
-        ways = " or ".join(" → ".join(STATUS_LABELS[s] for s in [current, *p]) for p in found)
-        raise TransitionError(
-            f"lead {lead_id}: {STATUS_LABELS[current]} → {STATUS_LABELS[target]} can be "
-            f"reached in several ways ({ways}); change it step by step; allowed: {allowed}"
-        )
+        ways = _(" 或 ").join(" → ".join(STATUS_LABELS[s] for s in [current, *p])
+                             for p in found)
+        raise TransitionError(_(
+            "线索 {lead}：{current} → {target} 有多种改法（{ways}）；请逐步修改；"
+            "可改为：{allowed}").format(
+            lead=lead_id, current=STATUS_LABELS[current], target=STATUS_LABELS[target],
+            ways=ways, allowed=allowed))
     return found[0]
 
 
@@ -283,7 +291,8 @@ def current_state(ws: Workspace, lead_id: str) -> dict[str, Any]:
     """
     rows = ws.read_table_equal("lead_status", "lead_id", lead_id)
     if rows.empty:
-        raise NotFoundError(f"no lead {lead_id!r} in the workspace {ws.location}")
+        raise NotFoundError(_("工作区 {ws} 中没有线索 {lead!r}").format(
+            ws=ws.location, lead=lead_id))
     state = {k: (None if pd.isna(v) else v) for k, v in rows.iloc[0].items()}
     opinion = ws.read_table_equal("lead_opinion", "lead_id", lead_id)
     state["opinion"] = None if opinion.empty else _text(opinion["opinion"].iloc[0])
@@ -294,10 +303,11 @@ def _check_version(lead_id: str, state: dict[str, Any], expected: int | None) ->
     version = int(state["version"])
     if expected is not None and int(expected) != version:
         current = Status(state["status"])
-        raise ConflictError(
-            f"lead {lead_id}: you edited version {expected} but the workspace holds version "
-            f"{version} (status {STATUS_LABELS[current]}, changed {state['updated_at']} by "
-            f"{state['updated_by']}); reload and try again"
+        raise ConflictError(_(
+            "线索 {lead}：您修改的是第 {expected} 版，工作区中已是第 {version} 版"
+            "（状态 {status}，{at} 由 {by} 修改）；请刷新后重试").format(
+            lead=lead_id, expected=expected, version=version, status=STATUS_LABELS[current],
+            at=state["updated_at"], by=state["updated_by"])
         )
 
 
@@ -376,7 +386,7 @@ def set_status(
     reason, note, by, opinion = texts["reason"], texts["note"], texts["by"], texts["opinion"]
     responsible_unit, measures = texts["responsible_unit"], texts["measures"]
     given = {"responsible_unit": _text(responsible_unit), "measures": _text(measures),
-             "deadline": parse_date(deadline, what="deadline")}
+             "deadline": parse_date(deadline, what="整改期限")}
     files: list[dict[str, Any]] = []
     if evidence:  # read the files before taking the write lock
         geometry, detected = _lead_for_evidence(ws, lead_id)
@@ -469,7 +479,7 @@ def update_record(
     reason, note, by, opinion = texts["reason"], texts["note"], texts["by"], texts["opinion"]
     responsible_unit, measures = texts["responsible_unit"], texts["measures"]
     wanted = {"responsible_unit": _text(responsible_unit), "measures": _text(measures),
-              "deadline": parse_date(deadline, what="deadline"), "reason": _text(reason),
+              "deadline": parse_date(deadline, what="整改期限"), "reason": _text(reason),
               "opinion": _text(opinion)}
     with ws.transaction():
         state = current_state(ws, lead_id)
@@ -481,17 +491,16 @@ def update_record(
         _check_version(lead_id, state, expected_version)
         edited = [f for f in RECORD_FIELDS if f in changes]
         if edited and current not in RECORD_STATUSES:
-            raise TransitionError(
-                f"lead {lead_id} is {STATUS_LABELS[current]}: the rectification record "
-                f"({', '.join(RECORD_LABELS[f] for f in edited)}) belongs to "
-                f"{'/'.join(STATUS_LABELS[s] for s in RECORD_STATUSES)} leads"
-            )
+            raise TransitionError(_(
+                "线索 {lead} 为{status}：整改记录（{fields}）只属于{statuses}的线索").format(
+                lead=lead_id, status=STATUS_LABELS[current],
+                fields=_("、").join(RECORD_LABELS[f] for f in edited),
+                statuses="/".join(STATUS_LABELS[s] for s in RECORD_STATUSES)))
         if "reason" in changes and current == Status.NOT_PROBLEM \
                 and wanted["reason"] not in NOT_PROBLEM_REASONS:
-            raise TransitionError(
-                f"lead {lead_id}: reason {wanted['reason']!r} is not a 非问题 reason code; "
-                f"use one of {', '.join(NOT_PROBLEM_REASONS)}"
-            )
+            raise TransitionError(_(
+                "线索 {lead}：{reason!r} 不是非问题的原因代码；请用其中之一：{reasons}").format(
+                lead=lead_id, reason=wanted["reason"], reasons=_("、").join(NOT_PROBLEM_REASONS)))
         at = now_iso()
         who = by or "unknown"
         new_version = int(state["version"]) + 1
@@ -598,5 +607,6 @@ def history(ws: Workspace, lead_id: str) -> pd.DataFrame:
         When the lead does not exist.
     """
     if not ws.count("lead_status", '"lead_id" = ?', [lead_id]):
-        raise NotFoundError(f"no lead {lead_id!r} in the workspace {ws.location}")
+        raise NotFoundError(_("工作区 {ws} 中没有线索 {lead!r}").format(
+            ws=ws.location, lead=lead_id))
     return ws.read_table_equal("lead_history", "lead_id", lead_id, order_by="id")

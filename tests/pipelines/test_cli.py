@@ -56,8 +56,8 @@ def test_pipeline_through_the_command_line(tmp_path: Path, zones_file: Path, lea
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["status", "set", "L001", "已销号"], "allowed:"),
-        (["status", "set", "NOPE", "问题"], "no lead 'NOPE'"),
+        (["status", "set", "L001", "已销号"], "可改为："),
+        (["status", "set", "NOPE", "问题"], "没有线索 'NOPE'"),
     ],
 )
 def test_user_errors_exit_1_with_a_message(tmp_path, zones_file, leads_csv, args, message):

@@ -218,11 +218,11 @@ def test_status_history_and_conflict(any_classified: Workspace):
     change = set_status(ws, "L001", "整改中", by="李四", responsible_unit="安图县林业局",
                         measures="拆除复绿", deadline="2025-06-30")
     assert change.version == 4
-    with pytest.raises(ConflictError, match="version 2 but the workspace holds version 4"):
+    with pytest.raises(ConflictError, match="您修改的是第 2 版，工作区中已是第 4 版"):
         set_status(ws, "L001", "已整改", expected_version=2)
-    with pytest.raises(TransitionError, match="allowed:"):
+    with pytest.raises(TransitionError, match="可改为："):
         set_status(ws, "L001", "已销号")
-    with pytest.raises(NotFoundError, match="no lead 'X'"):
+    with pytest.raises(NotFoundError, match="没有线索 'X'"):
         set_status(ws, "X", "problem")
     rows = history(ws, "L001")
     assert list(rows["to_status"]) == ["pending", "in_field", "problem", "rectifying"]

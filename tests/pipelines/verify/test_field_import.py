@@ -52,7 +52,7 @@ def test_qfield_edits_apply_refuse_and_repeat_changes_nothing(classified, r01, t
     assert (report.count("applied"), report.count("refused")) == (1, 1)
     refused = next(r for r in report.rows if r.outcome == "refused")
     assert refused.lead_id == second and refused.problem == "illegal"
-    assert "needs a reason" in refused.message
+    assert "须给出原因" in refused.message
     state = current_state(classified, first)
     assert (state["status"], state["version"]) == ("problem", 2)
     assert state["opinion"] == "新建采石场，已停工"

@@ -221,8 +221,8 @@ def test_illegal_rows_are_reported_and_legal_rows_applied(ledger):
     report = import_ledger(ws, xlsx)
     results = {r.lead_id: r for r in report.rows}
     assert (results["L001"].outcome, results["L001"].problem) == ("refused", "illegal")
-    assert "needs a rectification record" in results["L001"].message
-    assert "not a 非问题 reason code" in results["L002"].message
+    assert "须填写整改记录" in results["L001"].message
+    assert "不是非问题的原因代码" in results["L002"].message
     assert results["L006"].outcome == "applied"
     assert (state(ws, "L001")["version"], state(ws, "L002")["version"]) == (1, 2)
     assert state(ws, "L006")["status"] == "rectified"
@@ -240,7 +240,7 @@ def test_a_jump_through_a_reopening_is_refused(ledger):
     page.save()
     result = import_ledger(ws, path).rows[0]
     assert (result.lead_id, result.problem) == ("L001", "illegal")
-    assert "not even step by step without a reopening" in result.message
+    assert "不重新打开就无法逐步改到" in result.message
 
 
 def test_a_row_changed_since_the_export_is_a_conflict(ledger):
@@ -279,7 +279,7 @@ def test_unknown_duplicate_and_unreadable_rows(ledger):
     problems = sorted((k[0], r.problem) for k, r in results.items() if r.problem)
     assert problems == [("L002", "duplicate"), ("L002", "duplicate"), ("L006", "invalid"),
                         ("X999", "unknown")]
-    assert "整改期限 '下个月' is not a date" in results["L006", page.row_of("L006")].message
+    assert "整改期限 '下个月' 不是日期" in results["L006", page.row_of("L006")].message
 
 
 def test_a_cleared_cell_keeps_the_value(ledger):

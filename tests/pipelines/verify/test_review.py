@@ -138,7 +138,7 @@ def test_return_needs_a_reason_and_goes_back_to_the_editor(ws):
 def test_stale_version_is_a_conflict(ws):
     set_status(ws, "L003", "问题")
     step = review.submit(ws, user(ws, "乙保护区"), "L003", expected_version=2)
-    with pytest.raises(ConflictError, match="version 2 but the workspace holds version 3"):
+    with pytest.raises(ConflictError, match="您修改的是第 2 版，工作区中已是第 3 版"):
         review.approve(ws, user(ws, "某市局"), "L003", expected_version=2)
     review.approve(ws, user(ws, "某市局"), "L003", expected_version=step.version)
 

@@ -16,11 +16,36 @@ from pipelines.verify.status import (
     update_record,
 )
 
+#: The refusals below are matched in English (LVDUN_LANG=en); the first test reads them in
+#: Chinese, the default.
+pytestmark = pytest.mark.usefixtures("english")
+
 #: What every step of the test walks needs: a reason (a 非问题 code) and a record; the
 #: walks test the transition table, so 已销号 is reached by the admin override instead of
 #: acceptance (tests/pipelines/verify/test_review.py walks the acceptance).
 STEP = {"reason": "其他", "responsible_unit": "安图县林业局", "deadline": "2025-06-30",
         "override_acceptance": True}
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda ws: set_status(ws, "L001", "已销号", override_acceptance=True),
+         "线索 L001：不能从 待核查（pending） 改为 已销号（closed）；可改为：核查中（in_field）"),
+        (lambda ws: set_status(ws, "L001", "非问题"), "线索 L001：待核查 → 非问题 须给出原因"),
+        (lambda ws: set_status(ws, "X", "问题"), "中没有线索 'X'"),
+        (lambda ws: set_status(ws, "L001", "done"), "未知的核查状态 'done'"),
+        (lambda ws: set_status(ws, "L001", "问题", deadline="下月底"),
+         "整改期限 '下月底' 不是日期：请写成 YYYY-MM-DD"),
+    ],
+)
+def test_refusals_are_in_chinese_by_default(classified, call, message):
+    from layers.i18n import set_language
+
+    set_language("zh")  # this module runs in English otherwise
+    with pytest.raises((TransitionError, NotFoundError, RecordError)) as refused:
+        call(classified)
+    assert message in str(refused.value)
 
 
 def test_illegal_transition_refused_with_allowed_listed(classified):
@@ -126,7 +151,7 @@ def test_every_reason_required_transition_refuses_a_blank_reason(classified, sta
 def test_rectifying_needs_a_responsible_unit_and_a_deadline(classified):
     set_status(classified, "L001", "问题")
     with pytest.raises(TransitionError,
-                       match=r"needs a rectification record: 整改责任单位.*and 整改期限"):
+                       match=r"needs a rectification record: .*整改责任单位.*, .*整改期限"):
         set_status(classified, "L001", "整改中", measures="拆除")
     with pytest.raises(TransitionError, match=r"record: 整改期限 \(--deadline\)$"):
         set_status(classified, "L001", "整改中", responsible_unit="安图县林业局")
@@ -278,7 +303,7 @@ def test_overdue_by_reserve_and_county(deadlines):
 
 
 def test_batch_deadline_needs_a_known_batch_and_a_date(classified):
-    with pytest.raises(NotFoundError, match="没有线索属于批次 '2024-H2'；已有批次：2024-H1"):
+    with pytest.raises(NotFoundError, match="no lead belongs to batch '2024-H2'; batches: 2024-H1"):
         set_batch_deadline(classified, "2024-H2", "2025-06-30")
     with pytest.raises(RecordError, match="reporting deadline '6月底' is not a date"):
         set_batch_deadline(classified, "2024-H1", "6月底")

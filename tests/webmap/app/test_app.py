@@ -202,16 +202,16 @@ def test_stale_version_is_409_with_both_versions(client, tokens):
     assert body["error"] == "VersionConflictError"
     assert (body["your_version"], body["current_version"], body["current_status"],
             body["updated_by"]) == (1, 2, "in_field", "甲保护区管理局")
-    assert "version 1" in body["detail"] and "version 2" in body["detail"]
+    assert "第 1 版" in body["detail"] and "第 2 版" in body["detail"]
 
 
 @pytest.mark.parametrize(
     ("body", "code", "match"),
     [
-        ({"status": "closed", "version": 1}, 422, "cannot go from pending"),
-        ({"status": "not_problem", "version": 1}, 422, "needs a reason"),
-        ({"status": "not_problem", "version": 1, "reason": "随便"}, 422, "not a 非问题 reason"),
-        ({"status": "finished", "version": 1}, 422, "unknown status"),
+        ({"status": "closed", "version": 1}, 422, "不能从 待核查（pending） 改为"),
+        ({"status": "not_problem", "version": 1}, 422, "须给出原因"),
+        ({"status": "not_problem", "version": 1, "reason": "随便"}, 422, "不是非问题的原因代码"),
+        ({"status": "finished", "version": 1}, 422, "未知的核查状态"),
     ],
 )
 def test_workflow_errors_are_422(client, tokens, body, code, match):
