@@ -25,6 +25,7 @@ from geo.repair import repair
 from layers.aliases import candidate_headers, map_headers, split_unit
 from layers.coordinates import column_decimal_comma, points_from_columns
 from layers.errors import FieldError, InputError, LayerError
+from layers.i18n import _
 from layers.read import Source, is_blank
 from layers.schema import LAYER_FIELDS, SQM_PER_MU
 from layers.text import iso_date
@@ -98,11 +99,11 @@ class _Problems:
 
     def warn(self, i: int, field_name: str, value: Any, reason: str) -> None:
         self.warnings.append(Reject(int(self.rows[i]), field_name, _show(value),
-                                    reason + "; the value was left empty"))
+                                    reason + _("；该值留空")))
 
     def bad(self, n: int) -> np.ndarray:
         mask = np.zeros(n, dtype=bool)
-        for i, _ in self.items:
+        for i, _reject in self.items:
             mask[i] = True
         return mask
 
@@ -160,12 +161,13 @@ def canonicalize(
             problems.add(at[int(p.row)], p.field, p.value, p.reason)
     notes = list(source.notes)
     spec = LAYER_FIELDS[layer]
-    missing = [f for f, (_, required) in spec.items() if required and f not in columns]
+    missing = [f for f, (_kind, required) in spec.items() if required and f not in columns]
     if missing:
         raise FieldError(
-            f"required column(s) {', '.join(missing)} not found among "
-            f"{', '.join(map(str, source.frame.columns))}; name the column with "
-            f"--field {missing[0]}=COLUMN",
+            _("缺少必需的列 {missing}；文件中的列：{columns}；请用 --field {first}=COLUMN "
+              "指定对应的列").format(missing=_("、").join(missing),
+                                    columns=_("、").join(map(str, source.frame.columns)),
+                                    first=missing[0]),
             file=name,
         )
     out = pd.DataFrame(index=range(n))
@@ -188,12 +190,12 @@ def canonicalize(
     )
     frame["src_file"] = name
     frame["src_row"] = source.rows[keep].astype("int64")
-    rejects = [r for _, r in sorted(problems.items, key=lambda t: (t[1].row, t[1].field))]
+    rejects = [r for _i, r in sorted(problems.items, key=lambda t: (t[1].row, t[1].field))]
     rejected = {r.row for r in rejects}
     warnings = [w for w in problems.warnings if w.row not in rejected]
     if warnings:
-        notes.append(f"{name}: {len(warnings)} values of optional fields could not be read and "
-                     "were left empty (listed in the rejects file)")
+        notes.append(_("{name}：可选字段中有 {n} 个值无法读取，已留空（列在拒收文件中）").format(
+            name=name, n=len(warnings)))
     return Prepared(frame=frame, rejects=rejects, read=n, notes=notes, crs=crs_info,
                     columns=columns, warnings=warnings,
                     control_chars=dict(source.control_chars))
@@ -214,8 +216,8 @@ def _fill_blanks(
         fill = blank & np.array([not is_blank(v) for v in values], dtype=bool)
         if fill.any():
             raw[fill] = values[fill]
-            notes.append(f"{source.path.name}: {int(fill.sum())} empty cells of {header} "
-                         f"taken from {other}")
+            notes.append(_("{name}：{header} 的 {n} 个空单元格取自 {other}").format(
+                name=source.path.name, header=header, n=int(fill.sum()), other=other))
             blank &= ~fill
     return raw
 
@@ -227,7 +229,8 @@ def _convert(
     blank = np.array([is_blank(v) for v in raw], dtype=bool)
     for i in np.flatnonzero(blank):
         if required:
-            problems.add(int(i), header, "", f"{canon} is required and empty: fill it in")
+            problems.add(int(i), header, "",
+                         _("{canon} 为必填项但为空：请填写").format(canon=canon))
     if kind == "str":
         for i in np.flatnonzero(~blank):
             value = raw[i]
@@ -245,17 +248,18 @@ def _convert(
                 key = unit.replace(" ", "").lower()
                 if key not in AREA_UNITS:
                     raise FieldError(
-                        f"unknown area unit {unit!r}; known: {', '.join(AREA_UNITS)}",
+                        _("未知的面积单位 {unit!r}；可用的单位：{known}").format(
+                            unit=unit, known=_("、").join(AREA_UNITS)),
                         field=header,
                     )
                 factor = AREA_UNITS[key]
         for k, i in enumerate(idx):
             report = problems.add if required else problems.warn
             if not ok[k]:
-                report(int(i), header, raw[i], "not a number: write it like 126.5")
+                report(int(i), header, raw[i], _("不是数字：请写成 126.5 这样的形式"))
             elif kind == "int":
                 if not float(nums[k]).is_integer():
-                    report(int(i), header, raw[i], "not a whole number")
+                    report(int(i), header, raw[i], _("不是整数"))
                 else:
                     values[i] = int(nums[k])
             else:
@@ -266,7 +270,7 @@ def _convert(
             parsed = _parse_date(raw[i])
             if parsed is None:
                 (problems.add if required else problems.warn)(
-                    int(i), header, raw[i], "not a date: write it as YYYY-MM-DD")
+                    int(i), header, raw[i], _("不是日期：请写成 YYYY-MM-DD，例如 2025-06-30"))
             values[i] = parsed
         return values
     raise LayerError(f"unknown field kind {kind}")
@@ -307,7 +311,8 @@ def _geometry(
     name = source.path.name
     info: dict[str, Any] = {}
     if coords is not None and coords not in ("wgs84", "cgcs2000", "gcj02", "bd09"):
-        raise InputError(f"--coords {coords!r}: use wgs84, cgcs2000, gcj02 or bd09", file=name)
+        raise InputError(_("--coords {coords!r}：请用 wgs84、cgcs2000、gcj02 或 bd09").format(
+            coords=coords), file=name)
     if source.geometry is not None:
         geoms = np.asarray(source.geometry, dtype=object)
         src = source.crs
@@ -334,8 +339,8 @@ def _geometry(
         info["from"] = f"columns {hx}, {hy}"
     else:
         raise FieldError(
-            "no geometry and no coordinate columns: add 经度/纬度 (lon/lat) or X/Y columns, "
-            "or name them with --field x=COLUMN --field y=COLUMN",
+            _("没有几何图形，也没有坐标列：请添加 经度/纬度 或 X/Y 列，"
+              "或用 --field x=COLUMN --field y=COLUMN 指定"),
             file=name,
         )
     if crs is not None:
@@ -350,22 +355,24 @@ def _geometry(
         info["decision"] = f"file declares {src.to_string()}"
     else:
         raise InputError(
-            "the file declares no coordinate system: pass --crs EPSG:4490 for CGCS2000 "
-            "lon/lat, --crs EPSG:4326 for WGS84, or the EPSG code of its projection",
+            _("文件未声明坐标系：CGCS2000 经纬度请用 --crs EPSG:4490，WGS84 请用 "
+              "--crs EPSG:4326，投影坐标请用 --crs 加其投影的 EPSG 代码"),
             file=name,
         )
     info["source_crs"] = src.to_string()
     if coords in ("gcj02", "bd09"):
         geoms = _unshift(geoms, coords)
         info["shift"] = f"{coords} converted to WGS84"
-        notes.append(f"{name}: {coords.upper()} coordinates converted back to WGS84/CGCS2000")
+        notes.append(_("{name}：{coords} 坐标已转换回 WGS84/CGCS2000").format(
+            name=name, coords=coords.upper()))
     if not src.equals(CGCS2000):
         trans = transformer(src, CGCS2000)
         present = ~shapely.is_missing(geoms)
         geoms[present] = shapely.transform(
             geoms[present], lambda xy: np.column_stack(trans.transform(xy[:, 0], xy[:, 1]))
         )
-        notes.append(f"{name}: reprojected from {src.to_string()} to EPSG:4490 (CGCS2000)")
+        notes.append(_("{name}：已从 {src} 重投影到 EPSG:4490（CGCS2000）").format(
+            name=name, src=src.to_string()))
     info["stored_crs"] = "EPSG:4490"
     return geoms, info
 
@@ -397,18 +404,19 @@ def _check_geoms(
     result = repair(geoms)
     geoms = result.geoms
     for i in np.flatnonzero(result.repaired):
-        notes.append(f"row {int(rows[i])}: invalid geometry repaired ({result.reasons[i]})")
+        notes.append(_("第 {row} 行：无效的几何图形已修复（{reason}）").format(
+            row=int(rows[i]), reason=result.reasons[i]))
     for i in np.flatnonzero(result.empty & ~already):
         problems.add(int(i), "geometry", None if missing[i] else "EMPTY",
-                     "empty geometry: the feature has no shape; draw it or remove the row")
+                     _("几何图形为空：该要素没有形状；请绘制或删除该行"))
     ok = ~result.empty
     types = np.array(
         [g.geom_type.replace("Multi", "") if g is not None else "" for g in geoms], dtype=object
     )
     for i in np.flatnonzero(ok & ~np.isin(types, kinds)):
         problems.add(int(i), "geometry", geoms[i].geom_type,
-                     f"geometry type {geoms[i].geom_type} not accepted here; "
-                     f"use {' or '.join(kinds)}")
+                     _("此处不接受几何类型 {kind}；请用 {kinds}").format(
+                         kind=geoms[i].geom_type, kinds=_(" 或 ").join(kinds)))
     bounds = np.full((len(geoms), 4), np.nan)
     bounds[ok] = shapely.bounds(geoms[ok])
     minx, miny, maxx, maxy = CHINA_BOX
@@ -420,7 +428,7 @@ def _check_geoms(
         centre = shapely.centroid(geoms[i])
         problems.add(
             int(i), "geometry", f"{centre.x:.6f}, {centre.y:.6f}",
-            "outside China after reprojection: check --crs, or longitude and latitude swapped",
+            _("重投影后位于中国境外：请检查 --crs，或经度与纬度是否写反"),
         )
     return geoms
 
@@ -466,5 +474,6 @@ def reject_duplicates(prepared: Prepared, key: str) -> None:
         return
     first_row = frame[present].drop_duplicates(key).set_index(key)["src_row"]
     ids = frame[key].to_numpy()[dup]
-    reasons = [f"duplicate {key}: first seen in row {int(first_row[i])}" for i in ids]
+    reasons = [_("{key} 重复：首次出现在第 {row} 行").format(key=key, row=int(first_row[i]))
+               for i in ids]
     reject_where(prepared, dup, prepared.columns.get(key, key), ids, reasons)

@@ -27,6 +27,7 @@ from geo.crs import (
 )
 from geo.errors import CRSError
 from layers.errors import InputError
+from layers.i18n import _
 from layers.read import is_blank
 
 __all__ = ["CGCS2000_DEFAULT_NOTE", "ColumnPoints", "column_decimal_comma",
@@ -34,11 +35,12 @@ __all__ = ["CGCS2000_DEFAULT_NOTE", "ColumnPoints", "column_decimal_comma",
 
 log = logging.getLogger(__name__)
 
-#: The line an ingest prints when lon/lat degrees without a declared CRS are read as CGCS2000.
+#: The line an ingest prints when lon/lat degrees without a declared CRS are read as CGCS2000
+#: (the Chinese msgid; the note itself is ``_(CGCS2000_DEFAULT_NOTE)``).
 CGCS2000_DEFAULT_NOTE = (
-    "lon/lat in degrees inside China, no coordinate system declared: read as CGCS2000 "
-    "(EPSG:4490); if they are not, pass --crs EPSG:4326 (WGS84 GPS) or --coords gcj02 "
-    "(Amap, Tencent) / --coords bd09 (Baidu)"
+    "经纬度位于中国境内，文件未声明坐标系：按 CGCS2000（EPSG:4490）读取；"
+    "如果不是，请用 --crs EPSG:4326（WGS84 GPS）或 --coords gcj02（高德、腾讯）"
+    "/ --coords bd09（百度）"
 )
 
 
@@ -130,14 +132,14 @@ def points_from_columns(
     out = ColumnPoints(x, y)
     for parsed, raw, name in ((px, xs_raw, x_name), (py, ys_raw, y_name)):
         for i in np.flatnonzero(~parsed.ok):
-            why = ("no coordinate: fill it in" if is_blank(raw[i]) else
-                   "hemisphere of the other axis: check the column"
+            why = (_("缺少坐标：请填写") if is_blank(raw[i]) else
+                   _("是另一个轴的半球标记：请检查该列")
                    if parsed.wrong_axis[i] else
-                   "not a coordinate: write decimal degrees (126.5) or DMS (126°30'15\"E)")
+                   _("不是坐标：请写成十进制度数（126.5）或度分秒（126°30'15\"E）"))
             out.problems.append((int(i), name, raw[i], why))
         if parsed.n_dms:
-            out.notes.append(f"{file}: {parsed.n_dms} values of {name} in "
-                             "degrees-minutes-seconds, converted to decimal degrees")
+            out.notes.append(_("{file}：{name} 中有 {n} 个度分秒格式的值，已转换为十进制度数")
+                             .format(file=file, name=name, n=parsed.n_dms))
     ok = px.ok & py.ok
     if not ok.any():
         return out
@@ -145,13 +147,16 @@ def points_from_columns(
         try:
             found = detect_gauss_kruger(x[ok], y[ok], hint_lon=hint_lon)
         except CRSError as exc:
-            raise InputError(f"{exc}; pass --crs with the EPSG code", file=file) from exc
+            raise InputError(_("{problem}；请用 --crs 加 EPSG 代码指定坐标系").format(
+                problem=exc), file=file) from exc
         if found is not None:
             if found.needs_crs:
-                raise InputError(f"{found.message}; pass --crs with the EPSG code", file=file)
+                raise InputError(_("{problem}；请用 --crs 加 EPSG 代码指定坐标系").format(
+                    problem=found.message), file=file)
             out.detected_crs = found.crs
             out.detection = found.message
-            out.notes.append(f"{file}: {found.message} (override with --crs)")
+            out.notes.append(_("{file}：{found}（可用 --crs 另行指定）").format(
+                file=file, found=found.message))
             if found.swapped:
                 out.x, out.y = y, x
             return out
@@ -168,11 +173,12 @@ def points_from_columns(
         swapped |= ok & (np.abs(y) > 90) & (np.abs(y) <= 180) & (np.abs(x) <= 90)
         ambiguous = ambiguous_lonlat_order(x, y) & ok
         for i in np.flatnonzero(swapped):
-            out.notes.append(f"row {int(rows[i])}: {x_name}/{y_name} swapped "
-                             f"({x[i]}, {y[i]}); read as longitude {y[i]}, latitude {x[i]}")
+            out.notes.append(_("第 {row} 行：{x_name}/{y_name} 写反了（{x}, {y}）；"
+                               "按经度 {y}、纬度 {x} 读取").format(
+                row=int(rows[i]), x_name=x_name, y_name=y_name, x=x[i], y=y[i]))
         for i in np.flatnonzero(ambiguous):
             out.problems.append((int(i), x_name, f"{x[i]}, {y[i]}",
-                                 "longitude/latitude order cannot be told: check the row"))
+                                 _("无法判断经度与纬度的顺序：请检查该行")))
         out.x = np.where(swapped, y, x)
         out.y = np.where(swapped, x, y)
         if swapped.any():
@@ -191,5 +197,5 @@ def _default_cgcs2000(out: ColumnPoints, ok: np.ndarray, file: str) -> None:
         return  # a file of places elsewhere: its CRS must be said (--crs)
     out.detected_crs = CGCS2000
     out.detection = "lon/lat degrees inside China read as CGCS2000 (no CRS declared)"
-    out.notes.append(f"{file}: {CGCS2000_DEFAULT_NOTE}")
+    out.notes.append(_("{file}：{note}").format(file=file, note=_(CGCS2000_DEFAULT_NOTE)))
     log.info("%s: %s", file, out.detection)

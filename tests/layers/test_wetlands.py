@@ -74,7 +74,7 @@ def test_lon_lat_columns_with_blank_rows(tmp_path: Path):
     prep = prepare_wetlands(read_source(path), crs="EPSG:4490")
     assert list(prep.frame["wetland_name"]) == ["甲", "乙"]
     assert list(prep.frame["location_kind"]) == ["point", "none"]
-    assert [(r.row, r.reason) for r in prep.rejects] == [(4, "no coordinate: fill it in")]
+    assert [(r.row, r.reason) for r in prep.rejects] == [(4, "缺少坐标：请填写")]
 
 
 def test_polygons_get_their_equal_area_area(tmp_path: Path):

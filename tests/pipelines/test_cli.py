@@ -79,7 +79,7 @@ def test_file_without_crs_exits_1(tmp_path, leads_csv):
     result = CliRunner().invoke(cli, ["ingest", "leads", str(leads_csv), "-w",
                                       str(tmp_path / "w.gpkg")])
     assert result.exit_code == 0, result.output
-    assert "read as CGCS2000 (EPSG:4490)" in result.output and "--coords gcj02" in result.output
+    assert "按 CGCS2000（EPSG:4490）读取" in result.output and "--coords gcj02" in result.output
 
 
 def test_usage_error_exits_2(tmp_path):

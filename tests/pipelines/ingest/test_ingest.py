@@ -68,7 +68,7 @@ def test_lonlat_table_without_crs_is_read_as_cgcs2000_and_says_so(workspace, lea
     report = ingest(workspace, "leads", leads_csv)
     assert report.stored == 6
     said = [n for n in report.notes if "CGCS2000" in n]
-    assert said == [f"leads.csv: {CGCS2000_DEFAULT_NOTE}"]
+    assert said == [f"leads.csv：{CGCS2000_DEFAULT_NOTE}"]
     assert "--crs EPSG:4326" in said[0] and "--coords gcj02" in said[0]
     assert "CGCS2000" in report.crs["decision"] or "4490" in report.crs["decision"]
     stored = workspace.read_features("leads").set_index("lead_id")
@@ -81,7 +81,7 @@ def test_lonlat_table_outside_china_without_crs_is_refused(workspace, tmp_path: 
     path = tmp_path / "world.csv"
     path.write_text("线索编号,批次,经度,纬度\nW1,2024,2.35,48.85\nW2,2024,13.4,52.5\n",
                     encoding="utf-8")
-    with pytest.raises(InputError, match=r"declares no coordinate system.*--crs EPSG:4490"):
+    with pytest.raises(InputError, match=r"文件未声明坐标系.*--crs EPSG:4490"):
         ingest(workspace, "leads", path)
     assert workspace.count("leads") == 0
 
@@ -97,7 +97,7 @@ def test_vector_without_crs_is_refused(workspace, tmp_path: Path):
     path = tmp_path / "noprj.shp"
     gpd.GeoDataFrame({"保护区名称": ["甲"]}, geometry=[shapely.box(126, 43, 127, 44)]).to_file(
         path, encoding="GBK")
-    with pytest.raises(InputError, match="no coordinate system"):
+    with pytest.raises(InputError, match="文件未声明坐标系"):
         ingest(workspace, "reserves", path)
     assert ingest(workspace, "reserves", path, crs="EPSG:4490").stored == 1
 
@@ -129,9 +129,9 @@ def test_accounting_with_bad_rows(workspace, tmp_path: Path):
     assert pd.isna(stored.loc["B4", "area_m2"])
     by_row = {r["row"]: r for r in rejects}
     assert by_row["4"]["field"] == "经度" and by_row["4"]["value"] == "abc"
-    assert "first seen in row 2" in by_row["6"]["reason"]
+    assert "首次出现在第 2 行" in by_row["6"]["reason"]
     assert "--batch" in by_row["7"]["reason"]
-    assert "outside China" in by_row["8"]["reason"]
+    assert "中国境外" in by_row["8"]["reason"]
     assert all(r["file"] == "bad.csv" for r in rejects)
 
 
@@ -227,7 +227,7 @@ def test_invalid_geometry_repaired_and_empty_rejected(workspace, tmp_path: Path)
     frame.to_file(path)
     report = ingest(workspace, "leads", path)
     assert (report.stored, report.rejected) == (1, 1)
-    assert any("repaired" in n for n in report.notes)
+    assert any("已修复" in n for n in report.notes)
     assert workspace.read_features("leads").geometry.is_valid.all()
 
 

@@ -55,7 +55,7 @@ def test_swapped_row_fixed_and_reported(workspace, tmp_path: Path):
                     encoding="utf-8")
     report = ingest(workspace, "leads", path, crs=4490)
     assert report.stored == 2
-    assert any(n.startswith("row 3:") and "swapped" in n for n in report.notes)
+    assert any(n.startswith("第 3 行：") and "写反" in n for n in report.notes)
     point = _leads(workspace).loc["S2", "geometry"]
     assert (point.x, point.y) == (126.6, 43.6)
 
@@ -71,7 +71,7 @@ def test_dms_and_decimal_commas(workspace, tmp_path: Path):
     )
     report = ingest(workspace, "leads", path, crs=4490)
     assert report.stored == 3
-    assert any("degrees-minutes-seconds" in n for n in report.notes)
+    assert any("度分秒" in n for n in report.notes)
     leads = _leads(workspace)
     assert leads.loc["D1", "geometry"].equals(shapely.Point(126.5, 43.5))
     assert leads.loc["D2", "geometry"].x == pytest.approx(126.6)

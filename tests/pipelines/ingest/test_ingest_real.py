@@ -25,9 +25,9 @@ def test_gem_closed_mines_with_decimal_commas_and_a_swapped_row(workspace, share
     assert report.read == report.stored + report.rejected
     # the Anglesea row has latitude and longitude swapped: fixed, reported, then refused
     # because the mine is in Australia, not China
-    assert any(n.startswith("row 2:") and "swapped" in n for n in report.notes)
+    assert any(n.startswith("第 2 行：") and "写反" in n for n in report.notes)
     reasons = {r["row"]: r["reason"] for r in _rejects(report.rejects_path)}
-    assert "outside China" in reasons["2"]
+    assert "中国境外" in reasons["2"]
     mines = workspace.read_features("mines").set_index("mine_id")
     assert 100 <= len(mines) <= 400
     baishan = mines.loc["M5460"]  # 33,785716 / 116,680522 written with decimal commas
@@ -43,8 +43,8 @@ def test_gem_mines_as_leads(workspace, shared_data):
                     fields={"lead_id": "GEM Mine ID"})
     assert report.read == 7136 == report.stored + report.rejected
     reasons = [r["reason"] for r in _rejects(report.rejects_path)]
-    assert any(r.startswith("duplicate lead_id: first seen in row") for r in reasons)
-    assert any(r.startswith("no coordinate") for r in reasons)
+    assert any(r.startswith("lead_id 重复：首次出现在第") for r in reasons)
+    assert any(r.startswith("缺少坐标") for r in reasons)
     assert report.stored > 2000
 
 

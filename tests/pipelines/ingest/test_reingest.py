@@ -99,7 +99,7 @@ def test_a_file_whose_every_row_is_rejected_is_an_error(workspace, tmp_path):
                                       str(workspace.location), "--crs", "EPSG:4490"])
     assert result.exit_code != 0
     assert "全部 2 行被拒绝，未入库" in result.output
-    assert "经度: not a coordinate" in result.output
+    assert "经度: 不是坐标" in result.output
 
 
 def test_leads_are_written_a_slice_at_a_time_in_one_transaction(any_workspace, tmp_path,
