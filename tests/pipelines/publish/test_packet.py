@@ -229,3 +229,28 @@ def test_one_chromium_prints_chunk_after_chunk_and_a_chromium_per_chunk_too(clas
     finally:
         printer.close()
     assert not (tmp_path / "d.pdf").exists()
+
+
+def test_a_packets_ledger_reads_back_with_status_import(packed, tmp_path):
+    from pipelines.publish.export import EDITABLE, ledger_columns
+    from pipelines.publish.export.xlsx import HEADER_ROW
+    from pipelines.verify.ledger_import import import_ledger
+    from pipelines.verify.status import current_state
+
+    report = export_packets(packed, tmp_path / "out", codes=["R02"], pdf=False)
+    xlsx = report.folders["乙保护区"] / "乙保护区_核查清单.xlsx"
+    book = load_workbook(xlsx)
+    sheet = book.worksheets[0]
+    column = {sheet.cell(HEADER_ROW, c).value: c for c in range(1, sheet.max_column + 1)}
+    assert sheet.max_row == FIRST_ROW + 1  # its two leads, right under the header
+    row = next(r for r in range(FIRST_ROW, sheet.max_row + 1)
+               if sheet.cell(r, 1).value == "L004")
+    labels = ledger_columns()
+    sheet.cell(row, column[EDITABLE["status_label"]]).value = "问题"
+    sheet.cell(row, column[labels["opinion"]]).value = "现场为养殖场，已拍照"
+    book.save(xlsx)
+    done = import_ledger(packed, xlsx, by="张三")
+    assert done.summary().startswith("已应用 1")
+    state = current_state(packed, "L004")
+    assert state["status"] == "problem" and state["opinion"] == "现场为养殖场，已拍照"
+    assert import_ledger(packed, xlsx, by="张三").summary().startswith("已应用 0")
