@@ -26,6 +26,7 @@ from pyproj import CRS
 
 from layers.aliases import COORD_ALIASES, FIELD_ALIASES, normalize_header, split_unit
 from layers.errors import DamagedFileError, ReadError
+from layers.i18n import _
 from layers.shapefile import check_decoded, check_shapefiles
 from layers.text import strip_control
 
@@ -135,7 +136,7 @@ def read_source(
     """
     path = Path(path)
     if not path.exists():
-        raise ReadError(f"file {path} does not exist")
+        raise ReadError(_("文件 {path} 不存在").format(path=path))
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
         return _without_control(_read_csv(path, encoding=encoding))
@@ -143,10 +144,8 @@ def read_source(
         return _without_control(_read_xlsx(path, sheet=sheet))
     if suffix in VECTOR_SUFFIXES:
         return _without_control(_read_vector(path, layer=layer, encoding=encoding))
-    raise ReadError(
-        f"file {path}: unsupported format {suffix!r}; lvdun reads "
-        f"{', '.join(VECTOR_SUFFIXES + TABLE_SUFFIXES)}"
-    )
+    raise ReadError(_("文件 {path}：不支持的格式 {suffix!r}；lvdun 可读取 {known}").format(
+        path=path, suffix=suffix, known=_("、").join(VECTOR_SUFFIXES + TABLE_SUFFIXES)))
 
 
 def detect_text_encoding(data: bytes) -> str:
@@ -167,21 +166,22 @@ def detect_text_encoding(data: bytes) -> str:
         except UnicodeDecodeError:
             continue
         return enc
-    raise ReadError("text is neither UTF-8 nor GB18030: pass --encoding")
+    raise ReadError(_("文本既不是 UTF-8 也不是 GB18030：请用 --encoding 指定编码"))
 
 
 def _read_csv(path: Path, *, encoding: str | None) -> Source:
     data = path.read_bytes()
     if not data.strip():
-        raise ReadError(f"file {path} is empty")
+        raise ReadError(_("文件 {path} 是空的").format(path=path))
     notes: list[str] = []
     enc = encoding or detect_text_encoding(data)
     if encoding is None and enc != "utf-8-sig":
-        notes.append(f"{path.name}: text encoding detected as {enc.upper()}")
+        notes.append(_("{name}：检测到文本编码为 {enc}").format(name=path.name, enc=enc.upper()))
     try:
         text = data.decode(enc)
     except (UnicodeDecodeError, LookupError) as exc:
-        raise ReadError(f"file {path} cannot be decoded as {enc}: {exc}") from exc
+        raise ReadError(_("文件 {path} 无法按 {enc} 解码：{error}").format(
+            path=path, enc=enc, error=exc)) from exc
     del data  # a large file is held once, not as bytes, text and records at the same time
     try:
         sep = csv.Sniffer().sniff(text[:20000].split("\n", 1)[0], delimiters=",;\t|").delimiter
@@ -191,7 +191,7 @@ def _read_csv(path: Path, *, encoding: str | None) -> Source:
     del text
     start = next((i for i, r in enumerate(records) if any(v.strip() for v in r)), None)
     if start is None:
-        raise ReadError(f"file {path} is empty")
+        raise ReadError(_("文件 {path} 是空的").format(path=path))
     header = _unique([v.replace("\n", " ").strip() for v in records[start]])
     width = len(header)
     body: list[list[str]] = []
@@ -206,11 +206,12 @@ def _read_csv(path: Path, *, encoding: str | None) -> Source:
         if any(v.strip() for v in extra):
             last = width + 1 + max(i for i, v in enumerate(extra) if v.strip())
             problems.append(RowProblem(
-                number, f"column {width + 1}" + (f"-{last}" if last > width + 1 else "")
-                + " (no header)", strip_control(sep.join(extra).strip(sep))[0],
-                f"{len(record)} fields but the header has {width}: a separator {sep!r} too "
-                f"many, or a value holding {sep!r} without quotes; remove the separator or "
-                'put the value in double quotes ("...")'))
+                number, _("第 {columns} 列（无表头）").format(
+                    columns=f"{width + 1}" + (f"-{last}" if last > width + 1 else "")),
+                strip_control(sep.join(extra).strip(sep))[0],
+                _("该行有 {n} 个字段，但表头只有 {width} 个：多了一个分隔符 {sep!r}，"
+                  "或某个值含有 {sep!r} 却没有加引号；请删除多余的分隔符，"
+                  '或给该值加上双引号（"..."）').format(n=len(record), width=width, sep=sep)))
         elif extra:
             padded += 1
         body.append(record[:width] + [""] * (width - len(record)))
@@ -218,10 +219,11 @@ def _read_csv(path: Path, *, encoding: str | None) -> Source:
     frame = pd.DataFrame(body, columns=header, dtype=object) if body else \
         pd.DataFrame(columns=header, dtype=object)
     if skipped:
-        notes.append(f"{path.name}: {skipped} empty rows skipped (no values at all)")
+        notes.append(_("{name}：跳过了 {n} 个空行（没有任何值）").format(
+            name=path.name, n=skipped))
     if padded:
-        notes.append(f"{path.name}: {padded} rows end with empty fields beyond the header; "
-                     "ignored (they hold nothing)")
+        notes.append(_("{name}：{n} 行在表头之外还有空字段；已忽略（其中没有内容）").format(
+            name=path.name, n=padded))
     return Source(path, frame, np.asarray(rows, dtype="int64"), encoding=enc,
                   header_row=start + 1, notes=notes, problems=problems)
 
@@ -234,11 +236,10 @@ def _csv_records(path: Path, text: str, sep: str) -> list[list[str]]:
     except csv.Error as exc:
         if "unexpected end of data" not in str(exc):  # quotes inside values: read leniently
             return list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
-        raise DamagedFileError(
-            f"{path.name}: row {len(records) + 1}: a quoted value starts there and is never "
-            'closed, so every row after it would be read into it; add the closing " (write '
-            '"" for a quote inside a value) or copy the complete file again'
-        ) from None
+        raise DamagedFileError(_(
+            "{name}：第 {row} 行：一个带引号的值从这里开始却没有结束，其后的每一行都会被读进去；"
+            '请补上结尾的 "（值中的引号写成 ""），或重新复制完整的文件').format(
+                name=path.name, row=len(records) + 1)) from None
     return records
 
 
@@ -292,8 +293,8 @@ def _without_control(source: Source) -> Source:
         column = frame.iloc[:, j]
         if pd.api.types.is_object_dtype(column) or isinstance(column.dtype, pd.StringDtype):
             pairs = [strip_control(v) if isinstance(v, str) else (v, 0) for v in column]
-            if dirty := sum(k > 0 for _, k in pairs):
-                frame.isetitem(j, [v for v, _ in pairs])
+            if dirty := sum(k > 0 for _v, k in pairs):
+                frame.isetitem(j, [v for v, _k in pairs])
                 counts[str(name)] = dirty
     if counts:
         what = ", ".join(f"{n} column name{'s' if n > 1 else ''}" if c == COLUMN_NAMES else
@@ -324,10 +325,12 @@ def _read_xlsx(path: Path, *, sheet: str | None) -> Source:
     try:
         book = openpyxl.load_workbook(path, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for broken files
-        raise ReadError(f"file {path} is not a readable XLSX workbook: {exc}") from exc
+        raise ReadError(_("文件 {path} 不是可读取的 XLSX 工作簿：{error}").format(
+            path=path, error=exc)) from exc
     names = book.sheetnames
     if sheet is not None and sheet not in names:
-        raise ReadError(f"file {path}: no sheet {sheet!r}; sheets: {', '.join(names)}")
+        raise ReadError(_("文件 {path}：没有工作表 {sheet!r}；现有工作表：{sheets}").format(
+            path=path, sheet=sheet, sheets=_("、").join(names)))
     best: tuple[int, str, int, list[list[object]]] | None = None
     for name in [sheet] if sheet else names:
         ws = book[name]
@@ -339,12 +342,12 @@ def _read_xlsx(path: Path, *, sheet: str | None) -> Source:
         if best is not None and sheet is None:
             break
     if best is None:
-        raise ReadError(
-            f"file {path}: no header row found in the first 20 rows of "
-            f"{'sheet ' + sheet if sheet else 'any sheet'}; a header needs at least two known "
-            "column names (e.g. 线索编号, 经度, 纬度); pass --sheet to pick a sheet"
-        )
-    _, name, header_idx, grid = best
+        where = (_("工作表 {sheet!r}").format(sheet=sheet) if sheet else _("任何工作表"))
+        raise ReadError(_(
+            "文件 {path}：在{where}的前 20 行中没有找到表头行；表头至少需要两个已知的列名"
+            "（例如 线索编号、经度、纬度）；请用 --sheet 指定工作表").format(
+                path=path, where=where))
+    _score, name, header_idx, grid = best
     header = [
         str(c).replace("\n", " ").strip() if c is not None else f"column_{j + 1}"
         for j, c in enumerate(grid[header_idx])
@@ -355,9 +358,11 @@ def _read_xlsx(path: Path, *, sheet: str | None) -> Source:
     )
     frame.index = np.arange(len(frame)) + header_idx + 2  # 1-based spreadsheet rows
     frame, skipped = _drop_empty(frame)
-    notes = [f"{path.name}: sheet {name!r}, header in row {header_idx + 1}"]
+    notes = [_("{name}：工作表 {sheet!r}，表头在第 {row} 行").format(
+        name=path.name, sheet=name, row=header_idx + 1)]
     if skipped:
-        notes.append(f"{path.name}: {skipped} empty rows skipped (no values at all)")
+        notes.append(_("{name}：跳过了 {n} 个空行（没有任何值）").format(
+            name=path.name, n=skipped))
     rows = frame.index.to_numpy()
     return Source(path, frame.reset_index(drop=True), rows, sheet=name,
                   header_row=header_idx + 1, notes=notes)
@@ -401,18 +406,19 @@ def _read_vector(path: Path, *, layer: str | None, encoding: str | None) -> Sour
     try:
         layers = pyogrio.list_layers(target)
     except Exception as exc:  # pyogrio raises DataSourceError and friends
-        raise ReadError(f"file {path} cannot be opened as a vector file: {exc}") from exc
+        raise ReadError(_("文件 {path} 无法作为矢量文件打开：{error}").format(
+            path=path, error=exc)) from exc
     names = [str(n) for n in layers[:, 0]]
     if layer is not None and layer not in names:
-        raise ReadError(f"file {path}: no layer {layer!r}; layers: {', '.join(names)}")
+        raise ReadError(_("文件 {path}：没有图层 {layer!r}；现有图层：{layers}").format(
+            path=path, layer=layer, layers=_("、").join(names)))
     if suffix in (".kml", ".kmz") and layer is None and len(names) > 1:
         return _read_kml_folders(path, target, names)
     if layer is None and len(names) > 1:
         non_empty = [n for n in names if pyogrio.read_info(target, layer=n)["features"]]
         if len(non_empty) > 1:
-            raise ReadError(
-                f"file {path} holds several layers ({', '.join(non_empty)}): pick one with --layer"
-            )
+            raise ReadError(_("文件 {path} 含有多个图层（{layers}）：请用 --layer 选择一个").format(
+                path=path, layers=_("、").join(non_empty)))
         layer = non_empty[0] if non_empty else names[0]
     enc = encoding
     if encoding is None:
@@ -420,14 +426,15 @@ def _read_vector(path: Path, *, layer: str | None, encoding: str | None) -> Sour
         if dbf is not None:
             enc = detect_text_encoding(dbf[32:])
             enc = "UTF-8" if enc == "utf-8-sig" else "GB18030"
-            notes.append(f"{path.name}: no .cpg; .dbf text encoding detected as {enc}")
+            notes.append(_("{name}：没有 .cpg；检测到 .dbf 的文本编码为 {enc}").format(
+                name=path.name, enc=enc))
     record_types = shapes.get(layer) if layer is not None else (
         next(iter(shapes.values())) if len(shapes) == 1 else None)
     try:
         frame = pyogrio.read_dataframe(target, layer=layer, encoding=enc,
                                        fid_as_index=record_types is not None)
     except Exception as exc:
-        raise ReadError(f"file {path} cannot be read: {exc}") from exc
+        raise ReadError(_("文件 {path} 无法读取：{error}").format(path=path, error=exc)) from exc
     if record_types is not None:
         check_decoded(record_types, frame.index.to_numpy(),
                        np.asarray(frame.geometry.values, dtype=object))
@@ -472,10 +479,10 @@ def looks_like_mojibake(text: str) -> bool:
 def _refuse_mojibake(path: Path, headers: list[str], encoding: str | None) -> None:
     bad = [h for h in headers if looks_like_mojibake(h)]
     if bad:
-        raise ReadError(
-            f"file {path}: column names look garbled ({', '.join(bad[:3])}): the text is "
-            f"not in {encoding or 'the encoding the file declares'}; pass --encoding GBK"
-        )
+        raise ReadError(_(
+            "文件 {path}：列名看起来是乱码（{names}）：文本不是 {encoding}；"
+            "请用 --encoding GBK").format(path=path, names=_("、").join(bad[:3]),
+                                       encoding=encoding or _("文件声明的编码")))
 
 
 def _dbf_without_cpg(path: Path, layer: str | None) -> bytes | None:
@@ -518,7 +525,8 @@ def _read_kml_folders(path: Path, target: str, names: list[str]) -> Source:
     crs = parts[0].crs
     attrs = pd.DataFrame(frame.drop(columns="geometry"))
     rows = np.arange(len(attrs)) + 1
-    notes = [f"{path.name}: {len(names)} folders read together ({', '.join(names)})"]
+    notes = [_("{name}：一并读取了 {n} 个文件夹（{folders}）").format(
+        name=path.name, n=len(names), folders=_("、").join(names))]
     return Source(path, attrs, rows, geometry=geoms,
                   crs=CRS.from_user_input(crs) if crs is not None else None,
                   layer=None, notes=notes)

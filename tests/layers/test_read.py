@@ -80,9 +80,9 @@ def test_xlsx_with_title_rows_merged_cells_and_trailing_blank_rows(tmp_path: Pat
 def test_unknown_format_and_missing_file(tmp_path: Path):
     bad = tmp_path / "x.doc"
     bad.write_text("x")
-    with pytest.raises(ReadError, match="unsupported format"):
+    with pytest.raises(ReadError, match="不支持的格式"):
         read_source(bad)
-    with pytest.raises(ReadError, match="does not exist"):
+    with pytest.raises(ReadError, match="不存在"):
         read_source(tmp_path / "nope.csv")
 
 
@@ -113,5 +113,5 @@ def test_xlsx_pick_a_sheet(tmp_path: Path):
     assert read_source(path).sheet == "第一批"
     src = read_source(path, sheet="第二批")
     assert list(src.frame["线索编号"]) == ["B1", "B2"]
-    with pytest.raises(ReadError, match="no sheet '第三批'"):
+    with pytest.raises(ReadError, match="没有工作表 '第三批'"):
         read_source(path, sheet="第三批")

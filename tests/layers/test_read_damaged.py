@@ -144,7 +144,7 @@ def test_row_with_a_field_too_many_is_kept_for_rejection(tmp_path: Path):
     assert src.rows.tolist() == [2, 3, 4]
     assert src.frame["线索编号"].tolist() == ["G1", "G2", "G3"]
     assert [(p.row, p.value) for p in src.problems] == [(3, "x")]
-    assert "7 fields but the header has 6" in src.problems[0].reason
+    assert "该行有 7 个字段，但表头只有 6 个" in src.problems[0].reason
     assert src.frame.loc[2, "变化类型"] == ""  # a short row: its missing fields are empty
 
 
@@ -156,7 +156,7 @@ def test_trailing_empty_fields_shift_nothing(tmp_path: Path):
     assert src.frame["线索编号"].tolist() == ["G1", "G2"]
     assert src.frame["变化类型"].tolist() == ["开发", "开发"]
     assert not src.problems
-    assert any("empty fields beyond the header" in n for n in src.notes)
+    assert any("在表头之外还有空字段" in n for n in src.notes)
 
 
 def test_csv_rows_are_counted_as_a_spreadsheet_shows_them(tmp_path: Path):
@@ -172,7 +172,7 @@ def test_unclosed_quote_refuses_the_file_naming_the_row(tmp_path: Path):
     path = tmp_path / "leads.csv"
     path.write_text(f'{HEADER}\nG1,2025,126.5,43.5,工业,开发\nG2,2025,"126.6,43.6,工业,开发\n'
                     "G3,2025,126.7,43.7,工业,开发\n", encoding="utf-8")
-    with pytest.raises(ReadError, match=r"leads\.csv: row 3: a quoted value .* never closed"):
+    with pytest.raises(ReadError, match=r"leads\.csv：第 3 行：一个带引号的值.*没有结束"):
         read_source(path)
 
 

@@ -78,8 +78,8 @@ def test_ragged_csv_row_is_rejected_with_its_row_number(tmp_path: Path):
     assert len(rejects) == 1
     rows = _rejects(rejects[0])
     assert [(r["row"], r["value"], r["action"]) for r in rows] == [("3", "x", "row rejected")]
-    assert "7 fields but the header has 6" in rows[0]["reason"]
-    assert "quote" in rows[0]["reason"]
+    assert "该行有 7 个字段，但表头只有 6 个" in rows[0]["reason"]
+    assert "引号" in rows[0]["reason"]
 
 
 def test_ragged_row_fails_strict_and_stores_nothing(tmp_path: Path):
