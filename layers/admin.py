@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from layers.aliases import map_headers, normalize_header, split_unit
 from layers.canonical import Prepared, canonicalize, reject_duplicates, reject_where
 from layers.errors import FieldError
+from layers.i18n import _
 from layers.read import Source, is_blank
 
 __all__ = ["COUNTY_HEADERS", "prepare_admin"]
@@ -63,14 +64,14 @@ def prepare_admin(source: Source, **options: object) -> Prepared:
         if county is not None:
             overrides["admin_name"] = county
             chain = [h for h in (columns.get("province"), columns.get("city"), county) if h]
-            notes.append(f"{name}: units named from the hierarchy of columns "
-                         f"{' / '.join(chain)}: a row's unit is the finest it fills")
+            notes.append(_("{name}：行政单位按 {chain} 各列的层级命名：每行取其所填的最细一级")
+                         .format(name=name, chain=" / ".join(chain)))
         elif not _only_upper_levels(source, columns):
             raise FieldError(
-                "no column names the counties: found columns "
-                f"{', '.join(map(str, source.frame.columns))}; a division file needs a name "
-                "column (名称, 县名, 区县名称, district) or 省/市/县 columns; name it with "
-                "--field admin_name=COLUMN",
+                _("没有列给出县的名称：文件中的列：{columns}；行政区划文件需要一个名称列"
+                  "（名称、县名、区县名称、district）或 省/市/县 列；请用 "
+                  "--field admin_name=COLUMN 指定").format(
+                    columns=_("、").join(map(str, source.frame.columns))),
                 file=name,
             )
     prep = canonicalize(source, "admin", geom_kinds=("Polygon",), overrides=overrides,
@@ -95,8 +96,7 @@ def prepare_admin(source: Source, **options: object) -> Prepared:
     prep.frame = frame
     missing = frame["admin_name"].isna().to_numpy()
     reject_where(prep, missing, prep.columns.get("admin_name", "admin_name"), None,
-                 "no name: fill the 名称 (or 县) column; city and province rows may take "
-                 "their name from the 市 / 省 columns")
+                 _("没有名称：请填写 名称（或 县）列；市、省两级的行可以从 市 / 省 列取名称"))
     reject_duplicates(prep, "adcode")
     return prep
 

@@ -11,6 +11,7 @@ from geo.crs import CGCS2000, CHINA_ALBERS
 from geo.overlay import project
 from layers.canonical import Prepared, canonicalize, reject_duplicates, reject_where
 from layers.errors import FieldError
+from layers.i18n import _
 from layers.read import Source
 
 __all__ = ["prepare_leads"]
@@ -32,9 +33,9 @@ def prepare_leads(source: Source, *, batch: str | None = None, **options: object
     points = shapely.get_dimensions(np.asarray(frame.geometry.values, dtype=object)) == 0
     if "lead_id" not in prep.columns and (points.any() or not len(frame)):
         raise FieldError(
-            "required column(s) lead_id not found among "
-            f"{', '.join(map(str, source.frame.columns))}; name the column with "
-            "--field lead_id=COLUMN (only patches may come without ids)",
+            _("缺少必需的列 lead_id；文件中的列：{columns}；请用 --field lead_id=COLUMN "
+              "指定对应的列（只有图斑可以没有编号）").format(
+                columns=_("、").join(map(str, source.frame.columns))),
             file=source.path.name,
         )
     _refuse_without_batch(prep, source, batch)
@@ -44,12 +45,12 @@ def prepare_leads(source: Source, *, batch: str | None = None, **options: object
     prep.frame = frame
     no_batch = frame["batch"].isna().to_numpy() | (frame["batch"] == "").to_numpy()
     reject_where(prep, no_batch, prep.columns.get("batch", "batch"), None,
-                 "no monitoring batch: fill the 批次 column or pass --batch NAME")
+                 _("没有监测批次：请填写 批次 列，或用 --batch NAME 指定"))
     frame = prep.frame
     no_id = frame["lead_id"].isna().to_numpy()
     points = shapely.get_dimensions(np.asarray(frame.geometry.values, dtype=object)) == 0
     reject_where(prep, no_id & points, prep.columns.get("lead_id", "lead_id"), None,
-                 "a point lead needs its lead id (线索编号): fill it in")
+                 _("点状线索需要线索编号：请填写"))
     frame = prep.frame
     for i in np.flatnonzero(frame["lead_id"].isna().to_numpy()):
         digest = hashlib.sha1(shapely.to_wkb(frame.geometry.iloc[i], hex=False)).hexdigest()
@@ -79,14 +80,15 @@ def _refuse_without_batch(prep: Prepared, source: Source, batch: str | None) -> 
     header = prep.columns.get("batch")
     if header is None:
         raise FieldError(
-            "no 批次 (batch) column and no --batch: every row would be rejected; pass "
-            "--batch NAME (e.g. --batch 2024-H1) or name the column with --field "
-            f"batch=COLUMN (columns: {', '.join(map(str, source.frame.columns))})",
+            _("没有 批次 列，也没有给出 --batch：每一行都会被拒收；请用 --batch NAME"
+              "（例如 --batch 2024-H1），或用 --field batch=COLUMN 指定对应的列"
+              "（文件中的列：{columns}）").format(
+                columns=_("、").join(map(str, source.frame.columns))),
             file=source.path.name,
         )
     if all(b is None or b == "" for b in prep.frame["batch"]):
         raise FieldError(
-            f"column {header} (批次) is empty in every row and no --batch is given: every "
-            "row would be rejected; pass --batch NAME (e.g. --batch 2024-H1)",
+            _("{header}（批次）列每一行都是空的，也没有给出 --batch：每一行都会被拒收；"
+              "请用 --batch NAME（例如 --batch 2024-H1）").format(header=header),
             file=source.path.name, field=header,
         )

@@ -9,6 +9,7 @@ from geo.crs import CGCS2000, CHINA_ALBERS
 from geo.overlay import project
 from layers.aliases import normalize_level, normalize_zone
 from layers.canonical import Prepared, canonicalize, reject_where
+from layers.i18n import _
 from layers.read import Source
 from layers.schema import LEVEL_LABELS, ZONE_LABELS, Zone
 
@@ -41,13 +42,14 @@ def prepare_reserves(source: Source, **options: object) -> Prepared:
         values = _raw_values(source, prep, zone_header, bad_zone, raw_zone)
         reject_where(
             prep, bad_zone, zone_header, values,
-            "unknown functional zone; use one of "
-            + ", ".join(ZONE_LABELS[z] for z in Zone if z != Zone.OUTSIDE),
+            _("未知的功能分区；请用其中之一：{zones}").format(
+                zones=_("、").join(ZONE_LABELS[z] for z in Zone if z != Zone.OUTSIDE)),
         )
         bad_level = bad_level[~bad_zone]
     if bad_level.any():
         reject_where(prep, bad_level, level_header, None,
-                     "unknown level; use one of " + ", ".join(LEVEL_LABELS.values()))
+                     _("未知的级别；请用其中之一：{levels}").format(
+                         levels=_("、").join(LEVEL_LABELS.values())))
     frame = prep.frame
     frame["reserve_code"] = [
         code if code else name

@@ -34,14 +34,14 @@ def test_province_city_county_columns_name_each_row_by_its_finest_unit(tmp_path)
         "220000": "吉林省", "220100": "长春市", "220102": "南关区", "220122": "农安县"}
     assert frame["admin_level"].to_dict() == {
         "220000": "province", "220100": "city", "220102": "county", "220122": "county"}
-    assert any("hierarchy of columns 省 / 市 / 县" in n for n in prep.notes)
+    assert any("按 省 / 市 / 县 各列的层级命名" in n for n in prep.notes)
 
 
 def test_columns_naming_no_county_are_refused_with_the_columns_found(tmp_path):
     path = _file(tmp_path, {"行政区划代码": ["220102", "220122"], "省": ["吉林省"] * 2,
                             "市": ["长春市"] * 2})
-    with pytest.raises(FieldError, match=r"no column names the counties: found columns "
-                                         r"行政区划代码, 省, 市.*--field admin_name=COLUMN"):
+    with pytest.raises(FieldError, match=r"没有列给出县的名称：文件中的列："
+                                         r"行政区划代码、省、市.*--field admin_name=COLUMN"):
         prepare_admin(read_source(path))
 
 

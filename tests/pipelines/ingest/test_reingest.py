@@ -72,7 +72,7 @@ def test_changes_are_counted_per_field_and_rounding_is_no_update(any_workspace, 
 
 def test_no_batch_column_and_no_option_is_refused_up_front(any_workspace, tmp_path):
     path = _csv(tmp_path, "nobatch.csv", "线索编号,经度,纬度\nA1,126.5,43.5\nA2,126.6,43.6\n")
-    with pytest.raises(FieldError, match=r"no 批次 \(batch\) column and no --batch.*"
+    with pytest.raises(FieldError, match=r"没有 批次 列，也没有给出 --batch.*"
                                          r"--batch NAME"):
         ingest(any_workspace, "leads", path, crs=4490)
     assert any_workspace.count("leads") == 0
@@ -81,7 +81,7 @@ def test_no_batch_column_and_no_option_is_refused_up_front(any_workspace, tmp_pa
 
 def test_an_empty_batch_column_and_no_option_is_refused(workspace, tmp_path):
     path = _csv(tmp_path, "blank.csv", "线索编号,批次,经度,纬度\nA1,,126.5,43.5\nA2,,126.6,43.6\n")
-    with pytest.raises(FieldError, match=r"批次 \(批次\) is empty in every row.*--batch"):
+    with pytest.raises(FieldError, match=r"批次（批次）列每一行都是空的.*--batch"):
         ingest(workspace, "leads", path, crs=4490)
 
 
