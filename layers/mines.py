@@ -29,6 +29,7 @@ from geo.metric import buffer_metres
 from layers.aliases import normalize_header, split_unit
 from layers.canonical import Prepared, reject_duplicates, reject_where
 from layers.errors import FieldError, InputError
+from layers.i18n import _
 from layers.read import Source, is_blank
 from layers.wetlands import match_geometries, match_label, prepare_listed
 
@@ -127,8 +128,9 @@ def prepare_mines(
     """
     radius_m = POINT_MINE_RADIUS_M if point_radius_m is None else float(point_radius_m)
     if not np.isfinite(radius_m) or radius_m <= 0:
-        raise InputError(f"--point-radius {point_radius_m}: give a radius in metres above 0, "
-                         f"e.g. {POINT_MINE_RADIUS_M:g}", file=source.path.name)
+        raise InputError(_("--point-radius {radius}：请给出大于 0 的半径（米），例如 {example}")
+                         .format(radius=point_radius_m, example=f"{POINT_MINE_RADIUS_M:g}"),
+                         file=source.path.name)
     prep = prepare_listed(source, "mines", **options)
     name = source.path.name
     frame = prep.frame
@@ -142,11 +144,13 @@ def prepare_mines(
         unit = split_unit(header)[1]
         key = (unit or "元").replace(" ", "").lower()
         if key not in MONEY_UNITS:
-            raise FieldError(f"unknown money unit {unit!r}; known: {', '.join(MONEY_UNITS)}",
+            raise FieldError(_("未知的金额单位 {unit!r}；可用的单位：{known}").format(
+                unit=unit, known=_("、").join(MONEY_UNITS)),
                              file=name, field=header)
         if unit is None and frame[field].notna().any():
-            prep.notes.append(f"{name}: {header} has no unit in its header: read as 元 "
-                              f"(write {header}(万元) if the amounts are in 万元)")
+            prep.notes.append(_("{name}：{header} 的表头没有单位：按 元 读取"
+                                "（如果金额以万元计，请写成 {header}(万元)）").format(
+                name=name, header=header))
         frame[field] = [v * MONEY_UNITS[key] if v is not None and v == v else None
                         for v in frame[field]]
     frame["closed_year"] = [
@@ -157,8 +161,8 @@ def prepare_mines(
              for v in frame["restoration_mode"]]
     odd = sorted({str(m) for m in modes if m and m not in RESTORATION_MODES})
     if odd:
-        prep.notes.append(f"{name}: restoration mode(s) {', '.join(odd)} are not one of "
-                          f"{', '.join(RESTORATION_MODES)}; kept as written")
+        prep.notes.append(_("{name}：修复方式 {odd} 不属于 {modes}；按原样保留").format(
+            name=name, odd=_("、").join(odd), modes=_("、").join(RESTORATION_MODES)))
     frame["restoration_mode"] = modes
     raw_status = frame["mine_status"].to_numpy(dtype=object)
     status = [normalize_mine_status(v) for v in raw_status]
@@ -170,13 +174,15 @@ def prepare_mines(
     bad = np.array([not is_blank(r) and s is None for r, s in zip(raw_status, status,
                                                                  strict=True)], dtype=bool)
     reject_where(prep, bad, prep.columns.get("mine_status", "mine_status"), raw_status[bad],
-                 f"unknown mine status; use one of {', '.join(MINE_STATUSES)}")
+                 _("未知的矿山状态；请用其中之一：{known}").format(
+                     known=_("、").join(MINE_STATUSES)))
     raw_progress = raw_progress[~bad]
     bad = np.array([not is_blank(r) and is_blank(p) for r, p in zip(
         raw_progress, prep.frame["restoration_progress"], strict=True)], dtype=bool)
     reject_where(prep, bad, prep.columns.get("restoration_progress", "restoration_progress"),
                  raw_progress[bad],
-                 f"unknown restoration progress; use one of {', '.join(RESTORATION_PROGRESS)}")
+                 _("未知的治理进度；请用其中之一：{known}").format(
+                     known=_("、").join(RESTORATION_PROGRESS)))
     reject_duplicates(prep, "mine_id")
     _point_radius(prep, name, radius_m)
     return prep
@@ -194,16 +200,18 @@ def _point_radius(prep: Prepared, name: str, radius_m: float) -> None:
     prep.frame = frame
     if by_area.any():
         prep.notes.append(
-            f"{name}: {int(by_area.sum())} mine entries are points with an area: matched to "
-            "leads by the circle of their area (r = sqrt(area/π), an approximation)")
+            _("{name}：{n} 个{what}条目是点：按其面积折算的圆与线索匹配"
+              "（r = sqrt(面积/π)，为近似）").format(name=name, n=int(by_area.sum()),
+                                                  what=_("矿山")))
     if bare.any():
         prep.notes.append(
-            f"{name}: {int(bare.sum())} mine entries are points without an area: matched to "
-            f"leads within {radius_m:g} m of the point (set it with --point-radius)")
+            _("{name}：{n} 个矿山条目是没有面积的点：与距该点 {m} 米以内的线索匹配"
+              "（可用 --point-radius 设置）").format(name=name, n=int(bare.sum()),
+                                                  m=f"{radius_m:g}"))
     if n_none := int((kinds == "none").sum()):
         prep.notes.append(
-            f"{name}: {n_none} mine entries have no coordinates: stored with an empty "
-            "geometry, not matched to leads; add 经度/纬度 or a polygon to match them")
+            _("{name}：{n} 个矿山条目没有坐标：以空几何入库，不与线索匹配；"
+              "填写 经度/纬度 或多边形后即可匹配").format(name=name, n=n_none))
 
 
 #: Text every triage flag of a lead inside a closed or historic mine carries.

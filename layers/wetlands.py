@@ -31,6 +31,7 @@ from geo.metric import buffer_metres
 from geo.overlay import project
 from layers.aliases import map_headers, normalize_header
 from layers.canonical import Prepared, canonicalize, reject_duplicates
+from layers.i18n import _
 from layers.read import Source, is_blank
 
 __all__ = [
@@ -147,12 +148,12 @@ def prepare_wetlands(source: Source, **options: Any) -> Prepared:
     levels = [_LEVELS.get(normalize_header(v), v) if v else None for v in frame["wetland_level"]]
     odd = sorted({str(v) for v in levels if v and v not in WETLAND_LEVELS})
     if odd:
-        prep.notes.append(f"{source.path.name}: wetland level(s) {', '.join(odd)} are not one "
-                          f"of {', '.join(WETLAND_LEVELS)}; kept as written")
+        prep.notes.append(_("{name}：湿地级别 {odd} 不属于 {levels}；按原样保留").format(
+            name=source.path.name, odd=_("、").join(odd), levels=_("、").join(WETLAND_LEVELS)))
     frame["wetland_level"] = levels
     prep.frame = frame
     reject_duplicates(prep, "wetland_id")
-    describe_locations(prep, source.path.name, "wetland")
+    describe_locations(prep, source.path.name, _("湿地"))
     return prep
 
 
@@ -277,8 +278,8 @@ def _coordinates_from_cells(
         frame[header] = values
         heads[axis] = header
     overrides.update(heads)
-    note = (f"{source.path.name}: {int(found.sum())} centre coordinates read from "
-            f"{' / '.join(cells)} cells")
+    note = _("{name}：从 {cells} 单元格读取了 {n} 个中心坐标").format(
+        name=source.path.name, n=int(found.sum()), cells=" / ".join(cells))
     return dataclasses.replace(source, frame=frame), overrides, [note]
 
 
@@ -343,7 +344,7 @@ def describe_locations(prep: Prepared, name: str, what: str) -> None:
     name : str
         File name the notes start with.
     what : str
-        What the entries are (``"wetland"``, ``"mine"``), for the notes.
+        What the entries are (``_("湿地")``), for the notes.
     """
     kinds = prep.frame["location_kind"].to_numpy()
     radius = prep.frame["match_radius_m"].to_numpy(dtype="float64")
@@ -353,14 +354,14 @@ def describe_locations(prep: Prepared, name: str, what: str) -> None:
     n_none = int((kinds == "none").sum())
     if n_circle:
         prep.notes.append(
-            f"{name}: {n_circle} {what} entries are points: matched to leads by the circle of "
-            "their area (r = sqrt(area/π), an approximation)")
+            _("{name}：{n} 个{what}条目是点：按其面积折算的圆与线索匹配"
+              "（r = sqrt(面积/π)，为近似）").format(name=name, n=n_circle, what=what))
     if n_bare:
         prep.notes.append(
-            f"{name}: {n_bare} {what} entries are points without an area: stored, not matched "
-            "to leads; add 面积 to match them")
+            _("{name}：{n} 个{what}条目是没有面积的点：已入库，不与线索匹配；"
+              "填写 面积 后即可匹配").format(name=name, n=n_bare, what=what))
     if n_none:
         prep.notes.append(
-            f"{name}: {n_none} {what} entries have no coordinates (范围 in words only): stored "
-            "with an empty geometry, not matched to leads; add 中心坐标 or a polygon to match "
-            "them")
+            _("{name}：{n} 个{what}条目没有坐标（范围 只有文字描述）：以空几何入库，"
+              "不与线索匹配；填写 中心坐标 或多边形后即可匹配").format(
+                name=name, n=n_none, what=what))

@@ -45,19 +45,19 @@ def test_mine_records_normalised_and_money_in_yuan(tmp_path: Path):
         "历史遗留", "验收", "none")
     reasons = {r.row: r.reason for r in prep.rejects}
     assert set(reasons) == {5, 6}
-    assert "unknown mine status" in reasons[5] and "关闭, 历史遗留, 有效" in reasons[5]
-    assert "unknown restoration progress" in reasons[6]
+    assert "未知的矿山状态" in reasons[5] and "关闭、历史遗留、有效" in reasons[5]
+    assert "未知的治理进度" in reasons[6]
     assert prep.read == len(prep.frame) + prep.rejected_rows
 
 
 def test_money_without_unit_is_yuan_with_a_note(tmp_path: Path):
     prep = prepare_mines(read_source(_mines_csv(tmp_path, "保证金")), crs="EPSG:4490")
     assert prep.frame.set_index("mine_id").loc["C001", "deposit_yuan"] == 12.5
-    assert any("read as 元" in n for n in prep.notes)
+    assert any("按 元 读取" in n for n in prep.notes)
 
 
 def test_unknown_money_unit_is_refused(tmp_path: Path):
-    with pytest.raises(FieldError, match="unknown money unit '美元'"):
+    with pytest.raises(FieldError, match="未知的金额单位 '美元'"):
         prepare_mines(read_source(_mines_csv(tmp_path, "保证金(美元)")), crs="EPSG:4490")
 
 
@@ -80,7 +80,7 @@ def test_a_point_mine_without_area_gets_the_stated_radius(tmp_path: Path):
     frame = prep.frame.set_index("mine_id")
     assert frame.loc["M1", "match_radius_m"] == POINT_MINE_RADIUS_M == 500.0
     assert frame.loc["M2", "match_radius_m"] == pytest.approx((4e4 / math.pi) ** 0.5, abs=0.1)
-    assert any("1 mine entries are points without an area: matched to leads within 500 m"
+    assert any("1 个矿山条目是没有面积的点：与距该点 500 米以内的线索匹配"
                in n for n in prep.notes)
     wider = prepare_mines(read_source(_point_mines(tmp_path)), crs="EPSG:4490",
                           point_radius_m=1200)

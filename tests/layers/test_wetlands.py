@@ -49,7 +49,7 @@ def test_list_entries_with_centres_or_words_are_all_stored(tmp_path: Path):
     assert frame.loc["无面积湿地", "location_kind"] == "point"
     assert np.isnan(frame.loc["无面积湿地", "match_radius_m"])
     notes = " ".join(prep.notes)
-    assert "approximation" in notes and "words only" in notes and "without an area" in notes
+    assert "为近似" in notes and "只有文字描述" in notes and "没有面积的点" in notes
 
 
 def test_a_cell_that_is_not_a_coordinate_pair_stays_words(tmp_path: Path):
