@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 
 from layers.errors import FieldError
+from layers.i18n import _
 from layers.schema import LAYER_FIELDS, STATUS_LABELS, Level, Status, Zone
 
 __all__ = [
@@ -209,13 +210,16 @@ def map_headers(
     for canon, column in (overrides or {}).items():
         if canon not in fields:
             raise FieldError(
-                f"unknown field {canon!r} for layer {layer}; known: {', '.join(fields)}",
+                _("图层 {layer} 没有字段 {canon!r}；可用的字段：{known}").format(
+                    canon=canon, layer=layer, known=_("、").join(fields)),
                 file=file,
                 field=canon,
             )
         if column not in headers:
             raise FieldError(
-                f"--field {canon}={column}: no column {column!r}; columns: {', '.join(headers)}",
+                _("--field {canon}={column}：文件中没有列 {column!r}；"
+                  "文件中的列：{columns}").format(
+                    canon=canon, column=column, columns=_("、").join(headers)),
                 file=file,
                 field=column,
             )

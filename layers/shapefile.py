@@ -16,6 +16,7 @@ import numpy as np
 import shapely
 
 from layers.errors import DamagedFileError
+from layers.i18n import _
 
 __all__ = ["Records", "check_decoded", "check_shapefiles"]
 
@@ -63,44 +64,51 @@ def _check_shapefile(shown: str, shp: bytes, parts: dict[str, bytes]) -> Records
     for ext in (".shx", ".dbf"):
         if ext not in parts:
             raise DamagedFileError(
-                f"{shown}: its {ext} ({Path(side).name}{ext}) is missing; a shapefile is several "
-                "files (.shp, .shx, .dbf, with .prj and .cpg): copy them all together")
+                _("{shown}：缺少它的 {ext}（{file}）；一个 shapefile 由多个文件组成"
+                  "（.shp、.shx、.dbf，以及 .prj 和 .cpg）：请把它们一起复制").format(
+                    shown=shown, ext=ext, file=f"{Path(side).name}{ext}"))
     shx, dbf = parts[".shx"], parts[".dbf"]
     if len(shx) < 100 or shx[:4] != b"\x00\x00\x27\x0a" or (len(shx) - 100) % 8:
-        raise DamagedFileError(f"{side}.shx is truncated or not a shapefile index ({len(shx):,} "
-                               "bytes); copy the complete .shx again")
+        raise DamagedFileError(_("{side}.shx 不完整或不是 shapefile 索引（{size:,} 字节）；"
+                                 "请重新复制完整的 .shx").format(side=side, size=len(shx)))
     index = np.frombuffer(shx, dtype=">i4", offset=100).reshape(-1, 2).astype("int64") * 2
     starts, lengths = index[:, 0], index[:, 1]
     n, size = len(index), len(shp)
     end = int((starts + 8 + lengths).max()) if n else 100
     declared = struct.unpack(">i", shp[24:28])[0] * 2 if size >= 100 else 100
     if size < max(end, declared, 100):
-        what = (f"its .shx lists {n:,} records up to byte {end:,}" if end > size else
-                f"its header gives a length of {declared:,} bytes")
-        raise DamagedFileError(f"{shown} is truncated: {what} but the file has {size:,} bytes; "
-                               "copy the complete .shp again")
+        what = (_("它的 .shx 列出 {n:,} 条记录，直到第 {end:,} 字节").format(n=n, end=end)
+                if end > size else
+                _("它的文件头给出的长度是 {declared:,} 字节").format(declared=declared))
+        raise DamagedFileError(_("{shown} 不完整：{what}，但文件只有 {size:,} 字节；"
+                                 "请重新复制完整的 .shp").format(shown=shown, what=what,
+                                                                size=size))
     odd = np.flatnonzero((starts < 100) | (lengths < 4))
     if shp[:4] != b"\x00\x00\x27\x0a" or len(odd):
-        raise DamagedFileError(f"{shown} is not a shapefile, or its .shx does not belong to it "
-                               "(the .shx points outside its records); copy the complete "
-                               ".shp and .shx again")
+        raise DamagedFileError(_("{shown} 不是 shapefile，或者它的 .shx 不属于它"
+                                 "（.shx 指向记录之外）；请重新复制完整的 .shp 和 .shx").format(
+                                     shown=shown))
     raw = np.frombuffer(shp, dtype=np.uint8)
     types = raw[(starts + 8)[:, None] + np.arange(4)].copy().view("<i4").reshape(-1)
     unknown = np.flatnonzero(~np.isin(types, list(_SHAPE_TYPES)))
     if len(unknown):
-        raise DamagedFileError(f"{shown} is damaged: record {int(unknown[0]) + 1} has shape "
-                               f"type {int(types[unknown[0]])}, which no shapefile has; copy "
-                               "the complete .shp again")
+        raise DamagedFileError(_("{shown} 已损坏：第 {record} 条记录的几何类型为 {type}，"
+                                 "shapefile 中没有这种类型；请重新复制完整的 .shp").format(
+                                     shown=shown, record=int(unknown[0]) + 1,
+                                     type=int(types[unknown[0]])))
     n_dbf, header_len, record_len = struct.unpack("<IHH", dbf[4:12]) if len(dbf) >= 32 else (
         0, 32, 0)
     if len(dbf) < max(32, header_len + n_dbf * record_len):
-        raise DamagedFileError(f"{side}.dbf is truncated: its header lists {n_dbf:,} records "
-                               f"({header_len + n_dbf * record_len:,} bytes) but the file has "
-                               f"{len(dbf):,} bytes; copy the complete .dbf again")
+        raise DamagedFileError(_("{side}.dbf 不完整：它的文件头列出 {n:,} 条记录"
+                                 "（{need:,} 字节），但文件只有 {size:,} 字节；"
+                                 "请重新复制完整的 .dbf").format(
+                                     side=side, n=n_dbf, need=header_len + n_dbf * record_len,
+                                     size=len(dbf)))
     if n_dbf != n:
-        raise DamagedFileError(f"{shown}: its .dbf lists {n_dbf:,} records but its .shx {n:,}: "
-                               "the files are not of one shapefile or one is incomplete; copy "
-                               "all the files of the shapefile again")
+        raise DamagedFileError(_("{shown}：它的 .dbf 列出 {n_dbf:,} 条记录，而 .shx 列出 {n:,} 条："
+                                 "这些文件不属于同一个 shapefile，或其中一个不完整；"
+                                 "请重新复制该 shapefile 的全部文件").format(
+                                     shown=shown, n_dbf=n_dbf, n=n))
     return shown, types
 
 
@@ -133,9 +141,10 @@ def check_decoded(records: Records, fids: np.ndarray, geoms: np.ndarray) -> None
         return
     numbers = [int(fids[i]) + 1 for i in bad]
     kinds = ", ".join(dict.fromkeys(_SHAPE_TYPES[int(types[i])] for i in bad))
-    which = (f"record {numbers[0]} holds a {kinds}" if len(bad) == 1 else
-             f"{len(bad):,} records ({', '.join(map(str, numbers[:10]))}"
-             f"{' ...' if len(bad) > 10 else ''}) hold shapes ({kinds})")
-    raise DamagedFileError(f"{shown} is damaged: {which} that cannot be decoded; "
-                           "nothing was stored: copy the complete .shp again, or repair it "
-                           "in the program that wrote it")
+    which = (_("第 {record} 条记录中的 {kinds}").format(record=numbers[0], kinds=kinds)
+             if len(bad) == 1 else
+             _("{n:,} 条记录（{records}）中的几何图形（{kinds}）").format(
+                 n=len(bad), kinds=kinds,
+                 records=", ".join(map(str, numbers[:10])) + (" ..." if len(bad) > 10 else "")))
+    raise DamagedFileError(_("{shown} 已损坏：{which}无法解码；未入库任何内容：请重新复制完整的 "
+                             ".shp，或在生成它的程序中修复").format(shown=shown, which=which))

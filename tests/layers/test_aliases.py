@@ -33,9 +33,9 @@ def test_reserve_headers_both_zone_spellings():
 def test_field_override_wins_and_bad_override_is_named():
     found = map_headers(["编号", "序号", "经度", "纬度"], "leads", overrides={"lead_id": "序号"})
     assert found["lead_id"] == "序号"
-    with pytest.raises(FieldError, match="no column '不存在'"):
+    with pytest.raises(FieldError, match="文件中没有列 '不存在'"):
         map_headers(["编号"], "leads", overrides={"lead_id": "不存在"})
-    with pytest.raises(FieldError, match="unknown field 'bogus'"):
+    with pytest.raises(FieldError, match="没有字段 'bogus'"):
         map_headers(["编号"], "leads", overrides={"bogus": "编号"})
 
 

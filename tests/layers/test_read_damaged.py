@@ -45,9 +45,9 @@ def test_truncated_shp_is_refused_with_name_sizes_and_fix(tmp_path: Path):
     with pytest.raises(ReadError) as err:
         read_source(path)
     message = str(err.value)
-    assert message.startswith("mines.shp is truncated: its .shx lists 12 records")
-    assert f"up to byte {full:,} but the file has {half:,} bytes" in message
-    assert "copy the complete .shp again" in message
+    assert message.startswith("mines.shp 不完整：它的 .shx 列出 12 条记录")
+    assert f"直到第 {full:,} 字节，但文件只有 {half:,} 字节" in message
+    assert "请重新复制完整的 .shp" in message
     assert type(err.value).__name__ == "DamagedFileError"
 
 
@@ -55,7 +55,7 @@ def test_shp_shorter_than_its_own_header_says_is_refused(tmp_path: Path):
     path = write_mines(tmp_path, n=3)
     data = path.read_bytes()
     path.write_bytes(data[:-10])  # ten bytes short: only the last record is cut
-    with pytest.raises(ReadError, match=r"mines\.shp is truncated"):
+    with pytest.raises(ReadError, match=r"mines\.shp 不完整"):
         read_source(path)
 
 
@@ -64,14 +64,14 @@ def test_shapefile_without_shx_or_dbf_is_refused(tmp_path: Path, missing: str):
     path = write_mines(tmp_path, n=2)
     path.with_suffix(missing).unlink()
     with pytest.raises(ReadError,
-                       match=rf"mines\.shp: its {missing} \(mines{missing}\) is missing"):
+                       match=rf"mines\.shp：缺少它的 {missing}（mines{missing}）"):
         read_source(path)
 
 
 def test_truncated_dbf_is_refused(tmp_path: Path):
     path = write_mines(tmp_path)
     truncate_half(path.with_suffix(".dbf"))
-    with pytest.raises(ReadError, match=r"mines\.dbf is truncated"):
+    with pytest.raises(ReadError, match=r"mines\.dbf 不完整"):
         read_source(path)
 
 
@@ -83,7 +83,7 @@ def test_record_that_cannot_be_decoded_is_refused(tmp_path: Path):
     assert struct.unpack("<i", data[at : at + 4]) == (5,)
     data[at + 36 : at + 44] = struct.pack("<ii", 1000, 10**6)
     path.write_bytes(bytes(data))
-    with pytest.raises(ReadError, match=r"mines\.shp is damaged: record 2 .*Polygon"):
+    with pytest.raises(ReadError, match=r"mines\.shp 已损坏：第 2 条记录.*Polygon"):
         read_source(path)
 
 
@@ -110,11 +110,11 @@ def test_zipped_truncated_shapefile_is_refused(tmp_path: Path):
     truncate_half(shp)
     out = _zip(tmp_path, shp, tmp_path / "mines.zip")
     with pytest.raises(ReadError,
-                       match=r"mines\.zip: 矿山/mines\.shp is truncated: its \.shx lists 12"):
+                       match=r"mines\.zip: 矿山/mines\.shp 不完整：它的 \.shx 列出 12"):
         read_source(out)
     good = write_mines(tmp_path / "good", name="good")
     out = _zip(tmp_path, good, tmp_path / "good.zip", skip=".dbf")
-    with pytest.raises(ReadError, match=r"good\.shp: its \.dbf .* is missing"):
+    with pytest.raises(ReadError, match=r"good\.shp：缺少它的 \.dbf"):
         read_source(out)
 
 
@@ -128,7 +128,7 @@ def test_zip_with_a_good_and_a_damaged_shapefile_reads_the_good_one(tmp_path: Pa
                 if shp.with_suffix(suffix).exists():
                     zf.write(shp.with_suffix(suffix), shp.with_suffix(suffix).name)
     assert len(read_source(out, layer="good")) == 2
-    with pytest.raises(ReadError, match=r"bad\.shp is truncated"):
+    with pytest.raises(ReadError, match=r"bad\.shp 不完整"):
         read_source(out, layer="bad")
 
 

@@ -55,8 +55,8 @@ def test_reingesting_a_truncated_shapefile_refuses_it_and_keeps_the_mines(tmp_pa
     result = run("ingest", "mines", str(copy / "mines.shp"), "-w", str(ws))
     assert result.exit_code == 1
     assert "Traceback" not in result.output and result.exception is not None
-    assert (f"mines.shp is truncated: its .shx lists 12 records up to byte {full:,} but the "
-            f"file has {half:,} bytes; copy the complete .shp again") in result.output
+    assert (f"mines.shp 不完整：它的 .shx 列出 12 条记录，直到第 {full:,} 字节，但文件只有 "
+            f"{half:,} 字节；请重新复制完整的 .shp") in result.output
     mines = _stored(ws, "mines")
     assert len(mines) == 12 and mines.geometry.notna().all()
     assert not mines.geometry.is_empty.any()
