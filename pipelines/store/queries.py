@@ -284,6 +284,22 @@ class JobQueries(StyleQueries):
         """
         return self.read_features(layer, where=_in(column, values), params=list(values))
 
+    def read_status_moves(self, after: int, upto: int) -> pd.DataFrame:
+        """Return the status changes of ``lead_history`` rows ``after < id <= upto``.
+
+        Parameters
+        ----------
+        after, upto : int
+            History row ids (``lead_history.id``): the ones already seen, the last wanted.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``lead_id``, ``from_status``, ``to_status``, in the order of the rows.
+        """
+        return self.query('SELECT "lead_id", "from_status", "to_status" FROM "lead_history" '
+                          'WHERE "id" > ? AND "id" <= ? ORDER BY "id"', [int(after), int(upto)])
+
     def read_table_in(self, table: str, column: str, values: Sequence[Any]) -> pd.DataFrame:
         """Return the rows of ``table`` whose ``column`` is one of ``values``.
 

@@ -135,13 +135,13 @@ class LedgerScope:
             scope, version = None, None
         code, name = self.current.get(lead, (None, None))
         if scope != self.scope:
-            where = (_("它由 {other} 的台账导出").format(
-                         other=describe(scope, self._name_of(scope)))
-                     if scope is not None else
-                     _("它属于 {other}").format(other=describe(Scope(self.scope.by, code), name)))
-            return _("线索 {lead} 不是 {here} 这份台账的线索：{where}；台账只改动导出它的保护区的"
+            origin = (_("它由 {other} 的台账导出").format(
+                          other=describe(scope, self._name_of(scope)))
+                      if scope is not None else
+                      _("它属于 {other}").format(other=describe(Scope(self.scope.by, code), name)))
+            return _("线索 {lead} 不是 {here} 这份台账的线索：{origin}；台账只改动导出它的保护区的"
                      "线索：请用该线索所在保护区的台账导入此行").format(
-                lead=lead, here=here, where=where), None
+                lead=lead, here=here, origin=origin), None
         if code != self.scope.code and not self._holds(lead):
             return _("线索 {lead} 现在属于 {other}，不再属于 {here}（导出后重新分类过）："
                      "请重新导出台账").format(

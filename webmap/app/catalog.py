@@ -194,10 +194,9 @@ class LeadCatalog:
         ids = list(lead_ids)
         for start in range(0, max(len(ids), 1), _CHUNK):
             chunk = ids[start:start + _CHUNK]
-            where = (f'"lead_id" IN ({", ".join("?" * len(chunk))})' if chunk else "1 = 0")
-            parts.append(ws.read_features("leads", where=where, params=chunk))
-            klasses.append(ws.read_table("lead_class", where=where, params=chunk))
-            statuses.append(ws.read_table("lead_status", where=where, params=chunk))
+            parts.append(ws.read_features_in("leads", "lead_id", chunk))
+            klasses.append(ws.read_table_in("lead_class", "lead_id", chunk))
+            statuses.append(ws.read_table_in("lead_status", "lead_id", chunk))
             members.append(ws.lead_memberships(lead_ids=chunk))
         leads = pd.concat(parts, ignore_index=True)
         klass = pd.concat(klasses, ignore_index=True).drop(columns=["batch", "run_id"],

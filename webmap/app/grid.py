@@ -142,8 +142,7 @@ class CellGrids:
     def _patch(ws: Workspace, grid: _Grid, query: CellQuery, rights: tuple[Any, Any],
                mark: int) -> None:
         """Move the leads whose status changed since ``grid.mark`` to their new status."""
-        rows = ws.query('SELECT "lead_id", "from_status", "to_status" FROM "lead_history" '
-                        'WHERE "id" > ? AND "id" <= ? ORDER BY "id"', [grid.mark, mark])
+        rows = ws.read_status_moves(grid.mark, mark)
         moves: dict[str, list[str]] = {}
         for lead, old, new in rows.itertuples(index=False, name=None):
             move = moves.setdefault(str(lead), [old or "pending", new or "pending"])
