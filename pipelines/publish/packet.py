@@ -91,6 +91,17 @@ def write_packets(
 
     :func:`export_packets` for every group; see there.
 
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace.
+    out_dir : str or pathlib.Path
+        The folder the packets go into.
+    by : str
+        ``reserve`` or ``county``.
+    pdf : bool, optional
+        Print each packet to PDF (None: when Chromium is found).
+
     Returns
     -------
     dict

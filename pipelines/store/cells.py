@@ -362,8 +362,18 @@ def key_rows(
 
     Columns ``lead_id``, ``x``, ``y``, ``point``, ``status``, ``batch``, ``activity_type``,
     ``reserve_code``, ``zone``, ``version``: what a vector tile holds of a lead, its
-    geometry too where ``point`` is 1 (the centre is the point). Arguments as for
-    :func:`select_lead_ids`.
+    geometry too where ``point`` is 1 (the centre is the point).
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace.
+    query : CellQuery, optional
+        The filters (as for :func:`select_lead_ids`); None: every lead.
+    reserves : collection of str or None, optional
+        Only the leads lying in these reserves (None inside: outside every reserve).
+    county_prefixes : collection of str, optional
+        Only the leads of counties whose adcode starts with one of these.
     """
     refresh_lead_keys(ws)
     params: list[Any] = []

@@ -195,11 +195,11 @@ class Locator:
 
         Parameters
         ----------
-        geom
+        geom : shapely.Geometry
             The lead.
-        dist_m
+        dist_m : float or None
             Its distance to the nearest reserve boundary in metres (None: unknown).
-        dots
+        dots : numpy.ndarray
             ``(n, 2)`` lon/lat of the other leads of the packet.
         """
         c = shapely.centroid(geom)

@@ -118,6 +118,15 @@ class Printer:
     def print(self, html_path: Path, pdf: Path, *, pages: int) -> Path:
         """Print ``html_path`` to ``pdf``; the timeout grows with ``pages``.
 
+        Parameters
+        ----------
+        html_path : pathlib.Path
+            The page to print.
+        pdf : pathlib.Path
+            Where the PDF goes.
+        pages : int
+            How many pages it holds (the timeout grows with them).
+
         Raises
         ------
         PipelineError
@@ -239,7 +248,24 @@ class PrintPool:
 
     def submit(self, html_path: Path, pdf: Path, *, pages: int,
                done: Callable[[int], None] | None = None) -> Future[Path]:
-        """Print ``html_path`` to ``pdf`` on a free printer; ``done(pages)`` after it."""
+        """Print ``html_path`` to ``pdf`` on a free printer; ``done(pages)`` after it.
+
+        Parameters
+        ----------
+        html_path : pathlib.Path
+            The page to print.
+        pdf : pathlib.Path
+            Where the PDF goes.
+        pages : int
+            How many pages it holds.
+        done : callable, optional
+            Called with ``pages`` once the PDF is written.
+
+        Returns
+        -------
+        concurrent.futures.Future
+            The PDF's path, or the error that stopped it.
+        """
         return self._pool.submit(self._print, html_path, pdf, pages, done)
 
     def close(self, *, cancel: bool = False) -> None:

@@ -57,11 +57,11 @@ class SheetRows:
 
         Parameters
         ----------
-        values
+        values : sequence
             One value per column.
-        styles
+        styles : sequence of tuple of int
             Per column ``(style of text, style of any other value)``; 0 is the default.
-        height
+        height : float, optional
             Row height in points, or None for the default.
         """
         r = self.next_row
@@ -133,11 +133,11 @@ def insert_rows(workbook: bytes, path: Path, sheets: Iterable[tuple[int, SheetRo
 
     Parameters
     ----------
-    workbook
+    workbook : bytes
         The saved workbook; the sheets named hold only the rows above ``first_row``.
-    path
+    path : pathlib.Path
         The file to write.
-    sheets
+    sheets : iterable of tuple
         ``(position of the sheet in the workbook, from 1; its rows)``.
     """
     wanted = {f"xl/worksheets/sheet{k}.xml": rows for k, rows in sheets}

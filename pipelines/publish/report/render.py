@@ -134,7 +134,19 @@ def _plain(value: Any) -> Any:
 def write_xlsx(report: Report, path: str | Path, *, progress: Progress = no_progress) -> Path:
     """Write the report as an XLSX workbook: one sheet per section.
 
-    ``progress`` is told of step ``写出报告``: each sheet, then saving the workbook.
+    Parameters
+    ----------
+    report : Report
+        The report.
+    path : str or pathlib.Path
+        The workbook to write.
+    progress : Progress
+        Told of step ``写出报告``: each sheet, then saving the workbook.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
     """
     from openpyxl import Workbook
     from openpyxl.drawing.image import Image
