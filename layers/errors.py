@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from geo.errors import LvdunError
+from layers.i18n import _
 
 __all__ = ["DamagedFileError", "FieldError", "InputError", "LayerError", "ReadError"]
 
@@ -44,17 +45,18 @@ class InputError(LayerError, ValueError):
         value: object = None,
     ) -> None:
         self.file, self.row, self.field, self.value = file, row, field, value
-        where = ", ".join(
+        where = _("，").join(
             part
             for part in (
-                f"file {file}" if file else "",
-                f"row {row}" if row is not None else "",
-                f"field {field!r}" if field else "",
-                f"value {value!r}" if value is not None else "",
+                _("文件 {file}").format(file=file) if file else "",
+                _("第 {row} 行").format(row=row) if row is not None else "",
+                _("字段 {field!r}").format(field=field) if field else "",
+                _("值 {value!r}").format(value=value) if value is not None else "",
             )
             if part
         )
-        super().__init__(f"{where}: {message}" if where else message)
+        super().__init__(_("{where}：{message}").format(where=where, message=message)
+                         if where else message)
 
 
 class FieldError(InputError):
