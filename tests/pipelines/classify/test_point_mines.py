@@ -34,7 +34,7 @@ def test_a_lead_on_a_point_mine_in_a_core_zone_is_matched(any_workspace, zones_f
     ingest(any_workspace, "reserves", zones_file)
     ingest(any_workspace, "leads", leads_csv, crs="EPSG:4490")
     report = ingest(any_workspace, "mines", _mines(tmp_path), crs="EPSG:4490")
-    assert any("matched to leads within 500 m" in n for n in report.notes)
+    assert any("与距该点 500 米以内的线索匹配" in n for n in report.notes)
     classify(any_workspace)
     klass = any_workspace.read_table("lead_class").set_index("lead_id")
     assert klass.loc["L001", "zone"] == "core"
@@ -50,4 +50,4 @@ def test_the_command_states_and_takes_the_radius(tmp_path, zones_file, leads_csv
     result = runner.invoke(cli, ["ingest", "mines", str(_mines(tmp_path)), "-w", ws,
                                  "--crs", "EPSG:4490", "--point-radius", "2000"])
     assert result.exit_code == 0, result.output
-    assert "within 2000 m" in result.output
+    assert "距该点 2000 米以内" in result.output
