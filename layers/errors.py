@@ -45,7 +45,7 @@ class InputError(LayerError, ValueError):
         value: object = None,
     ) -> None:
         self.file, self.row, self.field, self.value = file, row, field, value
-        where = _("，").join(
+        place = _("，").join(
             part
             for part in (
                 _("文件 {file}").format(file=file) if file else "",
@@ -55,8 +55,8 @@ class InputError(LayerError, ValueError):
             )
             if part
         )
-        super().__init__(_("{where}：{message}").format(where=where, message=message)
-                         if where else message)
+        super().__init__(_("{place}：{message}").format(place=place, message=message)
+                         if place else message)
 
 
 class FieldError(InputError):

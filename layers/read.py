@@ -342,11 +342,11 @@ def _read_xlsx(path: Path, *, sheet: str | None) -> Source:
         if best is not None and sheet is None:
             break
     if best is None:
-        where = (_("工作表 {sheet!r}").format(sheet=sheet) if sheet else _("任何工作表"))
+        place = (_("工作表 {sheet!r}").format(sheet=sheet) if sheet else _("任何工作表"))
         raise ReadError(_(
-            "文件 {path}：在{where}的前 20 行中没有找到表头行；表头至少需要两个已知的列名"
+            "文件 {path}：在{place}的前 20 行中没有找到表头行；表头至少需要两个已知的列名"
             "（例如 线索编号、经度、纬度）；请用 --sheet 指定工作表").format(
-                path=path, where=where))
+                path=path, place=place))
     _score, name, header_idx, grid = best
     header = [
         str(c).replace("\n", " ").strip() if c is not None else f"column_{j + 1}"
