@@ -48,8 +48,16 @@ class RichProgress:
         """
         task = self._tasks.get(step)
         if task is None:
+            self._drop_finished()  # one bar per reserve of an export: the done ones go
             task = self._tasks[step] = self.bars.add_task(step, total=total)
         self.bars.update(task, completed=done, total=total)
+
+    def _drop_finished(self) -> None:
+        """Remove the bars of the steps that reached their total."""
+        for name, task in list(self._tasks.items()):
+            if self.bars.tasks[self.bars.task_ids.index(task)].finished:
+                self.bars.remove_task(task)
+                del self._tasks[name]
 
 
 @contextmanager
