@@ -21,6 +21,16 @@ def require_service(available: bool, what: str) -> None:
     pytest.skip(f"{what} not available")
 
 
+@pytest.fixture(autouse=True)
+def _chinese_again_after_each_test():
+    """A command run with ``LVDUN_LANG=en`` sets the process's language: back to Chinese,
+    the default, so that no test sees the language an earlier one chose."""
+    yield
+    from layers.i18n import set_language
+
+    set_language("zh")
+
+
 @pytest.fixture
 def english():
     """Messages in English (``LVDUN_LANG=en``) for the test, Chinese again after it."""

@@ -240,6 +240,40 @@ def test_postgis_pairs_on_subdivided_polygons(pg_workspace: Workspace, tmp_path:
     np.testing.assert_array_equal(geos[1], pg[1])
 
 
+@pytest.mark.postgis
+def test_postgis_pieces_are_kept_until_a_zone_changes(
+    pg_workspace: Workspace, zones_file: Path, leads_csv: Path
+) -> None:
+    """The subdivided zones are cut once; a zone edited in place (as in QGIS) cuts them
+    again, and the pairs follow the edited polygon."""
+    from pipelines.store.postgis_overlay import PARTS_TABLE
+
+    ws = pg_workspace
+    ingest(ws, "reserves", zones_file)
+    ingest(ws, "leads", leads_csv, crs="EPSG:4490")
+
+    def table_oid() -> int:
+        return ws.execute("SELECT to_regclass(%s)::oid",
+                          (f'"{ws.schema}"."{PARTS_TABLE}"',)).fetchone()[0]
+
+    frame, stored = ws.read_features("leads"), ws.read_features("reserves")
+    first = reserve_pairs("postgis", ws, frame, stored)
+    oid = table_oid()
+    again = reserve_pairs("postgis", ws, frame, stored)
+    assert table_oid() == oid  # reused, not cut again
+    np.testing.assert_array_equal(first[0], again[0])
+    # move one zone far away, in place: its leads leave it
+    ws.execute("UPDATE reserves SET geom = ST_Translate(geom, 10, 0) WHERE fid = "
+               "(SELECT min(fid) FROM reserves)")
+    moved = ws.read_features("reserves")
+    after = reserve_pairs("postgis", ws, frame, moved)
+    assert table_oid() != oid
+    geos = reserve_pairs("geos", ws, frame, moved)
+    np.testing.assert_array_equal(after[0], geos[0])
+    np.testing.assert_array_equal(after[1], geos[1])
+    assert len(after[0]) < len(first[0])
+
+
 @pytest.mark.parametrize("store", ["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)])
 def test_history_holds_every_run_as_written_to_lead_class(
     store: str, request: pytest.FixtureRequest, zones_file: Path, leads_csv: Path,
