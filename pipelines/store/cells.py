@@ -441,17 +441,25 @@ def _memberships_sql(ws: Workspace) -> str:
             'WHERE m."reserve_code" IS NOT NULL UNION ' + winners)
 
 
+def _membership_rights(
+    ws: Workspace, reserves: Collection[str | None] | None,
+    county_prefixes: Collection[str] | None, params: list[Any],
+) -> list[str]:
+    """Conditions on memberships ``m``: a reviewer's counties, else an editor's reserves."""
+    if county_prefixes is not None:
+        return _rights_sql(ws, None, county_prefixes, params)
+    if reserves is not None:
+        return [_in('m."reserve_code"', [c for c in reserves if c is not None] or [None],
+                    params)]
+    return ["1 = 1"]
+
+
 def _reserve_names(
     ws: Workspace, reserves: Collection[str | None] | None,
     county_prefixes: Collection[str] | None,
 ) -> pd.DataFrame:
     params: list[Any] = []
-    where = ["1 = 1"]
-    if county_prefixes is not None:
-        where = _rights_sql(ws, None, county_prefixes, params)
-    elif reserves is not None:
-        where = [_in('m."reserve_code"', [c for c in reserves if c is not None] or [None],
-                     params)]
+    where = _membership_rights(ws, reserves, county_prefixes, params)
     return ws.query(f"""
         SELECT m."reserve_code" AS reserve_code, MIN(m."reserve_name") AS reserve_name
         FROM ({_memberships_sql(ws)}) m LEFT JOIN "lead_class" c ON c."lead_id" = m."lead_id"
@@ -482,12 +490,7 @@ def reserve_status_counts(
     """
     refresh_lead_keys(ws)
     params: list[Any] = []
-    where = ["1 = 1"]
-    if county_prefixes is not None:
-        where = _rights_sql(ws, None, county_prefixes, params)
-    elif reserves is not None:
-        where = [_in('m."reserve_code"', [c for c in reserves if c is not None] or [None],
-                     params)]
+    where = _membership_rights(ws, reserves, county_prefixes, params)
     members = ws.query(f"""
         SELECT m."reserve_code" AS reserve_code, MIN(m."reserve_name") AS reserve_name,
                COALESCE(s."status", 'pending') AS status, COUNT(*) AS count

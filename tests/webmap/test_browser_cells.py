@@ -5,26 +5,20 @@ The workspace of tests/webmap/conftest.py (six leads) served with ``map_cells_ab
 so that any view holding three leads or more counts as crowded.
 """
 
+# ruff: noqa: F811 -- fixtures imported from tests/webmap/test_browser.py
+
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from tests.webmap.conftest import auth
-from tests.webmap.test_browser import Page, _login, _serving, browser  # noqa: F401
+from tests.webmap.test_browser import Page, _login, _serving, browser, page  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
 CELLS = "() => lvdunApp.cells.mode() === 'cells' && lvdunApp.cells.cells() > 0"
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Page]:  # noqa: F811
-    wrapper = Page(browser)
-    yield wrapper
-    wrapper.context.close()
 
 
 @pytest.fixture

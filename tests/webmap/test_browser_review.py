@@ -5,9 +5,10 @@ Counties and users: :mod:`tests.pipelines.verify.levels`; the browser and the se
 as in :mod:`tests.webmap.test_browser` (skipped without Chromium or Playwright).
 """
 
+# ruff: noqa: F811 -- fixtures imported from tests/webmap/test_browser.py
+
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,18 +17,11 @@ from PIL import Image
 from pipelines.verify import review
 from pipelines.verify.status import set_status
 from tests.pipelines.verify.levels import add_counties, user
-from tests.webmap.test_browser import Page, _login, _serving, browser  # noqa: F401
+from tests.webmap.test_browser import Page, _login, _serving, browser, page  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
 XSS_REASON = "<img src=x onerror=alert(1)>照片不清"
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Page]:  # noqa: F811
-    wrapper = Page(browser)
-    yield wrapper
-    wrapper.context.close()
 
 
 @pytest.fixture

@@ -10,21 +10,7 @@
   "use strict";
 
   var lvdun = window.lvdun;
-  var OPEN = { problem: true, rectifying: true };
-  /** Fill by share of open problems: none, some, a fifth, a third, half or more. */
-  var RAMP = [[0, "#fff7bc"], [0.01, "#fec44f"], [0.2, "#fe9929"], [0.35, "#d95f0e"],
-              [0.5, "#993404"]];
   var DIMENSIONS = ["activity", "batch", "reserve", "zone"];
-
-  function rampColour(share) {
-    var colour = RAMP[0][1];
-    for (var i = 0; i < RAMP.length; i++) {
-      if (share >= RAMP[i][0]) {
-        colour = RAMP[i][1];
-      }
-    }
-    return colour;
-  }
 
   function countLabel(n) {
     return n >= 10000 ? Math.round(n / 1000) + "k" : String(n);
@@ -128,7 +114,7 @@
 
     function fillOf(cell, colours) {
       if (!statusFilter) {
-        return rampColour(open(cell) / cell.n);
+        return lvdun.openShareColour(open(cell) / cell.n);
       }
       var best = null;
       Object.keys(cell.by_status).forEach(function (code) {

@@ -21,6 +21,9 @@
     return colour;
   }
 
+  /** The cells' fill for a share of open problems (the served page's cells use it too). */
+  lvdun.openShareColour = rampColour;
+
   /** The status code of a lead path, from its style key ("problem.pt" -> "problem"). */
   function statusOf(path) {
     var key = (path.feature && path.feature.properties.k) || "";

@@ -18,6 +18,7 @@ import pandas as pd
 
 from layers.schema import NO_COUNTY, OUTSIDE_NAME, Status
 from pipelines.publish.report.model import Section, Table
+from pipelines.publish.report.summaries import view_memberships
 from pipelines.store.base import Workspace
 from pipelines.verify.deadlines import overdue
 from pipelines.verify.review import review_summary
@@ -123,13 +124,11 @@ def member_frame(ws: Workspace, frame: pd.DataFrame) -> pd.DataFrame:
     A lead inside two reserves is a row of each; a lead inside none keeps one row under
     保护区外. The rows keep ``frame``'s columns, ``reserve`` naming the member reserve.
     """
-    members = ws.lead_memberships()
-    members = members[members["lead_id"].isin(set(frame["lead_id"]))]
+    members, outside = view_memberships(ws, frame)
     inside = frame.drop(columns="reserve").merge(
         members[["lead_id", "reserve_name"]].rename(columns={"reserve_name": "reserve"}),
         on="lead_id", how="inner")
-    outside = frame[~frame["lead_id"].isin(set(members["lead_id"]))].assign(
-        reserve=OUTSIDE_NAME)
+    outside = outside.assign(reserve=OUTSIDE_NAME)
     return pd.concat([inside, outside], ignore_index=True)[list(frame.columns)]
 
 

@@ -117,6 +117,27 @@ def counts_areas(view: pd.DataFrame, column: str, label: str, fill: str) -> pd.D
     return table
 
 
+def view_memberships(ws: Workspace, view: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the memberships of the leads of ``view`` and the rows of ``view`` in none.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace holding the memberships (``lead_reserves``).
+    view : pandas.DataFrame
+        Rows with ``lead_id`` (the leads view, possibly filtered).
+
+    Returns
+    -------
+    (members, outside)
+        :meth:`lead_memberships` rows of the leads of ``view`` (one per lead and reserve it
+        lies in), and the rows of ``view`` whose lead lies in no reserve.
+    """
+    members = ws.lead_memberships()
+    members = members[members["lead_id"].isin(set(view["lead_id"]))]
+    return members, view[~view["lead_id"].isin(set(members["lead_id"]))]
+
+
 def reserve_table(ws: Workspace, view: pd.DataFrame) -> pd.DataFrame:
     """Counts and areas per reserve, each reserve counting every lead lying in it.
 
@@ -130,11 +151,8 @@ def reserve_table(ws: Workspace, view: pd.DataFrame) -> pd.DataFrame:
     view : pandas.DataFrame
         Rows of :func:`pipelines.publish.views.leads_view` (possibly filtered).
     """
-    members = ws.lead_memberships()
-    members = members[members["lead_id"].isin(set(view["lead_id"]))]
+    members, outside = view_memberships(ws, view)
     area = dict(zip(view["lead_id"], view["area_m2"], strict=True))
-    inside = set(members["lead_id"])
-    outside = view[~view["lead_id"].isin(inside)]
     rows = pd.DataFrame({
         "reserve_name": [*members["reserve_name"].tolist(), *[None] * len(outside)],
         "area_m2": [*(area[i] for i in members["lead_id"]), *outside["area_m2"].tolist()],
@@ -176,9 +194,7 @@ def by_reserve_zone(ws: Workspace, view: pd.DataFrame) -> pd.DataFrame:
     view : pandas.DataFrame
         Rows of :func:`pipelines.publish.views.leads_view` (possibly filtered).
     """
-    members = ws.lead_memberships()
-    members = members[members["lead_id"].isin(set(view["lead_id"]))]
-    outside = view[~view["lead_id"].isin(set(members["lead_id"]))]
+    members, outside = view_memberships(ws, view)
     frame = pd.DataFrame({
         "reserve": [*members["reserve_name"].tolist(), *[OUTSIDE_NAME] * len(outside)],
         "zone": [*members["zone"].fillna(Zone.OUTSIDE.value).tolist(),
